@@ -1,0 +1,26 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface PathsObserved {
+  /** Directory path -> exists as a directory. */
+  dirs: Record<string, boolean>;
+  /** Rendered file path -> its text, undefined when absent. */
+  files: Record<string, string | undefined>;
+  /** Seeded file path -> exists (not read: an issue database can be large). */
+  present: Record<string, boolean>;
+}
+
+/** Observes the given town-relative paths in parallel. */
+export async function observePaths(root: string, want: { dirs: string[]; files: string[]; present: string[] }): Promise<PathsObserved> {
+  const abs = (p: string) => path.join(root, p);
+  const [d, f, e] = await Promise.all([
+    Promise.all(want.dirs.map((p) => stat(abs(p)).then((s) => s.isDirectory(), () => false))),
+    Promise.all(want.files.map((p) => readFile(abs(p), 'utf8').catch(() => undefined))),
+    Promise.all(want.present.map((p) => stat(abs(p)).then(() => true, () => false))),
+  ]);
+  return {
+    dirs: Object.fromEntries(want.dirs.map((p, i) => [p, d[i]!])),
+    files: Object.fromEntries(want.files.map((p, i) => [p, f[i]])),
+    present: Object.fromEntries(want.present.map((p, i) => [p, e[i]!])),
+  };
+}

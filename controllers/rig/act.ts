@@ -1,0 +1,60 @@
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { cloneInto, inspectClone } from '../../src/adapters/git.js';
+import type { ControllerContext } from '../../src/engine/controller.js';
+import { actFileAction } from '../common/file-actions.js';
+import type { RigAction } from './actions.js';
+import { unsafeToDelete } from './plan.js';
+
+const RIG_ENTRIES = ['config.json', 'polecats', 'witness', 'plugins', 'refinery', 'mayor'];
+
+export async function actRig(ctx: ControllerContext, a: RigAction): Promise<void> {
+  const abs = (p: string) => path.join(ctx.root, p);
+  switch (a.type) {
+    case 'createClone':
+      await cloneInto(a.url, a.branch, abs(a.path));
+      return;
+    case 'removePartialClone':
+      await rm(abs(a.path), { recursive: true, force: true });
+      return;
+    case 'removeClone': {
+      // The plan saw it clean; someone may have committed since. Look again right before deleting.
+      const why = unsafeToDelete(await inspectClone(abs(a.path), { unpushed: true }));
+      if (why) throw new Error(`${a.path} ${why} (changed since it was planned); not deleted`);
+      await rm(abs(a.path), { recursive: true, force: true });
+      return;
+    }
+    case 'removeRigDir': {
+      const entries = a.keepBeads ? RIG_ENTRIES : [...RIG_ENTRIES, '.beads'];
+      for (const e of entries) {
+        const clone = await findGitDir(abs(path.join(a.path, e)), 3);
+        if (clone) throw new Error(`found a git repository at ${path.relative(ctx.root, clone)} that the plan did not inspect; not deleting ${a.path}/`);
+      }
+      for (const e of entries) await rm(abs(path.join(a.path, e)), { recursive: true, force: true });
+      await rmdir(abs(a.path)).catch(() => undefined); // Kept files (issues, anything of the user's) keep the directory.
+      return;
+    }
+    case 'finalize':
+      await ctx.store.remove('Rig', a.name);
+      return;
+    default:
+      await actFileAction(ctx.root, a);
+  }
+}
+
+async function findGitDir(dir: string, depth: number): Promise<string | undefined> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  if (entries.some((e) => e.name === '.git')) return dir;
+  if (depth === 0) return undefined;
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const found = await findGitDir(path.join(dir, e.name), depth - 1);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,17 @@
+import type { Controller } from '../../src/engine/controller.js';
+import type { Rig } from '../../src/model/objects.js';
+import { describeRigAction, rigActionIsIrreversible, type RigAction } from './actions.js';
+import { actRig } from './act.js';
+import { observeRig, type RigObserved } from './observe.js';
+import { planRig } from './plan.js';
+
+/** Rig layout, rendered config, beads seed and the refinery and mayor clones; safe removal (DESIGN.md §4 rig). */
+export const rigController: Controller<RigAction, RigObserved, Rig> = {
+  name: 'rig',
+  kind: 'Rig',
+  observe: (ctx, t) => observeRig(ctx.root, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined),
+  plan: (t, o) => planRig(t.object.manifest, t.object.deletionRequestedAt !== undefined, o),
+  act: (ctx, _t, a) => actRig(ctx, a),
+  describe: describeRigAction,
+  irreversible: rigActionIsIrreversible,
+};

@@ -1,0 +1,61 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
+import { observePaths, type PathsObserved } from '../common/observe-fs.js';
+import type { CloneRole } from './actions.js';
+
+export interface RigObserved {
+  paths: PathsObserved;
+  clones: Record<CloneRole, CloneState>;
+  /** Town-relative paths of temporaries left by interrupted clones. */
+  partials: string[];
+  /** Only when the rig is being removed: every polecat clone, inspected for unpushed work. */
+  polecats: { path: string; state: CloneState }[];
+  /** Only when the rig is being removed: non-empty lines in .beads/issues.jsonl. */
+  beadsLines: number;
+}
+
+/** Town-relative paths of one rig; the single place the rig controller takes them from. */
+export function rigLayout(rig: string) {
+  return {
+    dirs: [rig, `${rig}/.beads`, `${rig}/polecats`, `${rig}/witness`, `${rig}/plugins`, `${rig}/refinery`, `${rig}/mayor`],
+    config: `${rig}/config.json`,
+    issues: `${rig}/.beads/issues.jsonl`,
+    beadsConfig: `${rig}/.beads/config.yaml`,
+    polecats: `${rig}/polecats`,
+    clones: { refinery: `${rig}/refinery/rig`, mayor: `${rig}/mayor/rig` } as Record<CloneRole, string>,
+  };
+}
+
+export async function observeRig(root: string, rig: string, removing: boolean): Promise<RigObserved> {
+  const l = rigLayout(rig);
+  const abs = (p: string) => path.join(root, p);
+  const [paths, refinery, mayor, partials, polecats, beadsLines] = await Promise.all([
+    observePaths(root, { dirs: l.dirs, files: [l.config, l.beadsConfig], present: [l.issues] }),
+    inspectClone(abs(l.clones.refinery), { unpushed: removing }),
+    inspectClone(abs(l.clones.mayor), { unpushed: removing }),
+    findPartials(root, [path.dirname(l.clones.refinery), path.dirname(l.clones.mayor)]),
+    removing ? observePolecats(root, l.polecats) : Promise.resolve([]),
+    removing ? countLines(abs(l.issues)) : Promise.resolve(0),
+  ]);
+  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines };
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
+}
+
+async function findPartials(root: string, parents: string[]): Promise<string[]> {
+  const found = await Promise.all(parents.map(async (p) => (await listDir(path.join(root, p))).filter((n) => n.includes(PARTIAL_MARK)).map((n) => `${p}/${n}`)));
+  return found.flat().sort();
+}
+
+async function observePolecats(root: string, dir: string): Promise<{ path: string; state: CloneState }[]> {
+  const names = (await listDir(path.join(root, dir))).sort();
+  return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { unpushed: true }) })));
+}
+
+async function countLines(file: string): Promise<number> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.trim()).length;
+}

@@ -1,0 +1,99 @@
+import type { Finding, Plan } from '../../src/engine/controller.js';
+import type { Rig } from '../../src/model/objects.js';
+import { sameRemote, type CloneState } from '../../src/adapters/git.js';
+import { toJsonText } from '../../src/util/atomic.js';
+import { planFiles } from '../common/file-actions.js';
+import type { CloneRole, RigAction } from './actions.js';
+import { rigLayout, type RigObserved } from './observe.js';
+
+export function beadsPrefix(rig: Rig): string {
+  return rig.spec.beads?.prefix ?? rig.metadata.name;
+}
+
+/** <rig>/config.json: the rig's spec as gt applied it, for people and agents to read. */
+export function renderRigConfig(rig: Rig): string {
+  return toJsonText({ type: 'rig', name: rig.metadata.name, managedBy: 'gt', beadsPrefix: beadsPrefix(rig), spec: rig.spec });
+}
+
+/** Pure: what to do for one Rig given what is on disk. */
+export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAction> {
+  const name = rig.metadata.name;
+  const actions: RigAction[] = o.partials.map((p) => ({ type: 'removePartialClone', path: p }));
+  const findings: Finding[] = [];
+  if (removing) {
+    planRemoval(name, o, actions, findings);
+    return { actions, findings };
+  }
+  const l = rigLayout(name);
+  const prefix = beadsPrefix(rig);
+  actions.push(
+    ...planFiles(
+      {
+        dirs: l.dirs,
+        rendered: { [l.config]: renderRigConfig(rig) },
+        seeded: {
+          [l.issues]: { content: '', note: 'empty issue database' },
+          [l.beadsConfig]: { content: `issue-prefix: "${prefix}"\n`, note: `issue prefix "${prefix}"` },
+        },
+      },
+      o.paths,
+    ),
+  );
+  const existingPrefix = /^issue-prefix:\s*["']?([^"'\s]+)/m.exec(o.paths.files[l.beadsConfig] ?? '')?.[1];
+  if (existingPrefix !== undefined && existingPrefix !== prefix) {
+    findings.push({ code: 'BeadsPrefixMismatch', message: `${l.beadsConfig} has issue-prefix "${existingPrefix}" but the spec says "${prefix}"; issues may already use the old prefix, so gt leaves it to you` });
+  }
+  for (const role of ['refinery', 'mayor'] as const) planClone(rig, role, l.clones[role], o.clones[role], actions, findings);
+  return { actions, findings };
+}
+
+function planClone(rig: Rig, role: CloneRole, at: string, state: CloneState, actions: RigAction[], findings: Finding[]): void {
+  switch (state.state) {
+    case 'missing':
+      actions.push({ type: 'createClone', role, path: at, url: rig.spec.gitUrl, branch: rig.spec.defaultBranch ?? 'main' });
+      return;
+    case 'notRepo':
+      findings.push({ code: 'CloneNotARepository', message: `${at} exists but is not a git clone; move it away and gt will clone ${rig.spec.gitUrl} there` });
+      return;
+    case 'repo':
+      if (!sameRemote(state.remoteUrl, rig.spec.gitUrl)) {
+        findings.push({
+          code: 'CloneRemoteMismatch',
+          message: `${at} has origin ${state.remoteUrl ?? '(none)'} but the spec says ${rig.spec.gitUrl}; gt will not rewrite it (fix it with git remote set-url, or move the clone away)`,
+        });
+      }
+  }
+}
+
+/** Why a clone may not be deleted, or undefined when deleting it loses nothing. */
+export function unsafeToDelete(state: CloneState): string | undefined {
+  if (state.state === 'missing') return undefined;
+  if (state.state === 'notRepo') return 'is not a git clone (its files may be someone\'s work)';
+  const why: string[] = [];
+  if (state.dirty) why.push(`${state.dirty} uncommitted change${state.dirty === 1 ? '' : 's'}`);
+  if (state.stashes) why.push(`${state.stashes} stash${state.stashes === 1 ? '' : 'es'}`);
+  if (state.unpushed === undefined || state.unpushed > 0) {
+    why.push(state.unpushed === undefined || !Number.isFinite(state.unpushed) ? 'commits that may be unpushed' : `${state.unpushed} unpushed commit${state.unpushed === 1 ? '' : 's'}`);
+  }
+  return why.length ? `has ${why.join(', ')}` : undefined;
+}
+
+function planRemoval(name: string, o: RigObserved, actions: RigAction[], findings: Finding[]): void {
+  const l = rigLayout(name);
+  const clones = [
+    { path: l.clones.refinery, state: o.clones.refinery },
+    { path: l.clones.mayor, state: o.clones.mayor },
+    ...o.polecats,
+  ].filter((c) => c.state.state !== 'missing');
+  const unsafe = clones.map((c) => ({ c, why: unsafeToDelete(c.state) })).filter((x) => x.why);
+  if (unsafe.length) {
+    // Nothing is removed while any clone holds work: the person gets the rig back whole.
+    for (const { c, why } of unsafe) {
+      findings.push({ code: 'RemovalBlockedByWork', message: `${c.path} ${why}; Rig "${name}" is kept until that work is pushed or removed by hand` });
+    }
+    return;
+  }
+  for (const c of clones) actions.push({ type: 'removeClone', path: c.path });
+  if (o.paths.dirs[name]) actions.push({ type: 'removeRigDir', path: name, keepBeads: o.beadsLines > 0 });
+  actions.push({ type: 'finalize', name });
+}

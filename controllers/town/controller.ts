@@ -1,0 +1,32 @@
+import type { Controller, Plan } from '../../src/engine/controller.js';
+import type { Rig, Town } from '../../src/model/objects.js';
+import { actFileAction, describeFileAction, planFiles, type FileAction } from '../common/file-actions.js';
+import { observePaths, type PathsObserved } from '../common/observe-fs.js';
+import { renderRigsJson, renderTownJson } from './render.js';
+
+export type TownAction = FileAction;
+
+const DIRS = ['config', 'mayor'];
+const FILES = ['config/town.json', 'config/rigs.json'];
+
+export type TownObserved = PathsObserved;
+
+/** Town-level layout (DESIGN.md §3): config/town.json, config/rigs.json and the mayor's home. */
+export const townController: Controller<TownAction, TownObserved, Town> = {
+  name: 'town',
+  kind: 'Town',
+  observe: (ctx) => observePaths(ctx.root, { dirs: DIRS, files: FILES, present: [] }),
+  plan(target, observed): Plan<TownAction> {
+    const rigs = target.world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest as Rig);
+    return {
+      actions: planFiles(
+        { dirs: DIRS, rendered: { 'config/town.json': renderTownJson(target.object.manifest), 'config/rigs.json': renderRigsJson(rigs) }, seeded: {} },
+        observed,
+      ),
+      findings: [],
+    };
+  },
+  act: (ctx, _target, action) => actFileAction(ctx.root, action),
+  describe: describeFileAction,
+  irreversible: () => false,
+};

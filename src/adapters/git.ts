@@ -1,0 +1,119 @@
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { run, type RunResult } from './process.js';
+
+/** Never prompt for credentials (a reconcile loop must not hang) and parse git's English output. */
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
+/** Transports that execute commands are refused whatever the user's git config says. */
+const SAFE = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never'];
+
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly result: RunResult,
+  ) {
+    super(`git ${args[0]} failed: ${summarize(result)}`);
+    this.name = 'GitError';
+  }
+}
+
+function summarize(r: RunResult): string {
+  if (r.timedOut) return 'timed out';
+  const lines = (r.stderr || r.stdout).trim().split('\n').filter((l) => !l.startsWith('hint:'));
+  return lines.slice(-3).join(' / ') || `exit code ${r.exitCode}`;
+}
+
+export async function git(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run('git', [...SAFE, ...args], { ...opts, env: GIT_ENV });
+}
+
+export async function gitOk(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+  const r = await git(args, opts);
+  if (r.exitCode !== 0) throw new GitError(args, r);
+  return r.stdout;
+}
+
+/** What a directory that should be a clone looks like right now. */
+export type CloneState =
+  | { state: 'missing' }
+  | { state: 'notRepo' }
+  | {
+      state: 'repo';
+      remoteUrl: string | undefined;
+      /** undefined when HEAD is detached. */
+      branch: string | undefined;
+      /** Changed, staged or untracked entries. */
+      dirty: number;
+      stashes: number;
+      /** Commits on local branches or HEAD that no remote-tracking ref holds; only when asked for. */
+      unpushed?: number;
+    };
+
+export async function inspectClone(dir: string, opts: { unpushed?: boolean } = {}): Promise<CloneState> {
+  try {
+    await lstat(path.join(dir, '.git'));
+  } catch {
+    try {
+      await lstat(dir);
+      return { state: 'notRepo' };
+    } catch {
+      return { state: 'missing' };
+    }
+  }
+  const [status, remote, unpushed] = await Promise.all([
+    git(['status', '--porcelain=v2', '--branch', '--show-stash', '--untracked-files=normal'], { cwd: dir }),
+    git(['config', '--get', 'remote.origin.url'], { cwd: dir }),
+    opts.unpushed ? git(['rev-list', '--count', 'HEAD', '--branches', '--not', '--remotes'], { cwd: dir }) : undefined,
+  ]);
+  if (status.exitCode !== 0) return { state: 'notRepo' };
+  let branch: string | undefined;
+  let dirty = 0;
+  let stashes = 0;
+  for (const line of status.stdout.split('\n')) {
+    if (line.startsWith('# branch.head ')) {
+      const head = line.slice('# branch.head '.length);
+      branch = head === '(detached)' ? undefined : head;
+    } else if (line.startsWith('# stash ')) stashes = Number(line.slice('# stash '.length));
+    else if (line && !line.startsWith('#')) dirty++;
+  }
+  const state: CloneState = { state: 'repo', remoteUrl: remote.exitCode === 0 ? remote.stdout.trim() : undefined, branch, dirty, stashes };
+  if (unpushed) {
+    // An unborn HEAD (empty repository) has nothing to lose; any other failure counts as unsafe.
+    state.unpushed = unpushed.exitCode === 0 ? Number(unpushed.stdout.trim()) : /unknown revision|bad revision/.test(unpushed.stderr) ? 0 : Infinity;
+  }
+  return state;
+}
+
+export const PARTIAL_MARK = '.gt-partial-';
+
+/**
+ * Clones into a temporary sibling and renames it into place, so a failed or interrupted clone
+ * never leaves a half-made clone at `dest` (leftover temporaries are found by their name).
+ */
+export async function cloneInto(url: string, branch: string, dest: string): Promise<void> {
+  await mkdir(path.dirname(dest), { recursive: true });
+  const tmp = `${dest}${PARTIAL_MARK}${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    await gitOk(['clone', '--quiet', '--origin', 'origin', '--branch', branch, '--', url, tmp], { timeoutMs: 10 * 60_000 });
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    if (err instanceof GitError) throw new Error(explainCloneFailure(url, branch, err));
+    throw err;
+  }
+}
+
+function explainCloneFailure(url: string, branch: string, err: GitError): string {
+  const text = err.result.stderr;
+  if (/Remote branch .* not found/.test(text)) return `cannot clone ${url}: it has no branch "${branch}"`;
+  if (/does not appear to be a git repository|not found|does not exist|No such file/i.test(text)) return `cannot clone ${url}: no such repository`;
+  return `cannot clone ${url}: ${summarize(err.result)}`;
+}
+
+/** Remote URLs compare equal when they name the same place (trailing slashes and `.git/` suffixes aside). */
+export function sameRemote(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const norm = (u: string) => u.replace(/\/+$/, '').replace(/\/\.git$/, '');
+  return norm(a) === norm(b);
+}

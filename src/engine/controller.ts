@@ -1,0 +1,63 @@
+import type { Kind, ObjectKey, Town } from '../model/objects.js';
+import type { Store, StoredObject } from '../store/store.js';
+import type { TownPaths } from '../town/layout.js';
+
+/** Something the controller cannot or must not fix by itself; shown by diff with `!`, kept in status. */
+export interface Finding {
+  /** Stable code, e.g. `CloneRemoteMismatch`, for scripts and docs. */
+  code: string;
+  message: string;
+}
+
+/** The output of a pure plan function: what to do, and what is waiting on a person. */
+export interface Plan<A> {
+  actions: A[];
+  findings: Finding[];
+}
+
+export type ActionOp = '+' | '~' | '-';
+export interface ActionText {
+  op: ActionOp;
+  text: string;
+}
+
+/** Desired state of the whole town, as read from the store once per pass. */
+export interface DesiredWorld {
+  town: StoredObject<Town> | undefined;
+  objects: StoredObject[];
+}
+
+export interface Target<M = unknown> {
+  key: ObjectKey;
+  object: StoredObject & { manifest: M };
+  world: DesiredWorld;
+}
+
+export interface ControllerContext {
+  root: string;
+  paths: TownPaths;
+  store: Store;
+}
+
+/**
+ * The one reconciler shape (DESIGN.md §4). `plan` must be pure: gt diff calls observe+plan
+ * and prints the actions; gt run calls the same two and then act, so they cannot disagree.
+ */
+export interface Controller<A extends { type: string }, O, M = unknown> {
+  readonly name: string;
+  readonly kind: Kind;
+  observe(ctx: ControllerContext, target: Target<M>): Promise<O>;
+  plan(target: Target<M>, observed: O): Plan<A>;
+  act(ctx: ControllerContext, target: Target<M>, action: A): Promise<void>;
+  describe(action: A): ActionText;
+  /** Actions that destroy something: their intent is logged before they run. */
+  irreversible(action: A): boolean;
+}
+
+/** An error that retrying cannot fix (until the spec changes): the object is marked Stalled. */
+export class TerminalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}

@@ -1,0 +1,253 @@
+// Generated from schemas/*.schema.json by scripts/gen-types.mjs. Do not edit.
+
+export interface Town {
+  apiVersion: 'gastown.dev/v1alpha1';
+  kind: 'Town';
+  metadata: ObjectMeta;
+  spec: TownSpec;
+  /**
+   * Written by controllers; ignored on apply.
+   */
+  status?: {};
+}
+
+export interface ObjectMeta {
+  /**
+   * Lowercase DNS label: letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.
+   */
+  name: string;
+  /**
+   * Free-form key/value labels for people and selectors.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+}
+
+export interface TownSpec {
+  /**
+   * The town's directory. A relative path is taken from the manifest file's directory; '~' is the home directory.
+   */
+  root: string;
+  tmux?: TmuxSpec;
+  agent?: AgentSpec;
+  mayor?: SessionSpec;
+  /**
+   * How often the loop re-reconciles everything even without a file event.
+   */
+  resync?: string;
+  escalation?: EscalationSpec;
+  beads?: TownBeadsSpec;
+}
+
+export interface TmuxSpec {
+  /**
+   * Name of the town's private tmux socket (tmux -L). Defaults to gt-<town name>.
+   */
+  socket?: string;
+}
+
+export interface AgentSpec {
+  /**
+   * argv of the agent; '{promptFile}' in an argument is replaced by the path of the prompt file.
+   *
+   * @minItems 1
+   */
+  command?: [string, ...string[]];
+  /**
+   * Extra environment variables for the agent session.
+   */
+  env?: {
+    [k: string]: string;
+  };
+}
+
+export interface SessionSpec {
+  /**
+   * Keep this agent's session running.
+   */
+  enabled?: boolean;
+  agent?: AgentSpec;
+}
+
+export interface EscalationSpec {
+  /**
+   * Mail address that receives escalations.
+   */
+  target?: string;
+}
+
+export interface TownBeadsSpec {
+  /**
+   * Issue-tracker backend: auto uses bd when it is on PATH and the rig already has a bd database, else the embedded JSONL backend.
+   */
+  backend?: 'auto' | 'jsonl' | 'bd';
+}
+
+export interface Rig {
+  apiVersion: 'gastown.dev/v1alpha1';
+  kind: 'Rig';
+  metadata: ObjectMeta;
+  spec: RigSpec;
+  /**
+   * Written by controllers; ignored on apply.
+   */
+  status?: {};
+}
+
+export interface RigSpec {
+  /**
+   * The project's repository: a URL, or a local path (relative paths are taken from the manifest file's directory).
+   */
+  gitUrl: string;
+  /**
+   * A git branch name.
+   */
+  defaultBranch?: string;
+  beads?: RigBeadsSpec;
+  workers?: WorkersSpec;
+  agent?: AgentSpec;
+  mergeQueue?: MergeQueueSpec;
+  witness?: SessionSpec;
+  refinery?: SessionSpec;
+  /**
+   * Stop dispatching new work; running work finishes.
+   */
+  suspend?: boolean;
+}
+
+export interface RigBeadsSpec {
+  /**
+   * Issue id prefix (ids look like <prefix>-<hash>). Defaults to the rig's name.
+   */
+  prefix?: string;
+}
+
+export interface WorkersSpec {
+  /**
+   * max_workers: polecats working at once.
+   */
+  max?: number;
+  /**
+   * Pause between two session starts.
+   */
+  spawnDelay?: string;
+  /**
+   * Polecat names to use, in order; a built-in pool when empty.
+   */
+  names?: string[];
+  /**
+   * No pane output and no commits for this long means stuck.
+   */
+  stuckAfter?: string;
+  /**
+   * Nudges before a stuck worker is escalated.
+   */
+  maxNudges?: number;
+}
+
+export interface MergeQueueSpec {
+  /**
+   * How a branch is brought onto the target.
+   */
+  strategy?: 'ff-only' | 'merge' | 'squash' | 'rebase';
+  /**
+   * argv run in the refinery clone before a merge is pushed; empty means no tests.
+   */
+  testCommand?: string[];
+  /**
+   * A duration such as 500ms, 5s, 10m or 2h.
+   */
+  testTimeout?: string;
+  /**
+   * Branch merged into; defaults to defaultBranch.
+   */
+  target?: string;
+  /**
+   * refinery: through the merge queue; direct: merged as soon as verified.
+   */
+  land?: 'refinery' | 'direct';
+}
+
+export interface Swarm {
+  apiVersion: 'gastown.dev/v1alpha1';
+  kind: 'Swarm';
+  metadata: ObjectMeta;
+  spec: SwarmSpec;
+  /**
+   * Written by controllers; ignored on apply.
+   */
+  status?: {};
+}
+
+export interface SwarmSpec {
+  /**
+   * Name of the Rig that works this swarm.
+   */
+  rig: string;
+  title: string;
+  /**
+   * @minItems 1
+   */
+  tasks: [SwarmTask, ...SwarmTask[]];
+  /**
+   * Tasks of this swarm worked at once (within the rig's max).
+   */
+  maxParallel?: number;
+  suspend?: boolean;
+}
+
+export interface SwarmTask {
+  /**
+   * Stable id of the task within the swarm.
+   */
+  id: string;
+  title: string;
+  description?: string;
+  /**
+   * 0 (highest) to 4.
+   */
+  priority?: number;
+  /**
+   * Ids of tasks that must close first.
+   */
+  dependsOn?: string[];
+}
+
+export interface Plugin {
+  apiVersion: 'gastown.dev/v1alpha1';
+  kind: 'Plugin';
+  metadata: ObjectMeta;
+  spec: PluginSpec;
+  /**
+   * Written by controllers; ignored on apply.
+   */
+  status?: {};
+}
+
+export interface PluginSpec {
+  /**
+   * The Rig this plugin serves; town-wide when absent.
+   */
+  rig?: string;
+  /**
+   * Written as the plugin's CLAUDE.md.
+   */
+  instructions: string;
+  /**
+   * @minItems 1
+   */
+  hooks: [
+    'beforeMerge' | 'beforeDispatch' | 'onWorkerStuck' | 'onReadyToMerge',
+    ...('beforeMerge' | 'beforeDispatch' | 'onWorkerStuck' | 'onReadyToMerge')[]
+  ];
+  /**
+   * How long a hook waits for the plugin's verdict.
+   */
+  timeout?: string;
+  /**
+   * Verdict taken when the plugin does not answer in time.
+   */
+  defaultVerdict?: 'proceed' | 'escalate';
+  agent?: AgentSpec;
+}

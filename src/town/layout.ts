@@ -1,0 +1,39 @@
+import path from 'node:path';
+
+/** Where everything of a town lives (DESIGN.md §3). The one place that knows the layout. */
+export function townPaths(root: string) {
+  const gt = path.join(root, '.gt');
+  return {
+    root,
+    gtDir: gt,
+    storeDir: path.join(gt, 'store'),
+    statusDir: path.join(gt, 'status'),
+    events: path.join(gt, 'events.jsonl'),
+    lock: path.join(gt, 'lock'),
+    runLock: path.join(gt, 'run.lock'),
+    configDir: path.join(root, 'config'),
+    townJson: path.join(root, 'config', 'town.json'),
+    rigsJson: path.join(root, 'config', 'rigs.json'),
+    mayorDir: path.join(root, 'mayor'),
+  };
+}
+export type TownPaths = ReturnType<typeof townPaths>;
+
+export function rigPaths(root: string, rig: string) {
+  const dir = path.join(root, rig);
+  return {
+    dir,
+    configJson: path.join(dir, 'config.json'),
+    beadsDir: path.join(dir, '.beads'),
+    issuesJsonl: path.join(dir, '.beads', 'issues.jsonl'),
+    beadsConfig: path.join(dir, '.beads', 'config.yaml'),
+    polecatsDir: path.join(dir, 'polecats'),
+    witnessDir: path.join(dir, 'witness'),
+    pluginsDir: path.join(dir, 'plugins'),
+    refineryDir: path.join(dir, 'refinery'),
+    refineryClone: path.join(dir, 'refinery', 'rig'),
+    mayorDir: path.join(dir, 'mayor'),
+    mayorClone: path.join(dir, 'mayor', 'rig'),
+  };
+}
+export type RigPaths = ReturnType<typeof rigPaths>;
