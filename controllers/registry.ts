@@ -15,3 +15,6 @@ export const CONTROLLERS: Partial<Record<Kind, AnyController>> = {
   Town: townController as unknown as AnyController,
   Rig: rigController as unknown as AnyController,
 };
+
+/** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
+export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig']);

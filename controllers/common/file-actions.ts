@@ -63,6 +63,6 @@ export function planFiles(
     if (current === undefined) out.push({ type: 'renderFile', path: p, content, reason: 'missing' });
     else if (current !== content) out.push({ type: 'renderFile', path: p, content, reason: 'drift' });
   }
-  for (const [p, s] of Object.entries(want.seeded)) if (!have.present[p]) out.push({ type: 'createFile', path: p, ...s });
+  for (const [p, s] of Object.entries(want.seeded)) if (!have.present[p] && have.files[p] === undefined) out.push({ type: 'createFile', path: p, ...s });
   return out;
 }

@@ -1,0 +1,49 @@
+import { computeChanges, type Incoming } from '../../apply/changeset.js';
+import { readValidInput } from '../../apply/input.js';
+import { writeChanges } from '../../apply/write.js';
+import { fail } from '../../errors.js';
+import { TownSession } from '../../town/session.js';
+import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { changeLines, outcomeLines } from '../render.js';
+
+export interface ApplyOptions {
+  filename: string[];
+  dryRun?: boolean;
+  prune?: boolean;
+  output?: string;
+}
+
+export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const input = await readValidInput(o.filename, { town: g.town, prune: !!o.prune });
+  const incoming: Incoming[] = input.parsed.map((p) => ({ manifest: p.manifest, written: p.written, source: p.doc.file }));
+  const session = new TownSession(input.root);
+  if (o.dryRun) {
+    const changes = computeChanges(incoming, input.stored, { prune: !!o.prune, now: new Date().toISOString() });
+    if (format === 'json') print(JSON.stringify({ dryRun: true, town: input.root, changes: changes.map(({ op, key }) => ({ op, key })) }, null, 2));
+    else print([...changeLines(changes), changes.every((c) => c.op === 'unchanged') ? 'No changes (dry run).' : '(dry run: nothing was written)']);
+    return 0;
+  }
+  await session.init();
+  const lock = await session.lock('gt apply', lockTimeoutMs(g));
+  try {
+    const now = new Date().toISOString();
+    // Read the store again under the lock: another apply may have finished while we validated.
+    const changes = computeChanges(incoming, await session.store.list(), { prune: !!o.prune, now });
+    await writeChanges(session, changes, now);
+    const loop = await session.runningLoop();
+    const outcomes = loop ? [] : await session.reconciler.reconcileAll();
+    if (format === 'json') {
+      print(JSON.stringify({ town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : 'apply', outcomes }, null, 2));
+    } else {
+      print(changes.every((c) => c.op === 'unchanged') ? 'Desired state unchanged.' : changeLines(changes));
+      if (loop) print(`The running loop (pid ${loop.pid}) reconciles the change.`);
+      else print(outcomeLines(outcomes).length ? outcomeLines(outcomes) : 'Everything already matches the spec.');
+    }
+    const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.key, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
+    if (failures.length) fail({ kind: 'reconcileFailed', failures });
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,63 @@
+import type { Change } from '../../apply/changeset.js';
+import { readValidInput } from '../../apply/input.js';
+import { writeChanges } from '../../apply/write.js';
+import { fail } from '../../errors.js';
+import { keyOf, type Kind } from '../../model/objects.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { lockTimeoutMs, print, type GlobalOptions } from '../options.js';
+import { outcomeLines } from '../render.js';
+import { parseKindWord } from './get.js';
+
+export interface DeleteOptions {
+  filename?: string[];
+  ignoreNotFound?: boolean;
+}
+
+/** Marks objects for deletion; a Rig is removed by its controller only once no clone holds work. */
+export async function deleteCommand(g: GlobalOptions, kindWord: string | undefined, name: string | undefined, o: DeleteOptions): Promise<number> {
+  let root: string;
+  let wanted: { kind: Kind; name: string }[];
+  if (o.filename?.length) {
+    const input = await readValidInput(o.filename, { town: g.town });
+    root = input.root;
+    wanted = input.parsed.map((p) => ({ kind: p.manifest.kind, name: p.manifest.metadata.name }));
+  } else {
+    if (!kindWord || !name) fail({ kind: 'usage', message: 'gt delete KIND NAME, or gt delete -f PATH' });
+    root = requireTown(g);
+    wanted = [{ kind: parseKindWord(kindWord), name }];
+  }
+  const session = new TownSession(root);
+  const lock = await session.lock('gt delete', lockTimeoutMs(g));
+  try {
+    const stored = await session.store.list();
+    const changes: Change[] = [];
+    for (const w of wanted) {
+      const prev = stored.find((s) => s.manifest.kind === w.kind && s.manifest.metadata.name === w.name);
+      if (!prev) {
+        if (o.ignoreNotFound || o.filename?.length) continue;
+        fail({ kind: 'notFound', message: `${w.kind} "${w.name}" not found in ${root}` });
+      }
+      if (prev.deletionRequestedAt) continue;
+      changes.push({ op: 'delete', key: keyOf(prev.manifest), prev });
+    }
+    const deleting = new Set(changes.map((c) => c.key));
+    const remaining = stored.filter((s) => !deleting.has(keyOf(s.manifest)) && s.manifest.kind !== 'Town');
+    if (changes.some((c) => c.key.startsWith('Town/')) && remaining.length) {
+      fail({ kind: 'conflict', message: `the Town still has ${remaining.length} object(s) (${remaining.map((s) => keyOf(s.manifest)).join(', ')}); delete them first` });
+    }
+    // Town last: its rigs' cleanup needs it.
+    changes.sort((a, b) => Number(a.key.startsWith('Town/')) - Number(b.key.startsWith('Town/')));
+    await writeChanges(session, changes, new Date().toISOString());
+    print(changes.length ? changes.map((c) => `- ${c.key} (deletion requested)`) : 'Nothing to delete.');
+    const loop = await session.runningLoop();
+    if (loop) {
+      print(`The running loop (pid ${loop.pid}) carries out the removal.`);
+      return 0;
+    }
+    print(outcomeLines(await session.reconciler.reconcileAll()));
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}

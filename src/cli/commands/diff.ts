@@ -1,0 +1,62 @@
+import { applyToWorld, computeChanges, type Change } from '../../apply/changeset.js';
+import { readValidInput } from '../../apply/input.js';
+import { isClean, worldFrom } from '../../engine/reconciler.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { changeLines, planLines, summarize, summaryLine } from '../render.js';
+
+export interface DiffOptions {
+  filename?: string[];
+  prune?: boolean;
+  output?: string;
+}
+
+/** observe + plan for every controller, against the store or against the store as the files would leave it. Acts on nothing. */
+export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  let root: string;
+  let changes: Change[] = [];
+  let session: TownSession;
+  let objects;
+  if (o.filename?.length) {
+    const input = await readValidInput(o.filename, { town: g.town, prune: !!o.prune });
+    root = input.root;
+    const now = new Date().toISOString();
+    changes = computeChanges(
+      input.parsed.map((p) => ({ manifest: p.manifest, written: p.written, source: p.doc.file })),
+      input.stored,
+      { prune: !!o.prune, now },
+    );
+    session = new TownSession(root);
+    objects = applyToWorld(input.stored, changes, now);
+  } else {
+    root = requireTown(g);
+    session = new TownSession(root);
+    objects = await session.store.list();
+  }
+  const plans = await session.reconciler.planAll(worldFrom(objects));
+  const summary = summarize(changes, plans);
+  const inSync = !changes.some((c) => c.op !== 'unchanged') && plans.every(isClean);
+  if (format === 'json') {
+    print(
+      JSON.stringify(
+        {
+          town: root,
+          inSync,
+          summary,
+          changes: changes.filter((c) => c.op !== 'unchanged').map((c) => ({ op: c.op, key: c.key, ...(c.op === 'configure' ? { fields: c.fields } : {}) })),
+          plans: plans.map((p) => ({ key: p.key, generation: p.generation, deleting: p.deleting, actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })), findings: p.findings, ...(p.error ? { error: p.error } : {}) })),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    const desired = changeLines(changes);
+    if (desired.length) print(['Desired state (what applying the files would store):', ...desired.map((l) => `  ${l}`), '']);
+    print(planLines(plans));
+    print(summaryLine(summary));
+  }
+  return inSync ? 0 : 1;
+}

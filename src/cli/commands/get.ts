@@ -1,0 +1,73 @@
+import { fail } from '../../errors.js';
+import { conditionOf, type ObjectStatus } from '../../engine/status.js';
+import { KINDS, kindFromWord, type Kind } from '../../model/objects.js';
+import type { StoredObject } from '../../store/store.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { outputFormat, print, type GlobalOptions } from '../options.js';
+
+export function parseKindWord(word: string): Kind {
+  const kind = kindFromWord(word);
+  if (!kind) fail({ kind: 'usage', message: `unknown kind "${word}": expected one of ${KINDS.join(', ')}` });
+  return kind;
+}
+
+export async function getCommand(g: GlobalOptions, kindWord: string | undefined, name: string | undefined, o: { output?: string }): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json', 'yaml']);
+  const session = new TownSession(requireTown(g));
+  const kind = kindWord ? parseKindWord(kindWord) : undefined;
+  let objects = await session.store.list(kind);
+  if (name !== undefined) {
+    objects = objects.filter((x) => x.manifest.metadata.name === name);
+    if (!objects.length) fail({ kind: 'notFound', message: `${kind} "${name}" not found in ${session.root}` });
+  }
+  const statuses = await Promise.all(objects.map((x) => session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name)));
+  const full = objects.map((x, i) => fullObject(x, statuses[i]));
+  if (format === 'json') {
+    print(JSON.stringify(name !== undefined ? full[0] : { items: full }, null, 2));
+  } else if (format === 'yaml') {
+    const { stringify } = await import('yaml');
+    print(full.map((f) => stringify(f)).join('---\n').trimEnd());
+  } else {
+    print(objects.length ? table(objects, statuses) : `No objects${kind ? ` of kind ${kind}` : ''} in ${session.root}.`);
+  }
+  return 0;
+}
+
+/** The object as Kubernetes would show it: metadata with generation and timestamps, spec, status. */
+function fullObject(x: StoredObject, status: ObjectStatus | undefined): Record<string, unknown> {
+  const { manifest } = x;
+  return {
+    apiVersion: manifest.apiVersion,
+    kind: manifest.kind,
+    metadata: {
+      ...manifest.metadata,
+      generation: x.generation,
+      creationTimestamp: x.createdAt,
+      ...(x.deletionRequestedAt ? { deletionTimestamp: x.deletionRequestedAt } : {}),
+    },
+    spec: manifest.spec,
+    ...(status ? { status } : {}),
+  };
+}
+
+function table(objects: StoredObject[], statuses: (ObjectStatus | undefined)[]): string[] {
+  const rows = objects.map((x, i) => {
+    const s = statuses[i];
+    const ready = conditionOf(s, 'Ready');
+    const state = x.deletionRequestedAt ? 'Terminating' : !s ? (['Town', 'Rig'].includes(x.manifest.kind) ? 'NotReconciled' : 'Stored') : ready?.status === 'True' ? 'Ready' : ready?.reason ?? 'Unknown';
+    const stale = s && s.observedGeneration !== x.generation ? ' (stale)' : '';
+    return [x.manifest.kind, x.manifest.metadata.name, String(x.generation), state + stale, age(x.createdAt), ready?.status === 'True' ? '' : ready?.message ?? ''];
+  });
+  const header = ['KIND', 'NAME', 'GEN', 'STATUS', 'AGE', 'MESSAGE'];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+export function age(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}

@@ -1,0 +1,31 @@
+import { fail } from '../../errors.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { runLoop } from '../../engine/loop.js';
+import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { outcomeLines } from '../render.js';
+
+export interface RunOptions {
+  once?: boolean;
+  output?: string;
+}
+
+export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const session = new TownSession(requireTown(g));
+  if (!o.once) {
+    const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
+    return runLoop(session, { lockTimeoutMs: lockTimeoutMs(g), log, onOutcome: (x) => outcomeLines([x]).forEach(log) });
+  }
+  const lock = await session.lock('gt run --once', lockTimeoutMs(g));
+  try {
+    const outcomes = await session.reconciler.reconcileAll();
+    if (format === 'json') print(JSON.stringify({ town: session.root, outcomes }, null, 2));
+    else print(outcomeLines(outcomes).length ? outcomeLines(outcomes) : 'Everything already matches the spec.');
+    const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.key, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
+    if (failures.length) fail({ kind: 'reconcileFailed', failures });
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}

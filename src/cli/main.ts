@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { GtFailure, describeError, exitCodeFor } from '../errors.js';
+import type { GlobalOptions } from './options.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+let commandExitCode = 0;
+/** Commands return their exit code (diff: 1 = differences); commander discards action results. */
+function act<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    commandExitCode = await fn(...args);
+  };
+}
+
+function buildProgram(): Command {
+  const program = new Command('gt')
+    .description('Gas Town, declaratively: declare the town in YAML; gt makes it so.')
+    .option('--town <dir>', 'town root (default: $GT_TOWN, else the nearest directory upwards holding .gt/)')
+    .option('--lock-timeout <duration>', 'how long to wait for the town lock', '30s')
+    .exitOverride()
+    .showHelpAfterError();
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('apply')
+    .description('store the desired state from manifests, then reconcile once (or leave it to a running loop)')
+    .requiredOption('-f, --filename <path>', 'manifest file, directory of them, or - for stdin (repeatable)', collect)
+    .option('--dry-run', 'print the change set and write nothing')
+    .option('--prune', 'delete objects this town holds that the input no longer has (never the Town)')
+    .option('-o, --output <format>', 'text or json')
+    .action(act(async (o) => (await import('./commands/apply.js')).applyCommand(g(), o)));
+
+  program
+    .command('diff')
+    .description('what gt would do: exit 0 in sync, 1 differences, 2 error')
+    .option('-f, --filename <path>', 'also show what applying these manifests would change (repeatable)', collect)
+    .option('--prune', 'with -f: as if applied with --prune')
+    .option('-o, --output <format>', 'text or json')
+    .action(act(async (o) => (await import('./commands/diff.js')).diffCommand(g(), o)));
+
+  program
+    .command('get [kind] [name]')
+    .description('list objects with their status, or show one')
+    .option('-o, --output <format>', 'text, yaml or json')
+    .action(act(async (kind, name, o) => (await import('./commands/get.js')).getCommand(g(), kind, name, o)));
+
+  program
+    .command('delete [kind] [name]')
+    .description('delete objects; a Rig is removed only when none of its clones holds work')
+    .option('-f, --filename <path>', 'delete the objects these manifests name (repeatable)', collect)
+    .option('--ignore-not-found', 'succeed when the object does not exist')
+    .action(act(async (kind, name, o) => (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o)));
+
+  program
+    .command('run')
+    .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
+    .option('--once', 'one full reconcile pass, then exit')
+    .option('-o, --output <format>', 'text or json (with --once)')
+    .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
+
+  return program;
+}
+
+/** The one error boundary: every failure becomes a message on stderr and an exit code. */
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof GtFailure) {
+      process.stderr.write(`error: ${describeError(err.error)}\n`);
+      return exitCodeFor(err.error);
+    }
+    process.stderr.write(`internal error (a bug in gt): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 70;
+  }
+  return commandExitCode;
+}
+
+process.exitCode = await main(process.argv);

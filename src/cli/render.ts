@@ -1,0 +1,83 @@
+import type { Change, FieldChange } from '../apply/changeset.js';
+import type { KeyOutcome, KeyPlan } from '../engine/reconciler.js';
+import { isClean } from '../engine/reconciler.js';
+
+/** Human-readable lines. Every command prints actions through these, so diff, apply and run look alike. */
+export function changeLines(changes: Change[]): string[] {
+  return changes.flatMap((c) => {
+    switch (c.op) {
+      case 'create':
+        return [`+ ${c.key}`];
+      case 'unchanged':
+        return [];
+      case 'delete':
+        return [`- ${c.key}`];
+      case 'configure':
+        return [
+          `~ ${c.key}${c.cancelsDeletion ? ' (cancels its pending deletion)' : ''}`,
+          ...c.fields.map((f) => `    ${fieldLine(f)}`),
+        ];
+    }
+  });
+}
+
+function fieldLine(f: FieldChange): string {
+  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+  return `${f.path}: ${show(f.from)} -> ${show(f.to)}`;
+}
+
+export function planLines(plans: KeyPlan[]): string[] {
+  const out: string[] = [];
+  for (const p of plans) {
+    if (isClean(p)) continue;
+    out.push(`${p.key}${p.deleting ? ' (being removed)' : ''}:`);
+    if (p.error) out.push(`  ! ${p.error}`);
+    for (const a of p.actions) out.push(`  ${a.text.op} ${a.text.text}`);
+    for (const f of p.findings) out.push(`  ! ${f.code}: ${f.message}`);
+  }
+  return out;
+}
+
+export interface Summary {
+  create: number;
+  change: number;
+  remove: number;
+  waiting: number;
+  errors: number;
+}
+
+export function summarize(changes: Change[], plans: KeyPlan[]): Summary {
+  const s: Summary = { create: 0, change: 0, remove: 0, waiting: 0, errors: 0 };
+  for (const c of changes) {
+    if (c.op === 'create') s.create++;
+    if (c.op === 'configure') s.change++;
+    if (c.op === 'delete') s.remove++;
+  }
+  for (const p of plans) {
+    for (const a of p.actions) s[a.text.op === '+' ? 'create' : a.text.op === '~' ? 'change' : 'remove']++;
+    s.waiting += p.findings.length;
+    if (p.error) s.errors++;
+  }
+  return s;
+}
+
+export function summaryLine(s: Summary): string {
+  if (!s.create && !s.change && !s.remove && !s.waiting && !s.errors) return 'In sync: nothing to do.';
+  const parts = [`${s.create} to create`, `${s.change} to change`, `${s.remove} to remove`];
+  if (s.waiting) parts.push(`${s.waiting} waiting on you`);
+  if (s.errors) parts.push(`${s.errors} could not be observed`);
+  return `Plan: ${parts.join(', ')}.`;
+}
+
+export function outcomeLines(outcomes: KeyOutcome[]): string[] {
+  const out: string[] = [];
+  for (const o of outcomes) {
+    const lines = [...o.done.map((d) => `  ${d.op} ${d.text}`)];
+    if (o.failed) lines.push(`  x ${o.failed.text.op} ${o.failed.text.text}: ${o.failed.error}`);
+    for (const f of o.after?.findings ?? []) lines.push(`  ! ${f.code}: ${f.message}`);
+    const state = o.after === undefined ? 'removed' : o.failed ? 'failed' : isClean(o.after) ? 'ready' : o.after.findings.length ? 'waiting' : 'pending';
+    if (!lines.length && state === 'ready') continue;
+    out.push(`${o.key}: ${state}`, ...lines);
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { acquireLock, type HeldLock } from '../store/lock.js';
+import type { TownSession } from '../town/session.js';
+import { parseDuration } from '../util/duration.js';
+import type { ObjectKey } from '../model/objects.js';
+import type { KeyOutcome } from './reconciler.js';
+import { conditionOf } from './status.js';
+import { WorkQueue, type WorkResult } from './workqueue.js';
+
+export interface LoopOptions {
+  lockTimeoutMs: number;
+  log: (line: string) => void;
+  onOutcome: (outcome: KeyOutcome) => void;
+  /** Resolves when the loop should stop; by default SIGINT or SIGTERM. */
+  stopSignal?: Promise<void>;
+  concurrency?: number;
+}
+
+const DEFAULT_RESYNC_MS = 5000;
+const DEBOUNCE_MS = 100;
+
+/**
+ * `gt run`: one loop per town (the run lock), reconciling continuously. Store changes wake it
+ * at once; a jittered resync catches drift that no watched file announces. Stopping leaves every
+ * agent session running: only this process ends.
+ */
+export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
+  await session.init();
+  const runLock = await acquireLock(session.paths.runLock, { command: 'gt run', timeoutMs: 0 });
+  const writeLock = sharedLock(() => session.lock('gt run', opts.lockTimeoutMs));
+  const queue = new WorkQueue(
+    async (key): Promise<WorkResult> => {
+      const skip = await stalledAtThisGeneration(session, key as ObjectKey);
+      if (skip) return { kind: 'done' };
+      const outcome = await writeLock.with(() => session.reconciler.reconcileKey(key as ObjectKey));
+      opts.onOutcome(outcome);
+      if (outcome.failed) return { kind: outcome.failed.terminal ? 'terminal' : 'retry', error: outcome.failed.error };
+      return { kind: 'done' };
+    },
+    { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 },
+  );
+
+  const enqueueAll = async () => {
+    for (const t of session.reconciler.targets(await session.reconciler.loadWorld())) queue.add(t.key);
+  };
+  let debounce: NodeJS.Timeout | undefined;
+  const poke = () => {
+    if (debounce) clearTimeout(debounce);
+    debounce = setTimeout(() => void enqueueAll().catch((e: unknown) => opts.log(`! ${String(e)}`)), DEBOUNCE_MS);
+  };
+  const watcher: FSWatcher = watch(session.paths.storeDir, { ignoreInitial: true, awaitWriteFinish: false });
+  watcher.on('all', poke);
+
+  let resyncTimer: NodeJS.Timeout | undefined;
+  const scheduleResync = async () => {
+    const town = (await session.reconciler.loadWorld()).town;
+    const every = town?.manifest.spec.resync ? parseDuration(town.manifest.spec.resync) : DEFAULT_RESYNC_MS;
+    resyncTimer = setTimeout(() => {
+      void enqueueAll()
+        .then(scheduleResync)
+        .catch((e: unknown) => opts.log(`! ${String(e)}`));
+    }, every * (0.9 + Math.random() * 0.2));
+  };
+
+  opts.log(`gt run: reconciling ${session.root} (pid ${process.pid}); Ctrl-C stops the loop, agent sessions keep running`);
+  await enqueueAll();
+  await scheduleResync();
+  await (opts.stopSignal ?? signalled());
+  opts.log('gt run: stopping');
+  if (resyncTimer) clearTimeout(resyncTimer);
+  if (debounce) clearTimeout(debounce);
+  await watcher.close();
+  queue.stop();
+  await queue.drain();
+  await writeLock.close();
+  await runLock.release();
+  return 0;
+}
+
+async function stalledAtThisGeneration(session: TownSession, key: ObjectKey): Promise<boolean> {
+  const [kind, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] as const;
+  const obj = await session.store.get(kind as 'Rig', name);
+  const status = await session.reconciler.status.get(kind as 'Rig', name);
+  const stalled = conditionOf(status, 'Stalled');
+  // A terminal error waits for a new spec (a new generation); retrying the same spec cannot help.
+  return !!obj && stalled?.status === 'True' && stalled.reason === 'TerminalError' && status?.observedGeneration === obj.generation;
+}
+
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+/** The town write lock, taken while any key is being reconciled and given back when the loop is idle. */
+function sharedLock(take: () => Promise<HeldLock>) {
+  let held: Promise<HeldLock> | undefined;
+  let users = 0;
+  return {
+    async with<T>(fn: () => Promise<T>): Promise<T> {
+      users++;
+      held ??= take();
+      try {
+        await held;
+        return await fn();
+      } finally {
+        users--;
+        if (users === 0 && held) {
+          const h = held;
+          held = undefined;
+          await h.then((l) => l.release(), () => undefined);
+        }
+      }
+    },
+    async close() {
+      if (held) await held.then((l) => l.release(), () => undefined);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { mkdir } from 'node:fs/promises';
+import { Reconciler } from '../engine/reconciler.js';
+import { EventLog } from '../store/events.js';
+import { acquireLock, isStale, readLockHolder, type HeldLock } from '../store/lock.js';
+import { Store } from '../store/store.js';
+import type { LockHolder } from '../errors.js';
+import { townPaths, type TownPaths } from './layout.js';
+
+/** Everything a command needs to work on one town. */
+export class TownSession {
+  readonly paths: TownPaths;
+  readonly store: Store;
+  readonly events: EventLog;
+  readonly reconciler: Reconciler;
+
+  constructor(readonly root: string) {
+    this.paths = townPaths(root);
+    this.store = new Store(this.paths.storeDir);
+    this.events = new EventLog(this.paths.events);
+    this.reconciler = new Reconciler(root, this.store, this.events);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.paths.gtDir, { recursive: true });
+    await this.store.init();
+  }
+
+  /** The town write lock: apply, delete and every reconcile pass hold it. */
+  lock(command: string, timeoutMs: number): Promise<HeldLock> {
+    return acquireLock(this.paths.lock, { command, timeoutMs });
+  }
+
+  /** The `gt run` loop holding this town, if one is alive. */
+  async runningLoop(): Promise<LockHolder | undefined> {
+    const h = await readLockHolder(this.paths.runLock);
+    return h && !isStale(h) ? h : undefined;
+  }
+}
