@@ -28,6 +28,7 @@ function buildProgram(): Command {
     .requiredOption('-f, --filename <path>', 'manifest file, directory of them, or - for stdin (repeatable)', collect)
     .option('--dry-run', 'print the change set and write nothing')
     .option('--prune', 'delete objects this town holds that the input no longer has (never the Town)')
+    .option('--no-reconcile', 'only store the desired state; gt run (or the running loop) acts on it')
     .option('-o, --output <format>', 'text or json')
     .action(act(async (o) => (await import('./commands/apply.js')).applyCommand(g(), o)));
 

@@ -109,7 +109,7 @@ export interface RigSpec {
   agent?: AgentSpec;
   mergeQueue?: MergeQueueSpec;
   witness?: SessionSpec;
-  refinery?: SessionSpec;
+  refinery?: SessionSpec1;
   /**
    * Stop dispatching new work; running work finishes.
    */
@@ -167,6 +167,14 @@ export interface MergeQueueSpec {
    * refinery: through the merge queue; direct: merged as soon as verified.
    */
   land?: 'refinery' | 'direct';
+}
+
+export interface SessionSpec1 {
+  /**
+   * Keep this agent's session running.
+   */
+  enabled?: boolean;
+  agent?: AgentSpec;
 }
 
 export interface Swarm {

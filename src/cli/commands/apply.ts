@@ -10,6 +10,8 @@ export interface ApplyOptions {
   filename: string[];
   dryRun?: boolean;
   prune?: boolean;
+  /** commander's --no-reconcile sets this to false. */
+  reconcile?: boolean;
   output?: string;
 }
 
@@ -32,12 +34,14 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
     const changes = computeChanges(incoming, await session.store.list(), { prune: !!o.prune, now });
     await writeChanges(session, changes, now);
     const loop = await session.runningLoop();
-    const outcomes = loop ? [] : await session.reconciler.reconcileAll();
+    const reconcile = o.reconcile !== false && !loop;
+    const outcomes = reconcile ? await session.reconciler.reconcileAll() : [];
     if (format === 'json') {
-      print(JSON.stringify({ town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : 'apply', outcomes }, null, 2));
+      print(JSON.stringify({ town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : reconcile ? 'apply' : 'nobody', outcomes }, null, 2));
     } else {
       print(changes.every((c) => c.op === 'unchanged') ? 'Desired state unchanged.' : changeLines(changes));
       if (loop) print(`The running loop (pid ${loop.pid}) reconciles the change.`);
+      else if (!reconcile) print('Stored only (--no-reconcile): gt diff shows the plan, gt run --once carries it out.');
       else print(outcomeLines(outcomes).length ? outcomeLines(outcomes) : 'Everything already matches the spec.');
     }
     const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.key, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
