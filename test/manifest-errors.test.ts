@@ -301,7 +301,7 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       const lines = diagnostics(r);
       expect(lines).toContain('many-a.yaml:8:10: Rig "wyvern": spec.workers.max must be >= 1');
       expect(lines).toContain('many-a.yaml:10:15: Rig "wyvern": spec.mergeQueue.strategy must be one of: ff-only, merge, squash, rebase');
-      expect(lines.some((l) => l.startsWith('many-a.yaml:13:9: Rig "Drake": metadata.name '))).toBe(true);
+      expect(lines.some((l) => l.startsWith('many-a.yaml:15:9: Rig "Drake": metadata.name '))).toBe(true);
       expect(lines).toContain('many-b.yaml:6:8: Swarm "s1": spec.rig: no Rig named "nosuch" in the input or the town');
       expect(lines).toContain('many-b.yaml:11:19: Swarm "s1": spec.tasks[0].dependsOn: task "a" depends on itself');
       // Plugin doc starts at line 13: rig on line 18
@@ -364,7 +364,7 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       const diffed = await rejected({}, ['diff', '--town', 'town', '-f', 'diffbad.yaml']);
       expect(diagnostics(diffed)).toEqual([
         'diffbad.yaml:8:10: Rig "wyvern": spec.workers.max must be >= 1',
-        'diffbad.yaml:14:8: Plugin "p1": spec.rig: no Rig named "ghost" in the input or the town',
+        'diffbad.yaml:15:8: Plugin "p1": spec.rig: no Rig named "ghost" in the input or the town',
       ]);
       expect(trailer(diffed)).toBe('2 errors; nothing was applied');
       expect(diffed.stderr).toBe(applied.stderr);

@@ -43,7 +43,7 @@ describe('planRig (pure)', () => {
     o.paths.files['wyvern/.beads/config.yaml'] = 'issue-prefix: "old"\n';
     const p = planRig(rig, false, o);
     expect(p.findings.map((f) => f.code)).toEqual(['BeadsPrefixMismatch']);
-    expect(p.actions.some((a) => a.path === 'wyvern/.beads/config.yaml')).toBe(false);
+    expect(p.actions.some((a) => 'path' in a && a.path === 'wyvern/.beads/config.yaml')).toBe(false);
   });
 
   it('a directory that is not a clone is reported, never cloned over', () => {

@@ -20,8 +20,8 @@ export interface ValidInput {
  * the input is collected and reported at once; nothing is written.
  */
 export async function readValidInput(files: string[], opts: { town?: string | undefined; prune?: boolean }): Promise<ValidInput> {
-  const docs = await loadSources(files);
   const diagnostics: Diagnostic[] = [];
+  const docs = await loadSources(files, diagnostics);
   const parsed = docs.map((d) => validateDoc(d, diagnostics)).filter((p): p is ParsedObject => p !== undefined);
   const inputTown = parsed.find((p) => p.manifest.kind === 'Town');
   const root = resolveRoot(inputTown, opts.town);

@@ -19,10 +19,13 @@ export interface SourceDoc {
 
 const MANIFEST_EXT = new Set(['.yaml', '.yml', '.json']);
 
-/** Reads every manifest document from files, directories (their *.yaml, *.yml, *.json) and `-` (stdin). */
-export async function loadSources(paths: string[], readStdin: () => Promise<string> = readAllStdin): Promise<SourceDoc[]> {
+/**
+ * Reads every manifest document from files, directories (their *.yaml, *.yml, *.json) and `-`
+ * (stdin). YAML errors go to `diagnostics`; the documents that did parse are still returned, so
+ * that every error in the input is reported in one go.
+ */
+export async function loadSources(paths: string[], diagnostics: Diagnostic[], readStdin: () => Promise<string> = readAllStdin): Promise<SourceDoc[]> {
   const docs: SourceDoc[] = [];
-  const diagnostics: Diagnostic[] = [];
   for (const p of paths) {
     if (p === '-') {
       parseText(await readStdin(), '<stdin>', process.cwd(), docs, diagnostics);
@@ -32,7 +35,6 @@ export async function loadSources(paths: string[], readStdin: () => Promise<stri
       parseText(await readFile(file, 'utf8'), displayPath(file), path.dirname(path.resolve(file)), docs, diagnostics);
     }
   }
-  if (diagnostics.length) fail({ kind: 'invalidInput', diagnostics });
   return docs;
 }
 

@@ -20,7 +20,7 @@ let validators: Map<Kind, ValidateFunction> | undefined;
 
 function schemaValidators(): Map<Kind, ValidateFunction> {
   if (validators) return validators;
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
   addFormats.default(ajv);
   const dir = path.join(packageRoot(), 'schemas');
   ajv.addSchema(JSON.parse(readFileSync(path.join(dir, 'common.schema.json'), 'utf8')));
