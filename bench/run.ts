@@ -13,9 +13,9 @@ import { isClean, Reconciler, worldFrom } from '../src/engine/reconciler.js';
 import { EventLog } from '../src/store/events.js';
 import { Store } from '../src/store/store.js';
 import { townPaths } from '../src/town/layout.js';
-import { measureCpu } from './cpu.js';
+import { measureCpu, type CpuSplit } from './cpu.js';
 import { applyTown, makeBareRepo, rigName, writeTownManifest } from './fixture.js';
-import { ms, nowMs, pct, row, timeAsync, timeProcess, type Sample } from './stats.js';
+import { heading, ms, nowMs, pct, row, timeAsync, timeProcesses, type Sample } from './stats.js';
 
 const RIGS = 20;
 const RUNS = Number(process.env.GT_BENCH_RUNS ?? 15);
@@ -25,10 +25,12 @@ const TARGET_MS = 300;
 const STATUS_ARGS = ['status', '--porcelain=v2', '--branch', '--show-stash', '--untracked-files=normal'];
 const REMOTE_ARGS = ['config', '--get', 'remote.origin.url'];
 const CALLS_PER_RIG = 4; // 2 clones x (status + config)
+const SPAWNS = RUNS * 2;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '../src/cli/main.js');
 const DIFF_MODULE = pathToFileURL(path.resolve(here, '../src/cli/commands/diff.js')).href;
+const ENGINE_MODULE = pathToFileURL(path.resolve(here, '../src/engine/reconciler.js')).href;
 const node = process.execPath;
 
 function say(line = ''): void {
@@ -52,7 +54,7 @@ function version(cmd: string, args: string[]): string {
 function planner(root: string, concurrency?: number): () => Promise<void> {
   const paths = townPaths(root);
   const store = new Store(paths.storeDir);
-  const reconciler = new Reconciler(root, store, new EventLog(paths.events));
+  const reconciler = new Reconciler({ root, paths, store }, new EventLog(paths.events));
   return async () => {
     const plans = await reconciler.planAll(worldFrom(await store.list()), concurrency);
     const dirty = plans.filter((p) => !isClean(p));
@@ -67,7 +69,7 @@ async function timeGit(cwd: string, args: string[]): Promise<Sample> {
       const r = await git(args, { cwd });
       if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} in ${cwd} failed: ${r.stderr}`);
     },
-    RUNS * 2,
+    SPAWNS,
     WARMUPS,
   );
 }
@@ -82,95 +84,121 @@ async function main(): Promise<void> {
 }
 
 async function bench(tmp: string): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
   note(`building the fixture in ${tmp}`);
   const repo = makeBareRepo(tmp);
   const root20 = path.join(tmp, 'town20');
   const root1 = path.join(tmp, 'town1');
-  let t0 = nowMs();
+  const t0 = nowMs();
   applyTown(CLI, writeTownManifest(path.join(tmp, 'manifests'), 'bench20', root20, repo, RIGS), root20);
   const applyMs = nowMs() - t0;
   applyTown(CLI, writeTownManifest(path.join(tmp, 'manifests'), 'bench1', root1, repo, 1), root1);
   note(`gt apply of ${RIGS} rigs (${RIGS * 2} clones) took ${applyMs.toFixed(0)} ms; both towns in sync`);
 
   // 1. Whole processes, as a person or a script runs them.
-  note(`timing whole processes (${RUNS} runs after ${WARMUPS} warm-ups each)`);
-  const opts = { runs: RUNS, warmups: WARMUPS };
-  const diff20 = timeProcess(node, [CLI, 'diff', '--town', root20], opts);
-  const diff1 = timeProcess(node, [CLI, 'diff', '--town', root1], opts);
-  const help = timeProcess(node, [CLI, '--help'], opts);
-  const bare = timeProcess(node, ['-e', ''], opts);
-  const imports = timeProcess(node, ['--input-type=module', '-e', `await import(${JSON.stringify(DIFF_MODULE)})`], opts);
+  note(`timing whole processes (${RUNS} rounds after ${WARMUPS} warm-ups)`);
+  const importOf = (href: string) => ['--input-type=module', '-e', `await import(${JSON.stringify(href)})`];
+  const p = timeProcesses(
+    {
+      diff20: { cmd: node, args: [CLI, 'diff', '--town', root20] },
+      diff1: { cmd: node, args: [CLI, 'diff', '--town', root1] },
+      help: { cmd: node, args: [CLI, '--help'] },
+      bare: { cmd: node, args: ['-e', ''] },
+      engine: { cmd: node, args: importOf(ENGINE_MODULE) },
+      diffModule: { cmd: node, args: importOf(DIFF_MODULE) },
+    },
+    { runs: RUNS, warmups: WARMUPS },
+  );
 
-  // 2. In process: planning alone, no start-up.
+  // 2. In process: planning alone, no start-up; CPU split while planning 20 rigs.
   note('timing Reconciler.planAll in process');
-  const plan20 = await timeAsync(planner(root20), RUNS, WARMUPS);
+  let plan20: Sample | undefined;
+  const cpu = await measureCpu(async () => {
+    plan20 = await timeAsync(planner(root20), RUNS, WARMUPS);
+  });
   const plan1 = await timeAsync(planner(root1), RUNS, WARMUPS);
   const plan20serial = await timeAsync(planner(root20, 1), RUNS, WARMUPS);
-  const cpuRuns = RUNS;
-  const plan = planner(root20);
-  const cpu = await measureCpu(async () => {
-    for (let i = 0; i < cpuRuns; i++) await plan();
-  });
 
   // 3. The unavoidable part: the git calls observe makes for one clone, one at a time.
   note('timing the git calls on one clone');
   const clone = path.join(root20, rigName(1), 'refinery', 'rig');
   const status = await timeGit(clone, STATUS_ARGS);
   const remote = await timeGit(clone, REMOTE_ARGS);
-  const spawnTrue = await timeAsync(
-    async () => {
-      await runProcess('true', []);
-    },
-    RUNS * 2,
-    WARMUPS,
-  );
+  let spawnTrue: Sample | undefined;
+  const spawnCpu = await measureCpu(async () => {
+    spawnTrue = await timeAsync(async () => void (await runProcess('true', [])), SPAWNS, WARMUPS);
+  });
 
-  // Derived figures.
-  const perRigProcess = (diff20.median - diff1.median) / (RIGS - 1);
-  const fixed = diff1.median - perRigProcess;
-  const perRigPlan = (plan20.median - plan1.median) / (RIGS - 1);
-  const gitPerRigSerial = 2 * (status.median + remote.median);
-  const serialPerRig = plan20serial.median / RIGS;
-  const selfPerRig = cpu.selfMs / cpuRuns / RIGS;
-  const childPerRig = cpu.childrenMs === undefined ? undefined : cpu.childrenMs / cpuRuns / RIGS;
+  report({ p, plan20: plan20!, plan1, plan20serial, cpu, status, remote, spawnTrue: spawnTrue!, spawnCpu, applyMs, load: [loadBefore, os.loadavg()[0]!] });
+}
 
+interface Figures {
+  p: Record<'diff20' | 'diff1' | 'help' | 'bare' | 'engine' | 'diffModule', Sample>;
+  plan20: Sample;
+  plan1: Sample;
+  plan20serial: Sample;
+  cpu: CpuSplit;
+  status: Sample;
+  remote: Sample;
+  spawnTrue: Sample;
+  spawnCpu: CpuSplit;
+  applyMs: number;
+  load: [number, number];
+}
+
+function report(f: Figures): void {
+  const { p } = f;
+  const planRuns = RUNS + WARMUPS;
+  const perRigProcess = (p.diff20.median - p.diff1.median) / (RIGS - 1);
+  const perRigPlan = (f.plan20.median - f.plan1.median) / (RIGS - 1);
+  const gitPerRigSerial = 2 * (f.status.median + f.remote.median);
+  const serialPerRig = f.plan20serial.median / RIGS;
+  const selfPerRig = f.cpu.selfMs / planRuns / RIGS;
+  const childPerRig = f.cpu.childrenMs === undefined ? undefined : f.cpu.childrenMs / planRuns / RIGS;
+  const spawnSelfPerCall = f.spawnCpu.selfMs / (SPAWNS + WARMUPS);
+  const spawnPerRig = CALLS_PER_RIG * spawnSelfPerCall;
   const cpus = os.cpus().length;
+
   say(`gt diff benchmark: town of ${RIGS} rigs (${RIGS * 2} clones of a 3-commit repository)`);
-  say(`node ${process.version}, ${version('git', ['--version'])}, ${cpus} CPU${cpus === 1 ? '' : 's'}, ${os.platform()}; ${RUNS} timed runs after ${WARMUPS} warm-ups`);
+  say(`node ${process.version}, ${version('git', ['--version'])}, ${cpus} CPU${cpus === 1 ? '' : 's'}, ${os.platform()}; load average ${f.load[0].toFixed(1)} at start, ${f.load[1].toFixed(1)} at end`);
+  say(`${RUNS} timed runs after ${WARMUPS} warm-ups (processes interleaved round-robin); apply of ${RIGS} rigs took ${(f.applyMs / 1000).toFixed(1)} s`);
   say('');
-  say(`Whole process (wall time, ms)${' '.repeat(14)}median     p90`);
-  say(row(`gt diff, ${RIGS} rigs`, diff20));
-  say(row('gt diff, 1 rig', diff1));
-  say(row('gt --help (start-up, commander)', help));
-  say(row("node -e '' (bare node)", bare));
-  say(row('node + import of the diff module graph', imports));
+  say(heading('Whole process (wall ms)'));
+  say(row(`gt diff, ${RIGS} rigs`, p.diff20));
+  say(row('gt diff, 1 rig', p.diff1));
+  say(row('gt --help (start-up + commander)', p.help));
+  say(row("node -e '' (bare node)", p.bare));
+  say(row('node + import engine (reconciler, controllers)', p.engine));
+  say(row('node + import commands/diff.js (engine + apply/)', p.diffModule));
   say(`  -> per rig   ${ms(perRigProcess)} ms   (t${RIGS} - t1) / ${RIGS - 1}`);
-  say(`  -> fixed     ${ms(fixed)} ms   start-up, module loading, store read, Town`);
+  say(`  -> fixed     ${ms(p.diff1.median - perRigProcess)} ms   t1 - per rig: node ${p.bare.median.toFixed(0)}, module loading ~${(p.diffModule.median - p.bare.median).toFixed(0)} (of it apply/ for -f: ~${(p.diffModule.median - p.engine.median).toFixed(0)}), store + Town`);
   say('');
-  say(`In process: Reconciler.planAll (store read + observe + plan; ms)`);
-  say(row(`${RIGS} rigs, concurrency 8 (as gt diff)`, plan20));
-  say(row('1 rig', plan1));
-  say(row(`${RIGS} rigs, concurrency 1`, plan20serial, `${ms(serialPerRig, 0)} ms per rig, one rig at a time`));
+  say(heading('In process: Reconciler.planAll (wall ms)'));
+  say(row(`${RIGS} rigs, concurrency 8 (as gt diff)`, f.plan20));
+  say(row('1 rig', f.plan1));
+  say(row(`${RIGS} rigs, concurrency 1`, f.plan20serial, `= ${serialPerRig.toFixed(1)} ms per rig`));
   say(`  -> per rig   ${ms(perRigPlan)} ms   (t${RIGS} - t1) / ${RIGS - 1}, concurrency 8`);
-  say(`  CPU per rig: ${selfPerRig.toFixed(1)} ms in gt's own process (JS, spawning, pipes)` + (childPerRig === undefined ? '' : `, ${childPerRig.toFixed(1)} ms in its ${CALLS_PER_RIG} git children`));
   say('');
-  say(`Git calls per clone, as observe makes them, one at a time (ms)`);
-  say(row(`git ${STATUS_ARGS.slice(0, 2).join(' ')} ...`, status));
-  say(row(`git ${REMOTE_ARGS.join(' ')}`, remote));
-  say(row('spawn of `true` through run() (floor)', spawnTrue));
-  say(`  -> per rig   ${ms(gitPerRigSerial)} ms   ${CALLS_PER_RIG} calls (2 clones x 2), back to back`);
+  say(heading('Git calls on one clone, one at a time (wall ms)'));
+  say(row(`git ${STATUS_ARGS.slice(0, 2).join(' ')} ...`, f.status));
+  say(row(`git ${REMOTE_ARGS.join(' ')}`, f.remote));
+  say(row('`true` through the same run() (spawn floor)', f.spawnTrue));
+  say(`  -> per rig   ${ms(gitPerRigSerial)} ms   ${CALLS_PER_RIG} calls (2 clones x status + config), back to back`);
   say('');
-  say('Where the per-rig cost goes');
+  say(`Where the per-rig cost goes (CPU ms per rig while planning ${RIGS} rigs in process)`);
   if (childPerRig !== undefined) {
     const total = selfPerRig + childPerRig;
-    say(`  CPU: git ${childPerRig.toFixed(1)} ms (${pct(childPerRig, total)}), gt's process ${selfPerRig.toFixed(1)} ms (${pct(selfPerRig, total)}) of ${total.toFixed(1)} ms per rig`);
-    say(`       of gt's share, ~${(CALLS_PER_RIG * spawnTrue.median).toFixed(1)} ms is spawning ${CALLS_PER_RIG} processes (${CALLS_PER_RIG} x the \`true\` floor, wall time)`);
+    const ownJs = Math.max(0, selfPerRig - spawnPerRig);
+    say(`  git processes (children)           ${ms(childPerRig)}  ${pct(childPerRig, total).padStart(4)}`);
+    say(`  gt: spawning them (${CALLS_PER_RIG} x ${spawnSelfPerCall.toFixed(1)} ms)      ${ms(Math.min(spawnPerRig, selfPerRig))}  ${pct(Math.min(spawnPerRig, selfPerRig), total).padStart(4)}`);
+    say(`  gt: own code (fs, plan, parsing)   ${ms(ownJs)}  ${pct(ownJs, total).padStart(4)}`);
+    say(`  total                              ${ms(total)}   on ${cpus} CPU${cpus === 1 ? '' : 's'}: >= ${(total / cpus).toFixed(1)} ms wall per rig`);
+  } else {
+    say(`  gt's process: ${selfPerRig.toFixed(1)} ms, of it ~${spawnPerRig.toFixed(1)} ms spawning git (children's CPU not measurable on ${os.platform()})`);
   }
-  say(`  Wall: one rig alone costs ${serialPerRig.toFixed(1)} ms in process; its git calls back to back ${gitPerRigSerial.toFixed(1)} ms;`);
-  say(`        with concurrency 8 on ${cpus} CPUs a rig adds ${perRigPlan.toFixed(1)} ms in process, ${perRigProcess.toFixed(1)} ms to the gt diff process`);
   say('');
-  const met = diff20.median < TARGET_MS;
-  say(`Target: gt diff on ${RIGS} rigs under ${TARGET_MS} ms (median): ${met ? 'MET' : 'NOT MET'} (${diff20.median.toFixed(0)} ms median, ${diff20.p90.toFixed(0)} ms p90)`);
+  const met = p.diff20.median < TARGET_MS;
+  say(`Target: gt diff on ${RIGS} rigs under ${TARGET_MS} ms (median): ${met ? 'MET' : 'NOT MET'} (${p.diff20.median.toFixed(0)} ms median, ${p.diff20.p90.toFixed(0)} ms p90)`);
 }
 
 await main();

@@ -10,11 +10,11 @@ export type Action = TownAction | RigAction;
 
 export type AnyController = Controller<{ type: string }, unknown, unknown>;
 
-/** Controllers by the kind whose objects they reconcile. Kinds without one are stored and validated only. */
-export const CONTROLLERS: Partial<Record<Kind, AnyController>> = {
-  Town: townController as unknown as AnyController,
-  Rig: rigController as unknown as AnyController,
-};
+/**
+ * Every controller, in the order they run for an object; the first one of a kind is its primary
+ * (it finalizes deletions). Kinds without a controller are stored and validated only.
+ */
+export const CONTROLLERS: readonly AnyController[] = [townController as unknown as AnyController, rigController as unknown as AnyController];
 
 /** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
 export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig']);

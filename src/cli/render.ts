@@ -29,11 +29,12 @@ function fieldLine(f: FieldChange): string {
 export function planLines(plans: KeyPlan[]): string[] {
   const out: string[] = [];
   for (const p of plans) {
-    if (isClean(p)) continue;
-    out.push(`${p.key}${p.deleting ? ' (being removed)' : ''}:`);
+    if (isClean(p) && !p.notes.length) continue;
+    out.push(`${p.label}${p.deleting ? ' (being removed)' : ''}:`);
     if (p.error) out.push(`  ! ${p.error}`);
     for (const a of p.actions) out.push(`  ${a.text.op} ${a.text.text}`);
     for (const f of p.findings) out.push(`  ! ${f.code}: ${f.message}`);
+    for (const n of p.notes) out.push(`  = ${n}`);
   }
   return out;
 }
@@ -77,7 +78,7 @@ export function outcomeLines(outcomes: KeyOutcome[]): string[] {
     for (const f of o.after?.findings ?? []) lines.push(`  ! ${f.code}: ${f.message}`);
     const state = o.after === undefined ? 'removed' : o.failed ? 'failed' : isClean(o.after) ? 'ready' : o.after.findings.length ? 'waiting' : 'pending';
     if (!lines.length && state === 'ready') continue;
-    out.push(`${o.key}: ${state}`, ...lines);
+    out.push(`${o.label}: ${state}`, ...lines);
   }
   return out;
 }

@@ -13,6 +13,12 @@ export interface Finding {
 export interface Plan<A> {
   actions: A[];
   findings: Finding[];
+  /** Facts worth saying that need nothing done (e.g. "3 working, max lowered to 2: no new work until below"). */
+  notes?: string[];
+  /** Reconcile again after this long even if nothing changes (a spawn delay, a backoff, a stuck timer). */
+  requeueAfterMs?: number;
+  /** Controller-specific facts kept in status for `gt status`. */
+  details?: unknown;
 }
 
 export type ActionOp = '+' | '~' | '-';

@@ -2,8 +2,8 @@ import { watch, type FSWatcher } from 'chokidar';
 import { acquireLock, type HeldLock } from '../store/lock.js';
 import type { TownSession } from '../town/session.js';
 import { parseDuration } from '../util/duration.js';
-import type { ObjectKey } from '../model/objects.js';
-import type { KeyOutcome } from './reconciler.js';
+import { parseKey } from '../model/objects.js';
+import type { KeyOutcome, WorkKey } from './reconciler.js';
 import { conditionOf } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
@@ -30,10 +30,11 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
   const writeLock = sharedLock(() => session.lock('gt run', opts.lockTimeoutMs));
   const queue = new WorkQueue(
     async (key): Promise<WorkResult> => {
-      const skip = await stalledAtThisGeneration(session, key as ObjectKey);
-      if (skip) return { kind: 'done' };
-      const outcome = await writeLock.with(() => session.reconciler.reconcileKey(key as ObjectKey));
+      if (await stalledAtThisGeneration(session, key as WorkKey)) return { kind: 'done' };
+      const outcome = await writeLock.with(() => session.reconciler.reconcileKey(key as WorkKey));
+      if (!outcome) return { kind: 'done' };
       opts.onOutcome(outcome);
+      if (outcome.after?.requeueAfterMs !== undefined) queue.addAfter(key, outcome.after.requeueAfterMs);
       if (outcome.failed) return { kind: outcome.failed.terminal ? 'terminal' : 'retry', error: outcome.failed.error };
       return { kind: 'done' };
     },
@@ -41,7 +42,7 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
   );
 
   const enqueueAll = async () => {
-    for (const t of session.reconciler.targets(await session.reconciler.loadWorld())) queue.add(t.key);
+    for (const t of session.reconciler.targets(await session.reconciler.loadWorld())) queue.add(t.workKey);
   };
   let debounce: NodeJS.Timeout | undefined;
   const poke = () => {
@@ -77,10 +78,11 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
   return 0;
 }
 
-async function stalledAtThisGeneration(session: TownSession, key: ObjectKey): Promise<boolean> {
-  const [kind, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] as const;
-  const obj = await session.store.get(kind as 'Rig', name);
-  const status = await session.reconciler.status.get(kind as 'Rig', name);
+async function stalledAtThisGeneration(session: TownSession, workKey: WorkKey): Promise<boolean> {
+  const controller = workKey.slice(0, workKey.indexOf(':'));
+  const { kind, name } = parseKey(workKey.slice(workKey.indexOf(':') + 1));
+  const obj = await session.store.get(kind, name);
+  const status = await session.reconciler.status.getController(kind, name, controller);
   const stalled = conditionOf(status, 'Stalled');
   // A terminal error waits for a new spec (a new generation); retrying the same spec cannot help.
   return !!obj && stalled?.status === 'True' && stalled.reason === 'TerminalError' && status?.observedGeneration === obj.generation;

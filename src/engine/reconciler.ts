@@ -1,68 +1,89 @@
 import { CONTROLLERS, type AnyController } from '../../controllers/registry.js';
-import { keyOf, parseKey, type Kind, type ObjectKey, type Town } from '../model/objects.js';
+import { keyOf, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
 import type { Store, StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
 import { TerminalError, type ActionText, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
-import { StatusStore, type ConditionInput, type ObjectStatus } from './status.js';
+import { StatusStore, type ConditionInput } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
-/** observe + plan for one object: exactly what diff prints and what run would act on. */
+/** What the work queue holds: one controller's view of one object, e.g. `workers:Rig/wyvern`. */
+export type WorkKey = `${string}:${ObjectKey}`;
+
+/** observe + plan for one object by one controller: exactly what diff prints and what run would act on. */
 export interface KeyPlan {
+  workKey: WorkKey;
   key: ObjectKey;
+  controller: string;
+  /** How people see it: `Rig/wyvern`, or `Rig/wyvern [workers]` for a kind's secondary controllers. */
+  label: string;
   generation: number;
   deleting: boolean;
   actions: { action: { type: string }; text: ActionText }[];
   findings: Finding[];
+  notes: string[];
+  requeueAfterMs?: number;
+  details?: unknown;
   /** Observing failed: nothing could be planned. */
   error?: string;
 }
 
 export interface KeyOutcome {
+  workKey: WorkKey;
   key: ObjectKey;
+  label: string;
   done: ActionText[];
   failed?: { text: ActionText; error: string; terminal: boolean };
   /** What is still planned after acting (empty when in sync), or undefined when the object was finalized. */
   after: KeyPlan | undefined;
 }
 
+interface WorkTarget extends Target {
+  controller: AnyController;
+  workKey: WorkKey;
+  label: string;
+}
+
 export function worldFrom(objects: StoredObject[]): DesiredWorld {
   return { town: objects.find((o) => o.manifest.kind === 'Town') as StoredObject<Town> | undefined, objects };
 }
 
+export function workKeyOf(controller: string, key: ObjectKey): WorkKey {
+  return `${controller}:${key}`;
+}
+
 export class Reconciler {
-  readonly ctx: ControllerContext;
   readonly status: StatusStore;
 
   constructor(
-    root: string,
-    store: Store,
+    readonly ctx: ControllerContext,
     private readonly events: EventLog,
-    private readonly controllers: Partial<Record<Kind, AnyController>> = CONTROLLERS,
+    private readonly controllers: readonly AnyController[] = CONTROLLERS,
   ) {
-    const paths = townPaths(root);
-    this.ctx = { root, paths, store };
-    this.status = new StatusStore(paths.statusDir);
+    this.status = new StatusStore(townPaths(ctx.root).statusDir);
   }
 
   async loadWorld(): Promise<DesiredWorld> {
     return worldFrom(await this.ctx.store.list());
   }
 
-  /** Objects some controller reconciles, Town first. */
-  targets(world: DesiredWorld): Target[] {
-    return world.objects.filter((o) => this.controllers[o.manifest.kind]).map((o) => ({ key: keyOf(o.manifest), object: o, world }));
+  /** Every (controller, object) pair to reconcile, Town first, in controller order per object. */
+  targets(world: DesiredWorld): WorkTarget[] {
+    const out: WorkTarget[] = [];
+    for (const object of world.objects) {
+      const kind = object.manifest.kind;
+      const mine = this.controllers.filter((c) => c.kind === kind);
+      for (const [i, controller] of mine.entries()) {
+        const key = keyOf(object.manifest);
+        out.push({ key, object, world, controller, workKey: workKeyOf(controller.name, key), label: i === 0 ? key : `${key} [${controller.name}]` });
+      }
+    }
+    return out;
   }
 
-  private controllerFor(key: ObjectKey): AnyController {
-    const c = this.controllers[parseKey(key).kind];
-    if (!c) throw new Error(`no controller for ${key}`);
-    return c;
-  }
-
-  async planKey(t: Target): Promise<KeyPlan> {
-    const c = this.controllerFor(t.key);
-    const base = { key: t.key, generation: t.object.generation, deleting: t.object.deletionRequestedAt !== undefined };
+  async planKey(t: WorkTarget): Promise<KeyPlan> {
+    const c = t.controller;
+    const base = { workKey: t.workKey, key: t.key, controller: c.name, label: t.label, generation: t.object.generation, deleting: t.object.deletionRequestedAt !== undefined, notes: [] as string[] };
     let observed: unknown;
     try {
       observed = await c.observe(this.ctx, t);
@@ -70,7 +91,14 @@ export class Reconciler {
       return { ...base, actions: [], findings: [], error: `observing failed: ${messageOf(err)}` };
     }
     const plan = c.plan(t, observed);
-    return { ...base, actions: plan.actions.map((action) => ({ action, text: c.describe(action) })), findings: plan.findings };
+    return {
+      ...base,
+      actions: plan.actions.map((action) => ({ action, text: c.describe(action) })),
+      findings: plan.findings,
+      notes: plan.notes ?? [],
+      ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}),
+      ...(plan.details !== undefined ? { details: plan.details } : {}),
+    };
   }
 
   /** observe + plan for every target, a bounded number at a time. Acts on nothing. */
@@ -89,15 +117,14 @@ export class Reconciler {
   }
 
   /**
-   * One reconcile of one object: observe, plan, act on each action in order (stopping at the
+   * One reconcile of one work key: observe, plan, act on each action in order (stopping at the
    * first failure, since later actions may build on it), then observe and plan again so the
    * status says what is really left.
    */
-  async reconcileKey(key: ObjectKey): Promise<KeyOutcome> {
-    const world = await this.loadWorld();
-    const t = this.targets(world).find((x) => x.key === key);
-    if (!t) return { key, done: [], after: undefined };
-    const c = this.controllerFor(key);
+  async reconcileKey(workKey: WorkKey): Promise<KeyOutcome | undefined> {
+    const t = this.targets(await this.loadWorld()).find((x) => x.workKey === workKey);
+    if (!t) return undefined;
+    const c = t.controller;
     const plan = await this.planKey(t);
     const done: ActionText[] = [];
     const log: GtEventBody[] = [];
@@ -106,34 +133,34 @@ export class Reconciler {
     for (const { action, text } of plan.actions) {
       if (failed) break;
       const line = `${text.op} ${text.text}`;
-      if (c.irreversible(action)) await this.events.append([{ type: 'intent', key, action, text: line }]);
+      if (c.irreversible(action)) await this.events.append([{ type: 'intent', key: t.key, action, text: line }]);
       try {
         await c.act(this.ctx, t, action);
         done.push(text);
-        log.push({ type: 'action', key, action, text: line, outcome: 'ok' });
+        log.push({ type: 'action', key: t.key, action, text: line, outcome: 'ok' });
       } catch (err) {
         failed = { text, error: messageOf(err), terminal: err instanceof TerminalError };
-        log.push({ type: 'actionFailed', key, action, text: line, error: messageOf(err) });
+        log.push({ type: 'actionFailed', key: t.key, action, text: line, error: messageOf(err) });
       }
     }
-    const stillStored = (await this.ctx.store.get(t.object.manifest.kind, t.object.manifest.metadata.name)) !== undefined;
+    const { kind, metadata } = t.object.manifest as { kind: Kind; metadata: { name: string } };
     let after: KeyPlan | undefined;
-    if (!stillStored) {
-      await this.status.remove(t.object.manifest.kind, t.object.manifest.metadata.name);
+    if ((await this.ctx.store.get(kind, metadata.name)) === undefined) {
+      await this.status.remove(kind, metadata.name);
     } else {
       after = done.length ? await this.planKey({ ...t, world: await this.loadWorld() }) : plan;
-      const previous = await this.status.get(t.object.manifest.kind, t.object.manifest.metadata.name);
+      const previous = await this.status.getController(kind, metadata.name, c.name);
       await this.writeStatus(t, after, failed);
       for (const f of after.findings) {
-        if (!previous?.findings.some((p) => p.code === f.code && p.message === f.message)) log.push({ type: 'finding', key, code: f.code, message: f.message });
+        if (!previous?.findings.some((p) => p.code === f.code && p.message === f.message)) log.push({ type: 'finding', key: t.key, code: f.code, message: f.message });
       }
     }
-    if (done.length || failed) log.push({ type: 'reconciled', key, generation: t.object.generation, ready: !!after && isClean(after) && !failed, pending: after?.actions.length ?? 0 });
+    if (done.length || failed) log.push({ type: 'reconciled', key: t.key, generation: t.object.generation, ready: !!after && isClean(after) && !failed, pending: after?.actions.length ?? 0 });
     await this.events.append(log);
-    return { key, done, ...(failed ? { failed } : {}), after };
+    return { workKey, key: t.key, label: t.label, done, ...(failed ? { failed } : {}), after };
   }
 
-  private async writeStatus(t: Target, after: KeyPlan, failed: KeyOutcome['failed']): Promise<ObjectStatus> {
+  private async writeStatus(t: WorkTarget, after: KeyPlan, failed: KeyOutcome['failed']): Promise<void> {
     const { kind, metadata } = t.object.manifest as { kind: Kind; metadata: { name: string } };
     const pending = after.actions.map((a) => `${a.text.op} ${a.text.text}`);
     const ready = isClean(after) && !failed;
@@ -141,30 +168,33 @@ export class Reconciler {
     const conditions: ConditionInput[] = [
       ready
         ? { type: 'Ready', status: 'True', reason: 'InSync', message: 'everything matches the spec' }
-        : { type: 'Ready', status: 'False', reason: failed ? 'ActionFailed' : after.findings.length ? 'Waiting' : 'Pending', message: failed ? `${failed.text.text}: ${failed.error}` : pending[0] ?? after.findings[0]?.message ?? '' },
+        : { type: 'Ready', status: 'False', reason: failed ? 'ActionFailed' : after.findings.length ? 'Waiting' : 'Pending', message: failed ? `${failed.text.text}: ${failed.error}` : (pending[0] ?? after.findings[0]?.message ?? '') },
       { type: 'Reconciling', status: !ready && !stalledBy ? 'True' : 'False', reason: failed ? 'RetryingAfterError' : pending.length ? 'ActionsPending' : 'Idle', message: `${pending.length} action${pending.length === 1 ? '' : 's'} pending` },
       stalledBy ? { type: 'Stalled', status: 'True', ...stalledBy } : { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' },
     ];
-    return this.status.update(kind, metadata.name, t.object.generation, conditions, {
+    await this.status.update(kind, metadata.name, t.controller.name, t.object.generation, conditions, {
       findings: after.findings,
       pending,
+      notes: after.notes,
       ...(failed ? { lastError: `${failed.text.text}: ${failed.error}` } : {}),
+      ...(after.details !== undefined ? { details: after.details } : {}),
     });
   }
 
   /**
-   * Reconciles every object through the work queue until a pass changes nothing (at most
+   * Reconciles every work key through the work queue until a pass changes nothing (at most
    * `maxPasses`): finalizing one object can change another's plan (a removed Rig leaves
    * config/rigs.json to render again).
    */
   async reconcileAll(opts: { concurrency?: number; maxPasses?: number } = {}): Promise<KeyOutcome[]> {
     const outcomes = new Map<string, KeyOutcome>();
     for (let pass = 0; pass < (opts.maxPasses ?? 3); pass++) {
-      const keys = this.targets(await this.loadWorld()).map((t) => t.key);
+      const keys = this.targets(await this.loadWorld()).map((t) => t.workKey);
       let changed = false;
       const queue = new WorkQueue(
         async (key): Promise<WorkResult> => {
-          const o = await this.reconcileKey(key as ObjectKey);
+          const o = await this.reconcileKey(key as WorkKey);
+          if (!o) return { kind: 'done' };
           const prev = outcomes.get(key);
           outcomes.set(key, { ...o, done: [...(prev?.done ?? []), ...o.done] });
           if (o.done.length) changed = true;

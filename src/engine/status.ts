@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import type { Kind } from '../model/objects.js';
@@ -15,34 +15,58 @@ export interface Condition {
   observedGeneration: number;
 }
 
-export interface ObjectStatus {
+/** What one controller last found for one object. */
+export interface ControllerStatus {
   observedGeneration: number;
   conditions: Condition[];
   findings: Finding[];
   /** Actions still planned after the last pass, as diff would print them. */
   pending: string[];
+  notes: string[];
   lastError?: string;
+  /** Controller-specific facts for `gt status` (workers, queue, breaker, …). */
+  details?: unknown;
+}
+
+/** An object's status: every controller's, and conditions summed up over them. */
+export interface ObjectStatus extends ControllerStatus {
+  controllers: Record<string, ControllerStatus>;
 }
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
-/** Status files under .gt/status/, written only by controllers and only when something changed. */
+/**
+ * Status files under .gt/status/<kind>/<name>/<controller>.json: one writer each, so controllers
+ * reconciling the same object at once never overwrite each other. Written only when changed.
+ */
 export class StatusStore {
   constructor(private readonly dir: string) {}
 
-  private file(kind: Kind, name: string): string {
-    return path.join(this.dir, kind.toLowerCase(), `${name}.json`);
+  private objectDir(kind: Kind, name: string): string {
+    return path.join(this.dir, kind.toLowerCase(), name);
+  }
+
+  async getController(kind: Kind, name: string, controller: string): Promise<ControllerStatus | undefined> {
+    const text = await readTextIfExists(path.join(this.objectDir(kind, name), `${controller}.json`));
+    return text === undefined ? undefined : (JSON.parse(text) as ControllerStatus);
   }
 
   async get(kind: Kind, name: string): Promise<ObjectStatus | undefined> {
-    const text = await readTextIfExists(this.file(kind, name));
-    return text === undefined ? undefined : (JSON.parse(text) as ObjectStatus);
+    const dir = this.objectDir(kind, name);
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+    if (!files.length) return undefined;
+    const controllers: Record<string, ControllerStatus> = {};
+    for (const f of files) {
+      const text = await readTextIfExists(path.join(dir, f));
+      if (text !== undefined) controllers[f.slice(0, -'.json'.length)] = JSON.parse(text) as ControllerStatus;
+    }
+    return { ...summarize(Object.values(controllers)), controllers };
   }
 
-  async update(kind: Kind, name: string, generation: number, conditions: ConditionInput[], rest: Omit<ObjectStatus, 'observedGeneration' | 'conditions'>): Promise<ObjectStatus> {
-    const previous = await this.get(kind, name);
+  async update(kind: Kind, name: string, controller: string, generation: number, conditions: ConditionInput[], rest: Omit<ControllerStatus, 'observedGeneration' | 'conditions'>): Promise<ControllerStatus> {
+    const previous = await this.getController(kind, name, controller);
     const now = new Date().toISOString();
-    const next: ObjectStatus = {
+    const next: ControllerStatus = {
       observedGeneration: generation,
       conditions: conditions.map((c) => {
         const old = previous?.conditions.find((p) => p.type === c.type);
@@ -53,15 +77,34 @@ export class StatusStore {
       ...rest,
     };
     const text = toJsonText(next);
-    if (previous === undefined || toJsonText(previous) !== text) await writeFileAtomic(this.file(kind, name), text);
+    if (previous === undefined || toJsonText(previous) !== text) await writeFileAtomic(path.join(this.objectDir(kind, name), `${controller}.json`), text);
     return next;
   }
 
   async remove(kind: Kind, name: string): Promise<void> {
-    await rm(this.file(kind, name), { force: true });
+    await rm(this.objectDir(kind, name), { recursive: true, force: true });
   }
 }
 
-export function conditionOf(status: ObjectStatus | undefined, type: ConditionType): Condition | undefined {
+/** Ready when every controller is; Stalled or Reconciling when any is; the oldest generation seen. */
+function summarize(parts: ControllerStatus[]): ControllerStatus {
+  const cond = (type: ConditionType) => parts.map((p) => p.conditions.find((c) => c.type === type)).filter((c): c is Condition => !!c);
+  const pick = (type: ConditionType, wantTrue: boolean): Condition | undefined => {
+    const all = cond(type);
+    return wantTrue ? (all.find((c) => c.status === 'True') ?? all[0]) : (all.find((c) => c.status === 'False') ?? all[0]);
+  };
+  const conditions = [pick('Ready', false), pick('Reconciling', true), pick('Stalled', true)].filter((c): c is Condition => !!c);
+  const lastError = parts.find((p) => p.lastError)?.lastError;
+  return {
+    observedGeneration: Math.min(...parts.map((p) => p.observedGeneration)),
+    conditions,
+    findings: parts.flatMap((p) => p.findings),
+    pending: parts.flatMap((p) => p.pending),
+    notes: parts.flatMap((p) => p.notes ?? []),
+    ...(lastError ? { lastError } : {}),
+  };
+}
+
+export function conditionOf(status: ControllerStatus | undefined, type: ConditionType): Condition | undefined {
   return status?.conditions.find((c) => c.type === type);
 }

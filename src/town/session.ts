@@ -17,7 +17,7 @@ export class TownSession {
     this.paths = townPaths(root);
     this.store = new Store(this.paths.storeDir);
     this.events = new EventLog(this.paths.events);
-    this.reconciler = new Reconciler(root, this.store, this.events);
+    this.reconciler = new Reconciler({ root, paths: this.paths, store: this.store }, this.events);
   }
 
   async init(): Promise<void> {
