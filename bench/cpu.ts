@@ -1,4 +1,6 @@
+import childProcess from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 
 /**
  * CPU time split while something runs in this process: our own (JavaScript, libuv, forking
@@ -34,4 +36,26 @@ export async function measureCpu(fn: () => Promise<void>): Promise<CpuSplit> {
   const s = process.cpuUsage(s0);
   const c1 = childrenCpuMs();
   return { selfMs: (s.user + s.system) / 1000, childrenMs: c0 !== undefined && c1 !== undefined ? c1 - c0 : undefined };
+}
+
+/**
+ * How many processes `fn` spawns through node:child_process.spawn (what src/adapters/process.ts
+ * uses). Wraps the builtin and re-syncs its ESM named exports, so modules that imported
+ * `spawn` by name see the wrapper; restores it afterwards.
+ */
+export async function countSpawns(fn: () => Promise<void>): Promise<number> {
+  const original = childProcess.spawn;
+  let n = 0;
+  childProcess.spawn = ((...args: Parameters<typeof original>) => {
+    n++;
+    return original(...args);
+  }) as typeof original;
+  syncBuiltinESMExports();
+  try {
+    await fn();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
+  return n;
 }

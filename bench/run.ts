@@ -13,7 +13,7 @@ import { isClean, Reconciler, worldFrom } from '../src/engine/reconciler.js';
 import { EventLog } from '../src/store/events.js';
 import { Store } from '../src/store/store.js';
 import { townPaths } from '../src/town/layout.js';
-import { measureCpu, type CpuSplit } from './cpu.js';
+import { countSpawns, measureCpu, type CpuSplit } from './cpu.js';
 import { applyTown, makeBareRepo, rigName, writeTownManifest } from './fixture.js';
 import { heading, ms, nowMs, pct, row, timeAsync, timeProcesses, type Sample } from './stats.js';
 
@@ -24,7 +24,7 @@ const TARGET_MS = 300;
 /** The git calls observeRig makes for each of a rig's two clones (src/adapters/git.ts, inspectClone). */
 const STATUS_ARGS = ['status', '--porcelain=v2', '--branch', '--show-stash', '--untracked-files=normal'];
 const REMOTE_ARGS = ['config', '--get', 'remote.origin.url'];
-const CALLS_PER_RIG = 4; // 2 clones x (status + config)
+const CALLS_PER_RIG = 4; // 2 clones x (status + config); the report says so when the product's count differs
 const SPAWNS = RUNS * 2;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -118,6 +118,7 @@ async function bench(tmp: string): Promise<void> {
   });
   const plan1 = await timeAsync(planner(root1), RUNS, WARMUPS);
   const plan20serial = await timeAsync(planner(root20, 1), RUNS, WARMUPS);
+  const spawnsPerRig = ((await countSpawns(planner(root20))) - (await countSpawns(planner(root1)))) / (RIGS - 1);
 
   // 3. The unavoidable part: the git calls observe makes for one clone, one at a time.
   note('timing the git calls on one clone');
@@ -129,11 +130,13 @@ async function bench(tmp: string): Promise<void> {
     spawnTrue = await timeAsync(async () => void (await runProcess('true', [])), SPAWNS, WARMUPS);
   });
 
-  report({ p, plan20: plan20!, plan1, plan20serial, cpu, status, remote, spawnTrue: spawnTrue!, spawnCpu, applyMs, load: [loadBefore, os.loadavg()[0]!] });
+  report({ p, spawnsPerRig, plan20: plan20!, plan1, plan20serial, cpu, status, remote, spawnTrue: spawnTrue!, spawnCpu, applyMs, load: [loadBefore, os.loadavg()[0]!] });
 }
 
 interface Figures {
   p: Record<'diff20' | 'diff1' | 'help' | 'bare' | 'engine' | 'diffModule', Sample>;
+  /** Processes planAll spawns per rig, counted. */
+  spawnsPerRig: number;
   plan20: Sample;
   plan1: Sample;
   plan20serial: Sample;
@@ -156,7 +159,7 @@ function report(f: Figures): void {
   const selfPerRig = f.cpu.selfMs / planRuns / RIGS;
   const childPerRig = f.cpu.childrenMs === undefined ? undefined : f.cpu.childrenMs / planRuns / RIGS;
   const spawnSelfPerCall = f.spawnCpu.selfMs / (SPAWNS + WARMUPS);
-  const spawnPerRig = CALLS_PER_RIG * spawnSelfPerCall;
+  const spawnPerRig = f.spawnsPerRig * spawnSelfPerCall;
   const cpus = os.cpus().length;
 
   say(`gt diff benchmark: town of ${RIGS} rigs (${RIGS * 2} clones of a 3-commit repository)`);
@@ -184,13 +187,14 @@ function report(f: Figures): void {
   say(row(`git ${REMOTE_ARGS.join(' ')}`, f.remote));
   say(row('`true` through the same run() (spawn floor)', f.spawnTrue));
   say(`  -> per rig   ${ms(gitPerRigSerial)} ms   ${CALLS_PER_RIG} calls (2 clones x status + config), back to back`);
+  if (f.spawnsPerRig !== CALLS_PER_RIG) say(`  note: planAll spawned ${f.spawnsPerRig.toFixed(1)} processes per rig, not the ${CALLS_PER_RIG} these lines assume`);
   say('');
   say(`Where the per-rig cost goes (CPU ms per rig while planning ${RIGS} rigs in process)`);
   if (childPerRig !== undefined) {
     const total = selfPerRig + childPerRig;
     const ownJs = Math.max(0, selfPerRig - spawnPerRig);
     say(`  git processes (children)           ${ms(childPerRig)}  ${pct(childPerRig, total).padStart(4)}`);
-    say(`  gt: spawning them (${CALLS_PER_RIG} x ${spawnSelfPerCall.toFixed(1)} ms)      ${ms(Math.min(spawnPerRig, selfPerRig))}  ${pct(Math.min(spawnPerRig, selfPerRig), total).padStart(4)}`);
+    say(`  gt: spawning them (${f.spawnsPerRig.toFixed(0)} x ${spawnSelfPerCall.toFixed(1)} ms)      ${ms(Math.min(spawnPerRig, selfPerRig))}  ${pct(Math.min(spawnPerRig, selfPerRig), total).padStart(4)}`);
     say(`  gt: own code (fs, plan, parsing)   ${ms(ownJs)}  ${pct(ownJs, total).padStart(4)}`);
     say(`  total                              ${ms(total)}   on ${cpus} CPU${cpus === 1 ? '' : 's'}: >= ${(total / cpus).toFixed(1)} ms wall per rig`);
   } else {

@@ -34,22 +34,30 @@ export async function timeAsync(fn: () => Promise<void>, runs: number, warmups: 
 }
 
 /**
- * Wall time of a whole process, spawn to exit. Fails loudly when the exit code is not the
- * expected one: a figure for a run that did something else would be meaningless.
+ * Wall time of whole processes, spawn to exit. The commands are run round-robin (one run of
+ * each per round), so a change in machine load during the benchmark hits them all alike. Fails
+ * loudly when an exit code is not the expected one: a figure for a run that did something else
+ * would be meaningless.
  */
-export function timeProcess(cmd: string, args: string[], opts: { runs: number; warmups: number; expectExit?: number; cwd?: string }): Sample {
-  const once = (): number => {
+export function timeProcesses<K extends string>(cmds: Record<K, { cmd: string; args: string[]; expectExit?: number }>, opts: { runs: number; warmups: number }): Record<K, Sample> {
+  const keys = Object.keys(cmds) as K[];
+  const once = (k: K): number => {
+    const { cmd, args, expectExit = 0 } = cmds[k];
     const t0 = nowMs();
-    const r = spawnSync(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
     const ms = nowMs() - t0;
     if (r.error) throw r.error;
-    if (r.status !== (opts.expectExit ?? 0)) {
-      throw new Error(`${[cmd, ...args].join(' ')} exited ${r.status ?? r.signal}, expected ${opts.expectExit ?? 0}\n${r.stdout}${r.stderr}`);
-    }
+    if (r.status !== expectExit) throw new Error(`${[cmd, ...args].join(' ')} exited ${r.status ?? r.signal}, expected ${expectExit}\n${r.stdout}${r.stderr}`);
     return ms;
   };
-  for (let i = 0; i < opts.warmups; i++) once();
-  return summarize(Array.from({ length: opts.runs }, once));
+  const times = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < opts.warmups + opts.runs; i++) {
+    for (const k of keys) {
+      const ms = once(k);
+      if (i >= opts.warmups) times[k].push(ms);
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, summarize(times[k])])) as Record<K, Sample>;
 }
 
 /** Right-aligned milliseconds. */
@@ -58,8 +66,15 @@ export function ms(v: number, width = 7): string {
 }
 
 /** "median / p90" columns for a report line. */
+const LABEL = 48;
+
+/** A section title with the "median p90" column heads. */
+export function heading(title: string): string {
+  return `${title.padEnd(2 + LABEL)}${'median'.padStart(7)} ${'p90'.padStart(7)}`;
+}
+
 export function row(label: string, s: Sample, note = ''): string {
-  return `  ${label.padEnd(38)}${ms(s.median)} ${ms(s.p90)}${note ? `   ${note}` : ''}`;
+  return `  ${label.padEnd(LABEL)}${ms(s.median)} ${ms(s.p90)}${note ? `   ${note}` : ''}`;
 }
 
 export function pct(part: number, whole: number): string {

@@ -10,7 +10,7 @@ const rig: Rig = {
   metadata: { name: 'wyvern' },
   spec: { gitUrl: '/srv/wyvern.git', defaultBranch: 'main', beads: { prefix: 'wy' } },
 };
-const clean: CloneState = { state: 'repo', remoteUrl: '/srv/wyvern.git', branch: 'main', dirty: 0, stashes: 0, unpushed: 0 };
+const clean: CloneState = { state: 'repo', remoteUrl: '/srv/wyvern.git', work: { branch: 'main', dirty: 0, stashes: 0, unpushed: 0 } };
 
 function observed(over: Partial<RigObserved> = {}): RigObserved {
   const l = rigLayout('wyvern');
@@ -53,8 +53,8 @@ describe('planRig (pure)', () => {
   });
 
   it('removal removes nothing at all while any clone holds work', () => {
-    for (const work of [{ dirty: 2 }, { stashes: 1 }, { unpushed: 3 }, { unpushed: undefined }]) {
-      const p = planRig(rig, true, observed({ polecats: [{ path: 'wyvern/polecats/nux', state: { ...clean, ...work } as CloneState }] }));
+    for (const work of [{ dirty: 2 }, { stashes: 1 }, { unpushed: 3 }, { unpushed: Infinity }]) {
+      const p = planRig(rig, true, observed({ polecats: [{ path: 'wyvern/polecats/nux', state: { state: 'repo', remoteUrl: '/srv/wyvern.git', work: { branch: 'main', dirty: 0, stashes: 0, unpushed: 0, ...work } } as CloneState }] }));
       expect(p.actions).toEqual([]);
       expect(p.findings.map((f) => f.code)).toEqual(['RemovalBlockedByWork']);
     }

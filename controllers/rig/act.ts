@@ -19,7 +19,7 @@ export async function actRig(ctx: ControllerContext, a: RigAction): Promise<void
       return;
     case 'removeClone': {
       // The plan saw it clean; someone may have committed since. Look again right before deleting.
-      const why = unsafeToDelete(await inspectClone(abs(a.path), { unpushed: true }));
+      const why = unsafeToDelete(await inspectClone(abs(a.path), { work: true }));
       if (why) throw new Error(`${a.path} ${why} (changed since it was planned); not deleted`);
       await rm(abs(a.path), { recursive: true, force: true });
       return;

@@ -32,8 +32,8 @@ export async function observeRig(root: string, rig: string, removing: boolean): 
   const abs = (p: string) => path.join(root, p);
   const [paths, refinery, mayor, partials, polecats, beadsLines] = await Promise.all([
     observePaths(root, { dirs: l.dirs, files: [l.config, l.beadsConfig], present: [l.issues] }),
-    inspectClone(abs(l.clones.refinery), { unpushed: removing }),
-    inspectClone(abs(l.clones.mayor), { unpushed: removing }),
+    inspectClone(abs(l.clones.refinery), { work: removing }),
+    inspectClone(abs(l.clones.mayor), { work: removing }),
     findPartials(root, [path.dirname(l.clones.refinery), path.dirname(l.clones.mayor)]),
     removing ? observePolecats(root, l.polecats) : Promise.resolve([]),
     removing ? countLines(abs(l.issues)) : Promise.resolve(0),
@@ -52,7 +52,7 @@ async function findPartials(root: string, parents: string[]): Promise<string[]> 
 
 async function observePolecats(root: string, dir: string): Promise<{ path: string; state: CloneState }[]> {
   const names = (await listDir(path.join(root, dir))).sort();
-  return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { unpushed: true }) })));
+  return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { work: true }) })));
 }
 
 async function countLines(file: string): Promise<number> {

@@ -69,12 +69,12 @@ function planClone(rig: Rig, role: CloneRole, at: string, state: CloneState, act
 export function unsafeToDelete(state: CloneState): string | undefined {
   if (state.state === 'missing') return undefined;
   if (state.state === 'notRepo') return 'is not a git clone (its files may be someone\'s work)';
+  const w = state.work;
+  if (!w) return 'was not inspected for work';
   const why: string[] = [];
-  if (state.dirty) why.push(`${state.dirty} uncommitted change${state.dirty === 1 ? '' : 's'}`);
-  if (state.stashes) why.push(`${state.stashes} stash${state.stashes === 1 ? '' : 'es'}`);
-  if (state.unpushed === undefined || state.unpushed > 0) {
-    why.push(state.unpushed === undefined || !Number.isFinite(state.unpushed) ? 'commits that may be unpushed' : `${state.unpushed} unpushed commit${state.unpushed === 1 ? '' : 's'}`);
-  }
+  if (w.dirty) why.push(`${w.dirty} uncommitted change${w.dirty === 1 ? '' : 's'}`);
+  if (w.stashes) why.push(`${w.stashes} stash${w.stashes === 1 ? '' : 'es'}`);
+  if (w.unpushed > 0) why.push(Number.isFinite(w.unpushed) ? `${w.unpushed} unpushed commit${w.unpushed === 1 ? '' : 's'}` : 'commits that may be unpushed');
   return why.length ? `has ${why.join(', ')}` : undefined;
 }
 

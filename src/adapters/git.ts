@@ -1,4 +1,4 @@
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunResult } from './process.js';
@@ -34,55 +34,100 @@ export async function gitOk(args: string[], opts: { cwd?: string; timeoutMs?: nu
   return r.stdout;
 }
 
+/** The state of a clone's work, for deciding whether deleting it could lose anything. */
+export interface WorkState {
+  /** undefined when HEAD is detached. */
+  branch: string | undefined;
+  /** Changed, staged or untracked entries. */
+  dirty: number;
+  stashes: number;
+  /** Commits on local branches or HEAD that no remote-tracking ref holds (Infinity: could not tell). */
+  unpushed: number;
+}
+
 /** What a directory that should be a clone looks like right now. */
 export type CloneState =
   | { state: 'missing' }
   | { state: 'notRepo' }
-  | {
-      state: 'repo';
-      remoteUrl: string | undefined;
-      /** undefined when HEAD is detached. */
-      branch: string | undefined;
-      /** Changed, staged or untracked entries. */
-      dirty: number;
-      stashes: number;
-      /** Commits on local branches or HEAD that no remote-tracking ref holds; only when asked for. */
-      unpushed?: number;
-    };
+  /** `work` only when asked for: it costs git processes, while identity is read from files. */
+  | { state: 'repo'; remoteUrl: string | undefined; work?: WorkState };
 
-export async function inspectClone(dir: string, opts: { unpushed?: boolean } = {}): Promise<CloneState> {
+/**
+ * Identity (is it a repository, what is its origin) comes from reading .git/ directly: the rig
+ * controller checks every clone on every pass, and a git process per clone would be most of the
+ * cost of gt diff. Configs using include directives, and worktree-style `.git` files, are left
+ * to git itself.
+ */
+export async function inspectClone(dir: string, opts: { work?: boolean } = {}): Promise<CloneState> {
+  const gitDir = path.join(dir, '.git');
+  let st;
   try {
-    await lstat(path.join(dir, '.git'));
+    st = await lstat(gitDir);
   } catch {
-    try {
-      await lstat(dir);
-      return { state: 'notRepo' };
-    } catch {
-      return { state: 'missing' };
-    }
+    return lstat(dir).then(
+      () => ({ state: 'notRepo' as const }),
+      () => ({ state: 'missing' as const }),
+    );
   }
-  const [status, remote, unpushed] = await Promise.all([
+  let remoteUrl: string | undefined;
+  const config = st.isDirectory() ? await readFile(path.join(gitDir, 'config'), 'utf8').catch(() => undefined) : undefined;
+  const head = st.isDirectory() ? await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => undefined) : undefined;
+  if (config !== undefined && head !== undefined && !/^\s*\[include/im.test(config)) {
+    remoteUrl = originUrl(config);
+  } else {
+    const r = await git(['config', '--get', 'remote.origin.url'], { cwd: dir });
+    if (r.exitCode !== 0 && !(await isRepo(dir))) return { state: 'notRepo' };
+    remoteUrl = r.exitCode === 0 ? r.stdout.trim() : undefined;
+  }
+  if (!opts.work) return { state: 'repo', remoteUrl };
+  const work = await inspectWork(dir);
+  return work ? { state: 'repo', remoteUrl, work } : { state: 'notRepo' };
+}
+
+async function isRepo(dir: string): Promise<boolean> {
+  return (await git(['rev-parse', '--git-dir'], { cwd: dir })).exitCode === 0;
+}
+
+/** `url` of `[remote "origin"]` in a git config file (the last one wins, as in git). */
+export function originUrl(config: string): string | undefined {
+  let inOrigin = false;
+  let url: string | undefined;
+  for (const raw of config.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) {
+      inOrigin = /^\[\s*remote\s+"origin"\s*\]$/i.test(line);
+      continue;
+    }
+    if (!inOrigin) continue;
+    const m = /^url\s*=\s*(.*)$/i.exec(line);
+    if (m) url = unquote(m[1]!.trim());
+  }
+  return url;
+}
+
+function unquote(v: string): string {
+  return v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(["\\])/g, '$1') : v;
+}
+
+async function inspectWork(dir: string): Promise<WorkState | undefined> {
+  const [status, unpushed] = await Promise.all([
     git(['status', '--porcelain=v2', '--branch', '--show-stash', '--untracked-files=normal'], { cwd: dir }),
-    git(['config', '--get', 'remote.origin.url'], { cwd: dir }),
-    opts.unpushed ? git(['rev-list', '--count', 'HEAD', '--branches', '--not', '--remotes'], { cwd: dir }) : undefined,
+    git(['rev-list', '--count', 'HEAD', '--branches', '--not', '--remotes'], { cwd: dir }),
   ]);
-  if (status.exitCode !== 0) return { state: 'notRepo' };
+  if (status.exitCode !== 0) return undefined;
   let branch: string | undefined;
   let dirty = 0;
   let stashes = 0;
   for (const line of status.stdout.split('\n')) {
     if (line.startsWith('# branch.head ')) {
-      const head = line.slice('# branch.head '.length);
-      branch = head === '(detached)' ? undefined : head;
+      const h = line.slice('# branch.head '.length);
+      branch = h === '(detached)' ? undefined : h;
     } else if (line.startsWith('# stash ')) stashes = Number(line.slice('# stash '.length));
     else if (line && !line.startsWith('#')) dirty++;
   }
-  const state: CloneState = { state: 'repo', remoteUrl: remote.exitCode === 0 ? remote.stdout.trim() : undefined, branch, dirty, stashes };
-  if (unpushed) {
-    // An unborn HEAD (empty repository) has nothing to lose; any other failure counts as unsafe.
-    state.unpushed = unpushed.exitCode === 0 ? Number(unpushed.stdout.trim()) : /unknown revision|bad revision/.test(unpushed.stderr) ? 0 : Infinity;
-  }
-  return state;
+  // An unborn HEAD (empty repository) has nothing to lose; any other failure counts as unsafe.
+  const count = unpushed.exitCode === 0 ? Number(unpushed.stdout.trim()) : /unknown revision|bad revision|ambiguous argument 'HEAD'/.test(unpushed.stderr) ? 0 : Infinity;
+  return { branch, dirty, stashes, unpushed: count };
 }
 
 export const PARTIAL_MARK = '.gt-partial-';

@@ -144,6 +144,18 @@ export interface WorkersSpec {
    * Nudges before a stuck worker is escalated.
    */
   maxNudges?: number;
+  /**
+   * First delay before restarting a worker whose session died; doubles with each further crash (at most 5m).
+   */
+  restartBackoff?: string;
+  /**
+   * Restarts allowed within 10 minutes before the worker is stopped and escalated as crash-looping.
+   */
+  maxRestarts?: number;
+  /**
+   * Consecutive spawns whose session dies within seconds before the rig's circuit breaker stops all dispatch.
+   */
+  breakerThreshold?: number;
 }
 
 export interface MergeQueueSpec {

@@ -1,5 +1,4 @@
 import { applyToWorld, computeChanges, type Change } from '../../apply/changeset.js';
-import { readValidInput } from '../../apply/input.js';
 import { isClean, worldFrom } from '../../engine/reconciler.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
@@ -20,6 +19,8 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
   let session: TownSession;
   let objects;
   if (o.filename?.length) {
+    // Loaded only with -f: the YAML parser and the schema validator are most of gt's start-up.
+    const { readValidInput } = await import('../../apply/input.js');
     const input = await readValidInput(o.filename, { town: g.town, prune: !!o.prune });
     root = input.root;
     const now = new Date().toISOString();

@@ -1,0 +1,51 @@
+import type { ActionText } from '../../src/engine/controller.js';
+
+/** Everything the worker-pool controller can do for one rig. */
+export type WorkerAction =
+  /** Record the intent, claim the issue, prepare the clone and branch, start the session. Resumable. */
+  | { type: 'spawnWorker'; name: string; issueId: string; title: string; branch: string }
+  | { type: 'restartSession'; name: string; reason: string; earlyDeath: boolean }
+  | { type: 'nudge'; name: string; message: string; count: number }
+  | { type: 'escalate'; name: string; state: 'stalled' | 'crashLooping'; reason: string }
+  | { type: 'rejectDone'; name: string; problems: string[] }
+  | { type: 'markReadyToMerge'; name: string; issueId: string; branch: string; head: string }
+  | { type: 'returnIssue'; name: string; issueId: string; status: 'deferred' | 'escalated'; message: string }
+  | { type: 'stopSession'; name: string; session: string }
+  /** Forget a finished worker: its clone is removed only when verified clean and pushed (checked again). */
+  | { type: 'releaseWorker'; name: string; removeClone: boolean }
+  | { type: 'stopOrphan'; session: string; clone: string | undefined }
+  | { type: 'tripBreaker'; reason: string }
+  | { type: 'resetSpawnFailures' };
+
+export function describeWorkerAction(a: WorkerAction): ActionText {
+  switch (a.type) {
+    case 'spawnWorker':
+      return { op: '+', text: `polecat ${a.name} on ${a.issueId} "${a.title}" (branch ${a.branch})` };
+    case 'restartSession':
+      return { op: '~', text: `restart polecat ${a.name}: ${a.reason}` };
+    case 'nudge':
+      return { op: '~', text: `nudge polecat ${a.name} (${a.count})` };
+    case 'escalate':
+      return { op: '~', text: `escalate polecat ${a.name}: ${a.reason}` };
+    case 'rejectDone':
+      return { op: '~', text: `send polecat ${a.name} back to work: ${a.problems.join('; ')}` };
+    case 'markReadyToMerge':
+      return { op: '+', text: `merge request for ${a.issueId} (${a.branch} at ${a.head.slice(0, 8)}), verified` };
+    case 'returnIssue':
+      return { op: '~', text: `return ${a.issueId} from polecat ${a.name} as ${a.status}${a.message ? `: ${a.message}` : ''}` };
+    case 'stopSession':
+      return { op: '-', text: `session ${a.session} (polecat ${a.name} finished)` };
+    case 'releaseWorker':
+      return { op: '-', text: `polecat ${a.name}${a.removeClone ? ' and its clone (clean, pushed)' : ' (its clone is kept: it holds work)'}` };
+    case 'stopOrphan':
+      return { op: '-', text: `orphan session ${a.session} (no worker explains it; its clone holds no unpushed work)` };
+    case 'tripBreaker':
+      return { op: '~', text: `circuit breaker opens: ${a.reason}` };
+    case 'resetSpawnFailures':
+      return { op: '~', text: 'spawn failure count back to 0 (a worker is running steadily)' };
+  }
+}
+
+export function workerActionIsIrreversible(a: WorkerAction): boolean {
+  return a.type === 'releaseWorker' || a.type === 'stopOrphan' || a.type === 'stopSession' || a.type === 'spawnWorker';
+}

@@ -1,0 +1,44 @@
+import type { Issue } from '../../src/beads/record.js';
+import type { DoneSignal, PoolState, WorkerRecord } from '../../src/workers/records.js';
+
+/** A tmux session of this rig as the worker pool sees it. */
+export interface SessionView {
+  name: string;
+  alive: boolean;
+  /** Polecat name from the session's metadata (or its name); undefined for a session gt did not make. */
+  polecat: string | undefined;
+  activityAt: number;
+}
+
+/** What verification needs, gathered only for workers that said they are done. */
+export interface VerifyFacts {
+  dirty: number;
+  stashes: number;
+  head: string | undefined;
+  /** The branch's commit on the rig's remote, undefined when the remote has no such branch. */
+  remoteHead: string | undefined;
+  /** Commits on HEAD since the worker's base commit. */
+  ahead: number;
+}
+
+export interface CloneFacts {
+  exists: boolean;
+  /** When the checked-out branch last moved (a commit), from its ref file. */
+  headMovedAt?: number;
+  verify?: VerifyFacts;
+  /** For orphan sessions: whether removing the session could lose work. */
+  unsafe?: string;
+}
+
+export interface PoolObserved {
+  now: number;
+  issues: Issue[];
+  ready: Issue[];
+  records: WorkerRecord[];
+  signals: Record<string, DoneSignal>;
+  sessions: SessionView[];
+  clones: Record<string, CloneFacts>;
+  /** Names of directories under polecats/ (a name in use even without a record). */
+  polecatDirs: string[];
+  pool: PoolState;
+}

@@ -1,0 +1,207 @@
+import type { Finding, Plan } from '../../src/engine/controller.js';
+import type { Rig } from '../../src/model/objects.js';
+import type { Issue } from '../../src/beads/record.js';
+import type { WorkerRecord } from '../../src/workers/records.js';
+import { parseDuration } from '../../src/util/duration.js';
+import type { WorkerAction } from './actions.js';
+import type { PoolObserved, SessionView } from './observed.js';
+
+/** Built-in polecat names, used in order when the spec gives none. */
+export const NAME_POOL = ['nux', 'toast', 'capable', 'furiosa', 'slit', 'rictus', 'ace', 'dag', 'max', 'angharad', 'cheedo', 'dag', 'keeper', 'valkyrie', 'morsov', 'toecutter'];
+const CRASH_WINDOW_MS = 10 * 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+/** A session that dies sooner than this after starting counts as a failed spawn (for the breaker). */
+export const EARLY_DEATH_MS = 10_000;
+/** A session alive this long proves spawning works again: the failure count resets. */
+const HEALTHY_AFTER_MS = 30_000;
+
+export function sessionName(rig: string, polecat: string): string {
+  return `gt-${rig}-${polecat}`;
+}
+
+export function branchName(polecat: string, issueId: string): string {
+  return `polecat/${polecat}/${issueId}`;
+}
+
+export interface PoolSettings {
+  max: number;
+  spawnDelayMs: number;
+  stuckAfterMs: number;
+  maxNudges: number;
+  restartBackoffMs: number;
+  maxRestarts: number;
+  breakerThreshold: number;
+  names: string[];
+}
+
+export function poolSettings(rig: Rig): PoolSettings {
+  const w = rig.spec.workers ?? {};
+  return {
+    max: w.max ?? 3,
+    spawnDelayMs: parseDuration(w.spawnDelay ?? '2s'),
+    stuckAfterMs: parseDuration(w.stuckAfter ?? '10m'),
+    maxNudges: w.maxNudges ?? 3,
+    restartBackoffMs: parseDuration(w.restartBackoff ?? '5s'),
+    maxRestarts: w.maxRestarts ?? 3,
+    breakerThreshold: w.breakerThreshold ?? 3,
+    names: w.names?.length ? w.names : NAME_POOL,
+  };
+}
+
+interface Acc {
+  actions: WorkerAction[];
+  findings: Finding[];
+  notes: string[];
+  requeue: number[];
+}
+
+/** Pure: what the worker pool of one rig should do now (DESIGN.md §4 worker-pool). */
+export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved): Plan<WorkerAction> {
+  const s = poolSettings(rig);
+  const name = rig.metadata.name;
+  const acc: Acc = { actions: [], findings: [], notes: [], requeue: [] };
+  const sessions = new Map(o.sessions.filter((x) => x.polecat).map((x) => [x.polecat!, x]));
+  const issues = new Map(o.issues.map((i) => [i.id, i]));
+
+  for (const r of o.records) planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc);
+
+  const known = new Set(o.records.map((r) => r.name));
+  for (const x of o.sessions) {
+    if (x.polecat && known.has(x.polecat)) continue;
+    const clone = x.polecat ? o.clones[x.polecat] : undefined;
+    if (clone?.unsafe) acc.findings.push({ code: 'OrphanSessionWithWork', message: `session ${x.name} has no worker record and its clone ${clone.unsafe}; stop it by hand once the work is safe` });
+    else acc.actions.push({ type: 'stopOrphan', session: x.name, clone: x.polecat ? `${name}/polecats/${x.polecat}` : undefined });
+  }
+
+  const breaker = o.pool.breaker && o.pool.breaker.generation === generation ? o.pool.breaker : undefined;
+  if (breaker) {
+    acc.findings.push({ code: 'BreakerOpen', message: `dispatch stopped since ${breaker.openedAt}: ${breaker.reason}; change the Rig spec or run gt run --reset-breaker ${name}` });
+  } else if (o.pool.spawnFailures >= s.breakerThreshold) {
+    acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s` });
+  } else if (o.pool.spawnFailures > 0 && o.records.some((r) => sessions.get(r.name)?.alive && o.now - lastStart(r) >= HEALTHY_AFTER_MS)) {
+    acc.actions.push({ type: 'resetSpawnFailures' });
+  }
+
+  const busy = o.records.length;
+  if (busy > s.max) acc.notes.push(`${busy} polecats working, max is ${s.max}: no new work until they finish (none is stopped)`);
+  const blockedBy = stopping ? 'the rig is being removed' : rig.spec.suspend ? 'the rig is suspended' : breaker ? 'the circuit breaker is open' : undefined;
+  if (blockedBy) {
+    if (o.ready.length) acc.notes.push(`${o.ready.length} ready issue${o.ready.length === 1 ? '' : 's'} wait: ${blockedBy}`);
+  } else {
+    planDispatch(name, s, o, busy, acc);
+  }
+  return {
+    actions: acc.actions,
+    findings: acc.findings,
+    notes: acc.notes,
+    ...(acc.requeue.length ? { requeueAfterMs: Math.max(50, Math.min(...acc.requeue)) } : {}),
+    details: {
+      workers: o.records.map((r) => ({ name: r.name, issue: r.issueId, state: r.state, since: r.createdAt, nudges: r.nudges, restarts: Math.max(0, r.starts.length - 1) })),
+      ready: o.ready.map((i) => i.id),
+      breaker: breaker ?? null,
+      spawnFailures: o.pool.spawnFailures,
+    },
+  };
+}
+
+function lastStart(r: WorkerRecord): number {
+  const t = r.starts[r.starts.length - 1];
+  return t ? Date.parse(t) : Date.parse(r.createdAt);
+}
+
+function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: SessionView | undefined, issue: Issue | undefined, acc: Acc): void {
+  if (r.state === 'starting') {
+    acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch });
+    return;
+  }
+  const signal = o.signals[r.name] ?? (issue?.status === 'closed' ? { status: 'completed' as const, at: new Date(o.now).toISOString() } : undefined);
+  if (signal) {
+    planDone(r, signal.status, signal.message ?? '', o, session, acc);
+    return;
+  }
+  if (r.state === 'stalled' || r.state === 'crashLooping') {
+    acc.findings.push({ code: r.state === 'stalled' ? 'WorkerStalled' : 'WorkerCrashLooping', message: `polecat ${r.name} on ${r.issueId} was escalated at ${r.escalatedAt}; it keeps its claim and clone until a person decides` });
+    return;
+  }
+  if (!session?.alive) {
+    const recent = r.starts.filter((t) => o.now - Date.parse(t) < CRASH_WINDOW_MS);
+    const early = o.now - lastStart(r) < EARLY_DEATH_MS || (session !== undefined && session.activityAt - lastStart(r) < EARLY_DEATH_MS);
+    if (recent.length > s.maxRestarts) {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${recent.length} times in 10 minutes` });
+      return;
+    }
+    const wait = Math.min(MAX_BACKOFF_MS, s.restartBackoffMs * 2 ** Math.max(0, recent.length - 1)) - (o.now - lastStart(r));
+    if (wait > 0) {
+      acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s`);
+      acc.requeue.push(wait);
+      return;
+    }
+    acc.actions.push({ type: 'restartSession', name: r.name, reason: session ? 'its session exited' : 'its session is gone', earlyDeath: early });
+    return;
+  }
+  const clone = o.clones[r.name];
+  const lastProgress = Math.max(session.activityAt, clone?.headMovedAt ?? 0, lastStart(r), r.lastNudgeAt ? Date.parse(r.lastNudgeAt) : 0);
+  const idle = o.now - lastProgress;
+  if (idle < s.stuckAfterMs) {
+    acc.requeue.push(s.stuckAfterMs - idle);
+    return;
+  }
+  const mins = Math.round(idle / 60_000);
+  if (r.nudges < s.maxNudges) {
+    acc.actions.push({ type: 'nudge', name: r.name, count: r.nudges + 1, message: `No output and no commits for ${mins || '<1'} min. Are you stuck? Finish with gt done, or gt done --status escalated -m "why".` });
+  } else {
+    acc.actions.push({ type: 'escalate', name: r.name, state: 'stalled', reason: `no progress after ${r.nudges} nudges` });
+  }
+}
+
+/** Why finished work is not ready to hand on, or [] when it is. */
+export function verificationProblems(v: PoolObserved['clones'][string]['verify'], branch: string): string[] {
+  if (!v) return ['the clone is missing'];
+  const p: string[] = [];
+  if (v.dirty) p.push(`${v.dirty} uncommitted change${v.dirty === 1 ? '' : 's'}`);
+  if (v.stashes) p.push(`${v.stashes} stash${v.stashes === 1 ? '' : 'es'}`);
+  if (v.ahead < 1) p.push('no commit on the branch');
+  if (!v.remoteHead) p.push(`branch ${branch} is not on the remote (git push origin HEAD:${branch})`);
+  else if (v.remoteHead !== v.head) p.push(`the remote's ${branch} is not your HEAD (push again)`);
+  return p;
+}
+
+function planDone(r: WorkerRecord, status: 'completed' | 'deferred' | 'escalated', message: string, o: PoolObserved, session: SessionView | undefined, acc: Acc): void {
+  const clone = o.clones[r.name];
+  const problems = verificationProblems(clone?.verify, r.branch);
+  if (status === 'completed') {
+    if (problems.length) {
+      acc.actions.push({ type: 'rejectDone', name: r.name, problems });
+      return;
+    }
+    acc.actions.push({ type: 'markReadyToMerge', name: r.name, issueId: r.issueId, branch: r.branch, head: clone!.verify!.head! });
+  } else {
+    acc.actions.push({ type: 'returnIssue', name: r.name, issueId: r.issueId, status, message });
+  }
+  if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
+  const v = clone?.verify;
+  const safe = !!v && !v.dirty && !v.stashes && (v.ahead === 0 || v.remoteHead === v.head);
+  acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: safe });
+}
+
+function planDispatch(rig: string, s: PoolSettings, o: PoolObserved, busy: number, acc: Acc): void {
+  const free = s.max - busy;
+  if (free <= 0 || !o.ready.length) return;
+  const sinceLast = o.pool.lastSpawnAt ? o.now - Date.parse(o.pool.lastSpawnAt) : Infinity;
+  if (sinceLast < s.spawnDelayMs) {
+    acc.notes.push(`next polecat starts in ${Math.ceil((s.spawnDelayMs - sinceLast) / 1000)}s (spawnDelay)`);
+    acc.requeue.push(s.spawnDelayMs - sinceLast);
+    return;
+  }
+  const used = new Set([...o.records.map((r) => r.name), ...o.polecatDirs, ...o.sessions.map((x) => x.polecat).filter((n): n is string => !!n)]);
+  // With a spawn delay, one polecat per pass: the delay is measured from each start.
+  const count = s.spawnDelayMs > 0 ? 1 : Math.min(free, o.ready.length);
+  const names = s.names.filter((n) => !used.has(n));
+  for (let i = 0; i < count; i++) {
+    const issue = o.ready[i]!;
+    const polecat = names[i] ?? `polecat-${busy + i + 1}`;
+    acc.actions.push({ type: 'spawnWorker', name: polecat, issueId: issue.id, title: issue.title, branch: branchName(polecat, issue.id) });
+  }
+  if (count < Math.min(free, o.ready.length)) acc.requeue.push(s.spawnDelayMs);
+  void rig;
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { AgentSpec } from '../generated/manifest-types.js';
+
+export type AgentRole = 'polecat' | 'witness' | 'refinery' | 'mayor' | 'plugin';
+
+/** Claude Code takes its first prompt as an argument; the prompt only names the file, never its text. */
+export const DEFAULT_AGENT_COMMAND = ['claude', 'Your instructions are in {promptFile}. Read that file first and follow it.'];
+
+export interface AgentLaunch {
+  argv: string[];
+  env: Record<string, string>;
+  /** Hash of what started the session (command, env, instructions): drift is a different fingerprint. */
+  fingerprint: string;
+}
+
+export interface ContractInput {
+  root: string;
+  rig: string;
+  role: AgentRole;
+  address: string;
+  cwd: string;
+  promptFile: string;
+  instructions: string;
+  issue?: string;
+  branch?: string;
+  /** Town, then rig, then object-level agent settings; later ones win field by field. */
+  agents: (AgentSpec | undefined)[];
+}
+
+/**
+ * The agent contract of DESIGN.md §3: the variables every agent session gets, and its argv with
+ * `{promptFile}` filled in. Values from manifests and issues travel only as separate argv
+ * elements, environment values and file contents, never through a shell command line.
+ */
+export function agentLaunch(c: ContractInput): AgentLaunch {
+  const command = [...c.agents].reverse().find((a) => a?.command)?.command ?? DEFAULT_AGENT_COMMAND;
+  const userEnv = Object.assign({}, ...c.agents.map((a) => a?.env ?? {})) as Record<string, string>;
+  const env: Record<string, string> = {
+    ...userEnv,
+    GT_TOWN: c.root,
+    GT_RIG: c.rig,
+    GT_ROLE: c.role,
+    GT_AGENT: c.address,
+    BEADS_DIR: path.join(c.root, c.rig, '.beads'),
+    GT_PROMPT_FILE: c.promptFile,
+    PATH: `${path.join(c.root, '.gt', 'bin')}:${userEnv.PATH ?? process.env.PATH ?? '/usr/bin:/bin'}`,
+    ...(c.issue ? { GT_ISSUE: c.issue } : {}),
+    ...(c.branch ? { GT_BRANCH: c.branch } : {}),
+  };
+  const argv = command.map((a) => a.split('{promptFile}').join(c.promptFile));
+  const fingerprint = createHash('sha256').update(JSON.stringify({ argv, userEnv, instructions: c.instructions })).digest('hex').slice(0, 16);
+  return { argv, env, fingerprint };
+}
+
+export interface IssueText {
+  id: string;
+  title: string;
+  description: string;
+}
+
+/** The polecat's full instructions, written to GT_PROMPT_FILE and as CLAUDE.md in its clone. */
+export function polecatInstructions(rig: string, name: string, branch: string, issue: IssueText): string {
+  return `# You are ${name}, a polecat (worker) in rig ${rig} of a Gas Town
+
+You work on exactly one issue, in this directory: a git clone of the project of your own.
+
+## Your issue: ${issue.id}
+
+### ${issue.title}
+
+${issue.description || '(no description)'}
+
+## How to work
+
+1. Do the work the issue asks for in this clone, on the branch \`${branch}\` (already checked out).
+2. Commit it, and push the branch: \`git push origin HEAD:${branch}\`.
+3. Leave the working tree clean (no uncommitted changes, no stashes).
+4. Say you are done: \`gt done\`. If you cannot finish: \`gt done --status deferred -m "why"\`, or
+   \`gt done --status escalated -m "what a person must decide"\`.
+
+Your work is checked before it is handed to the merge queue: a clean tree, no stash, the branch
+pushed, at least one commit. If the check fails you get mail and a nudge; your work is kept.
+
+Other commands: \`gt issues show ${issue.id}\`, \`gt mail inbox\`, \`gt mail send ADDRESS -s SUBJECT -m BODY\`
+(addresses: mayor, ${rig}/witness, ${rig}/polecats/NAME).
+`;
+}

@@ -1,0 +1,93 @@
+import { mkdir, open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { acquireLock } from '../store/lock.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export type MailType = 'task' | 'escalation' | 'notification' | 'reply' | 'handoff';
+export type MailPriority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface MailMessage {
+  id: string;
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  timestamp: string;
+  read: boolean;
+  priority: MailPriority;
+  type: MailType;
+  threadId?: string;
+  replyTo?: string;
+}
+
+export type NewMail = Omit<MailMessage, 'id' | 'timestamp' | 'read' | 'priority' | 'type' | 'threadId'> & Partial<Pick<MailMessage, 'priority' | 'type' | 'threadId'>>;
+
+/**
+ * A JSONL inbox. Appends and rewrites (marking read) take the inbox's lock, and an append is a
+ * single write of a whole line, so several writers at once lose nothing and tear no line.
+ */
+export class Mailbox {
+  constructor(readonly file: string) {}
+
+  private lock() {
+    return acquireLock(`${this.file}.lock`, { command: 'mail', timeoutMs: 10_000, pollMs: 10 });
+  }
+
+  async send(mail: NewMail): Promise<MailMessage> {
+    const msg: MailMessage = {
+      id: `msg-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      timestamp: new Date().toISOString(),
+      read: false,
+      priority: 'normal',
+      type: 'notification',
+      ...mail,
+    };
+    msg.threadId ??= mail.replyTo ?? msg.id;
+    await mkdir(path.dirname(this.file), { recursive: true });
+    const held = await this.lock();
+    try {
+      const fh = await open(this.file, 'a', 0o644);
+      try {
+        await fh.write(JSON.stringify(msg) + '\n');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } finally {
+      await held.release();
+    }
+    return msg;
+  }
+
+  /** Every message, oldest first; a torn line (crash mid-write by a foreign writer) is skipped. */
+  async list(): Promise<MailMessage[]> {
+    const text = await readFile(this.file, 'utf8').catch(() => '');
+    const out: MailMessage[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as MailMessage);
+      } catch {
+        continue;
+      }
+    }
+    return out;
+  }
+
+  async markRead(id: string): Promise<MailMessage | undefined> {
+    const held = await this.lock();
+    try {
+      const all = await this.list();
+      const msg = all.find((m) => m.id === id);
+      if (!msg) return undefined;
+      if (!msg.read) {
+        msg.read = true;
+        await writeFileAtomic(this.file, all.map((m) => JSON.stringify(m) + '\n').join(''));
+      }
+      return msg;
+    } finally {
+      await held.release();
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
+
+/**
+ * What gt remembers about one polecat that reality cannot tell it: which issue it was given,
+ * when its session started, its nudges and crashes. Written before the first side effect of a
+ * spawn (the intent), so a crash half-way through is finished by the next pass.
+ */
+export interface WorkerRecord {
+  name: string;
+  rig: string;
+  issueId: string;
+  branch: string;
+  /** The target branch's commit the clone started from: "at least one commit" is counted from it. */
+  baseSha?: string;
+  state: 'starting' | 'working' | 'stalled' | 'crashLooping';
+  createdAt: string;
+  /** Every session start, oldest first (the first is the spawn, the rest restarts). */
+  starts: string[];
+  nudges: number;
+  lastNudgeAt?: string;
+  escalatedAt?: string;
+  /** Done signals that failed verification, for the record and the worker's mail. */
+  rejectedDone: number;
+}
+
+/** How an agent said it finished (`gt done`), read from its signal file. */
+export interface DoneSignal {
+  status: 'completed' | 'deferred' | 'escalated';
+  message?: string;
+  at: string;
+}
+
+/** Rig-wide dispatch state: the spawn delay clock and the circuit breaker. */
+export interface PoolState {
+  lastSpawnAt?: string;
+  /** Consecutive spawns whose session died within seconds. */
+  spawnFailures: number;
+  breaker?: { reason: string; openedAt: string; generation: number };
+}
+
+/** .gt/workers/<rig>/<name>.json, .gt/workers/<rig>/<name>.done.json and .gt/workers/<rig>/_pool.json */
+export class WorkerStore {
+  constructor(readonly dir: string) {}
+
+  rigDir(rig: string): string {
+    return path.join(this.dir, rig);
+  }
+
+  async list(rig: string): Promise<WorkerRecord[]> {
+    const names = (await readdir(this.rigDir(rig)).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
+    const records = await Promise.all(names.sort().map((n) => readTextIfExists(path.join(this.rigDir(rig), n))));
+    return records.filter((t): t is string => t !== undefined).map((t) => JSON.parse(t) as WorkerRecord);
+  }
+
+  async put(r: WorkerRecord): Promise<void> {
+    await writeFileAtomic(path.join(this.rigDir(r.rig), `${r.name}.json`), toJsonText(r));
+  }
+
+  async remove(rig: string, name: string): Promise<void> {
+    await rm(path.join(this.rigDir(rig), `${name}.json`), { force: true });
+    await this.clearDone(rig, name);
+  }
+
+  async signals(rig: string): Promise<Record<string, DoneSignal>> {
+    const names = (await readdir(this.rigDir(rig)).catch(() => [] as string[])).filter((n) => n.endsWith('.done.json'));
+    const out: Record<string, DoneSignal> = {};
+    for (const n of names) {
+      const t = await readTextIfExists(path.join(this.rigDir(rig), n));
+      if (t) out[n.slice(0, -'.done.json'.length)] = JSON.parse(t) as DoneSignal;
+    }
+    return out;
+  }
+
+  async signalDone(rig: string, name: string, s: DoneSignal): Promise<void> {
+    await writeFileAtomic(path.join(this.rigDir(rig), `${name}.done.json`), toJsonText(s));
+  }
+
+  async clearDone(rig: string, name: string): Promise<void> {
+    await rm(path.join(this.rigDir(rig), `${name}.done.json`), { force: true });
+  }
+
+  async pool(rig: string): Promise<PoolState> {
+    const t = await readTextIfExists(path.join(this.rigDir(rig), '_pool.json'));
+    return t ? (JSON.parse(t) as PoolState) : { spawnFailures: 0 };
+  }
+
+  async putPool(rig: string, p: PoolState): Promise<void> {
+    await writeFileAtomic(path.join(this.rigDir(rig), '_pool.json'), toJsonText(p));
+  }
+}
