@@ -12,6 +12,7 @@ import { run as runProcess } from '../src/adapters/process.js';
 import { isClean, Reconciler, worldFrom } from '../src/engine/reconciler.js';
 import { EventLog } from '../src/store/events.js';
 import { Store } from '../src/store/store.js';
+import { TownServices } from '../src/town/services.js';
 import { townPaths } from '../src/town/layout.js';
 import { countSpawns, measureCpu, type CpuSplit } from './cpu.js';
 import { applyTown, makeBareRepo, rigName, writeTownManifest } from './fixture.js';
@@ -54,7 +55,7 @@ function version(cmd: string, args: string[]): string {
 function planner(root: string, concurrency?: number): () => Promise<void> {
   const paths = townPaths(root);
   const store = new Store(paths.storeDir);
-  const reconciler = new Reconciler({ root, paths, store }, new EventLog(paths.events));
+  const reconciler = new Reconciler({ root, paths, store, services: new TownServices(root) }, new EventLog(paths.events));
   return async () => {
     const plans = await reconciler.planAll(worldFrom(await store.list()), concurrency);
     const dirty = plans.filter((p) => !isClean(p));

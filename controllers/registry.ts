@@ -2,11 +2,13 @@ import type { Controller } from '../src/engine/controller.js';
 import type { Kind } from '../src/model/objects.js';
 import { rigController } from './rig/controller.js';
 import { townController } from './town/controller.js';
+import { workerPoolController } from './workers/controller.js';
+import type { WorkerAction } from './workers/actions.js';
 import type { RigAction } from './rig/actions.js';
 import type { TownAction } from './town/controller.js';
 
 /** The closed union of every action any controller can plan. */
-export type Action = TownAction | RigAction;
+export type Action = TownAction | RigAction | WorkerAction;
 
 export type AnyController = Controller<{ type: string }, unknown, unknown>;
 
@@ -14,7 +16,7 @@ export type AnyController = Controller<{ type: string }, unknown, unknown>;
  * Every controller, in the order they run for an object; the first one of a kind is its primary
  * (it finalizes deletions). Kinds without a controller are stored and validated only.
  */
-export const CONTROLLERS: readonly AnyController[] = [townController as unknown as AnyController, rigController as unknown as AnyController];
+export const CONTROLLERS: readonly AnyController[] = [townController, rigController, workerPoolController].map((c) => c as unknown as AnyController);
 
 /** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
 export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig']);

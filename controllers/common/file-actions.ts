@@ -8,7 +8,7 @@ import type { PathsObserved } from './observe-fs.js';
 export type FileAction =
   | { type: 'createDir'; path: string }
   /** A file gt owns and renders from the spec; rewritten whenever it drifts. */
-  | { type: 'renderFile'; path: string; content: string; reason: 'missing' | 'drift' }
+  | { type: 'renderFile'; path: string; content: string; reason: 'missing' | 'drift'; mode?: number }
   /** A file gt only seeds (e.g. an empty issue database); never overwritten once it exists. */
   | { type: 'createFile'; path: string; content: string; note: string };
 
@@ -30,7 +30,7 @@ export async function actFileAction(root: string, a: FileAction): Promise<void> 
       await mkdir(abs, { recursive: true });
       return;
     case 'renderFile':
-      await writeFileAtomic(abs, a.content);
+      await writeFileAtomic(abs, a.content, a.mode);
       return;
     case 'createFile': {
       await mkdir(path.dirname(abs), { recursive: true });
@@ -53,7 +53,7 @@ export async function actFileAction(root: string, a: FileAction): Promise<void> 
 
 /** Plans the file actions that bring `want` about, given what exists. Pure. */
 export function planFiles(
-  want: { dirs: string[]; rendered: Record<string, string>; seeded: Record<string, { content: string; note: string }> },
+  want: { dirs: string[]; rendered: Record<string, string>; executables?: Record<string, string>; seeded: Record<string, { content: string; note: string }> },
   have: PathsObserved,
 ): FileAction[] {
   const out: FileAction[] = [];
@@ -62,6 +62,10 @@ export function planFiles(
     const current = have.files[p];
     if (current === undefined) out.push({ type: 'renderFile', path: p, content, reason: 'missing' });
     else if (current !== content) out.push({ type: 'renderFile', path: p, content, reason: 'drift' });
+  }
+  for (const [p, content] of Object.entries(want.executables ?? {})) {
+    const current = have.files[p];
+    if (current !== content) out.push({ type: 'renderFile', path: p, content, reason: current === undefined ? 'missing' : 'drift', mode: 0o755 });
   }
   for (const [p, s] of Object.entries(want.seeded)) if (!have.present[p] && have.files[p] === undefined) out.push({ type: 'createFile', path: p, ...s });
   return out;

@@ -2,12 +2,15 @@ import type { Controller, Plan } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import { actFileAction, describeFileAction, planFiles, type FileAction } from '../common/file-actions.js';
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
-import { renderRigsJson, renderTownJson } from './render.js';
+import { renderGtShim, renderRigsJson, renderTownJson } from './render.js';
+import path from 'node:path';
+import { packageRoot } from '../../src/util/package-root.js';
 
 export type TownAction = FileAction;
 
-const DIRS = ['config', 'mayor'];
-const FILES = ['config/town.json', 'config/rigs.json'];
+const DIRS = ['config', 'mayor', 'overseer'];
+const FILES = ['config/town.json', 'config/rigs.json', '.gt/bin/gt'];
+const CLI = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 export type TownObserved = PathsObserved;
 
@@ -20,7 +23,7 @@ export const townController: Controller<TownAction, TownObserved, Town> = {
     const rigs = target.world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest as Rig);
     return {
       actions: planFiles(
-        { dirs: DIRS, rendered: { 'config/town.json': renderTownJson(target.object.manifest), 'config/rigs.json': renderRigsJson(rigs) }, seeded: {} },
+        { dirs: DIRS, rendered: { 'config/town.json': renderTownJson(target.object.manifest), 'config/rigs.json': renderRigsJson(rigs) }, executables: { '.gt/bin/gt': renderGtShim(process.execPath, CLI) }, seeded: {} },
         observed,
       ),
       findings: [],

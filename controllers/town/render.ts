@@ -13,3 +13,12 @@ export function renderRigsJson(rigs: Rig[]): string {
     .map((r) => [r.metadata.name, { path: r.metadata.name, gitUrl: r.spec.gitUrl, defaultBranch: r.spec.defaultBranch }]);
   return toJsonText({ rigs: Object.fromEntries(entries) });
 }
+
+/**
+ * .gt/bin/gt: puts this gt on every agent's PATH (the agent contract). Only our own install
+ * paths appear in it, single-quoted for sh.
+ */
+export function renderGtShim(nodePath: string, cliPath: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return `#!/bin/sh\n# Rendered by gt: runs the gt that manages this town.\nexec ${q(nodePath)} ${q(cliPath)} "$@"\n`;
+}

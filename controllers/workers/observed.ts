@@ -41,4 +41,6 @@ export interface PoolObserved {
   /** Names of directories under polecats/ (a name in use even without a record). */
   polecatDirs: string[];
   pool: PoolState;
+  /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
+  contractReady: boolean;
 }

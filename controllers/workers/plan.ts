@@ -84,8 +84,9 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
 
   const busy = o.records.length;
   if (busy > s.max) acc.notes.push(`${busy} polecats working, max is ${s.max}: no new work until they finish (none is stopped)`);
-  const blockedBy = stopping ? 'the rig is being removed' : rig.spec.suspend ? 'the rig is suspended' : breaker ? 'the circuit breaker is open' : undefined;
+  const blockedBy = stopping ? 'the rig is being removed' : rig.spec.suspend ? 'the rig is suspended' : breaker ? 'the circuit breaker is open' : !o.contractReady ? 'the town layout (.gt/bin/gt) is not ready yet' : undefined;
   if (blockedBy) {
+    if (!o.contractReady) acc.requeue.push(500);
     if (o.ready.length) acc.notes.push(`${o.ready.length} ready issue${o.ready.length === 1 ? '' : 's'} wait: ${blockedBy}`);
   } else {
     planDispatch(name, s, o, busy, acc);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { AgentSpec } from '../generated/manifest-types.js';
+import { TerminalError } from '../engine/controller.js';
 
 export type AgentRole = 'polecat' | 'witness' | 'refinery' | 'mayor' | 'plugin';
 
@@ -49,6 +50,7 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
     ...(c.branch ? { GT_BRANCH: c.branch } : {}),
   };
   const argv = command.map((a) => a.split('{promptFile}').join(c.promptFile));
+  if (argv[0]!.includes('=')) throw new TerminalError(`agent command ${JSON.stringify(argv[0])}: a program name must not contain "="`);
   const fingerprint = createHash('sha256').update(JSON.stringify({ argv, userEnv, instructions: c.instructions })).digest('hex').slice(0, 16);
   return { argv, env, fingerprint };
 }

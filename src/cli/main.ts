@@ -57,8 +57,70 @@ function buildProgram(): Command {
     .command('run')
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
+    .option('--reset-breaker <rig>', "close a rig's tripped circuit breaker (dispatch resumes), then continue")
     .option('-o, --output <format>', 'text or json (with --once)')
     .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
+
+  program
+    .command('status')
+    .description('per rig: workers, the queue of ready issues, conditions, the breaker')
+    .option('-o, --output <format>', 'text or json')
+    .action(act(async (o) => (await import('./commands/status.js')).statusCommand(g(), o)));
+
+  program
+    .command('done')
+    .description('(agents) say the work on your issue is finished; gt verifies it and hands it on')
+    .option('--status <status>', 'completed, deferred or escalated', 'completed')
+    .option('-m, --message <reason>', 'why (required for deferred and escalated)')
+    .option('--agent <address>', 'the polecat, default $GT_AGENT')
+    .action(act(async (o) => (await import('./commands/done.js')).doneCommand(g(), o)));
+
+  program
+    .command('demo-agent', { hidden: true })
+    .description('the scripted demo agent of examples/agents (not an AI)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(act(async (args: string[]) => (await import('../demo/agent.js')).demoAgent(args)));
+
+  const issues = program.command('issues').description("a rig's beads issues (--rig, default $GT_RIG or the only rig)");
+  const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').option('-o, --output <format>', 'text or json');
+  rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, false)));
+  rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, true)));
+  rigOpt(issues.command('show <id>').description('one issue')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesShow(g(), id, o)));
+  rigOpt(
+    issues
+      .command('create <title>')
+      .description('a new issue')
+      .option('-d, --description <text>', 'description')
+      .option('-p, --priority <n>', '0 (highest) to 4')
+      .option('-t, --type <type>', 'task, bug, feature, epic, chore')
+      .option('--blocked-by <id>', 'an issue that must close first (repeatable)', collect)
+      .option('--parent <id>', 'make it a child of this issue'),
+  ).action(act(async (title, o) => (await import('./commands/issues.js')).issuesCreate(g(), title, o)));
+  rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesClose(g(), id, o)));
+
+  const mail = program.command('mail').description('JSONL mail between agents (you are $GT_AGENT, else overseer)');
+  mail
+    .command('send <to>')
+    .description('send a message: to mayor, overseer, RIG/witness, RIG/refinery, RIG/polecats/NAME, RIG/plugins/NAME')
+    .requiredOption('-s, --subject <subject>', 'subject')
+    .requiredOption('-m, --message <body>', 'body')
+    .option('--from <address>', 'sender, default $GT_AGENT or overseer')
+    .option('--type <type>', 'task, escalation, notification, reply or handoff')
+    .option('--reply-to <id>', 'the message this answers')
+    .action(act(async (to, o) => (await import('./commands/mail.js')).mailSend(g(), to, o)));
+  mail
+    .command('inbox [address]')
+    .description('list messages')
+    .option('--unread', 'only unread ones')
+    .option('-o, --output <format>', 'text or json')
+    .action(act(async (address, o) => (await import('./commands/mail.js')).mailInbox(g(), address, o)));
+  mail
+    .command('read <id> [address]')
+    .description('show a message and mark it read')
+    .option('-o, --output <format>', 'text or json')
+    .action(act(async (id, address, o) => (await import('./commands/mail.js')).mailRead(g(), id, address, o)));
 
   return program;
 }

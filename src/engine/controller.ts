@@ -1,6 +1,7 @@
 import type { Kind, ObjectKey, Town } from '../model/objects.js';
 import type { Store, StoredObject } from '../store/store.js';
 import type { TownPaths } from '../town/layout.js';
+import type { TownServices } from '../town/services.js';
 
 /** Something the controller cannot or must not fix by itself; shown by diff with `!`, kept in status. */
 export interface Finding {
@@ -43,6 +44,7 @@ export interface ControllerContext {
   root: string;
   paths: TownPaths;
   store: Store;
+  services: TownServices;
 }
 
 /**

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { acquireLock, type HeldLock } from '../store/lock.js';
 import type { TownSession } from '../town/session.js';
@@ -41,15 +42,25 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 },
   );
 
+  const watched = new Set<string>();
+  const watcher: FSWatcher = watch([session.paths.storeDir, path.join(session.paths.gtDir, 'workers')], { ignoreInitial: true, awaitWriteFinish: false, ignored: (p) => p.endsWith('.lock') || /\.tmp-/.test(p) });
   const enqueueAll = async () => {
-    for (const t of session.reconciler.targets(await session.reconciler.loadWorld())) queue.add(t.workKey);
+    const world = await session.reconciler.loadWorld();
+    for (const t of session.reconciler.targets(world)) queue.add(t.workKey);
+    // Each rig's issue database: a new ready issue must not wait for the resync.
+    for (const o of world.objects) {
+      const beads = path.join(session.root, o.manifest.metadata.name, '.beads');
+      if (o.manifest.kind === 'Rig' && !watched.has(beads)) {
+        watched.add(beads);
+        watcher.add(beads);
+      }
+    }
   };
   let debounce: NodeJS.Timeout | undefined;
   const poke = () => {
     if (debounce) clearTimeout(debounce);
     debounce = setTimeout(() => void enqueueAll().catch((e: unknown) => opts.log(`! ${String(e)}`)), DEBOUNCE_MS);
   };
-  const watcher: FSWatcher = watch(session.paths.storeDir, { ignoreInitial: true, awaitWriteFinish: false });
   watcher.on('all', poke);
 
   let resyncTimer: NodeJS.Timeout | undefined;

@@ -5,6 +5,7 @@ import { acquireLock, isStale, readLockHolder, type HeldLock } from '../store/lo
 import { Store } from '../store/store.js';
 import type { LockHolder } from '../errors.js';
 import { townPaths, type TownPaths } from './layout.js';
+import { TownServices } from './services.js';
 
 /** Everything a command needs to work on one town. */
 export class TownSession {
@@ -12,16 +13,19 @@ export class TownSession {
   readonly store: Store;
   readonly events: EventLog;
   readonly reconciler: Reconciler;
+  readonly services: TownServices;
 
   constructor(readonly root: string) {
     this.paths = townPaths(root);
     this.store = new Store(this.paths.storeDir);
     this.events = new EventLog(this.paths.events);
-    this.reconciler = new Reconciler({ root, paths: this.paths, store: this.store }, this.events);
+    this.services = new TownServices(root);
+    this.reconciler = new Reconciler({ root, paths: this.paths, store: this.store, services: this.services }, this.events);
   }
 
   async init(): Promise<void> {
     await mkdir(this.paths.gtDir, { recursive: true });
+    await mkdir(this.services.workers.dir, { recursive: true });
     await this.store.init();
   }
 

@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
  * and a crash leaves no half-written file: temp file in the same directory, fsync, rename,
  * fsync of the directory so the rename itself survives a power cut.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'w', 0o644);
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
+    await fh.chmod(mode);
     await fh.sync();
   } finally {
     await fh.close();

@@ -7,12 +7,14 @@ import { outcomeLines } from '../render.js';
 
 export interface RunOptions {
   once?: boolean;
+  resetBreaker?: string;
   output?: string;
 }
 
 export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
   const format = outputFormat(o.output, ['text', 'json']);
   const session = new TownSession(requireTown(g));
+  if (o.resetBreaker) await resetBreaker(session, o.resetBreaker, lockTimeoutMs(g));
   if (!o.once) {
     const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
     return runLoop(session, { lockTimeoutMs: lockTimeoutMs(g), log, onOutcome: (x) => outcomeLines([x]).forEach(log) });
@@ -25,6 +27,18 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
     const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.key, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
     if (failures.length) fail({ kind: 'reconcileFailed', failures });
     return 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function resetBreaker(session: TownSession, rig: string, timeoutMs: number): Promise<void> {
+  if (!(await session.store.get('Rig', rig))) fail({ kind: 'notFound', message: `no Rig "${rig}" in ${session.root}` });
+  const lock = await session.lock('gt run --reset-breaker', timeoutMs);
+  try {
+    const pool = await session.services.workers.pool(rig);
+    await session.services.workers.putPool(rig, { spawnFailures: 0, ...(pool.lastSpawnAt ? { lastSpawnAt: pool.lastSpawnAt } : {}) });
+    print(pool.breaker ? `Rig ${rig}: circuit breaker closed (was open since ${pool.breaker.openedAt}: ${pool.breaker.reason}).` : `Rig ${rig}: the circuit breaker was not open.`);
   } finally {
     await lock.release();
   }

@@ -1,0 +1,190 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { agentLaunch, polecatInstructions } from '../../src/agents/contract.js';
+import { inspectClone } from '../../src/adapters/git.js';
+import type { ControllerContext, Target } from '../../src/engine/controller.js';
+import { polecatAddress } from '../../src/mail/address.js';
+import type { Rig } from '../../src/model/objects.js';
+import { writeFileAtomic, toJsonText } from '../../src/util/atomic.js';
+import { preparePolecatClone, verifyFacts } from '../../src/workers/clone.js';
+import type { WorkerRecord } from '../../src/workers/records.js';
+import { unsafeToDelete } from '../rig/plan.js';
+import type { WorkerAction } from './actions.js';
+import { sessionName, verificationProblems } from './plan.js';
+
+export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<void> {
+  const rig = t.object.manifest;
+  const name = rig.metadata.name;
+  const town = t.world.town?.manifest;
+  const workers = ctx.services.workers;
+  const tmux = ctx.services.tmux(town);
+  const record = async (polecat: string): Promise<WorkerRecord> => {
+    const r = (await workers.list(name)).find((x) => x.name === polecat);
+    if (!r) throw new Error(`polecat ${polecat} has no record (changed since the plan)`);
+    return r;
+  };
+  const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
+  const escalationTarget = town?.spec.escalation?.target ?? 'mayor';
+  ctx.services.forgetSessions();
+
+  switch (a.type) {
+    case 'spawnWorker':
+      await spawn(ctx, t, a);
+      return;
+    case 'restartSession': {
+      const r = await record(a.name);
+      await tmux.killSession(sessionName(name, a.name));
+      await startSession(ctx, t, r);
+      r.starts.push(new Date().toISOString());
+      await workers.put(r);
+      if (a.earlyDeath) {
+        const pool = await workers.pool(name);
+        await workers.putPool(name, { ...pool, spawnFailures: pool.spawnFailures + 1 });
+      }
+      return;
+    }
+    case 'nudge': {
+      const r = await record(a.name);
+      await tmux.sendKeys(sessionName(name, a.name), a.message, { enter: true });
+      await workers.put({ ...r, nudges: a.count, lastNudgeAt: new Date().toISOString() });
+      return;
+    }
+    case 'escalate': {
+      const r = await record(a.name);
+      await ctx.services.mailbox(escalationTarget).send({
+        from: `${name}/witness`,
+        to: escalationTarget,
+        subject: `Polecat ${name}/${a.name} on ${r.issueId} needs a person`,
+        body: `${a.reason}.\nIts issue stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: tmux -L ${tmux.socket} attach -t ${sessionName(name, a.name)}`,
+        type: 'escalation',
+        priority: 'high',
+      });
+      await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString() });
+      return;
+    }
+    case 'rejectDone': {
+      const r = await record(a.name);
+      const text = `Your work on ${r.issueId} is not ready to hand on: ${a.problems.join('; ')}. Fix that, then run gt done again. Nothing was thrown away.`;
+      await ctx.services.mailbox(polecatAddress(name, a.name)).send({ from: `${name}/witness`, to: polecatAddress(name, a.name), subject: `Not done yet: ${r.issueId}`, body: text, type: 'task', priority: 'high' });
+      if (await tmux.hasSession(sessionName(name, a.name))) await tmux.sendKeys(sessionName(name, a.name), text, { enter: true });
+      await workers.clearDone(name, a.name);
+      await workers.put({ ...r, rejectedDone: r.rejectedDone + 1 });
+      return;
+    }
+    case 'markReadyToMerge': {
+      const r = await record(a.name);
+      const entry = { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), baseSha: r.baseSha };
+      await writeFileAtomic(path.join(ctx.root, '.gt', 'merge-queue', name, `${a.issueId}.json`), toJsonText(entry));
+      const tracker = await ctx.services.tracker(rig, town);
+      await tracker.addComment(a.issueId, `${name}/witness`, `Verified: ${a.branch} at ${a.head} is clean and pushed; ready to merge.`);
+      return;
+    }
+    case 'returnIssue': {
+      const tracker = await ctx.services.tracker(rig, town);
+      await tracker.addComment(a.issueId, polecatAddress(name, a.name), `${a.status}: ${a.message || '(no reason given)'}`);
+      await tracker.update(a.issueId, { status: a.status === 'deferred' ? 'open' : 'blocked', assignee: null });
+      if (a.status === 'escalated') {
+        await ctx.services.mailbox(escalationTarget).send({ from: polecatAddress(name, a.name), to: escalationTarget, subject: `Escalated: ${a.issueId}`, body: a.message, type: 'escalation', priority: 'high' });
+      }
+      return;
+    }
+    case 'stopSession':
+      await tmux.killSession(a.session);
+      return;
+    case 'releaseWorker': {
+      const r = await record(a.name);
+      if (a.removeClone) {
+        // Checked again right before deleting: the agent may have committed since the plan.
+        const v = await verifyFacts(cloneDir(a.name), r.branch, r.baseSha);
+        const problems = v ? verificationProblems(v, r.branch).filter((p) => !p.startsWith('no commit')) : ['the clone cannot be inspected'];
+        if (problems.length) throw new Error(`not removing ${cloneDir(a.name)}: ${problems.join('; ')}`);
+        await rm(cloneDir(a.name), { recursive: true, force: true });
+      }
+      await rm(promptFile(ctx.root, name, a.name), { force: true });
+      await workers.remove(name, a.name);
+      return;
+    }
+    case 'stopOrphan': {
+      if (a.clone) {
+        const why = unsafeToDelete(await inspectClone(path.join(ctx.root, a.clone), { work: true }));
+        if (why) throw new Error(`not stopping ${a.session}: its clone ${a.clone} ${why}`);
+      }
+      await tmux.killSession(a.session);
+      return;
+    }
+    case 'tripBreaker': {
+      const pool = await workers.pool(name);
+      await workers.putPool(name, { ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation } });
+      await ctx.services.mailbox(escalationTarget).send({ from: `${name}/witness`, to: escalationTarget, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec changes or gt run --reset-breaker ${name}.`, type: 'escalation', priority: 'urgent' });
+      return;
+    }
+    case 'resetSpawnFailures': {
+      const pool = await workers.pool(name);
+      await workers.putPool(name, { ...pool, spawnFailures: 0 });
+      return;
+    }
+  }
+}
+
+export function promptFile(root: string, rig: string, polecat: string): string {
+  return path.join(root, '.gt', 'prompts', rig, `${polecat}.md`);
+}
+
+async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAction, { type: 'spawnWorker' }>): Promise<void> {
+  const rig = t.object.manifest;
+  const name = rig.metadata.name;
+  const town = t.world.town?.manifest;
+  const workers = ctx.services.workers;
+  const now = new Date().toISOString();
+  // The record is the intent: written before anything else, so a crash at any later point resumes here.
+  let r = (await workers.list(name)).find((x) => x.name === a.name);
+  if (!r) {
+    r = { name: a.name, rig: name, issueId: a.issueId, branch: a.branch, state: 'starting', createdAt: now, starts: [], nudges: 0, rejectedDone: 0 };
+    await workers.put(r);
+    await workers.putPool(name, { ...(await workers.pool(name)), lastSpawnAt: now });
+  }
+  const tracker = await ctx.services.tracker(rig, town);
+  try {
+    await tracker.claim(r.issueId, polecatAddress(name, r.name));
+  } catch (err) {
+    await workers.remove(name, r.name);
+    throw err;
+  }
+  const issue = await tracker.get(r.issueId);
+  const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? a.title, description: issue?.description ?? '' });
+  const dir = path.join(ctx.root, name, 'polecats', r.name);
+  r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: rig.spec.defaultBranch ?? 'main', dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)` });
+  const prompt = promptFile(ctx.root, name, r.name);
+  await mkdir(path.dirname(prompt), { recursive: true });
+  await writeFileAtomic(prompt, instructions);
+  await ctx.services.tmux(town).killSession(sessionName(name, r.name));
+  await startSession(ctx, t, r);
+  await workers.put({ ...r, state: 'working', starts: [...r.starts, new Date().toISOString()] });
+}
+
+async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRecord): Promise<void> {
+  const rig = t.object.manifest;
+  const name = rig.metadata.name;
+  const town = t.world.town?.manifest;
+  const dir = path.join(ctx.root, name, 'polecats', r.name);
+  const prompt = promptFile(ctx.root, name, r.name);
+  const launch = agentLaunch({
+    root: ctx.root,
+    rig: name,
+    role: 'polecat',
+    address: polecatAddress(name, r.name),
+    cwd: dir,
+    promptFile: prompt,
+    instructions: r.issueId,
+    issue: r.issueId,
+    branch: r.branch,
+    agents: [town?.spec.agent, rig.spec.agent],
+  });
+  await ctx.services.tmux(town).startSession({
+    name: sessionName(name, r.name),
+    cwd: dir,
+    env: launch.env,
+    argv: launch.argv,
+    meta: { role: 'polecat', rig: name, polecat: r.name, issue: r.issueId, agent: polecatAddress(name, r.name), fingerprint: launch.fingerprint },
+  });
+}

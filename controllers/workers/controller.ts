@@ -1,0 +1,18 @@
+import type { Controller } from '../../src/engine/controller.js';
+import type { Rig } from '../../src/model/objects.js';
+import { describeWorkerAction, workerActionIsIrreversible, type WorkerAction } from './actions.js';
+import { actPool } from './act.js';
+import { observePool } from './observe.js';
+import type { PoolObserved } from './observed.js';
+import { planPool } from './plan.js';
+
+/** Keeps min(workers.max, ready issues) polecats working in a rig, and the witness duties (DESIGN.md §4 worker-pool). */
+export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> = {
+  name: 'workers',
+  kind: 'Rig',
+  observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world.town?.manifest),
+  plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o),
+  act: (ctx, t, a) => actPool(ctx, t, a),
+  describe: describeWorkerAction,
+  irreversible: workerActionIsIrreversible,
+};

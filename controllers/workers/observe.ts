@@ -1,0 +1,52 @@
+import { access, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { inspectClone } from '../../src/adapters/git.js';
+import { readyIssues } from '../../src/beads/ready.js';
+import type { ControllerContext } from '../../src/engine/controller.js';
+import type { Rig, Town } from '../../src/model/objects.js';
+import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
+import { unsafeToDelete } from '../rig/plan.js';
+import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
+
+export async function observePool(ctx: ControllerContext, rig: Rig, town: Town | undefined): Promise<PoolObserved> {
+  const name = rig.metadata.name;
+  const tracker = await ctx.services.tracker(rig, town);
+  const [issues, records, signals, pool, sessions, polecatDirs, contractReady] = await Promise.all([
+    tracker.list(),
+    ctx.services.workers.list(name),
+    ctx.services.workers.signals(name),
+    ctx.services.workers.pool(name),
+    ctx.services.sessions(town),
+    readdir(path.join(ctx.root, name, 'polecats')).catch(() => [] as string[]),
+    access(path.join(ctx.root, '.gt', 'bin', 'gt')).then(
+      () => true,
+      () => false,
+    ),
+  ]);
+  const now = Date.now();
+  const prefix = `gt-${name}-`;
+  const mine: SessionView[] = sessions
+    .filter((s) => (s.meta.rig === name && (s.meta.role ?? 'polecat') === 'polecat') || (!s.meta.role && s.name.startsWith(prefix)))
+    .map((s) => ({ name: s.name, alive: !s.dead, polecat: s.meta.polecat ?? (s.name.startsWith(prefix) ? s.name.slice(prefix.length) : undefined), activityAt: s.activity.getTime() }));
+  const byId = new Map(issues.map((i) => [i.id, i]));
+  const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
+  const clones: Record<string, CloneFacts> = {};
+  await Promise.all(
+    records.map(async (r) => {
+      const dir = cloneDir(r.name);
+      const finishing = signals[r.name] !== undefined || byId.get(r.issueId)?.status === 'closed';
+      const [moved, verify] = await Promise.all([headMovedAt(dir), finishing ? verifyFacts(dir, r.branch, r.baseSha) : undefined]);
+      clones[r.name] = { exists: moved !== undefined, ...(moved !== undefined ? { headMovedAt: moved } : {}), ...(verify ? { verify } : {}) };
+    }),
+  );
+  const known = new Set(records.map((r) => r.name));
+  await Promise.all(
+    mine
+      .filter((s) => s.polecat && !known.has(s.polecat))
+      .map(async (s) => {
+        const why = unsafeToDelete(await inspectClone(cloneDir(s.polecat!), { work: true }));
+        clones[s.polecat!] = { exists: true, ...(why ? { unsafe: why } : {}) };
+      }),
+  );
+  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: polecatDirs.filter((d) => !d.startsWith('.')), pool, contractReady };
+}

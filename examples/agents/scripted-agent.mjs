@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// A DEMO AGENT, not an AI: a script that behaves like a coding agent so the demo and the tests
+// can run without one. It follows the agent contract (GT_ISSUE, GT_BRANCH, gt on PATH): reads
+// its issue, commits a change for it, pushes its branch and calls `gt done`.
+//
+//   --mode normal   do the work and finish (default)
+//   --mode crash    exit with status 3 at once (a crashing agent)
+//   --mode stuck    print one line, then nothing, whatever it is told (a stuck agent)
+//   --mode dirty    say done without committing; when nudged (a line on stdin), commit, push, done
+//   --delay MS      pause before working (default 500)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const mode = opt('mode', 'normal');
+const delay = Number(opt('delay', '500'));
+const issueId = process.env.GT_ISSUE;
+const branch = process.env.GT_BRANCH;
+const say = (line) => console.log(`[demo-agent] ${line}`);
+const run = (cmd, ...a) => execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const idle = () => new Promise(() => setInterval(() => {}, 1 << 30));
+
+if (!issueId || !branch) {
+  say('GT_ISSUE and GT_BRANCH must be set (run me as a gt polecat)');
+  process.exit(2);
+}
+say(`working on ${issueId} (mode ${mode})`);
+if (mode === 'crash') process.exit(3);
+if (mode === 'stuck') await idle();
+
+const issue = JSON.parse(run('gt', 'issues', 'show', issueId, '-o', 'json'));
+say(`issue: ${issue.title}`);
+await sleep(delay);
+
+function commitAndPush() {
+  run('git', 'add', '-A');
+  run('git', 'commit', '-q', '-m', `${issueId}: ${issue.title}`);
+  run('git', 'push', '-q', 'origin', `HEAD:${branch}`);
+  say(`committed and pushed ${branch}`);
+}
+
+mkdirSync('work', { recursive: true });
+writeFileSync(`work/${issueId}.md`, `# ${issue.title}\n\n${issue.description ?? ''}\n`);
+if (mode === 'dirty') {
+  say('saying done without committing (a sloppy agent)');
+  run('gt', 'done');
+  const rl = createInterface({ input: process.stdin });
+  rl.once('line', (line) => {
+    say(`nudged: ${line.slice(0, 60)}`);
+    commitAndPush();
+    run('gt', 'done');
+    say('done again');
+  });
+  await idle();
+}
+commitAndPush();
+run('gt', 'done');
+say('done; waiting to be stopped');
+await idle();

@@ -1,0 +1,109 @@
+import { readdir, access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { isErrno } from '../util/atomic.js';
+import type { DependencyType, Issue, IssueStatus } from './record.js';
+import { BdTracker } from './bd.js';
+import { JsonlTracker } from './jsonl.js';
+
+export type { Comment, Dependency, DependencyType, Issue, IssueStatus } from './record.js';
+
+export interface IssueFilter {
+  /** One status or any of several. */
+  status?: IssueStatus | IssueStatus[];
+  type?: string;
+  assignee?: string;
+  /** Issues carrying this label. */
+  label?: string;
+  /** Direct children of this issue (parent-child dependencies). */
+  parent?: string;
+}
+
+export interface CreateIssueInput {
+  title: string;
+  description?: string;
+  /** 0 (critical) to 4 (backlog); 2 when left out, as in bd. */
+  priority?: number;
+  /** bd's issue_type; `task` when left out. */
+  type?: string;
+  labels?: string[];
+  assignee?: string;
+  externalRef?: string;
+  /** Makes the new issue a child of this one. */
+  parent?: string;
+  /** Issues that must close before this one is ready. */
+  blockedBy?: string[];
+}
+
+export interface IssuePatch {
+  status?: IssueStatus;
+  /** null removes the assignee. */
+  assignee?: string | null;
+  title?: string;
+  description?: string;
+  priority?: number;
+  /** Replaces the labels. */
+  labels?: string[];
+}
+
+/**
+ * A rig's issue tracker, whichever store holds it. Every method answers with typed issues, and
+ * every refusal (unknown id, an issue claimed by someone else, a bad value) is a GtFailure whose
+ * message names the issue and the reason.
+ */
+export interface IssueTracker {
+  readonly backend: 'jsonl' | 'bd';
+  list(filter?: IssueFilter): Promise<Issue[]>;
+  get(id: string): Promise<Issue | undefined>;
+  /** What `bd ready` offers: open, unblocked, not deferred, highest priority then oldest first. */
+  ready(): Promise<Issue[]>;
+  create(input: CreateIssueInput): Promise<Issue>;
+  update(id: string, patch: IssuePatch): Promise<Issue>;
+  /** Takes a ready issue for `assignee` (status in_progress); a no-op if they already hold it. */
+  claim(id: string, assignee: string): Promise<Issue>;
+  close(id: string, reason: string): Promise<Issue>;
+  reopen(id: string, reason: string): Promise<Issue>;
+  addComment(id: string, author: string, text: string): Promise<Issue>;
+  /** `issueId` depends on `dependsOnId` (for `blocks`: is blocked by it). */
+  addDependency(issueId: string, dependsOnId: string, type: DependencyType): Promise<Issue>;
+}
+
+export interface OpenTrackerOptions {
+  /** The rig's issue prefix, e.g. `gt` for ids like `gt-a3f8`. */
+  prefix: string;
+  /** `auto`: bd when it is on PATH and the directory already holds a bd database; else the file. */
+  backend: 'auto' | 'jsonl' | 'bd';
+  /** Who gt acts as where beads records an author (reopen notes). Default `gt`. */
+  actor?: string;
+  /** The bd program; default `bd`, looked up on PATH. */
+  bdCommand?: string;
+}
+
+export async function openTracker(beadsDir: string, opts: OpenTrackerOptions): Promise<IssueTracker> {
+  const bdCommand = opts.bdCommand ?? 'bd';
+  const useBd = opts.backend === 'bd' || (opts.backend === 'auto' && (await hasBdDatabase(beadsDir)) && (await onPath(bdCommand)));
+  const actor = opts.actor ?? 'gt';
+  return useBd ? new BdTracker(beadsDir, { bdCommand, actor }) : new JsonlTracker(beadsDir, { prefix: opts.prefix, actor });
+}
+
+async function hasBdDatabase(beadsDir: string): Promise<boolean> {
+  try {
+    return (await readdir(beadsDir)).some((name) => name.endsWith('.db'));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return false;
+    throw err;
+  }
+}
+
+async function onPath(command: string): Promise<boolean> {
+  const candidates = command.includes(path.sep) ? [command] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return true;
+    } catch {
+      // not here; try the next PATH entry
+    }
+  }
+  return false;
+}

@@ -1,0 +1,81 @@
+import { fail } from '../../errors.js';
+import type { Issue } from '../../beads/record.js';
+import type { IssueTracker } from '../../beads/tracker.js';
+import type { Rig } from '../../model/objects.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { outputFormat, print, type GlobalOptions } from '../options.js';
+
+export interface IssuesOptions {
+  rig?: string;
+  output?: string;
+}
+
+async function trackerFor(g: GlobalOptions, o: IssuesOptions): Promise<IssueTracker> {
+  const session = new TownSession(requireTown(g));
+  const rigName = o.rig ?? process.env.GT_RIG;
+  const rigs = await session.store.list('Rig');
+  const rig = (rigName ? rigs.find((r) => r.manifest.metadata.name === rigName) : rigs.length === 1 ? rigs[0] : undefined)?.manifest as Rig | undefined;
+  if (!rig) fail({ kind: 'usage', message: rigName ? `no Rig "${rigName}" in ${session.root}` : `which rig? pass --rig (rigs: ${rigs.map((r) => r.manifest.metadata.name).join(', ') || 'none'})` });
+  const town = (await session.store.list('Town'))[0]?.manifest as Parameters<TownSession['services']['tracker']>[1];
+  return session.services.tracker(rig, town);
+}
+
+function table(issues: Issue[]): string[] {
+  if (!issues.length) return ['No issues.'];
+  const rows = issues.map((i) => [i.id, `P${i.priority}`, i.status, i.issue_type, i.assignee ?? '', i.title]);
+  const widths = [0, 1, 2, 3, 4].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['ID', 'PRI', 'STATUS', 'TYPE', 'ASSIGNEE'][c]!.length));
+  return [['ID', 'PRI', 'STATUS', 'TYPE', 'ASSIGNEE', 'TITLE'], ...rows].map((r) => r.map((cell, c) => (c < 5 ? cell.padEnd(widths[c]!) : cell)).join('  '));
+}
+
+function show(issue: Issue, format: string): string[] {
+  if (format === 'json') return [JSON.stringify(issue, null, 2)];
+  const deps = issue.dependencies.map((d) => `${d.type} ${d.depends_on_id}`);
+  return [
+    `${issue.id}: ${issue.title}`,
+    `status ${issue.status}, priority P${issue.priority}, type ${issue.issue_type}${issue.assignee ? `, assignee ${issue.assignee}` : ''}`,
+    ...(deps.length ? [`depends on: ${deps.join(', ')}`] : []),
+    ...(issue.close_reason ? [`closed: ${issue.close_reason}`] : []),
+    '',
+    issue.description || '(no description)',
+    ...(issue.comments ?? []).map((c) => `\n-- ${c.author} at ${c.created_at}:\n${c.text}`),
+  ];
+}
+
+export async function issuesList(g: GlobalOptions, o: IssuesOptions & { status?: string }, readyOnly: boolean): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const t = await trackerFor(g, o);
+  const issues = readyOnly ? await t.ready() : await t.list(o.status ? { status: o.status } : {});
+  print(format === 'json' ? JSON.stringify(issues, null, 2) : table(issues));
+  return 0;
+}
+
+export async function issuesShow(g: GlobalOptions, id: string, o: IssuesOptions): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const issue = await (await trackerFor(g, o)).get(id);
+  if (!issue) fail({ kind: 'notFound', message: `no issue ${id}` });
+  print(show(issue, format));
+  return 0;
+}
+
+export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOptions & { description?: string; priority?: string; type?: string; blockedBy?: string[]; parent?: string }): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const priority = o.priority === undefined ? undefined : Number(o.priority);
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 4)) fail({ kind: 'usage', message: `-p ${o.priority}: priority is 0 (highest) to 4` });
+  const issue = await (await trackerFor(g, o)).create({
+    title,
+    ...(o.description !== undefined ? { description: o.description } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(o.type ? { type: o.type } : {}),
+    ...(o.blockedBy?.length ? { blockedBy: o.blockedBy } : {}),
+    ...(o.parent ? { parent: o.parent } : {}),
+  });
+  print(format === 'json' ? JSON.stringify(issue, null, 2) : `Created ${issue.id}: ${issue.title}`);
+  return 0;
+}
+
+export async function issuesClose(g: GlobalOptions, id: string, o: IssuesOptions & { reason?: string }): Promise<number> {
+  const issue = await (await trackerFor(g, o)).close(id, o.reason ?? 'closed by hand');
+  print(`Closed ${issue.id}: ${issue.title}`);
+  return 0;
+}

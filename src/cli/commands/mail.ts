@@ -1,0 +1,41 @@
+import { fail } from '../../errors.js';
+import { inboxPath } from '../../mail/address.js';
+import { Mailbox, type MailType } from '../../mail/mailbox.js';
+import { requireTown } from '../../town/locate.js';
+import { outputFormat, print, type GlobalOptions } from '../options.js';
+
+const TYPES: MailType[] = ['task', 'escalation', 'notification', 'reply', 'handoff'];
+
+/** Agents mail as themselves (GT_AGENT); a person at the terminal is the overseer. */
+function me(explicit: string | undefined): string {
+  return explicit ?? process.env.GT_AGENT ?? 'overseer';
+}
+
+export async function mailSend(g: GlobalOptions, to: string, o: { subject: string; message: string; from?: string; type?: string; replyTo?: string }): Promise<number> {
+  const type = (o.type ?? 'notification') as MailType;
+  if (!TYPES.includes(type)) fail({ kind: 'usage', message: `--type ${o.type}: expected one of ${TYPES.join(', ')}` });
+  const root = requireTown(g);
+  const from = me(o.from);
+  inboxPath(root, from);
+  const msg = await new Mailbox(inboxPath(root, to)).send({ from, to, subject: o.subject, body: o.message, type, ...(o.replyTo ? { replyTo: o.replyTo } : {}) });
+  print(`Sent ${msg.id} to ${to}.`);
+  return 0;
+}
+
+export async function mailInbox(g: GlobalOptions, address: string | undefined, o: { output?: string; unread?: boolean }): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const who = me(address);
+  const all = await new Mailbox(inboxPath(requireTown(g), who)).list();
+  const shown = o.unread ? all.filter((m) => !m.read) : all;
+  if (format === 'json') print(JSON.stringify(shown, null, 2));
+  else print(shown.length ? shown.map((m) => `${m.read ? ' ' : '*'} ${m.id}  ${m.timestamp}  ${m.type.padEnd(12)} from ${m.from}: ${m.subject}`) : `No mail for ${who}.`);
+  return 0;
+}
+
+export async function mailRead(g: GlobalOptions, id: string, address: string | undefined, o: { output?: string }): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const msg = await new Mailbox(inboxPath(requireTown(g), me(address))).markRead(id);
+  if (!msg) fail({ kind: 'notFound', message: `no message ${id} in ${me(address)}'s inbox` });
+  print(format === 'json' ? JSON.stringify(msg, null, 2) : [`From: ${msg.from}`, `To: ${msg.to}`, `Date: ${msg.timestamp}`, `Type: ${msg.type}`, `Subject: ${msg.subject}`, '', msg.body]);
+  return 0;
+}

@@ -1,0 +1,72 @@
+import type { Rig } from '../../model/objects.js';
+import { conditionOf } from '../../engine/status.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { sessionName } from '../../../controllers/workers/plan.js';
+import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { age } from './get.js';
+
+interface WorkerView {
+  name: string;
+  issue: string;
+  state: string;
+  age: string;
+  session: string;
+  lastOutput: string;
+}
+
+/** Per rig: its workers, the queue of ready issues, conditions and the breaker. */
+export async function statusCommand(g: GlobalOptions, o: { output?: string }): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const session = new TownSession(requireTown(g));
+  const world = await session.reconciler.loadWorld();
+  const town = world.town?.manifest;
+  const sessions = await session.services.sessions(town, true);
+  const rigs = [];
+  for (const obj of world.objects.filter((x) => x.manifest.kind === 'Rig')) {
+    const rig = obj.manifest as Rig;
+    const name = rig.metadata.name;
+    const [records, pool, status, ready] = await Promise.all([
+      session.services.workers.list(name),
+      session.services.workers.pool(name),
+      session.reconciler.status.get('Rig', name),
+      session.services.tracker(rig, town).then((t) => t.ready()),
+    ]);
+    const workers: WorkerView[] = [];
+    for (const r of records) {
+      const sname = sessionName(name, r.name);
+      const s = sessions.find((x) => x.name === sname);
+      const pane = s ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
+      const lastOutput = pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+      workers.push({ name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
+    }
+    const ready_ = conditionOf(status, 'Ready');
+    rigs.push({
+      rig: name,
+      suspended: !!rig.spec.suspend,
+      ready: ready_?.status === 'True',
+      reason: ready_?.status === 'True' ? '' : (ready_?.message ?? 'not reconciled yet'),
+      workers,
+      max: rig.spec.workers?.max ?? 3,
+      readyIssues: ready.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
+      breaker: pool.breaker && pool.breaker.generation === obj.generation ? pool.breaker : null,
+      findings: status?.findings ?? [],
+      notes: status?.notes ?? [],
+    });
+  }
+  if (format === 'json') {
+    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, rigs }, null, 2));
+    return 0;
+  }
+  const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})`];
+  for (const r of rigs) {
+    out.push('', `Rig ${r.rig}: ${r.ready ? 'in sync' : r.reason}${r.suspended ? ' [suspended]' : ''}`);
+    out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
+    for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${w.state.padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
+    out.push(`  ready queue: ${r.readyIssues.length ? r.readyIssues.map((i) => `${i.id} (P${i.priority})`).join(', ') : 'empty'}`);
+    for (const f of r.findings) out.push(`  ! ${f.code}: ${f.message}`);
+    for (const n of r.notes) out.push(`  = ${n}`);
+  }
+  print(out);
+  return 0;
+}

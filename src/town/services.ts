@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { DEFAULT_META_KEYS, Tmux, type SessionInfo } from '../adapters/tmux.js';
+import { openTracker, type IssueTracker } from '../beads/tracker.js';
+import { Mailbox } from '../mail/mailbox.js';
+import { inboxPath } from '../mail/address.js';
+import type { Rig, Town } from '../model/objects.js';
+import { WorkerStore } from '../workers/records.js';
+
+/** The town's private tmux socket: named by the spec, else by town name and root, so two towns never share one. */
+export function townSocket(root: string, town: Town | undefined): string {
+  if (town?.spec.tmux?.socket) return town.spec.tmux.socket;
+  const digest = createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 6);
+  return `gt-${(town?.metadata.name ?? 'town').slice(0, 40)}-${digest}`;
+}
+
+export const META_KEYS = [...DEFAULT_META_KEYS, 'polecat'] as const;
+
+/** Adapters shared by the controllers of one town, created once per process. */
+export class TownServices {
+  readonly workers: WorkerStore;
+  private readonly tmuxBySocket = new Map<string, Tmux>();
+  private readonly trackers = new Map<string, Promise<IssueTracker>>();
+  private sessionsCache: { socket: string; at: number; value: Promise<SessionInfo[]> } | undefined;
+
+  constructor(readonly root: string) {
+    this.workers = new WorkerStore(path.join(root, '.gt', 'workers'));
+  }
+
+  tmux(town: Town | undefined): Tmux {
+    const socket = townSocket(this.root, town);
+    let t = this.tmuxBySocket.get(socket);
+    if (!t) {
+      t = new Tmux(socket, { metaKeys: META_KEYS });
+      this.tmuxBySocket.set(socket, t);
+    }
+    return t;
+  }
+
+  /**
+   * Every session on the town's socket. Rigs reconciled in the same moment share one tmux call;
+   * `fresh` skips the cache (after starting or stopping a session).
+   */
+  sessions(town: Town | undefined, fresh = false): Promise<SessionInfo[]> {
+    const socket = townSocket(this.root, town);
+    const c = this.sessionsCache;
+    if (!fresh && c && c.socket === socket && Date.now() - c.at < 200) return c.value;
+    const value = this.tmux(town).listSessions();
+    this.sessionsCache = { socket, at: Date.now(), value };
+    return value;
+  }
+
+  forgetSessions(): void {
+    this.sessionsCache = undefined;
+  }
+
+  tracker(rig: Rig, town: Town | undefined): Promise<IssueTracker> {
+    const prefix = rig.spec.beads?.prefix ?? rig.metadata.name;
+    const backend = town?.spec.beads?.backend ?? 'auto';
+    const key = `${rig.metadata.name}|${prefix}|${backend}`;
+    let t = this.trackers.get(key);
+    if (!t) {
+      t = openTracker(path.join(this.root, rig.metadata.name, '.beads'), { prefix, backend, actor: 'gt' });
+      this.trackers.set(key, t);
+    }
+    return t;
+  }
+
+  mailbox(address: string): Mailbox {
+    return new Mailbox(inboxPath(this.root, address));
+  }
+}

@@ -1,0 +1,58 @@
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cloneInto, git, gitOk, inspectClone } from '../adapters/git.js';
+import type { VerifyFacts } from '../../controllers/workers/observed.js';
+
+/** Files gt puts into a polecat's clone that must never count as the agent's work. */
+const EXCLUDED = ['/CLAUDE.md', '/mail/'];
+
+/**
+ * A polecat's clone on its own branch, ready for the agent: excluded gt files, an identity for
+ * commits, CLAUDE.md. Every step is skipped when already done, so a crashed spawn resumes.
+ * Returns the commit the branch started from.
+ */
+export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; author: string }): Promise<string> {
+  if ((await inspectClone(opts.dir)).state === 'missing') await cloneInto(opts.url, opts.base, opts.dir);
+  const has = (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${opts.branch}`], { cwd: opts.dir })).exitCode === 0;
+  if (!has) await gitOk(['checkout', '-q', '-b', opts.branch, `origin/${opts.base}`], { cwd: opts.dir });
+  else await gitOk(['checkout', '-q', opts.branch], { cwd: opts.dir });
+  const exclude = path.join(opts.dir, '.git', 'info', 'exclude');
+  await mkdir(path.dirname(exclude), { recursive: true });
+  const current = await readFile(exclude, 'utf8').catch(() => '');
+  const missing = EXCLUDED.filter((e) => !current.split('\n').includes(e));
+  if (missing.length) await appendFile(exclude, `${current && !current.endsWith('\n') ? '\n' : ''}# added by gt\n${missing.join('\n')}\n`);
+  await gitOk(['config', 'user.name', opts.author], { cwd: opts.dir });
+  await gitOk(['config', 'user.email', `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local`], { cwd: opts.dir });
+  await writeFile(path.join(opts.dir, 'CLAUDE.md'), opts.instructions);
+  return (await gitOk(['rev-parse', `origin/${opts.base}`], { cwd: opts.dir })).trim();
+}
+
+/** When the checked-out branch last moved, from its ref file (no git process: checked every pass). */
+export async function headMovedAt(dir: string): Promise<number | undefined> {
+  const head = await readFile(path.join(dir, '.git', 'HEAD'), 'utf8').catch(() => undefined);
+  if (head === undefined) return undefined;
+  const ref = /^ref: (.+)$/m.exec(head)?.[1];
+  const file = ref ? path.join(dir, '.git', ref) : path.join(dir, '.git', 'HEAD');
+  return stat(file).then(
+    (s) => s.mtimeMs,
+    () => undefined,
+  );
+}
+
+/** Everything "is this work ready to hand on" needs: clean, stash-free, pushed, at least one commit. */
+export async function verifyFacts(dir: string, branch: string, baseSha: string | undefined): Promise<VerifyFacts | undefined> {
+  const state = await inspectClone(dir, { work: true });
+  if (state.state !== 'repo' || !state.work) return undefined;
+  const [head, remote, ahead] = await Promise.all([
+    git(['rev-parse', 'HEAD'], { cwd: dir }),
+    git(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: dir, timeoutMs: 60_000 }),
+    git(['rev-list', '--count', baseSha ? `${baseSha}..HEAD` : 'HEAD'], { cwd: dir }),
+  ]);
+  return {
+    dirty: state.work.dirty,
+    stashes: state.work.stashes,
+    head: head.exitCode === 0 ? head.stdout.trim() : undefined,
+    remoteHead: remote.exitCode === 0 ? remote.stdout.trim().split(/\s+/)[0] || undefined : undefined,
+    ahead: ahead.exitCode === 0 ? Number(ahead.stdout.trim()) : 0,
+  };
+}

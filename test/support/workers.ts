@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { bareRepo, gt, tempDir } from './town.js';
+
+export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A town with one rig `wyvern` whose agent is the scripted demo agent; its tmux server is killed by `dispose`. */
+export class TestTown {
+  socket = '';
+  private constructor(
+    readonly dir: string,
+    readonly root: string,
+    readonly bare: string,
+  ) {}
+
+  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string } = {}): Promise<TestTown> {
+    const dir = await tempDir('gt-workers-');
+    const root = path.join(dir, 'town');
+    const bare = await bareRepo(dir);
+    const t = new TestTown(dir, root, bare);
+    await t.writeManifest(opts);
+    const a = await gt(['apply', '-f', 'town.yaml'], { cwd: dir });
+    if (a.code !== 0) throw new Error(`apply failed: ${a.stdout}\n${a.stderr}`);
+    t.socket = JSON.parse((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
+    return t;
+  }
+
+  async writeManifest(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string }): Promise<void> {
+    const agent = JSON.stringify(['gt', 'demo-agent', '--delay', '100', ...(opts.agentArgs ?? [])]);
+    await writeFile(
+      path.join(this.dir, 'town.yaml'),
+      `apiVersion: gastown.dev/v1alpha1
+kind: Town
+metadata:
+  name: t
+spec:
+  root: ./town
+${opts.townExtra ?? ''}---
+apiVersion: gastown.dev/v1alpha1
+kind: Rig
+metadata:
+  name: wyvern
+spec:
+  gitUrl: ./remote.git
+  agent:
+    command: ${agent}
+  workers:
+${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
+    );
+  }
+
+  gt(args: string[]) {
+    return gt([...args, '--town', this.root], { cwd: this.dir });
+  }
+
+  async createIssue(title: string, ...extra: string[]): Promise<string> {
+    const r = await this.gt(['issues', 'create', title, '-o', 'json', ...extra]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout).id as string;
+  }
+
+  async issue(id: string): Promise<{ status: string; assignee?: string; comments?: { text: string }[] }> {
+    return JSON.parse((await this.gt(['issues', 'show', id, '-o', 'json'])).stdout);
+  }
+
+  async once(): Promise<string> {
+    const r = await this.gt(['run', '--once']);
+    if (r.code !== 0) throw new Error(`run --once failed (${r.code}): ${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Session names on the town's private socket. */
+  sessions(): string[] {
+    try {
+      return execFileSync('tmux', ['-L', this.socket, 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  liveSessions(): string[] {
+    try {
+      return execFileSync('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_dead}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n')
+        .filter((l) => l.endsWith(' 0'))
+        .map((l) => l.split(' ')[0]!)
+        .sort();
+    } catch {
+      return [];
+    }
+  }
+
+  async records(): Promise<{ name: string; issueId: string; state: string; nudges: number; starts: string[] }[]> {
+    const dir = path.join(this.root, '.gt', 'workers', 'wyvern');
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_'));
+    return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8'))));
+  }
+
+  async mail(address: string): Promise<{ subject: string; body: string; type: string }[]> {
+    return JSON.parse((await this.gt(['mail', 'inbox', address, '-o', 'json'])).stdout);
+  }
+
+  remoteBranches(): string[] {
+    return execFileSync('git', ['for-each-ref', '--format=%(refname:short)', 'refs/heads'], { cwd: this.bare, encoding: 'utf8' }).split('\n').filter(Boolean);
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      execFileSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      // no server left: nothing to kill
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
