@@ -55,7 +55,7 @@ export function describeError(e: GtError): string {
     case 'lockBusy': {
       const h = e.holder;
       const who = h ? `pid ${h.pid} on ${h.host} (${h.command}, since ${h.startedAt})` : 'another process';
-      return `town is locked by ${who}; waited ${Math.round(e.waitedMs / 1000)}s (lock file ${e.lockFile})`;
+      return `${e.lockFile} is held by ${who}; waited ${Math.round(e.waitedMs / 1000)}s`;
     }
     case 'reconcileFailed':
       return e.failures.map((f) => `${f.key}: ${f.message}`).join('\n');

@@ -45,7 +45,7 @@ describe('the town lock', () => {
       await writeFile(path.join(root, '.gt', 'lock'), JSON.stringify(lock));
       const r = await gt(['apply', '-f', 'a.yaml', '--town', root, '--lock-timeout', '1s'], { cwd: dir });
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`town is locked by pid ${holder.pid} on ${os.hostname()} (gt run, since 2026-01-01T00:00:00.000Z)`);
+      expect(r.stderr).toContain(`${path.join(root, '.gt', 'lock')} is held by pid ${holder.pid} on ${os.hostname()} (gt run, since 2026-01-01T00:00:00.000Z)`);
     } finally {
       holder.kill();
       await rm(path.join(root, '.gt', 'lock'), { force: true });

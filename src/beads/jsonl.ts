@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fail } from '../errors.js';
@@ -39,6 +40,7 @@ export class JsonlTracker implements IssueTracker {
   private readonly actor: string;
   private readonly lockTimeoutMs: number;
   private readonly now: () => Date;
+  private cache: { key: string; file: BeadsFile } | undefined;
 
   constructor(beadsDir: string, opts: JsonlTrackerOptions) {
     checkPrefix(opts.prefix);
@@ -158,8 +160,18 @@ export class JsonlTracker implements IssueTracker {
     });
   }
 
+  /**
+   * The parsed file, reused while it is unchanged: the worker pool reads it on every pass, and
+   * parsing 50,000 issues costs far more than the stat. gt and bd replace the file by rename, so
+   * a new inode, size or mtime means new content.
+   */
   private async read(): Promise<BeadsFile> {
-    return parseBeadsFile((await readTextIfExists(this.file)) ?? '', this.file);
+    const st = await stat(this.file).catch(() => undefined);
+    const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'absent';
+    if (this.cache?.key === key) return this.cache.file;
+    const file = parseBeadsFile((await readTextIfExists(this.file)) ?? '', this.file);
+    this.cache = { key, file };
+    return file;
   }
 
   private async mutate<T>(change: (file: BeadsFile, now: Date, stamp: string) => T | Promise<T>): Promise<T> {

@@ -1,0 +1,166 @@
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BdCommandError, BdTracker } from '../../src/beads/bd.js';
+import { JsonlTracker } from '../../src/beads/jsonl.js';
+import { openTracker } from '../../src/beads/tracker.js';
+import { beadsDir, HERE } from './support.js';
+
+const FAKE_BD_DIR = path.join(HERE, 'fake-bd');
+const ORIGINAL_PATH = process.env.PATH;
+
+interface Call {
+  argv: string[];
+  beadsDir: string;
+  actor: string;
+}
+
+let dir: string;
+let log: string;
+
+async function calls(): Promise<Call[]> {
+  if (!existsSync(log)) return [];
+  return (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Call);
+}
+const argvs = async () => (await calls()).map((c) => c.argv);
+
+beforeAll(async () => {
+  await chmod(path.join(FAKE_BD_DIR, 'bd'), 0o755);
+});
+
+beforeEach(async () => {
+  dir = await beadsDir();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'gt-fake-bd-'));
+  log = path.join(scratch, 'calls.jsonl');
+  process.env.FAKE_BD_LOG = log;
+  process.env.FAKE_BD_STATE = path.join(scratch, 'state.json');
+  process.env.PATH = `${FAKE_BD_DIR}${path.delimiter}${ORIGINAL_PATH}`;
+  delete process.env.FAKE_BD_FAIL;
+  delete process.env.FAKE_BD_IGNORE;
+});
+
+afterEach(() => {
+  process.env.PATH = ORIGINAL_PATH;
+});
+
+describe('BdTracker over the bd CLI', () => {
+  it('maps every operation to real bd subcommands, values after --, with BEADS_DIR set', async () => {
+    const t = new BdTracker(dir, { actor: 'mayor' });
+    const epic = await t.create({ title: 'Epic', type: 'epic', priority: 1 });
+    const task = await t.create({ title: 'Task', description: 'do it', labels: ['a', 'b'], assignee: 'p1', externalRef: 'gh-9', parent: epic.id, blockedBy: ['fk-1'] });
+    await t.update(task.id, { status: 'blocked', assignee: null, title: 'Task 2', description: '', priority: 3, labels: [] });
+    await t.addComment(task.id, 'polecat-1', 'noted');
+    await t.addDependency(task.id, epic.id, 'related');
+    await t.close(epic.id, 'done');
+    await t.reopen(epic.id, 'not done');
+    await t.list();
+    await t.ready();
+    expect(await argvs()).toEqual([
+      ['create', '--json', '-p', '1', '-t', 'epic', '--', 'Epic'],
+      ['show', '--json', '--', 'fk-1'],
+      ['create', '--json', '-d', 'do it', '--labels', 'a', '--labels', 'b', '--assignee', 'p1', '--external-ref', 'gh-9', '--parent', 'fk-1', '--deps', 'blocks:fk-1', '--', 'Task'],
+      ['show', '--json', '--', 'fk-2'],
+      ['update', '--json', '--status', 'blocked', '--assignee', '', '--title', 'Task 2', '-d', '', '-p', '3', '--set-labels', '', '--', 'fk-2'],
+      ['show', '--json', '--', 'fk-2'],
+      ['comments', 'add', '--json', '--author', 'polecat-1', '--', 'fk-2', 'noted'],
+      ['show', '--json', '--', 'fk-2'],
+      ['dep', 'add', '--json', '--type', 'related', '--', 'fk-2', 'fk-1'],
+      ['show', '--json', '--', 'fk-2'],
+      ['show', '--json', '--', 'fk-1'],
+      ['close', '--json', '--reason', 'done', '--', 'fk-1'],
+      ['show', '--json', '--', 'fk-1'],
+      ['show', '--json', '--', 'fk-1'],
+      ['reopen', '--json', '--reason', 'not done', '--', 'fk-1'],
+      ['show', '--json', '--', 'fk-1'],
+      ['list', '--json', '--all', '--limit', '0'],
+      ['ready', '--json', '--limit', '0'],
+    ]);
+    for (const c of await calls()) expect(c).toMatchObject({ beadsDir: dir, actor: 'mayor' });
+  });
+
+  it('passes hostile text through as single arguments: no shell ever sees it', async () => {
+    const scratch = path.dirname(log);
+    const pwned = path.join(scratch, 'pwned');
+    const title = `-rf $(touch ${pwned}) \`touch ${pwned}\` "double" 'single' ; | & \\ \nsecond line`;
+    const t = new BdTracker(dir);
+    const created = await t.create({ title, description: `$(touch ${pwned})\n--json` });
+    await t.addComment(created.id, "o'brien", `\`touch ${pwned}\``);
+    const [create, , comment] = await argvs();
+    expect(create).toEqual(['create', '--json', '-d', `$(touch ${pwned})\n--json`, '--', title]);
+    expect(comment).toEqual(['comments', 'add', '--json', '--author', "o'brien", '--', created.id, `\`touch ${pwned}\``]);
+    expect(created.title).toBe(title);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('reads issues back as typed issues, dependencies from bd show included', async () => {
+    const t = new BdTracker(dir);
+    const a = await t.create({ title: 'A' });
+    const b = await t.create({ title: 'B', blockedBy: [a.id] });
+    expect(b).toMatchObject({ id: b.id, title: 'B', status: 'open', priority: 2, issue_type: 'task' });
+    expect(b.dependencies).toEqual([{ issue_id: b.id, depends_on_id: a.id, type: 'blocks' }]);
+    expect(await t.get('fk-99')).toBeUndefined();
+  });
+
+  it('ready keeps only open issues from bd ready, highest priority then oldest first', async () => {
+    const t = new BdTracker(dir);
+    const low = await t.create({ title: 'low', priority: 3 });
+    const high = await t.create({ title: 'high', priority: 0 });
+    const busy = await t.create({ title: 'busy', priority: 0 });
+    await t.update(busy.id, { status: 'in_progress' });
+    expect((await t.ready()).map((i) => i.id)).toEqual([high.id, low.id]);
+  });
+
+  it('claims with a readiness check and refuses one held by someone else', async () => {
+    const t = new BdTracker(dir);
+    const a = await t.create({ title: 'A' });
+    const claimed = await t.claim(a.id, 'polecat-1');
+    expect(claimed).toMatchObject({ status: 'in_progress', assignee: 'polecat-1' });
+    await expect(t.claim(a.id, 'polecat-2')).rejects.toThrow(`cannot claim ${a.id}: already claimed by polecat-1`);
+    const tail = (await argvs()).slice(2);
+    expect(tail).toEqual([
+      ['show', '--json', '--', a.id],
+      ['ready', '--json', '--limit', '0'],
+      ['update', '--json', '--status', 'in_progress', '--assignee', 'polecat-1', '--', a.id],
+      ['show', '--json', '--', a.id],
+      ['show', '--json', '--', a.id],
+    ]);
+  });
+
+  it('reports a failing bd call with its stderr, and carries on with the next call', async () => {
+    const t = new BdTracker(dir);
+    process.env.FAKE_BD_FAIL = 'list';
+    const failing = new BdTracker(dir);
+    const [listed, created] = await Promise.allSettled([failing.list(), t.create({ title: 'still works' })]);
+    expect(listed.status).toBe('rejected');
+    const err = (listed as PromiseRejectedResult).reason as BdCommandError;
+    expect(err).toBeInstanceOf(BdCommandError);
+    expect(err.message).toBe('bd list --json --all --limit 0: exit code 1: Error: list failed on purpose');
+    expect(created.status).toBe('fulfilled');
+    await expect(failing.ready()).resolves.toEqual([(created as PromiseFulfilledResult<unknown>).value]);
+  });
+
+  it('does not trust exit code 0: a change bd did not make is reported with what bd said', async () => {
+    const t = new BdTracker(dir);
+    const a = await t.create({ title: 'A' });
+    process.env.FAKE_BD_IGNORE = 'close';
+    await expect(new BdTracker(dir).close(a.id, 'done')).rejects.toThrow(`bd did not leave ${a.id} closed (it is open); bd said: Error: cannot close ${a.id}: database is locked`);
+  });
+});
+
+describe('openTracker', () => {
+  it('auto: the JSONL file unless the directory holds a bd database and bd is on PATH', async () => {
+    expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);
+    await writeFile(path.join(dir, 'beads.db'), '');
+    expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(BdTracker);
+    process.env.PATH = path.dirname(log);
+    expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);
+  });
+
+  it('honours an explicit backend, and a missing .beads directory means JSONL', async () => {
+    expect(await openTracker(dir, { prefix: 'gt', backend: 'bd' })).toBeInstanceOf(BdTracker);
+    expect(await openTracker(dir, { prefix: 'gt', backend: 'jsonl' })).toBeInstanceOf(JsonlTracker);
+    expect(await openTracker(path.join(dir, 'missing'), { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);
+  });
+});

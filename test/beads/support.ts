@@ -1,0 +1,37 @@
+import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Dependency, Issue } from '../../src/beads/record.js';
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const FIXTURE = path.join(HERE, 'fixtures', 'real-format.jsonl');
+
+/** RFC 3339 with a millisecond fraction and an offset, as gt writes timestamps. */
+export const GT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})$/;
+
+/** A fresh `<tmp>/rig/.beads` directory, optionally holding a copy of the real-format fixture. */
+export async function beadsDir(opts: { fixture?: boolean } = {}): Promise<string> {
+  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'gt-beads-')), 'rig', '.beads');
+  await mkdir(dir, { recursive: true });
+  if (opts.fixture) await copyFile(FIXTURE, path.join(dir, 'issues.jsonl'));
+  return dir;
+}
+
+/** An issue for the pure readiness tests: open task, priority 2, created at `created`. */
+export function issue(id: string, over: Partial<Issue> & { deps?: [string, string][] } = {}): Issue {
+  const { deps = [], ...rest } = over;
+  const dependencies: Dependency[] = deps.map(([type, on]) => ({ issue_id: id, depends_on_id: on, type, created_at: '2026-01-01T00:00:00Z' }));
+  return {
+    id,
+    title: id,
+    description: '',
+    status: 'open',
+    priority: 2,
+    issue_type: 'task',
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+    dependencies,
+    ...rest,
+  };
+}
