@@ -25,6 +25,8 @@ import { run, type RunResult } from './process.js';
  *   call and no value can contain the field separator or `#`.
  * - tmux refuses a command line over 16 KiB ("command too long"): long text (an issue's
  *   description) belongs in a file such as GT_PROMPT_FILE, not in argv or the environment.
+ * - A new pane gets the PATH of the tmux client that created it, not `-e PATH=...`: the client
+ *   runs with the agent's PATH (so the program is looked up there, as the agent contract needs).
  * - remain-on-exit is on before the command can exit (set in the same tmux call), so a crashed
  *   agent's pane stays with its exit status; see listSessions for tmux's libutempter race.
  */
@@ -112,8 +114,8 @@ export class Tmux {
   }
 
   /** Runs `tmux -u -f CONFIG -L SOCKET ...args`; never throws for a non-zero exit (see `ok`). */
-  private exec(args: readonly string[]): Promise<RunResult> {
-    const env = { ...process.env };
+  private exec(args: readonly string[], clientEnv: Record<string, string> = {}): Promise<RunResult> {
+    const env = { ...process.env, ...clientEnv };
     // Inside a tmux pane these point at the user's server; ours is named by -L alone.
     delete env.TMUX;
     delete env.TMUX_PANE;
@@ -243,7 +245,9 @@ export class Tmux {
       'set-option', '-w', '-t', paneTarget(opts.name), 'remain-on-exit', 'on',
       ...metaArgs,
     ];
-    const r = await this.exec(args);
+    // tmux gives a new pane the PATH of the client that asked for it, over any `-e PATH=`, so the
+    // client must carry the agent's PATH for its program to be found there.
+    const r = await this.exec(args, opts.env.PATH === undefined ? {} : { PATH: opts.env.PATH });
     if (r.timedOut || r.exitCode !== 0) {
       const err = failure(args, r);
       if (err.reason === 'duplicate') throw new TmuxError(args, r, 'duplicate', `tmux session ${opts.name} already exists`);

@@ -119,6 +119,8 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     } catch {
       // no server left: nothing to kill
     }
+    // tmux leaves its socket file behind after kill-server.
+    await rm(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { TestTown, until } from './support/workers.js';
+
+let town: TestTown | undefined;
+afterEach(async () => {
+  await town?.dispose();
+  town = undefined;
+});
+
+describe('worker pool with real tmux, git and the scripted agent', () => {
+  it('spawns up to max and no more, highest priority first', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'] });
+    const p3 = await town.createIssue('low', '-p', '3');
+    const p1 = await town.createIssue('high', '-p', '1');
+    const p2 = await town.createIssue('mid', '-p', '2');
+    const p0 = await town.createIssue('urgent', '-p', '0');
+    await town.once();
+    const records = await town.records();
+    expect(records.map((r) => r.issueId).sort()).toEqual([p0, p1].sort());
+    expect(town.liveSessions()).toHaveLength(2);
+    expect((await town.issue(p0)).status).toBe('in_progress');
+    expect((await town.issue(p3)).status).toBe('open');
+    await town.once();
+    expect(town.sessions()).toHaveLength(2);
+    void p2;
+  });
+
+  it('a blocked issue waits until its blocker closes', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    const a = await town.createIssue('blocker');
+    const b = await town.createIssue('blocked', '--blocked-by', a, '-p', '0');
+    await town.once();
+    expect((await town.records()).map((r) => r.issueId)).toEqual([a]);
+    expect((await town.issue(b)).status).toBe('open');
+  });
+
+  it('done -> verified -> merge request, session stopped, slot freed; titles cannot inject commands', async () => {
+    const marker = path.join(town?.dir ?? '/tmp', `pwned-${process.pid}-${Date.now()}`);
+    town = await TestTown.create();
+    const id = await town.createIssue(`Fix $(touch ${marker}) and \`touch ${marker}\` '"quotes"'`, '-d', `line one\n$(touch ${marker})`);
+    await until(async () => {
+      await town!.once();
+      return existsSync(path.join(town!.root, '.gt', 'merge-queue', 'wyvern', `${id}.json`));
+    }, 'the work to be verified');
+    await until(async () => {
+      await town!.once();
+      return (await town!.records()).length === 0 && town!.sessions().length === 0;
+    }, 'the worker to be released');
+    expect(town.remoteBranches().some((b) => b.endsWith(id))).toBe(true);
+    expect(existsSync(path.join(town.root, 'wyvern', 'polecats', 'nux'))).toBe(false);
+    expect((await town.issue(id)).comments?.some((c) => c.text.includes('ready to merge'))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('failed verification keeps the work, tells the worker, and accepts the fix', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'dirty'] });
+    const id = await town.createIssue('sloppy');
+    await until(async () => {
+      await town!.once();
+      return (await town!.mail('wyvern/polecats/nux')).some((m) => m.subject.includes('Not done yet'));
+    }, 'the rejection mail');
+    const mail = (await town.mail('wyvern/polecats/nux'))[0]!;
+    expect(mail.body).toContain('uncommitted change');
+    expect((await town.issue(id)).status).toBe('in_progress');
+    expect(existsSync(path.join(town.root, 'wyvern', 'polecats', 'nux', 'work', `${id}.md`))).toBe(true);
+    await until(async () => {
+      await town!.once();
+      return existsSync(path.join(town!.root, '.gt', 'merge-queue', 'wyvern', `${id}.json`));
+    }, 'the fixed work to be verified');
+  });
+
+  it('restarts a killed session', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 100ms\n' });
+    await town.createIssue('work');
+    await town.once();
+    execFileSync('tmux', ['-L', town.socket, 'kill-session', '-t', 'gt-wyvern-nux']);
+    expect(town.sessions()).toEqual([]);
+    const out = await until(async () => {
+      const o = await town!.once();
+      return o.includes('restart polecat nux') ? o : undefined;
+    }, 'a restart');
+    expect(out).toContain('its session is gone');
+    expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
+    expect((await town.records())[0]!.starts).toHaveLength(2);
+  });
+
+  it('a crash-looping agent backs off, is escalated, and trips the breaker', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'crash'], workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 50ms\n    maxRestarts: 2\n    breakerThreshold: 2\n' });
+    await town.createIssue('crashes');
+    await town.createIssue('waits');
+    await until(async () => {
+      await town!.once();
+      return (await town!.records())[0]?.state === 'crashLooping';
+    }, 'crash-loop escalation');
+    const mayor = await town.mail('mayor');
+    expect(mayor.some((m) => m.type === 'escalation' && m.body.includes('died'))).toBe(true);
+    const status = JSON.parse((await town.gt(['status', '-o', 'json'])).stdout);
+    expect(status.rigs[0].breaker?.reason).toContain('died within');
+    const diff = await town.gt(['diff']);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('BreakerOpen');
+    expect(diff.stdout).toContain('WorkerCrashLooping');
+    // No new worker while the breaker is open, whatever is ready.
+    await town.once();
+    expect(await town.records()).toHaveLength(1);
+    const reset = await town.gt(['run', '--once', '--reset-breaker', 'wyvern']);
+    expect(reset.stdout).toContain('circuit breaker closed');
+  });
+
+  it('a stuck agent is nudged, then escalated', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n    stuckAfter: 300ms\n    maxNudges: 2\n' });
+    await town.createIssue('stuck');
+    await town.once();
+    await until(async () => {
+      await new Promise((r) => setTimeout(r, 350));
+      await town!.once();
+      return (await town!.records())[0]?.state === 'stalled';
+    }, 'escalation of the stuck worker');
+    expect((await town.records())[0]!.nudges).toBe(2);
+    const pane = execFileSync('tmux', ['-L', town.socket, 'capture-pane', '-p', '-t', 'gt-wyvern-nux'], { encoding: 'utf8' });
+    expect(pane).toContain('Are you stuck?');
+    expect((await town.mail('mayor')).some((m) => m.body.includes('no progress after 2 nudges'))).toBe(true);
+    expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
+  });
+
+  it('lowering max kills nothing and says so', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'] });
+    await town.createIssue('one');
+    await town.createIssue('two');
+    await town.createIssue('three');
+    await town.once();
+    expect(town.liveSessions()).toHaveLength(2);
+    await town.writeManifest({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    const diff = await town.gt(['diff', '-f', 'town.yaml']);
+    expect(diff.stdout).toContain('2 polecats working, max is 1: no new work until they finish (none is stopped)');
+    const a = await town.gt(['apply', '-f', 'town.yaml']);
+    expect(a.code, a.stderr).toBe(0);
+    await town.once();
+    expect(town.liveSessions()).toHaveLength(2);
+  });
+
+  it('an orphan session is reported, and stopped when its clone holds no work', async () => {
+    town = await TestTown.create();
+    execFileSync('tmux', ['-L', town.socket, 'new-session', '-d', '-s', 'gt-wyvern-ghost', 'sleep', '60']);
+    const diff = await town.gt(['diff']);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('- orphan session gt-wyvern-ghost');
+    await town.once();
+    expect(town.sessions()).toEqual([]);
+  });
+});
