@@ -58,7 +58,13 @@ gt(['apply', '-f', 'manifests/']);
 gt(['diff', '--town', town]);
 
 step('Work for the polecats: five issues in the rig\'s beads database (one waits for another)');
-const create = (title: string, ...extra: string[]) => JSON.parse(gt(['issues', 'create', title, '--town', town, '-o', 'json', ...extra]).split('\n').filter((l) => !l.startsWith('$')).join('\n')).id as string;
+function create(title: string, ...extra: string[]): string {
+  const r = spawnSync(process.execPath, [gtBin, 'issues', 'create', title, '--town', town, '-o', 'json', ...extra], { cwd: work, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gt issues create failed: ${r.stderr}`);
+  const issue = JSON.parse(r.stdout) as { id: string; title: string };
+  process.stdout.write(`$ gt issues create ${JSON.stringify(title)} ${extra.join(' ')}\n  created ${issue.id}\n`);
+  return issue.id;
+}
 const add = create('Add a subtract function', '-p', '1', '-d', 'calc.js should export subtract(a, b).');
 create('Document the calculator', '-p', '2', '-d', 'Say in README.md what calc.js offers.');
 create('Add a multiply function', '-p', '2');
@@ -69,11 +75,19 @@ gt(['issues', 'ready', '--town', town]);
 step('The loop: gt run keeps min(max, ready issues) polecats working until all is done');
 const loop = spawn(process.execPath, [gtBin, 'run', '--town', town], { cwd: work, env, stdio: ['ignore', 'inherit', 'inherit'] });
 const deadline = Date.now() + 180_000;
+const closed = new Set<string>();
 for (;;) {
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, 500));
   const status = JSON.parse(spawnSync(process.execPath, [gtBin, 'status', '--town', town, '-o', 'json'], { env, encoding: 'utf8' }).stdout);
   const rig = status.rigs[0];
-  const verified = await readdir(path.join(town, '.gt', 'merge-queue', 'wyvern')).catch(() => [] as string[]);
+  const verified = (await readdir(path.join(town, '.gt', 'merge-queue', 'wyvern')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, ''));
+  // The refinery's merge queue is the next slice of gt; until then the demo plays the Overseer
+  // and closes verified issues, which unblocks the issue that waits for one of them.
+  for (const id of verified.filter((v) => !closed.has(v))) {
+    closed.add(id);
+    spawnSync(process.execPath, [gtBin, 'issues', 'close', id, '--town', town, '-r', 'verified branch reviewed by the overseer'], { env, stdio: 'ignore' });
+    process.stdout.write(`demo (as the overseer): closed ${id}, its branch is verified\n`);
+  }
   if (verified.length === 5 && rig.workers.length === 0) break;
   if (Date.now() > deadline || loop.exitCode !== null) {
     process.stderr.write('demo: the issues were not all done in 3 minutes\n');
