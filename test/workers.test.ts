@@ -152,3 +152,27 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     expect(town.sessions()).toEqual([]);
   });
 });
+
+describe('the loop and the worker pool', () => {
+  it('reacts to a new ready issue at once (no resync for an hour) and stops cleanly leaving sessions running', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], townExtra: '  resync: 1h\n' });
+    const { spawn } = await import('node:child_process');
+    const { GT_BIN } = await import('./support/town.js');
+    const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', town.root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    loop.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await until(async () => out.includes('gt run: reconciling'), 'the loop to start');
+      await new Promise((r) => setTimeout(r, 500));
+      const id = await town.createIssue('appears while the loop runs');
+      await until(async () => town!.liveSessions().includes('gt-wyvern-nux'), 'a session for the new issue', 10_000);
+      expect((await town.records())[0]!.issueId).toBe(id);
+      const exited = new Promise<number | null>((r) => loop.on('exit', (code) => r(code)));
+      loop.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
+    } finally {
+      loop.kill('SIGKILL');
+    }
+  });
+});
