@@ -3,12 +3,16 @@ import type { Kind } from '../src/model/objects.js';
 import { rigController } from './rig/controller.js';
 import { townController } from './town/controller.js';
 import { workerPoolController } from './workers/controller.js';
+import { swarmController } from './swarm/controller.js';
 import type { WorkerAction } from './workers/actions.js';
+import { refineryController } from './refinery/controller.js';
+import type { RefineryAction } from './refinery/actions.js';
 import type { RigAction } from './rig/actions.js';
 import type { TownAction } from './town/controller.js';
+import type { SwarmAction } from './swarm/actions.js';
 
 /** The closed union of every action any controller can plan. */
-export type Action = TownAction | RigAction | WorkerAction;
+export type Action = TownAction | RigAction | WorkerAction | RefineryAction | SwarmAction;
 
 export type AnyController = Controller<{ type: string }, unknown, unknown>;
 
@@ -16,7 +20,7 @@ export type AnyController = Controller<{ type: string }, unknown, unknown>;
  * Every controller, in the order they run for an object; the first one of a kind is its primary
  * (it finalizes deletions). Kinds without a controller are stored and validated only.
  */
-export const CONTROLLERS: readonly AnyController[] = [townController, rigController, workerPoolController].map((c) => c as unknown as AnyController);
+export const CONTROLLERS: readonly AnyController[] = [townController, rigController, workerPoolController, refineryController, swarmController].map((c) => c as unknown as AnyController);
 
 /** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
 export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig']);

@@ -37,21 +37,21 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     expect((await town.issue(b)).status).toBe('open');
   });
 
-  it('done -> verified -> merge request, session stopped, slot freed; titles cannot inject commands', async () => {
+  it('done -> verified -> merged by the refinery, session stopped, slot freed; titles cannot inject commands', async () => {
     const marker = path.join(town?.dir ?? '/tmp', `pwned-${process.pid}-${Date.now()}`);
     town = await TestTown.create();
     const id = await town.createIssue(`Fix $(touch ${marker}) and \`touch ${marker}\` '"quotes"'`, '-d', `line one\n$(touch ${marker})`);
     await until(async () => {
       await town!.once();
-      return existsSync(path.join(town!.root, '.gt', 'merge-queue', 'wyvern', `${id}.json`));
-    }, 'the work to be verified');
-    await until(async () => {
-      await town!.once();
-      return (await town!.records()).length === 0 && town!.sessions().length === 0;
-    }, 'the worker to be released');
-    expect(town.remoteBranches().some((b) => b.endsWith(id))).toBe(true);
+      return (await town!.issue(id)).status === 'closed' && (await town!.records()).length === 0 && town!.sessions().length === 0;
+    }, 'the work to be verified, merged and the worker released');
+    const issue = await town.issue(id);
+    expect(issue.comments?.some((c) => c.text.includes('ready to merge'))).toBe(true);
+    expect((issue as { close_reason?: string }).close_reason).toMatch(/^merged into main as [0-9a-f]{40}$/);
+    // The polecat's branch is merged and deleted; main holds the work.
+    expect(town.remoteBranches()).toEqual(['main']);
+    expect(execFileSync('git', ['show', `main:work/${id}.md`], { cwd: town.bare, encoding: 'utf8' })).toContain('Fix $(touch');
     expect(existsSync(path.join(town.root, 'wyvern', 'polecats', 'nux'))).toBe(false);
-    expect((await town.issue(id)).comments?.some((c) => c.text.includes('ready to merge'))).toBe(true);
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -68,8 +68,8 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     expect(existsSync(path.join(town.root, 'wyvern', 'polecats', 'nux', 'work', `${id}.md`))).toBe(true);
     await until(async () => {
       await town!.once();
-      return existsSync(path.join(town!.root, '.gt', 'merge-queue', 'wyvern', `${id}.json`));
-    }, 'the fixed work to be verified');
+      return (await town!.issue(id)).status === 'closed';
+    }, 'the fixed work to be verified and merged');
   });
 
   it('restarts a killed session', async () => {

@@ -5,7 +5,8 @@ import { inspectClone } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
-import { writeFileAtomic, toJsonText } from '../../src/util/atomic.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
+import { mergeQueueStore } from '../refinery/observe.js';
 import { preparePolecatClone, verifyFacts } from '../../src/workers/clone.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../rig/plan.js';
@@ -73,8 +74,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'markReadyToMerge': {
       const r = await record(a.name);
-      const entry = { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), baseSha: r.baseSha };
-      await writeFileAtomic(path.join(ctx.root, '.gt', 'merge-queue', name, `${a.issueId}.json`), toJsonText(entry));
+      await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}) });
       const tracker = await ctx.services.tracker(rig, town);
       await tracker.addComment(a.issueId, `${name}/witness`, `Verified: ${a.branch} at ${a.head} is clean and pushed; ready to merge.`);
       return;

@@ -10,7 +10,7 @@ import { planPool } from './plan.js';
 export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> = {
   name: 'workers',
   kind: 'Rig',
-  observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world.town?.manifest),
+  observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world),
   plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o),
   act: (ctx, t, a) => actPool(ctx, t, a),
   describe: describeWorkerAction,

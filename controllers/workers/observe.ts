@@ -2,13 +2,14 @@ import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectClone } from '../../src/adapters/git.js';
 import { readyIssues } from '../../src/beads/ready.js';
-import type { ControllerContext } from '../../src/engine/controller.js';
+import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 
-export async function observePool(ctx: ControllerContext, rig: Rig, town: Town | undefined): Promise<PoolObserved> {
+export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
+  const town: Town | undefined = world.town?.manifest;
   const name = rig.metadata.name;
   const tracker = await ctx.services.tracker(rig, town);
   const [issues, records, signals, pool, sessions, polecatDirs, contractReady] = await Promise.all([
@@ -48,5 +49,19 @@ export async function observePool(ctx: ControllerContext, rig: Rig, town: Town |
         clones[s.polecat!] = { exists: true, ...(why ? { unsafe: why } : {}) };
       }),
   );
-  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: polecatDirs.filter((d) => !d.startsWith('.')), pool, contractReady };
+  const dirs = polecatDirs.filter((d) => !d.startsWith('.'));
+  const reusableDirs = (await Promise.all(dirs.map(async (d) => ((await readdir(cloneDir(d)).catch(() => ['?'])).every((e) => e === 'mail') ? d : undefined)))).filter((d): d is string => !!d);
+  const swarmOf: Record<string, string> = {};
+  for (const i of issues) {
+    const m = /^gt-swarm:([^/]+)\/./.exec(i.external_ref ?? '');
+    if (m) swarmOf[i.id] = m[1]!;
+  }
+  const swarmLimits: Record<string, number | 'suspended'> = {};
+  for (const o of world.objects) {
+    if (o.manifest.kind !== 'Swarm' || o.manifest.spec.rig !== name) continue;
+    const spec = o.manifest.spec;
+    if (spec.suspend || o.deletionRequestedAt) swarmLimits[o.manifest.metadata.name] = 'suspended';
+    else if (spec.maxParallel !== undefined) swarmLimits[o.manifest.metadata.name] = spec.maxParallel;
+  }
+  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, contractReady };
 }

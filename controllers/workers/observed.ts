@@ -40,6 +40,12 @@ export interface PoolObserved {
   clones: Record<string, CloneFacts>;
   /** Names of directories under polecats/ (a name in use even without a record). */
   polecatDirs: string[];
+  /** Of those, the ones holding nothing but a mail inbox (a released polecat's): reusable. */
+  reusableDirs: string[];
+  /** Swarm name by task issue id, from the issues' external_ref (gt-swarm:<swarm>/<task>). */
+  swarmOf: Record<string, string>;
+  /** Per swarm: its maxParallel, or 'suspended'. */
+  swarmLimits: Record<string, number | 'suspended'>;
   pool: PoolState;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
   contractReady: boolean;

@@ -194,15 +194,45 @@ function planDispatch(rig: string, s: PoolSettings, o: PoolObserved, busy: numbe
     acc.requeue.push(s.spawnDelayMs - sinceLast);
     return;
   }
-  const used = new Set([...o.records.map((r) => r.name), ...o.polecatDirs, ...o.sessions.map((x) => x.polecat).filter((n): n is string => !!n)]);
-  // With a spawn delay, one polecat per pass: the delay is measured from each start.
-  const count = s.spawnDelayMs > 0 ? 1 : Math.min(free, o.ready.length);
-  const names = s.names.filter((n) => !used.has(n));
-  for (let i = 0; i < count; i++) {
-    const issue = o.ready[i]!;
-    const polecat = names[i] ?? `polecat-${busy + i + 1}`;
-    acc.actions.push({ type: 'spawnWorker', name: polecat, issueId: issue.id, title: issue.title, branch: branchName(polecat, issue.id) });
+  const working = new Set(o.records.map((r) => r.name));
+  const busyNames = new Set([...working, ...o.sessions.map((x) => x.polecat).filter((n): n is string => !!n)]);
+  // A directory under polecats/ that is not a worker's may hold kept work; only mail is reusable.
+  const taken = new Set([...busyNames, ...o.polecatDirs.filter((d) => !o.reusableDirs.includes(d))]);
+  const perSwarm = new Map<string, number>();
+  for (const r of o.records) {
+    const sw = o.swarmOf[r.issueId];
+    if (sw) perSwarm.set(sw, (perSwarm.get(sw) ?? 0) + 1);
   }
-  if (count < Math.min(free, o.ready.length)) acc.requeue.push(s.spawnDelayMs);
-  void rig;
+  const candidates = o.ready.filter((i) => {
+    const sw = o.swarmOf[i.id];
+    if (!sw) return true;
+    const limit = o.swarmLimits[sw];
+    if (limit === 'suspended') return false;
+    return limit === undefined || (perSwarm.get(sw) ?? 0) < limit;
+  });
+  if (candidates.length < o.ready.length) acc.notes.push(`${o.ready.length - candidates.length} ready issue(s) wait for their swarm (maxParallel or suspended)`);
+  // With a spawn delay, one polecat per pass: the delay is measured from each start.
+  const count = Math.min(s.spawnDelayMs > 0 ? 1 : free, candidates.length);
+  let pool = s.names.filter((n) => !taken.has(n));
+  let started = 0;
+  for (const issue of candidates) {
+    if (started >= count) break;
+    // Work sent back by the merge queue goes back to the polecat that did it: it waits for that name.
+    const previous = issue.assignee?.startsWith(`${rig}/polecats/`) ? issue.assignee.slice(`${rig}/polecats/`.length) : undefined;
+    if (previous && busyNames.has(previous)) {
+      acc.notes.push(`${issue.id} waits for polecat ${previous}, whose work it is`);
+      continue;
+    }
+    const sw = o.swarmOf[issue.id];
+    const limit = sw ? o.swarmLimits[sw] : undefined;
+    if (typeof limit === 'number' && (perSwarm.get(sw!) ?? 0) >= limit) continue;
+    const polecat = previous ?? pool[0] ?? `polecat-${busy + started + 1}`;
+    pool = pool.filter((n) => n !== polecat);
+    busyNames.add(polecat);
+    taken.add(polecat);
+    if (sw) perSwarm.set(sw, (perSwarm.get(sw) ?? 0) + 1);
+    acc.actions.push({ type: 'spawnWorker', name: polecat, issueId: issue.id, title: issue.title, branch: branchName(polecat, issue.id) });
+    started++;
+  }
+  if (started && started < Math.min(free, candidates.length)) acc.requeue.push(s.spawnDelayMs);
 }

@@ -56,7 +56,8 @@ export interface Controller<A extends { type: string }, O, M = unknown> {
   readonly kind: Kind;
   observe(ctx: ControllerContext, target: Target<M>): Promise<O>;
   plan(target: Target<M>, observed: O): Plan<A>;
-  act(ctx: ControllerContext, target: Target<M>, action: A): Promise<void>;
+  /** May return a short outcome worth logging (e.g. "rejected: merge conflict in a.js"). */
+  act(ctx: ControllerContext, target: Target<M>, action: A): Promise<string | void>;
   describe(action: A): ActionText;
   /** Actions that destroy something: their intent is logged before they run. */
   irreversible(action: A): boolean;

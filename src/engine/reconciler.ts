@@ -135,9 +135,9 @@ export class Reconciler {
       const line = `${text.op} ${text.text}`;
       if (c.irreversible(action)) await this.events.append([{ type: 'intent', key: t.key, action, text: line }]);
       try {
-        await c.act(this.ctx, t, action);
-        done.push(text);
-        log.push({ type: 'action', key: t.key, action, text: line, outcome: 'ok' });
+        const outcome = await c.act(this.ctx, t, action);
+        done.push(outcome ? { op: text.op, text: `${text.text} -> ${outcome}` } : text);
+        log.push({ type: 'action', key: t.key, action, text: outcome ? `${line} -> ${outcome}` : line, outcome: 'ok' });
       } catch (err) {
         failed = { text, error: messageOf(err), terminal: err instanceof TerminalError };
         log.push({ type: 'actionFailed', key: t.key, action, text: line, error: messageOf(err) });
@@ -184,11 +184,11 @@ export class Reconciler {
   /**
    * Reconciles every work key through the work queue until a pass changes nothing (at most
    * `maxPasses`): finalizing one object can change another's plan (a removed Rig leaves
-   * config/rigs.json to render again).
+   * config/rigs.json to render again), and a merge queue merges one branch per pass.
    */
   async reconcileAll(opts: { concurrency?: number; maxPasses?: number } = {}): Promise<KeyOutcome[]> {
     const outcomes = new Map<string, KeyOutcome>();
-    for (let pass = 0; pass < (opts.maxPasses ?? 3); pass++) {
+    for (let pass = 0; pass < (opts.maxPasses ?? 10); pass++) {
       const keys = this.targets(await this.loadWorld()).map((t) => t.workKey);
       let changed = false;
       const queue = new WorkQueue(

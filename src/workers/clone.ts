@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone } from '../adapters/git.js';
 import type { VerifyFacts } from '../../controllers/workers/observed.js';
@@ -12,9 +12,23 @@ const EXCLUDED = ['/CLAUDE.md', '/mail/'];
  * Returns the commit the branch started from.
  */
 export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; author: string }): Promise<string> {
-  if ((await inspectClone(opts.dir)).state === 'missing') await cloneInto(opts.url, opts.base, opts.dir);
+  const state = (await inspectClone(opts.dir)).state;
+  if (state === 'notRepo') {
+    // A released polecat's directory keeps its mail; the new clone takes it over.
+    const entries = await readdir(opts.dir);
+    if (entries.some((e) => e !== 'mail')) throw new Error(`${opts.dir} exists and is not a clone; move it away`);
+    const mail = `${opts.dir}.mail-${process.pid}`;
+    await rename(path.join(opts.dir, 'mail'), mail).catch(() => undefined);
+    await rm(opts.dir, { recursive: true, force: true });
+    await cloneInto(opts.url, opts.base, opts.dir);
+    await rename(mail, path.join(opts.dir, 'mail')).catch(() => undefined);
+  } else if (state === 'missing') {
+    await cloneInto(opts.url, opts.base, opts.dir);
+  }
   const has = (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${opts.branch}`], { cwd: opts.dir })).exitCode === 0;
-  if (!has) await gitOk(['checkout', '-q', '-b', opts.branch, `origin/${opts.base}`], { cwd: opts.dir });
+  // Work sent back by the merge queue continues from the branch on the remote.
+  const remote = (await git(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${opts.branch}`], { cwd: opts.dir })).exitCode === 0;
+  if (!has) await gitOk(['checkout', '-q', '-b', opts.branch, remote ? `origin/${opts.branch}` : `origin/${opts.base}`], { cwd: opts.dir });
   else await gitOk(['checkout', '-q', opts.branch], { cwd: opts.dir });
   const exclude = path.join(opts.dir, '.git', 'info', 'exclude');
   await mkdir(path.dirname(exclude), { recursive: true });

@@ -5,6 +5,7 @@ import type { StoredObject } from '../../store/store.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { isSwarmDetails, progressLine, taskTable } from '../../../controllers/swarm/details.js';
 
 export function parseKindWord(word: string): Kind {
   const kind = kindFromWord(word);
@@ -28,6 +29,8 @@ export async function getCommand(g: GlobalOptions, kindWord: string | undefined,
   } else if (format === 'yaml') {
     const { stringify } = await import('yaml');
     print(full.map((f) => stringify(f)).join('---\n').trimEnd());
+  } else if (kind === 'Swarm' && name !== undefined) {
+    print([...table(objects, statuses), '', ...swarmView(statuses[0])]);
   } else {
     print(objects.length ? table(objects, statuses) : `No objects${kind ? ` of kind ${kind}` : ''} in ${session.root}.`);
   }
@@ -51,11 +54,26 @@ function fullObject(x: StoredObject, status: ObjectStatus | undefined): Record<s
   };
 }
 
+/** `gt get swarm NAME`: its tasks with issue, wave and state, then progress and what waits on a person. */
+function swarmView(status: ObjectStatus | undefined): string[] {
+  const details = status?.controllers.swarm?.details;
+  if (!isSwarmDetails(details)) return ['Not reconciled yet: no tasks to show (gt run --once).'];
+  const f = status?.controllers.swarm?.findings ?? [];
+  return [
+    `Epic ${details.epic ?? '(not created yet)'} in rig ${details.rig}: ${details.title}`,
+    '',
+    ...taskTable(details),
+    '',
+    progressLine(details),
+    ...f.map((x) => `! ${x.code}: ${x.message}`),
+  ];
+}
+
 function table(objects: StoredObject[], statuses: (ObjectStatus | undefined)[]): string[] {
   const rows = objects.map((x, i) => {
     const s = statuses[i];
     const ready = conditionOf(s, 'Ready');
-    const state = x.deletionRequestedAt ? 'Terminating' : !s ? (['Town', 'Rig'].includes(x.manifest.kind) ? 'NotReconciled' : 'Stored') : ready?.status === 'True' ? 'Ready' : ready?.reason ?? 'Unknown';
+    const state = x.deletionRequestedAt ? 'Terminating' : !s ? (['Town', 'Rig', 'Swarm'].includes(x.manifest.kind) ? 'NotReconciled' : 'Stored') : ready?.status === 'True' ? 'Ready' : ready?.reason ?? 'Unknown';
     const stale = s && s.observedGeneration !== x.generation ? ' (stale)' : '';
     return [x.manifest.kind, x.manifest.metadata.name, String(x.generation), state + stale, age(x.createdAt), ready?.status === 'True' ? '' : ready?.message ?? ''];
   });

@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { git } from '../../src/adapters/git.js';
+import type { ControllerContext, Target } from '../../src/engine/controller.js';
+import type { Rig } from '../../src/model/objects.js';
+import { isOnRemoteTarget, mergeOnto, remoteHead, resetToTarget, runTests } from '../../src/refinery/merge.js';
+import { failpoint } from '../../src/util/failpoint.js';
+import type { RefineryAction } from './actions.js';
+import { mergeQueueStore } from './observe.js';
+
+/** Returns a short outcome for the log when it is not plain success (a rejected merge). */
+export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: RefineryAction): Promise<string | void> {
+  const rig = t.object.manifest;
+  const name = rig.metadata.name;
+  const clone = path.join(ctx.root, name, 'refinery', 'rig');
+  const store = mergeQueueStore(ctx.root);
+  const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
+  const requests = await store.list(name);
+  const request = (issueId: string) => requests.find((r) => r.issueId === issueId);
+
+  const finish = async (issueId: string, branch: string, commit: string, target: string) => {
+    const issue = await tracker.get(issueId);
+    if (issue && issue.status !== 'closed') await tracker.close(issueId, `merged into ${target} as ${commit}`);
+    await git(['push', '-q', 'origin', '--delete', branch], { cwd: clone, timeoutMs: 60_000 });
+    await store.remove(name, issueId);
+    await store.clearCurrent(name);
+  };
+
+  switch (a.type) {
+    case 'merge': {
+      const targetBefore = await remoteHead(clone, a.target);
+      if (!targetBefore) throw new Error(`origin has no branch ${a.target}`);
+      // Intent first: after a crash from here on, recoverMerge finds out what happened.
+      await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'merging', startedAt: new Date().toISOString() });
+      await resetToTarget(clone, a.target);
+      const merged = await mergeOnto(clone, a.strategy, a.head, a.target, `Merge ${a.branch}: ${a.issueId} ${a.title}`);
+      failpoint('merge:after-merge');
+      if (!merged.ok) return reject(a, merged.reason, merged.detail);
+      if (!a.skipTests && a.testCommand.length) {
+        const tests = await runTests(clone, a.testCommand, a.testTimeoutMs);
+        failpoint('merge:after-test');
+        if (!tests.ok) return reject(a, `tests failed (${a.testCommand.join(' ')})`, tests.tail);
+      }
+      await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushing', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
+      const push = await git(['push', '-q', 'origin', `HEAD:refs/heads/${a.target}`], { cwd: clone, timeoutMs: 10 * 60_000 });
+      if (push.exitCode !== 0) {
+        // Someone else moved the target meanwhile: undo here, the request stays queued and is merged again.
+        await resetToTarget(clone, a.target);
+        await store.clearCurrent(name);
+        throw new Error(`push to ${a.target} refused (${push.stderr.trim().split('\n').pop()}); will merge again on the new ${a.target}`);
+      }
+      failpoint('merge:after-push');
+      await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushed', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
+      await finish(a.issueId, a.branch, merged.commit, a.target);
+      return `merged as ${merged.commit.slice(0, 8)}`;
+    }
+    case 'finishMerge':
+      await finish(a.issueId, a.branch, a.commit, a.target);
+      return;
+    case 'recoverMerge': {
+      const c = await store.current(name);
+      if (!c) return;
+      await git(['fetch', '-q', '--prune', 'origin'], { cwd: clone, timeoutMs: 10 * 60_000 });
+      if (c.mergeCommit && (await isOnRemoteTarget(clone, c.mergeCommit, c.target))) {
+        await resetToTarget(clone, c.target);
+        await finish(c.issueId, c.branch, c.mergeCommit, c.target);
+        return `it was pushed (${c.mergeCommit.slice(0, 8)}): finished`;
+      }
+      await resetToTarget(clone, c.target);
+      await store.clearCurrent(name);
+      return 'nothing was pushed: undone, the request stays queued';
+    }
+    case 'dropRequest':
+      await store.remove(name, a.issueId);
+      return;
+    case 'askPlugin': {
+      const r = request(a.issueId);
+      if (!r) return;
+      const msg = await ctx.services.mailbox(`${name}/plugins/${a.plugin}`).send({
+        from: `${name}/refinery`,
+        to: `${name}/plugins/${a.plugin}`,
+        subject: `beforeMerge ${a.issueId}: ${r.branch}`,
+        body: `May ${r.branch} (at ${r.head}) for ${a.issueId} be merged?\nAnswer with: gt mail send ${name}/refinery -s verdict --type reply --reply-to ID -m proceed   (or -m escalate)\nwhere ID is this message's id.`,
+        type: 'task',
+      });
+      await store.put(name, { ...r, asked: { plugin: a.plugin, messageId: msg.id, at: msg.timestamp } });
+      return;
+    }
+    case 'holdRequest': {
+      const r = request(a.issueId);
+      if (!r) return;
+      await store.put(name, { ...r, failedHead: a.head, failure: a.why });
+      const target = t.world.town?.manifest.spec.escalation?.target ?? 'mayor';
+      await ctx.services.mailbox(target).send({ from: `${name}/refinery`, to: target, subject: `Merge held: ${a.issueId}`, body: `${r.branch}: ${a.why}.`, type: 'escalation', priority: 'high' });
+      return;
+    }
+  }
+
+  /** A conflict or a red test: nothing pushed, the clone back on the remote target, the issue back to its polecat. */
+  async function reject(a: Extract<RefineryAction, { type: 'merge' }>, reason: string, detail: string): Promise<string> {
+    await resetToTarget(clone, a.target);
+    const r = request(a.issueId);
+    const assignee = r ? `${name}/polecats/${r.polecat}` : undefined;
+    const tail = detail.split('\n').slice(-20).join('\n');
+    await tracker.addComment(a.issueId, `${name}/refinery`, `Merge rejected: ${reason}\n\n${tail}`);
+    await tracker.update(a.issueId, { status: 'open', ...(assignee ? { assignee } : {}) });
+    if (assignee) {
+      await ctx.services.mailbox(assignee).send({
+        from: `${name}/refinery`,
+        to: assignee,
+        subject: `Merge rejected: ${a.issueId}`,
+        body: `${reason}.\nYour branch ${a.branch} was not merged; bring it up to date with ${a.target} and fix it, push, then gt done.\n\n${tail}`,
+        type: 'task',
+        priority: 'high',
+      });
+    }
+    if (r) await store.put(name, { ...r, failedHead: a.head, failure: reason });
+    await store.clearCurrent(name);
+    return `rejected: ${reason}`;
+  }
+}

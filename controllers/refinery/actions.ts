@@ -1,0 +1,45 @@
+import type { ActionText } from '../../src/engine/controller.js';
+import type { Strategy } from '../../src/refinery/merge.js';
+
+/** Everything the merge queue (refinery) can do for one rig. */
+export type RefineryAction =
+  | {
+      type: 'merge';
+      issueId: string;
+      title: string;
+      branch: string;
+      head: string;
+      strategy: Strategy;
+      target: string;
+      testCommand: string[];
+      testTimeoutMs: number;
+      skipTests: boolean;
+    }
+  /** A merge recorded as pushed: close the issue, delete the branch, forget the request. */
+  | { type: 'finishMerge'; issueId: string; branch: string; commit: string; target: string }
+  /** A merge interrupted before it was known to be pushed: the truth is read from git. */
+  | { type: 'recoverMerge'; issueId: string; phase: string }
+  | { type: 'dropRequest'; issueId: string; why: string }
+  | { type: 'askPlugin'; issueId: string; plugin: string }
+  | { type: 'holdRequest'; issueId: string; head: string; why: string };
+
+export function describeRefineryAction(a: RefineryAction): ActionText {
+  switch (a.type) {
+    case 'merge':
+      return { op: '~', text: `merge ${a.issueId} (${a.branch} at ${a.head.slice(0, 8)}) into ${a.target} by ${a.strategy}${a.skipTests || !a.testCommand.length ? ', no tests' : `, then test: ${a.testCommand.join(' ')}`}` };
+    case 'finishMerge':
+      return { op: '~', text: `finish merge of ${a.issueId}: close it, delete ${a.branch}` };
+    case 'recoverMerge':
+      return { op: '~', text: `recover the merge of ${a.issueId} interrupted while ${a.phase} (finish it if pushed, else undo and retry)` };
+    case 'dropRequest':
+      return { op: '-', text: `merge request for ${a.issueId} (${a.why})` };
+    case 'askPlugin':
+      return { op: '~', text: `ask plugin ${a.plugin} before merging ${a.issueId} (beforeMerge)` };
+    case 'holdRequest':
+      return { op: '~', text: `hold ${a.issueId}: ${a.why}` };
+  }
+}
+
+export function refineryActionIsIrreversible(a: RefineryAction): boolean {
+  return a.type === 'merge' || a.type === 'finishMerge' || a.type === 'recoverMerge';
+}

@@ -1,0 +1,98 @@
+import type { Plan } from '../../src/engine/controller.js';
+import type { Rig } from '../../src/model/objects.js';
+import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.js';
+import { parseDuration } from '../../src/util/duration.js';
+import type { RefineryAction } from './actions.js';
+
+export interface BeforeMergePlugin {
+  name: string;
+  timeoutMs: number;
+  defaultVerdict: 'proceed' | 'escalate';
+}
+
+export interface RefineryObserved {
+  now: number;
+  cloneReady: boolean;
+  requests: MergeRequest[];
+  current: MergeInProgress | undefined;
+  issues: Record<string, { status: string; priority: number; title: string }>;
+  plugins: BeforeMergePlugin[];
+  /** Plugin answers in the refinery's inbox, by the id of the question they reply to. */
+  verdicts: Record<string, 'proceed' | 'escalate'>;
+}
+
+/** Merge order: `gt land` first, then issue priority, then the time the branch became ready. */
+export function queueOrder(o: RefineryObserved): MergeRequest[] {
+  const prio = (r: MergeRequest) => o.issues[r.issueId]?.priority ?? 4;
+  return o.requests
+    .filter((r) => r.failedHead !== r.head)
+    .sort((a, b) => Number(!!b.direct) - Number(!!a.direct) || prio(a) - prio(b) || a.readyAt.localeCompare(b.readyAt) || a.issueId.localeCompare(b.issueId));
+}
+
+/** Pure: the next step of the rig's merge queue; one merge at a time (DESIGN.md §4 merge-queue). */
+export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): Plan<RefineryAction> {
+  const actions: RefineryAction[] = [];
+  const notes: string[] = [];
+  const mq = rig.spec.mergeQueue ?? {};
+  const target = mq.target ?? rig.spec.defaultBranch ?? 'main';
+  const details = {
+    current: o.current ?? null,
+    queue: queueOrder(o).map((r) => ({ issue: r.issueId, branch: r.branch, readyAt: r.readyAt })),
+    failed: o.requests.filter((r) => r.failedHead === r.head).map((r) => ({ issue: r.issueId, branch: r.branch, failure: r.failure })),
+  };
+  const done = (extra: { requeueAfterMs?: number } = {}): Plan<RefineryAction> => ({ actions, findings: [], notes, details, ...extra });
+
+  if (o.current) {
+    const c = o.current;
+    if (c.phase === 'pushed') actions.push({ type: 'finishMerge', issueId: c.issueId, branch: c.branch, commit: c.mergeCommit ?? c.head, target: c.target });
+    else actions.push({ type: 'recoverMerge', issueId: c.issueId, phase: c.phase });
+    return done();
+  }
+  for (const r of o.requests) {
+    const issue = o.issues[r.issueId];
+    if (!issue) actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue no longer exists' });
+    else if (issue.status === 'closed') actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue was closed' });
+  }
+  if (actions.length) return done();
+  if (removing) {
+    if (o.requests.length) notes.push(`${o.requests.length} merge request(s) left: the rig is being removed`);
+    return done();
+  }
+  const next = queueOrder(o)[0];
+  if (!next) return done();
+  if (!o.cloneReady) {
+    notes.push('merges wait for the refinery clone');
+    return done({ requeueAfterMs: 1000 });
+  }
+  const plugin = o.plugins[0];
+  if (plugin) {
+    if (!next.asked) {
+      actions.push({ type: 'askPlugin', issueId: next.issueId, plugin: plugin.name });
+      return done();
+    }
+    const waited = o.now - Date.parse(next.asked.at);
+    const verdict = o.verdicts[next.asked.messageId] ?? (waited >= plugin.timeoutMs ? plugin.defaultVerdict : undefined);
+    if (!verdict) {
+      notes.push(`${next.issueId} waits for plugin ${next.asked.plugin}'s verdict (beforeMerge), at most ${Math.ceil((plugin.timeoutMs - waited) / 1000)}s more`);
+      return done({ requeueAfterMs: Math.min(plugin.timeoutMs - waited, 5000) });
+    }
+    if (verdict === 'escalate') {
+      actions.push({ type: 'holdRequest', issueId: next.issueId, head: next.head, why: `plugin ${next.asked.plugin} escalated it${o.verdicts[next.asked.messageId] ? '' : ' (no answer in time: its default verdict)'}` });
+      return done();
+    }
+  }
+  actions.push({
+    type: 'merge',
+    issueId: next.issueId,
+    title: o.issues[next.issueId]?.title ?? next.issueId,
+    branch: next.branch,
+    head: next.head,
+    strategy: mq.strategy ?? 'merge',
+    target,
+    testCommand: mq.testCommand ?? [],
+    testTimeoutMs: parseDuration(mq.testTimeout ?? '10m'),
+    skipTests: !!next.skipTests,
+  });
+  // One merge per pass; the rest follow at once.
+  return done({ requeueAfterMs: 0 });
+}

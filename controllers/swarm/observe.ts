@@ -1,0 +1,52 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Issue } from '../../src/beads/record.js';
+import type { ControllerContext, Target } from '../../src/engine/controller.js';
+import type { Rig, Swarm } from '../../src/model/objects.js';
+import { belongsTo } from './refs.js';
+
+export interface SwarmObserved {
+  /** The Swarm's rig in the desired state: there, being removed, or not at all. */
+  rig: 'present' | 'removing' | 'missing';
+  /** `<rig>/.beads` exists: the rig controller has set up the issue database gt may write to. */
+  beadsReady: boolean;
+  /** Every issue whose external_ref names this swarm: its epic and its tasks, also removed ones. */
+  issues: Issue[];
+  /** Of those, the ids `bd ready` offers now. */
+  readyIds: string[];
+  /** Of those, the ids with a merge request still waiting in `.gt/merge-queue/<rig>/`. */
+  awaitingMerge: string[];
+}
+
+export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Promise<SwarmObserved> {
+  const swarm = t.object.manifest;
+  const rigName = swarm.spec.rig;
+  const rigObject = t.world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rigName);
+  const none: SwarmObserved = { rig: 'missing', beadsReady: false, issues: [], readyIds: [], awaitingMerge: [] };
+  if (!rigObject) return none;
+  const rig = rigObject.manifest as Rig;
+  const state = rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
+  const beadsReady = await stat(path.join(ctx.root, rigName, '.beads')).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!beadsReady) return { ...none, rig: state };
+  const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
+  const [all, ready, requests] = await Promise.all([
+    tracker.list(),
+    tracker.ready(),
+    readdir(path.join(ctx.root, '.gt', 'merge-queue', rigName)).catch(() => [] as string[]),
+  ]);
+  let issues = all.filter((i) => belongsTo(swarm.metadata.name, i));
+  // `bd list` may leave out dependencies and comments; `bd show` has them. The swarm's issues are few.
+  if (tracker.backend === 'bd') issues = (await Promise.all(issues.map((i) => tracker.get(i.id)))).filter((i): i is Issue => i !== undefined);
+  const mine = new Set(issues.map((i) => i.id));
+  const queued = new Set(requests.filter((n) => n.endsWith('.json') && !n.startsWith('_') && !n.startsWith('.')).map((n) => n.slice(0, -'.json'.length)));
+  return {
+    rig: state,
+    beadsReady,
+    issues,
+    readyIds: ready.filter((i) => mine.has(i.id)).map((i) => i.id),
+    awaitingMerge: [...mine].filter((id) => queued.has(id)).sort(),
+  };
+}

@@ -1,0 +1,80 @@
+import { git, gitOk } from '../adapters/git.js';
+import { run } from '../adapters/process.js';
+
+export type Strategy = 'ff-only' | 'merge' | 'squash' | 'rebase';
+
+const IDENTITY = ['-c', 'user.name=gt refinery', '-c', 'user.email=refinery@gastown.local'];
+
+export type MergeResult = { ok: true; commit: string } | { ok: false; reason: string; detail: string };
+
+/** The remote's commit for a branch, without fetching (read-only: gt diff may call it). */
+export async function remoteHead(clone: string, branch: string): Promise<string | undefined> {
+  const r = await git(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: clone, timeoutMs: 60_000 });
+  if (r.exitCode !== 0) throw new Error(`cannot read origin's ${branch}: ${r.stderr.trim()}`);
+  return r.stdout.trim().split(/\s+/)[0] || undefined;
+}
+
+/** Puts the refinery clone exactly on the remote target: fetched, checked out, no changes, no untracked files. */
+export async function resetToTarget(clone: string, target: string): Promise<string> {
+  await gitOk(['fetch', '-q', '--prune', 'origin'], { cwd: clone, timeoutMs: 10 * 60_000 });
+  for (const abort of [['merge', '--abort'], ['rebase', '--abort']]) await git(abort, { cwd: clone });
+  await gitOk(['checkout', '-q', '-f', '-B', target, `origin/${target}`], { cwd: clone });
+  await gitOk(['reset', '-q', '--hard', `origin/${target}`], { cwd: clone });
+  await gitOk(['clean', '-q', '-fd'], { cwd: clone });
+  return (await gitOk(['rev-parse', 'HEAD'], { cwd: clone })).trim();
+}
+
+/** Brings `head` onto the checked-out target by the rig's strategy. A conflict leaves nothing behind. */
+export async function mergeOnto(clone: string, strategy: Strategy, head: string, target: string, message: string): Promise<MergeResult> {
+  const conflict = async (r: { stdout: string; stderr: string }): Promise<MergeResult> => {
+    const files = (await git(['diff', '--name-only', '--diff-filter=U'], { cwd: clone })).stdout.trim().split('\n').filter(Boolean);
+    return { ok: false, reason: files.length ? `merge conflict in ${files.join(', ')}` : `${strategy} merge failed`, detail: (r.stdout + r.stderr).trim() };
+  };
+  switch (strategy) {
+    case 'ff-only': {
+      const r = await git(['merge', '-q', '--ff-only', head], { cwd: clone });
+      if (r.exitCode !== 0) return { ok: false, reason: `not a fast-forward of ${target} (rebase the branch onto ${target})`, detail: r.stderr.trim() };
+      break;
+    }
+    case 'merge': {
+      const r = await git([...IDENTITY, 'merge', '-q', '--no-ff', '-m', message, head], { cwd: clone });
+      if (r.exitCode !== 0) return conflict(r);
+      break;
+    }
+    case 'squash': {
+      const r = await git([...IDENTITY, 'merge', '-q', '--squash', head], { cwd: clone });
+      if (r.exitCode !== 0) return conflict(r);
+      const c = await git([...IDENTITY, 'commit', '-q', '-m', message], { cwd: clone });
+      if (c.exitCode !== 0) return { ok: false, reason: 'nothing to merge (the branch adds no change)', detail: (c.stdout + c.stderr).trim() };
+      break;
+    }
+    case 'rebase': {
+      await gitOk(['checkout', '-q', '--detach', head], { cwd: clone });
+      const r = await git([...IDENTITY, 'rebase', '-q', `origin/${target}`], { cwd: clone });
+      if (r.exitCode !== 0) return conflict(r);
+      const tip = (await gitOk(['rev-parse', 'HEAD'], { cwd: clone })).trim();
+      await gitOk(['checkout', '-q', '-B', target, `origin/${target}`], { cwd: clone });
+      await gitOk(['merge', '-q', '--ff-only', tip], { cwd: clone });
+      break;
+    }
+  }
+  return { ok: true, commit: (await gitOk(['rev-parse', 'HEAD'], { cwd: clone })).trim() };
+}
+
+export async function runTests(clone: string, argv: string[], timeoutMs: number): Promise<{ ok: boolean; tail: string }> {
+  if (!argv.length) return { ok: true, tail: '' };
+  let r;
+  try {
+    r = await run(argv[0]!, argv.slice(1), { cwd: clone, timeoutMs });
+  } catch (err) {
+    return { ok: false, tail: `cannot run ${argv[0]}: ${(err as Error).message}` };
+  }
+  const tail = (r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n');
+  if (r.timedOut) return { ok: false, tail: `timed out after ${Math.round(timeoutMs / 1000)}s\n${tail}` };
+  return { ok: r.exitCode === 0, tail };
+}
+
+/** Whether `commit` is already part of the remote target (after a fetch). */
+export async function isOnRemoteTarget(clone: string, commit: string, target: string): Promise<boolean> {
+  return (await git(['merge-base', '--is-ancestor', commit, `origin/${target}`], { cwd: clone })).exitCode === 0;
+}
