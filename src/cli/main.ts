@@ -76,6 +76,12 @@ function buildProgram(): Command {
     .action(act(async (o) => (await import('./commands/done.js')).doneCommand(g(), o)));
 
   program
+    .command('land <polecat>')
+    .description('merge RIG/POLECAT now, ahead of the queue, with the same checks (session ended, clean, no conflict, tests)')
+    .option('--skip-tests', 'do not run the rig\'s testCommand (explicitly)')
+    .action(act(async (who, o) => (await import('./commands/land.js')).landCommand(g(), who, o)));
+
+  program
     .command('demo-agent', { hidden: true })
     .description('the scripted demo agent of examples/agents (not an AI)')
     .allowUnknownOption()

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { fail } from '../../errors.js';
+import { mergeQueueStore } from '../../../controllers/refinery/observe.js';
+import { sessionName, verificationProblems } from '../../../controllers/workers/plan.js';
+import { workKeyOf } from '../../engine/reconciler.js';
+import type { Rig } from '../../model/objects.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { verifyFacts } from '../../workers/clone.js';
+import { lockTimeoutMs, print, type GlobalOptions } from '../options.js';
+import { outcomeLines } from '../render.js';
+
+/**
+ * `gt land RIG/POLECAT`: merge a polecat's work now, ahead of the queue, through the same merge
+ * path and safety checks: its session has ended, its tree is clean and pushed, no conflict, and
+ * the tests pass unless --skip-tests is given.
+ */
+export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?: boolean }): Promise<number> {
+  const m = /^([a-z0-9-]+)\/(?:polecats\/)?([a-z0-9-]+)$/.exec(who);
+  if (!m) fail({ kind: 'usage', message: `gt land RIG/POLECAT: got ${JSON.stringify(who)}` });
+  const [rigName, polecat] = [m[1]!, m[2]!];
+  const session = new TownSession(requireTown(g));
+  const rigObj = await session.store.get('Rig', rigName);
+  if (!rigObj) fail({ kind: 'notFound', message: `no Rig "${rigName}" in ${session.root}` });
+  const town = (await session.store.list('Town'))[0]?.manifest as Parameters<TownSession['services']['tmux']>[0];
+  const queue = mergeQueueStore(session.root);
+  const lock = await session.lock('gt land', lockTimeoutMs(g));
+  try {
+    const queued = (await queue.list(rigName)).find((r) => r.polecat === polecat);
+    const record = (await session.services.workers.list(rigName)).find((r) => r.name === polecat);
+    if (queued) {
+      // Landing by hand is a new decision: a previous failure does not hold it back.
+      const { failedHead: _failedHead, failure: _failure, ...request } = queued;
+      await queue.put(rigName, { ...request, direct: true, ...(o.skipTests ? { skipTests: true } : {}) });
+    } else if (record) {
+      const live = (await session.services.sessions(town, true)).find((s) => s.name === sessionName(rigName, polecat) && !s.dead);
+      if (live) fail({ kind: 'conflict', message: `polecat ${polecat}'s session is still running; land its work after it ends (gt done, or stop it)` });
+      const v = await verifyFacts(path.join(session.root, rigName, 'polecats', polecat), record.branch, record.baseSha);
+      const problems = verificationProblems(v, record.branch);
+      if (problems.length) fail({ kind: 'conflict', message: `cannot land ${who}: ${problems.join('; ')}` });
+      await queue.put(rigName, { issueId: record.issueId, branch: record.branch, head: v!.head!, polecat, readyAt: new Date().toISOString(), direct: true, ...(o.skipTests ? { skipTests: true } : {}), ...(record.baseSha ? { baseSha: record.baseSha } : {}) });
+    } else {
+      fail({ kind: 'notFound', message: `polecat ${who} has no work to land (no worker and no merge request)` });
+    }
+    const loop = await session.runningLoop();
+    if (loop) {
+      print(`Queued ${who} for direct landing; the running loop (pid ${loop.pid}) merges it next.`);
+      return 0;
+    }
+    const outcome = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${(rigObj.manifest as Rig).metadata.name}`));
+    print(outcome ? outcomeLines([outcome]) : 'Nothing to do.');
+    const landed = !(await queue.list(rigName)).some((r) => r.polecat === polecat);
+    if (outcome?.failed) fail({ kind: 'reconcileFailed', failures: [{ key: outcome.key, message: outcome.failed.error }] });
+    if (!landed) fail({ kind: 'conflict', message: `${who} was not landed: ${(await queue.list(rigName)).find((r) => r.polecat === polecat)?.failure ?? 'see gt status'}` });
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
