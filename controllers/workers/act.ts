@@ -178,6 +178,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     instructions: r.issueId,
     issue: r.issueId,
     branch: r.branch,
+    baseBranch: rig.spec.mergeQueue?.target ?? rig.spec.defaultBranch ?? 'main',
     agents: [town?.spec.agent, rig.spec.agent],
   });
   await ctx.services.tmux(town).startSession({

@@ -8,8 +8,12 @@
 //   --mode stuck    print one line, then nothing, whatever it is told (a stuck agent)
 //   --mode dirty    say done without committing; when nudged (a line on stdin), commit, push, done
 //   --delay MS      pause before working (default 500)
+//
+// The work: each description line `append FILE: TEXT` appends TEXT to FILE; without such lines
+// it writes work/<issue>.md. Sent back by the merge queue (its branch already has commits), it
+// redoes the work on top of the current main and force-pushes its branch.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const args = process.argv.slice(2);
@@ -41,12 +45,27 @@ await sleep(delay);
 function commitAndPush() {
   run('git', 'add', '-A');
   run('git', 'commit', '-q', '-m', `${issueId}: ${issue.title}`);
-  run('git', 'push', '-q', 'origin', `HEAD:${branch}`);
+  run('git', 'push', '-q', '--force', 'origin', `HEAD:${branch}`);
   say(`committed and pushed ${branch}`);
 }
 
-mkdirSync('work', { recursive: true });
-writeFileSync(`work/${issueId}.md`, `# ${issue.title}\n\n${issue.description ?? ''}\n`);
+function doTheWork() {
+  const edits = (issue.description ?? '').split('\n').map((l) => /^append ([^:]+): (.*)$/.exec(l.trim())).filter(Boolean);
+  if (!edits.length) {
+    mkdirSync('work', { recursive: true });
+    writeFileSync(`work/${issueId}.md`, `# ${issue.title}\n\n${issue.description ?? ''}\n`);
+  }
+  for (const [, file, text] of edits) appendFileSync(file, `${text}\n`);
+}
+
+const base = process.env.GT_BASE_BRANCH ?? 'main';
+run('git', 'fetch', '-q', 'origin');
+const redo = run('git', 'rev-list', '--count', `origin/${base}..HEAD`).trim() !== '0';
+if (redo) {
+  say(`sent back (${JSON.parse(run('gt', 'mail', 'inbox', '-o', 'json')).map((m) => m.subject).pop() ?? 'no mail'}): redoing on top of ${base}`);
+  run('git', 'reset', '-q', '--hard', `origin/${base}`);
+}
+doTheWork();
 if (mode === 'dirty') {
   say('saying done without committing (a sloppy agent)');
   run('gt', 'done');

@@ -25,6 +25,8 @@ export interface ContractInput {
   instructions: string;
   issue?: string;
   branch?: string;
+  /** The branch the polecat's work is merged into. */
+  baseBranch?: string;
   /** Town, then rig, then object-level agent settings; later ones win field by field. */
   agents: (AgentSpec | undefined)[];
 }
@@ -48,6 +50,7 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
     PATH: `${path.join(c.root, '.gt', 'bin')}:${userEnv.PATH ?? process.env.PATH ?? '/usr/bin:/bin'}`,
     ...(c.issue ? { GT_ISSUE: c.issue } : {}),
     ...(c.branch ? { GT_BRANCH: c.branch } : {}),
+    ...(c.baseBranch ? { GT_BASE_BRANCH: c.baseBranch } : {}),
   };
   const argv = command.map((a) => a.split('{promptFile}').join(c.promptFile));
   if (argv[0]!.includes('=')) throw new TerminalError(`agent command ${JSON.stringify(argv[0])}: a program name must not contain "="`);
