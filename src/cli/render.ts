@@ -1,5 +1,6 @@
 import type { Change, FieldChange } from '../apply/changeset.js';
 import type { KeyOutcome, KeyPlan } from '../engine/reconciler.js';
+import { fail } from '../errors.js';
 import { isClean } from '../engine/reconciler.js';
 
 /** Human-readable lines. Every command prints actions through these, so diff, apply and run look alike. */
@@ -81,4 +82,16 @@ export function outcomeLines(outcomes: KeyOutcome[]): string[] {
     out.push(`${o.label}: ${state}`, ...lines);
   }
   return out;
+}
+
+/** The outcome lines, or a line saying there was nothing to do. */
+export function passLines(outcomes: KeyOutcome[]): string[] {
+  const lines = outcomeLines(outcomes);
+  return lines.length ? lines : ['Everything already matches the spec.'];
+}
+
+/** A pass in which any action failed makes the command fail (exit 1), naming each failure. */
+export function failOnErrors(outcomes: KeyOutcome[]): void {
+  const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.label, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
+  if (failures.length) fail({ kind: 'reconcileFailed', failures });
 }

@@ -1,10 +1,9 @@
 import { computeChanges, type Incoming } from '../../apply/changeset.js';
 import { readValidInput } from '../../apply/input.js';
 import { writeChanges } from '../../apply/write.js';
-import { fail } from '../../errors.js';
 import { TownSession } from '../../town/session.js';
 import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
-import { changeLines, outcomeLines } from '../render.js';
+import { changeLines, failOnErrors, passLines } from '../render.js';
 
 export interface ApplyOptions {
   filename: string[];
@@ -42,10 +41,9 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
       print(changes.every((c) => c.op === 'unchanged') ? 'Desired state unchanged.' : changeLines(changes));
       if (loop) print(`The running loop (pid ${loop.pid}) reconciles the change.`);
       else if (!reconcile) print('Stored only (--no-reconcile): gt diff shows the plan, gt run --once carries it out.');
-      else print(outcomeLines(outcomes).length ? outcomeLines(outcomes) : 'Everything already matches the spec.');
+      else print(passLines(outcomes));
     }
-    const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.key, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
-    if (failures.length) fail({ kind: 'reconcileFailed', failures });
+    failOnErrors(outcomes);
     return 0;
   } finally {
     await lock.release();

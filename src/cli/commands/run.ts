@@ -3,7 +3,7 @@ import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { runLoop } from '../../engine/loop.js';
 import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
-import { outcomeLines } from '../render.js';
+import { failOnErrors, outcomeLines, passLines } from '../render.js';
 
 export interface RunOptions {
   once?: boolean;
@@ -23,9 +23,8 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
   try {
     const outcomes = await session.reconciler.reconcileAll();
     if (format === 'json') print(JSON.stringify({ town: session.root, outcomes }, null, 2));
-    else print(outcomeLines(outcomes).length ? outcomeLines(outcomes) : 'Everything already matches the spec.');
-    const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.key, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
-    if (failures.length) fail({ kind: 'reconcileFailed', failures });
+    else print(passLines(outcomes));
+    failOnErrors(outcomes);
     return 0;
   } finally {
     await lock.release();
