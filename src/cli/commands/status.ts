@@ -41,6 +41,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       workers.push({ name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
     const ready_ = conditionOf(status, 'Ready');
+    const mq = (status?.controllers.refinery?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
     rigs.push({
       rig: name,
       suspended: !!rig.spec.suspend,
@@ -50,6 +51,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       max: rig.spec.workers?.max ?? 3,
       readyIssues: ready.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
       breaker: pool.breaker && pool.breaker.generation === obj.generation ? pool.breaker : null,
+      mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
       findings: status?.findings ?? [],
       notes: status?.notes ?? [],
     });
@@ -64,6 +66,9 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
     for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${w.state.padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
     out.push(`  ready queue: ${r.readyIssues.length ? r.readyIssues.map((i) => `${i.id} (P${i.priority})`).join(', ') : 'empty'}`);
+    const q = r.mergeQueue;
+    out.push(`  merge queue: ${q.merging ? `merging ${q.merging.issueId} (${q.merging.phase}); ` : ''}${q.queued.length ? q.queued.map((x) => x.issue).join(', ') : 'empty'}`);
+    for (const f of q.sentBack) out.push(`    sent back: ${f.issue}: ${f.failure ?? ''}`);
     for (const f of r.findings) out.push(`  ! ${f.code}: ${f.message}`);
     for (const n of r.notes) out.push(`  = ${n}`);
   }
