@@ -2,7 +2,7 @@ import path from 'node:path';
 import { git } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
-import { isOnRemoteTarget, mergeOnto, remoteHead, resetToTarget, runTests } from '../../src/refinery/merge.js';
+import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from '../../src/refinery/merge.js';
 import { failpoint } from '../../src/util/failpoint.js';
 import type { RefineryAction } from './actions.js';
 import { mergeQueueStore } from './observe.js';
@@ -27,11 +27,9 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
 
   switch (a.type) {
     case 'merge': {
-      const targetBefore = await remoteHead(clone, a.target);
-      if (!targetBefore) throw new Error(`origin has no branch ${a.target}`);
-      // Intent first: after a crash from here on, recoverMerge finds out what happened.
+      // Fetching changes nothing that matters; the intent is recorded before the first real step.
+      const targetBefore = await resetToTarget(clone, a.target);
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'merging', startedAt: new Date().toISOString() });
-      await resetToTarget(clone, a.target);
       const merged = await mergeOnto(clone, a.strategy, a.head, a.target, `Merge ${a.branch}: ${a.issueId} ${a.title}`);
       failpoint('merge:after-merge');
       if (!merged.ok) return reject(a, merged.reason, merged.detail);

@@ -1,3 +1,5 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { git, gitOk } from '../adapters/git.js';
 import { run } from '../adapters/process.js';
 
@@ -7,21 +9,27 @@ const IDENTITY = ['-c', 'user.name=gt refinery', '-c', 'user.email=refinery@gast
 
 export type MergeResult = { ok: true; commit: string } | { ok: false; reason: string; detail: string };
 
-/** The remote's commit for a branch, without fetching (read-only: gt diff may call it). */
-export async function remoteHead(clone: string, branch: string): Promise<string | undefined> {
-  const r = await git(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: clone, timeoutMs: 60_000 });
-  if (r.exitCode !== 0) throw new Error(`cannot read origin's ${branch}: ${r.stderr.trim()}`);
-  return r.stdout.trim().split(/\s+/)[0] || undefined;
-}
-
-/** Puts the refinery clone exactly on the remote target: fetched, checked out, no changes, no untracked files. */
+/**
+ * Puts the refinery clone exactly on the remote target: fetched, checked out, no changes, no
+ * untracked files; returns the target's commit. Each git process costs a fork of gt, so only
+ * the calls that can change something are made (an interrupted merge or rebase is seen on disk).
+ */
 export async function resetToTarget(clone: string, target: string): Promise<string> {
   await gitOk(['fetch', '-q', '--prune', 'origin'], { cwd: clone, timeoutMs: 10 * 60_000 });
-  for (const abort of [['merge', '--abort'], ['rebase', '--abort']]) await git(abort, { cwd: clone });
+  const gitDir = path.join(clone, '.git');
+  if (await exists(path.join(gitDir, 'rebase-merge')) || await exists(path.join(gitDir, 'rebase-apply'))) await git(['rebase', '--abort'], { cwd: clone });
+  if (await exists(path.join(gitDir, 'MERGE_HEAD'))) await git(['merge', '--abort'], { cwd: clone });
+  // checkout -f -B resets the branch, the index and the tracked files to the remote target.
   await gitOk(['checkout', '-q', '-f', '-B', target, `origin/${target}`], { cwd: clone });
-  await gitOk(['reset', '-q', '--hard', `origin/${target}`], { cwd: clone });
   await gitOk(['clean', '-q', '-fd'], { cwd: clone });
   return (await gitOk(['rev-parse', 'HEAD'], { cwd: clone })).trim();
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Brings `head` onto the checked-out target by the rig's strategy. A conflict leaves nothing behind. */
