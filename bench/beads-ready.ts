@@ -81,7 +81,7 @@ function syntheticLines(): string[] {
 }
 
 function met(s: Sample): string {
-  return s.median < TARGET_MS ? `met (median ${s.median.toFixed(1)} ms < ${TARGET_MS} ms)` : `NOT met (median ${s.median.toFixed(1)} ms >= ${TARGET_MS} ms)`;
+  return s.median < TARGET_MS ? `met (median ${s.median.toFixed(1)} ms < ${TARGET_MS} ms)` : `NOT MET (median ${s.median.toFixed(1)} ms >= ${TARGET_MS} ms)`;
 }
 
 export async function benchReady(): Promise<string[]> {

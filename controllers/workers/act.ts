@@ -138,6 +138,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const now = new Date().toISOString();
   // The record is the intent: written before anything else, so a crash at any later point resumes here.
   let r = (await workers.list(name)).find((x) => x.name === a.name);
+  const resuming = r !== undefined;
   if (!r) {
     r = { name: a.name, rig: name, issueId: a.issueId, branch: a.branch, state: 'starting', createdAt: now, starts: [], nudges: 0, rejectedDone: 0 };
     await workers.put(r);
@@ -157,7 +158,8 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const prompt = promptFile(ctx.root, name, r.name);
   await mkdir(path.dirname(prompt), { recursive: true });
   await writeFileAtomic(prompt, instructions);
-  await ctx.services.tmux(town).killSession(sessionName(name, r.name));
+  // Only a resumed spawn can have left a session behind; a fresh one's name had none (the plan saw).
+  if (resuming) await ctx.services.tmux(town).killSession(sessionName(name, r.name));
   await startSession(ctx, t, r);
   await workers.put({ ...r, state: 'working', starts: [...r.starts, new Date().toISOString()] });
 }

@@ -50,7 +50,9 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
       }),
   );
   const dirs = polecatDirs.filter((d) => !d.startsWith('.'));
-  const reusableDirs = (await Promise.all(dirs.map(async (d) => ((await readdir(cloneDir(d)).catch(() => ['?'])).every((e) => e === 'mail') ? d : undefined)))).filter((d): d is string => !!d);
+  // Only directories no worker owns can be reused; a working polecat's clone is never read here.
+  const unowned = dirs.filter((d) => !known.has(d));
+  const reusableDirs = (await Promise.all(unowned.map(async (d) => ((await readdir(cloneDir(d)).catch(() => ['?'])).every((e) => e === 'mail') ? d : undefined)))).filter((d): d is string => !!d);
   const swarmOf: Record<string, string> = {};
   for (const i of issues) {
     const m = /^gt-swarm:([^/]+)\/./.exec(i.external_ref ?? '');

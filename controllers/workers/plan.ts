@@ -7,7 +7,7 @@ import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
 
 /** Built-in polecat names, used in order when the spec gives none. */
-export const NAME_POOL = ['nux', 'toast', 'capable', 'furiosa', 'slit', 'rictus', 'ace', 'dag', 'max', 'angharad', 'cheedo', 'dag', 'keeper', 'valkyrie', 'morsov', 'toecutter'];
+export const NAME_POOL = ['nux', 'toast', 'capable', 'furiosa', 'slit', 'rictus', 'ace', 'dag', 'max', 'angharad', 'cheedo', 'keeper', 'valkyrie', 'morsov', 'toecutter', 'dementus', 'scrotus', 'praetorian', 'buzzard', 'glory'];
 const CRASH_WINDOW_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 /** A session that dies sooner than this after starting counts as a failed spawn (for the breaker). */
@@ -44,7 +44,7 @@ export function poolSettings(rig: Rig): PoolSettings {
     restartBackoffMs: parseDuration(w.restartBackoff ?? '5s'),
     maxRestarts: w.maxRestarts ?? 3,
     breakerThreshold: w.breakerThreshold ?? 3,
-    names: w.names?.length ? w.names : NAME_POOL,
+    names: [...new Set(w.names?.length ? w.names : NAME_POOL)],
   };
 }
 

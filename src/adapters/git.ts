@@ -136,11 +136,12 @@ export const PARTIAL_MARK = '.gt-partial-';
  * Clones into a temporary sibling and renames it into place, so a failed or interrupted clone
  * never leaves a half-made clone at `dest` (leftover temporaries are found by their name).
  */
-export async function cloneInto(url: string, branch: string, dest: string): Promise<void> {
+export async function cloneInto(url: string, branch: string, dest: string, config: Record<string, string> = {}): Promise<void> {
   await mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}${PARTIAL_MARK}${process.pid}-${randomBytes(3).toString('hex')}`;
+  const settings = Object.entries(config).flatMap(([k, v]) => ['--config', `${k}=${v}`]);
   try {
-    await gitOk(['clone', '--quiet', '--origin', 'origin', '--branch', branch, '--', url, tmp], { timeoutMs: 10 * 60_000 });
+    await gitOk(['clone', '--quiet', '--origin', 'origin', '--branch', branch, ...settings, '--', url, tmp], { timeoutMs: 10 * 60_000 });
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
@@ -161,4 +162,19 @@ export function sameRemote(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;
   const norm = (u: string) => u.replace(/\/+$/, '').replace(/\/\.git$/, '');
   return norm(a) === norm(b);
+}
+
+/**
+ * A ref's commit read from .git (loose ref file, then packed-refs), or undefined. No git process:
+ * spawning one costs more than the whole lookup.
+ */
+export async function readRef(dir: string, ref: string): Promise<string | undefined> {
+  const loose = await readFile(path.join(dir, '.git', ref), 'utf8').catch(() => undefined);
+  if (loose !== undefined && /^[0-9a-f]{40,64}\s*$/.test(loose)) return loose.trim();
+  const packed = await readFile(path.join(dir, '.git', 'packed-refs'), 'utf8').catch(() => '');
+  for (const line of packed.split('\n')) {
+    const [sha, name] = line.split(' ');
+    if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;
+  }
+  return undefined;
 }

@@ -18,7 +18,8 @@ export interface LoopOptions {
 }
 
 const DEFAULT_RESYNC_MS = 5000;
-const DEBOUNCE_MS = 100;
+/** Coalesces the burst of events one atomic write makes (temp file, rename) into one wake-up. */
+const DEBOUNCE_MS = 25;
 
 /**
  * `gt run`: one loop per town (the run lock), reconciling continuously. Store changes wake it

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno, readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { KINDS, KIND_ORDER, type Kind, type Manifest, type ManifestOf } from '../model/objects.js';
@@ -18,6 +18,15 @@ export interface StoredObject<M extends Manifest = Manifest> {
 }
 
 export class Store {
+  /**
+   * Records of each kind directory, kept while the directory's mtime is unchanged: every write is
+   * a rename into the directory (and every removal an unlink), both of which move its mtime. The
+   * loop reads the whole store once per key per pass, so this turns most reads into one stat.
+   * As in git's "racy" index check, a directory changed in the last second is always read
+   * again: file times are coarse, and two writes in one tick would leave the same mtime.
+   */
+  private readonly cache = new Map<Kind, { mtimeMs: number; records: StoredObject[] }>();
+
   constructor(private readonly dir: string) {}
 
   private file(kind: Kind, name: string): string {
@@ -37,25 +46,35 @@ export class Store {
   async list(kind?: Kind): Promise<StoredObject[]> {
     const kinds = kind ? [kind] : [...KINDS].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]);
     const out: StoredObject[] = [];
-    for (const k of kinds) {
-      let names: string[];
-      try {
-        names = (await readdir(path.join(this.dir, k.toLowerCase()))).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) continue;
-        throw err;
-      }
-      const records = await Promise.all(names.sort().map((n) => readFile(path.join(this.dir, k.toLowerCase(), n), 'utf8')));
-      out.push(...records.map((t) => JSON.parse(t) as StoredObject));
-    }
+    for (const k of kinds) out.push(...(await this.listKind(k)));
     return out;
   }
 
+  private async listKind(kind: Kind): Promise<StoredObject[]> {
+    const dir = path.join(this.dir, kind.toLowerCase());
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(dir)).mtimeMs;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw err;
+    }
+    const hit = this.cache.get(kind);
+    if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return structuredClone(hit.records);
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    const texts = await Promise.all(names.sort().map((n) => readFile(path.join(dir, n), 'utf8')));
+    const records = texts.map((t) => JSON.parse(t) as StoredObject);
+    this.cache.set(kind, { mtimeMs, records });
+    return structuredClone(records);
+  }
+
   async put(obj: StoredObject): Promise<void> {
+    this.cache.delete(obj.manifest.kind);
     await writeFileAtomic(this.file(obj.manifest.kind, obj.manifest.metadata.name), toJsonText(obj));
   }
 
   async remove(kind: Kind, name: string): Promise<void> {
+    this.cache.delete(kind);
     await rm(this.file(kind, name), { force: true });
   }
 }

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cloneInto, git, gitOk, inspectClone } from '../adapters/git.js';
+import { cloneInto, git, gitOk, inspectClone, readRef } from '../adapters/git.js';
 import type { VerifyFacts } from '../../controllers/workers/observed.js';
 
 /** Files gt puts into a polecat's clone that must never count as the agent's work. */
@@ -13,6 +13,7 @@ const EXCLUDED = ['/CLAUDE.md', '/mail/'];
  */
 export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; author: string }): Promise<string> {
   const state = (await inspectClone(opts.dir)).state;
+  const identity = { 'user.name': opts.author, 'user.email': `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local` };
   if (state === 'notRepo') {
     // A released polecat's directory keeps its mail; the new clone takes it over.
     const entries = await readdir(opts.dir);
@@ -20,14 +21,18 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
     const mail = `${opts.dir}.mail-${process.pid}`;
     await rename(path.join(opts.dir, 'mail'), mail).catch(() => undefined);
     await rm(opts.dir, { recursive: true, force: true });
-    await cloneInto(opts.url, opts.base, opts.dir);
+    await cloneInto(opts.url, opts.base, opts.dir, identity);
     await rename(mail, path.join(opts.dir, 'mail')).catch(() => undefined);
   } else if (state === 'missing') {
-    await cloneInto(opts.url, opts.base, opts.dir);
+    await cloneInto(opts.url, opts.base, opts.dir, identity);
+  } else {
+    for (const [k, v] of Object.entries(identity)) await gitOk(['config', k, v], { cwd: opts.dir });
   }
-  const has = (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${opts.branch}`], { cwd: opts.dir })).exitCode === 0;
+  // Refs are read from .git: a spawn costs more than the lookup, and spawning is on the path
+  // from "issue ready" to "agent running".
+  const has = (await readRef(opts.dir, `refs/heads/${opts.branch}`)) !== undefined;
   // Work sent back by the merge queue continues from the branch on the remote.
-  const remote = (await git(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${opts.branch}`], { cwd: opts.dir })).exitCode === 0;
+  const remote = (await readRef(opts.dir, `refs/remotes/origin/${opts.branch}`)) !== undefined;
   if (!has) await gitOk(['checkout', '-q', '-b', opts.branch, remote ? `origin/${opts.branch}` : `origin/${opts.base}`], { cwd: opts.dir });
   else await gitOk(['checkout', '-q', opts.branch], { cwd: opts.dir });
   const exclude = path.join(opts.dir, '.git', 'info', 'exclude');
@@ -35,10 +40,9 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
   const current = await readFile(exclude, 'utf8').catch(() => '');
   const missing = EXCLUDED.filter((e) => !current.split('\n').includes(e));
   if (missing.length) await appendFile(exclude, `${current && !current.endsWith('\n') ? '\n' : ''}# added by gt\n${missing.join('\n')}\n`);
-  await gitOk(['config', 'user.name', opts.author], { cwd: opts.dir });
-  await gitOk(['config', 'user.email', `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local`], { cwd: opts.dir });
   await writeFile(path.join(opts.dir, 'CLAUDE.md'), opts.instructions);
-  return (await gitOk(['rev-parse', `origin/${opts.base}`], { cwd: opts.dir })).trim();
+  const base = await readRef(opts.dir, `refs/remotes/origin/${opts.base}`);
+  return base ?? (await gitOk(['rev-parse', `origin/${opts.base}`], { cwd: opts.dir })).trim();
 }
 
 /** When the checked-out branch last moved, from its ref file (no git process: checked every pass). */

@@ -1,0 +1,140 @@
+/**
+ * Idle loop: what `gt run` costs while 20 polecats work and nothing changes (the issue's target:
+ * under 1% of a core and under 150 MB). Two rigs of 10 workers each run the demo agent in
+ * `--mode stuck` (alive and silent; stuckAfter 1h, so no nudges); once every session runs and
+ * the loop has gone quiet, the `gt run` process is sampled from /proc for 60 s
+ * (GT_BENCH_IDLE_SECONDS). The Town keeps the default resync (5s): an idle loop still
+ * re-reconciles everything that often. Prints figures; asserts nothing. Runs alone with
+ * `node dist/bench/idle-loop.js`.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { epochMs, LoopTown, note, procCpuMs, procMemMb, sleep, until } from './loop-town.js';
+import type { SpawnEntry } from './spawn-log.js';
+import { nowMs } from './stats.js';
+
+const WINDOW_S = Number(process.env.GT_BENCH_IDLE_SECONDS ?? 60);
+const RIGS = [
+  { name: 'rig-a', max: 10 },
+  { name: 'rig-b', max: 10 },
+];
+const WORKERS = RIGS.reduce((a, r) => a + r.max, 0);
+const RESYNC_S = 5; // the Town's default resync
+const TARGET_CPU_PCT = 1;
+const TARGET_RSS_MB = 150;
+const QUIET_MS = 3000;
+
+export async function benchIdle(): Promise<string[]> {
+  note(`idle loop: building a town (${RIGS.length} rigs x ${RIGS[0]!.max} workers)`);
+  const town = LoopTown.create({ name: 'bench-idle', rigs: RIGS, stuckAfter: '1h' });
+  try {
+    return await measure(town);
+  } finally {
+    await town.dispose();
+  }
+}
+
+function eventLines(town: LoopTown): number {
+  try {
+    return readFileSync(path.join(town.root, '.gt', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function measure(town: LoopTown): Promise<string[]> {
+  for (const r of RIGS) for (let i = 1; i <= r.max; i++) await town.tracker(r.name).create({ title: `Idle bench ${r.name} task ${i}` });
+  const startMs = epochMs();
+  const loop = town.startLoop({ spawnLog: true });
+  note(`idle loop: gt run (pid ${loop.pid}) starting ${WORKERS} polecats`);
+  await until(
+    async () => {
+      loop.check();
+      const running = (await town.panes()).filter((p) => p.issue && !p.dead).length;
+      const records = (await Promise.all(RIGS.map((r) => town.records(r.name)))).flat();
+      return running === WORKERS && records.length === WORKERS && records.every((r) => r.state === 'working');
+    },
+    `${WORKERS} running polecat sessions`,
+    180_000,
+    250,
+  );
+  const allRunningS = (epochMs() - startMs) / 1000;
+  // The loop prints a key's outcome only when the key is done (after its last spawn, a new
+  // observe and the status): wait for each rig's, then for quiet output and a quiet CPU.
+  await until(() => RIGS.every((r) => loop.lines.some((l) => l.text.includes(`Rig/${r.name}`))) || undefined, 'the outcome of every rig', 120_000, 200).catch((err: unknown) =>
+    note(`idle loop: ${err instanceof Error ? err.message : String(err)}; going on`),
+  );
+  await until(() => nowMs() - loop.lastOutputMs >= QUIET_MS || undefined, `gt run to print nothing for ${QUIET_MS} ms`, 120_000, 200);
+  await loop.waitQuiet(1000, 60_000);
+  const tmuxPid = town.tmuxServerPid();
+
+  note(`idle loop: all ${WORKERS} sessions ran after ${allRunningS.toFixed(1)} s; sampling gt run for ${WINDOW_S} s`);
+  const lines0 = loop.lines.length;
+  const events0 = eventLines(town);
+  const t0 = epochMs();
+  const cpu0 = procCpuMs(loop.pid)!;
+  const tmux0 = tmuxPid ? procCpuMs(tmuxPid) : undefined;
+  const rss: number[] = [];
+  while (epochMs() - t0 < WINDOW_S * 1000) {
+    loop.check();
+    const m = procMemMb(loop.pid);
+    if (m) rss.push(m.rss);
+    await sleep(Math.min(1000, WINDOW_S * 1000 - (epochMs() - t0)));
+  }
+  const cpu1 = procCpuMs(loop.pid)!;
+  const tmux1 = tmuxPid ? procCpuMs(tmuxPid) : undefined;
+  const t1 = epochMs();
+  const mem = procMemMb(loop.pid)!;
+  rss.push(mem.rss);
+  const windowLines = loop.lines.slice(lines0).map((l) => l.text);
+  const lines = windowLines.length;
+  const events = eventLines(town) - events0;
+  const stillRunning = (await town.panes()).filter((p) => p.issue && !p.dead).length;
+  const spawns = (await loop.spawnLog()).filter((e) => e.t0 >= t0 && e.t0 < t1);
+
+  const windowMs = t1 - t0;
+  const pctOf = (ms: number) => (100 * ms) / windowMs;
+  const own = pctOf(cpu1.selfMs - cpu0.selfMs);
+  const children = pctOf(cpu1.childrenMs - cpu0.childrenMs);
+  const tmuxServer = tmux0 && tmux1 ? pctOf(tmux1.selfMs - tmux0.selfMs) : undefined;
+  const maxRss = Math.max(...rss);
+  const byCmd = countBy(spawns);
+  const listings = spawns.filter((e) => e.cmd === 'tmux list-panes').length;
+  const resyncs = windowMs / 1000 / RESYNC_S;
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+  return [
+    `idle gt run: ${WORKERS} polecats working (${RIGS.length} rigs x ${RIGS[0]!.max}, gt demo-agent --mode stuck, stuckAfter 1h), Town resync ${RESYNC_S}s (default)`,
+    `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; all sessions ran ${allRunningS.toFixed(1)} s after gt run started; then every rig's outcome, ${QUIET_MS / 1000} s without output and 1 s without CPU; window ${(windowMs / 1000).toFixed(1)} s; ${stillRunning} sessions still running at its end`,
+    `  CPU, % of one core (from /proc/PID/stat, 10 ms ticks):`,
+    `    gt run's own process                    ${own.toFixed(2).padStart(6)} %`,
+    `    its children (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
+    `    gt run with its children                ${(own + children).toFixed(2).padStart(6)} %`,
+    ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   it answers the loop's listings; the agents are silent`] : []),
+    `  memory of gt run (VmRSS from /proc/PID/status, MB): max ${maxRss.toFixed(1)}, at end ${mem.rss.toFixed(1)} over the window; peak since start (VmHWM) ${mem.hwm.toFixed(1)}`,
+    `  activity in the window: ${lines} output lines, ${events} events in .gt/events.jsonl; ${spawns.length} processes started (${byCmd || 'none'})`,
+    ...windowLines.slice(0, 6).map((l) => `    | ${l.slice(0, 160)}`),
+    ...(lines > 6 ? [`    | ... ${lines - 6} more`] : []),
+    `    ~${resyncs.toFixed(0)} resyncs expected (${RESYNC_S}s +-10%); ${listings} tmux listings (one per workers observe; rigs within 200 ms share one)`,
+    ...(listings ? [`    per listing: ${((cpu1.selfMs - cpu0.selfMs) / listings).toFixed(1)} ms of gt run's CPU, ${((cpu1.childrenMs - cpu0.childrenMs) / listings).toFixed(1)} ms of its children's`] : []),
+    `  target: under ${TARGET_CPU_PCT}% of a core and under ${TARGET_RSS_MB} MB`,
+    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt run's own process: ${met(own < TARGET_CPU_PCT)} (${own.toFixed(2)}%)`,
+    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt run with its children: ${met(own + children < TARGET_CPU_PCT)} (${(own + children).toFixed(2)}%)`,
+    `    idle memory < ${TARGET_RSS_MB} MB (max VmRSS in the window): ${met(maxRss < TARGET_RSS_MB)} (${maxRss.toFixed(1)} MB)`,
+  ];
+}
+
+function countBy(entries: SpawnEntry[]): string {
+  const n = new Map<string, number>();
+  for (const e of entries) n.set(e.cmd, (n.get(e.cmd) ?? 0) + 1);
+  return [...n.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([cmd, k]) => `${k} ${cmd}`)
+    .join(', ');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const l of await benchIdle()) process.stdout.write(l + '\n');
+}
