@@ -8,7 +8,7 @@ import { workKeyOf } from '../src/engine/reconciler.js';
 import { MergeQueueStore } from '../src/refinery/requests.js';
 import { TownSession } from '../src/town/session.js';
 import { measureCpu } from './cpu.js';
-import { heading, pct } from './stats.js';
+import { pct } from './stats.js';
 
 const BRANCHES = Number(process.env.GT_BENCH_MERGES ?? 50);
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
@@ -80,7 +80,7 @@ export async function benchMergeQueue(): Promise<string[]> {
     const total = cpu.selfMs + children;
     const share = total ? cpu.selfMs / total : 0;
     return [
-      heading(`merge queue: ${BRANCHES} small non-conflicting branches, strategy merge, test command "node test.js"`),
+      `  ${BRANCHES} small non-conflicting branches, strategy merge, test command "node test.js", one at a time, in process`,
       `  merged ${merged} (main now has ${mainCommits} commits), wall ${(wallMs / 1000).toFixed(1)} s`,
       `  throughput                             ${((merged / wallMs) * 60_000).toFixed(1)} merges per minute (${(wallMs / Math.max(1, merged)).toFixed(0)} ms per merge)`,
       `  CPU, gt's own work (JS, fs, spawning)  ${cpu.selfMs.toFixed(0)} ms  ${pct(cpu.selfMs, total)}`,

@@ -8,12 +8,14 @@ import { benchReady } from './beads-ready.js';
 import { benchDiff } from './diff.js';
 import { benchIdle } from './idle-loop.js';
 import { benchLatency } from './spawn-latency.js';
+import { benchMergeQueue } from './merge-queue.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> = {
   diff: { title: 'gt diff on a town of 20 rigs', run: benchDiff },
   ready: { title: 'beads ready over 50,000 issues', run: benchReady },
   latency: { title: 'new ready issue -> polecat session running', run: benchLatency },
   idle: { title: 'idle gt run with 20 polecats', run: benchIdle },
+  merge: { title: 'merge-queue throughput on 50 branches', run: benchMergeQueue },
 };
 
 const say = (line = '') => process.stdout.write(line + '\n');
