@@ -47,6 +47,9 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
         throw new Error(`push to ${a.target} refused (${push.stderr.trim().split('\n').pop()}); will merge again on the new ${a.target}`);
       }
       failpoint('merge:after-push');
+      // The test run may have left files behind: the clone goes back to exactly what was pushed.
+      await git(['reset', '-q', '--hard'], { cwd: clone });
+      await git(['clean', '-q', '-fd'], { cwd: clone });
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushed', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
       await finish(a.issueId, a.branch, merged.commit, a.target);
       return `merged as ${merged.commit.slice(0, 8)}`;

@@ -26,6 +26,9 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
       env: opts.env ?? process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       shell: false,
+      // With a timeout the child leads its own process group, so that a timeout ends everything
+      // it started (a test runner's workers hold our pipes open and would outlive it).
+      detached: opts.timeoutMs !== undefined,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -35,7 +38,11 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            child.kill('SIGKILL');
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              child.kill('SIGKILL');
+            }
           }, opts.timeoutMs);
     child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.stderr!.on('data', (d: Buffer) => err.push(d));

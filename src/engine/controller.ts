@@ -20,6 +20,11 @@ export interface Plan<A> {
   requeueAfterMs?: number;
   /** Controller-specific facts kept in status for `gt status`. */
   details?: unknown;
+  /**
+   * Nothing to do now, yet not done (a Swarm whose tasks are still being worked): Ready is False
+   * with this reason and message. Unlike a finding it waits on nobody, so `gt diff` still exits 0.
+   */
+  notReady?: { reason: string; message: string };
 }
 
 export type ActionOp = '+' | '~' | '-';

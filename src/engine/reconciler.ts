@@ -24,6 +24,8 @@ export interface KeyPlan {
   notes: string[];
   requeueAfterMs?: number;
   details?: unknown;
+  /** Nothing to do, but not done (Plan.notReady). */
+  notReady?: { reason: string; message: string };
   /** Observing failed: nothing could be planned. */
   error?: string;
 }
@@ -98,6 +100,7 @@ export class Reconciler {
       notes: plan.notes ?? [],
       ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}),
       ...(plan.details !== undefined ? { details: plan.details } : {}),
+      ...(plan.notReady !== undefined ? { notReady: plan.notReady } : {}),
     };
   }
 
@@ -155,7 +158,7 @@ export class Reconciler {
         if (!previous?.findings.some((p) => p.code === f.code && p.message === f.message)) log.push({ type: 'finding', key: t.key, code: f.code, message: f.message });
       }
     }
-    if (done.length || failed) log.push({ type: 'reconciled', key: t.key, generation: t.object.generation, ready: !!after && isClean(after) && !failed, pending: after?.actions.length ?? 0 });
+    if (done.length || failed) log.push({ type: 'reconciled', key: t.key, generation: t.object.generation, ready: !!after && isClean(after) && !after.notReady && !failed, pending: after?.actions.length ?? 0 });
     await this.events.append(log);
     return { workKey, key: t.key, label: t.label, done, ...(failed ? { failed } : {}), after };
   }
@@ -163,13 +166,14 @@ export class Reconciler {
   private async writeStatus(t: WorkTarget, after: KeyPlan, failed: KeyOutcome['failed']): Promise<void> {
     const { kind, metadata } = t.object.manifest as { kind: Kind; metadata: { name: string } };
     const pending = after.actions.map((a) => `${a.text.op} ${a.text.text}`);
-    const ready = isClean(after) && !failed;
+    const progressing = isClean(after) && !failed ? after.notReady : undefined;
+    const ready = isClean(after) && !failed && !progressing;
     const stalledBy = failed?.terminal ? { reason: 'TerminalError', message: failed.error } : after.findings[0] ? { reason: after.findings[0].code, message: after.findings[0].message } : undefined;
     const conditions: ConditionInput[] = [
       ready
         ? { type: 'Ready', status: 'True', reason: 'InSync', message: 'everything matches the spec' }
-        : { type: 'Ready', status: 'False', reason: failed ? 'ActionFailed' : after.findings.length ? 'Waiting' : 'Pending', message: failed ? `${failed.text.text}: ${failed.error}` : (pending[0] ?? after.findings[0]?.message ?? '') },
-      { type: 'Reconciling', status: !ready && !stalledBy ? 'True' : 'False', reason: failed ? 'RetryingAfterError' : pending.length ? 'ActionsPending' : 'Idle', message: `${pending.length} action${pending.length === 1 ? '' : 's'} pending` },
+        : { type: 'Ready', status: 'False', reason: failed ? 'ActionFailed' : after.findings.length ? 'Waiting' : (progressing?.reason ?? 'Pending'), message: failed ? `${failed.text.text}: ${failed.error}` : (pending[0] ?? after.findings[0]?.message ?? progressing?.message ?? '') },
+      { type: 'Reconciling', status: !ready && !stalledBy && !progressing ? 'True' : 'False', reason: failed ? 'RetryingAfterError' : pending.length ? 'ActionsPending' : (progressing?.reason ?? 'Idle'), message: `${pending.length} action${pending.length === 1 ? '' : 's'} pending` },
       stalledBy ? { type: 'Stalled', status: 'True', ...stalledBy } : { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' },
     ];
     await this.status.update(kind, metadata.name, t.controller.name, t.object.generation, conditions, {

@@ -1,4 +1,5 @@
-import type { Rig } from '../../model/objects.js';
+import type { Rig, Swarm } from '../../model/objects.js';
+import { isSwarmDetails, progressLine } from '../../../controllers/swarm/details.js';
 import { conditionOf } from '../../engine/status.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
@@ -56,8 +57,15 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       notes: status?.notes ?? [],
     });
   }
+  const swarms = [];
+  for (const obj of world.objects.filter((x) => x.manifest.kind === 'Swarm')) {
+    const swarm = obj.manifest as Swarm;
+    const status = await session.reconciler.status.get('Swarm', swarm.metadata.name);
+    const details = status?.controllers.swarm?.details;
+    swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, findings: status?.findings ?? [] });
+  }
   if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, rigs }, null, 2));
+    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, rigs, swarms }, null, 2));
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})`];
@@ -71,6 +79,10 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     for (const f of q.sentBack) out.push(`    sent back: ${f.issue}: ${f.failure ?? ''}`);
     for (const f of r.findings) out.push(`  ! ${f.code}: ${f.message}`);
     for (const n of r.notes) out.push(`  = ${n}`);
+  }
+  for (const s of swarms) {
+    out.push('', `Swarm ${s.swarm} (rig ${s.rig}): ${s.progress ? progressLine(s.progress) : 'not reconciled yet'}`);
+    for (const f of s.findings) out.push(`  ! ${f.code}: ${f.message}`);
   }
   print(out);
   return 0;
