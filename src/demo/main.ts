@@ -1,13 +1,14 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../util/package-root.js';
 
 /**
- * The bundled demo, in a fresh temp directory: a toy remote repository, the town of manifests/,
- * a handful of issues, then the real `gt run` loop until every issue is done and verified.
+ * The bundled demo, in a fresh temp directory: a toy remote repository with tests, the town of
+ * manifests/ (a rig and a swarm of five tasks in three waves), then the real `gt run` loop until
+ * the swarm is complete and every branch is merged into the remote's main.
  * Everything goes through the gt CLI, as a person would use it.
  */
 const pkg = packageRoot();
@@ -55,42 +56,28 @@ gt(['diff', '-f', 'manifests/'], [1]);
 
 step('Apply: store the desired state, then one reconcile pass');
 gt(['apply', '-f', 'manifests/']);
-gt(['diff', '--town', town]);
+gt(['get', 'swarm', 'calculator', '--town', town]);
 
-step('Work for the polecats: five issues in the rig\'s beads database (one waits for another)');
-function create(title: string, ...extra: string[]): string {
-  const r = spawnSync(process.execPath, [gtBin, 'issues', 'create', title, '--town', town, '-o', 'json', ...extra], { cwd: work, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gt issues create failed: ${r.stderr}`);
-  const issue = JSON.parse(r.stdout) as { id: string; title: string };
-  process.stdout.write(`$ gt issues create ${JSON.stringify(title)} ${extra.join(' ')}\n  created ${issue.id}\n`);
-  return issue.id;
-}
-const add = create('Add a subtract function', '-p', '1', '-d', 'calc.js should export subtract(a, b).');
-create('Document the calculator', '-p', '2', '-d', 'Say in README.md what calc.js offers.');
-create('Add a multiply function', '-p', '2');
-create('Handle $(rm -rf ~) and `backticks` in titles safely', '-p', '3', '-d', 'A title that would be dangerous in a shell.');
-create('Test subtract', '-p', '0', '--blocked-by', add, '-d', 'Waits until subtract exists.');
-gt(['issues', 'ready', '--town', town]);
-
-step('The loop: gt run keeps min(max, ready issues) polecats working until all is done');
+step('The loop: gt run works the swarm wave by wave; the refinery merges each verified branch');
+process.stdout.write('(the scripted demo agent stands in for a coding agent; subtract and multiply both edit calc.js,\n so the second to merge conflicts, goes back to its polecat, is redone on top of main and merged)\n');
 const loop = spawn(process.execPath, [gtBin, 'run', '--town', town], { cwd: work, env, stdio: ['ignore', 'inherit', 'inherit'] });
-const deadline = Date.now() + 180_000;
-const closed = new Set<string>();
+const deadline = Date.now() + 240_000;
+let lastWave = '';
 for (;;) {
   await new Promise((r) => setTimeout(r, 500));
-  const status = JSON.parse(spawnSync(process.execPath, [gtBin, 'status', '--town', town, '-o', 'json'], { env, encoding: 'utf8' }).stdout);
-  const rig = status.rigs[0];
-  const verified = (await readdir(path.join(town, '.gt', 'merge-queue', 'wyvern')).catch(() => [] as string[])).map((f) => f.replace(/\.json$/, ''));
-  // The refinery's merge queue is the next slice of gt; until then the demo plays the Overseer
-  // and closes verified issues, which unblocks the issue that waits for one of them.
-  for (const id of verified.filter((v) => !closed.has(v))) {
-    closed.add(id);
-    spawnSync(process.execPath, [gtBin, 'issues', 'close', id, '--town', town, '-r', 'verified branch reviewed by the overseer'], { env, stdio: 'ignore' });
-    process.stdout.write(`demo (as the overseer): closed ${id}, its branch is verified\n`);
+  const status = JSON.parse(spawnSync(process.execPath, [gtBin, 'status', '--town', town, '-o', 'json'], { env, encoding: 'utf8' }).stdout) as {
+    rigs: { workers: unknown[] }[];
+    swarms: { progress: { complete: boolean; currentWave: number | null; waves: number; ready: string[]; percent: number } | null }[];
+  };
+  const p = status.swarms[0]?.progress;
+  const wave = p ? (p.complete ? 'complete' : p.currentWave === null ? `every task closed, last merges pending` : `wave ${p.currentWave} of ${p.waves} (${p.percent}% done)`) : '';
+  if (wave && wave !== lastWave) {
+    process.stdout.write(`demo: swarm calculator: ${wave}\n`);
+    lastWave = wave;
   }
-  if (verified.length === 5 && rig.workers.length === 0) break;
+  if (p?.complete && status.rigs[0]?.workers.length === 0) break;
   if (Date.now() > deadline || loop.exitCode !== null) {
-    process.stderr.write('demo: the issues were not all done in 3 minutes\n');
+    process.stderr.write('demo: the swarm was not complete in 4 minutes\n');
     loop.kill('SIGTERM');
     process.exit(1);
   }
@@ -98,9 +85,15 @@ for (;;) {
 loop.kill('SIGTERM');
 await new Promise((r) => loop.once('exit', r));
 
-step('Every issue done, verified and its branch pushed; the slots are free again');
+step('The swarm is complete: every task merged into the remote main, whose tests pass');
+gt(['get', 'swarm', 'calculator', '--town', town]);
+const check = path.join(work, 'check');
+execFileSync('git', ['clone', '-q', remote, check]);
+process.stdout.write(execFileSync('git', ['-C', check, 'log', '--oneline', '--graph', '-n', '14'], { encoding: 'utf8' }));
+process.stdout.write(`$ node test.js   (in a fresh clone of the remote main)\n`);
+execFileSync(process.execPath, ['test.js'], { cwd: check, stdio: 'inherit' });
+process.stdout.write('tests pass\n');
 gt(['status', '--town', town]);
-process.stdout.write(execFileSync('git', ['-C', remote, 'branch', '--list', 'polecat/*'], { encoding: 'utf8' }));
 gt(['diff', '--town', town]);
 
 step('Done');
