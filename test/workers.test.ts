@@ -176,3 +176,38 @@ describe('the loop and the worker pool', () => {
     }
   });
 });
+
+describe('swarms and the worker pool', () => {
+  it('maxParallel caps how many of a swarm\'s tasks are worked at once, within the rig\'s max', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 3\n    spawnDelay: 0s\n' });
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      path.join(town.dir, 'swarm.yaml'),
+      `apiVersion: gastown.dev/v1alpha1
+kind: Swarm
+metadata:
+  name: trio
+spec:
+  rig: wyvern
+  title: three independent tasks
+  maxParallel: 1
+  tasks:
+    - { id: a, title: task a }
+    - { id: b, title: task b }
+    - { id: c, title: task c }
+`,
+    );
+    const a = await town.gt(['apply', '-f', 'swarm.yaml']);
+    expect(a.code, a.stderr).toBe(0);
+    await town.once();
+    expect(await town.records()).toHaveLength(1);
+    expect(town.liveSessions()).toHaveLength(1);
+    const other = await town.createIssue('not in the swarm');
+    await town.once();
+    const records = await town.records();
+    expect(records).toHaveLength(2);
+    expect(records.map((r) => r.issueId)).toContain(other);
+    const diff = await town.gt(['diff']);
+    expect(diff.stdout).toContain('ready issue(s) wait for their swarm (maxParallel or suspended)');
+  });
+});
