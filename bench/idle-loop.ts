@@ -47,7 +47,7 @@ function eventLines(town: LoopTown): number {
 async function measure(town: LoopTown): Promise<string[]> {
   for (const r of RIGS) for (let i = 1; i <= r.max; i++) await town.tracker(r.name).create({ title: `Idle bench ${r.name} task ${i}` });
   const startMs = epochMs();
-  const loop = town.startLoop({ spawnLog: true });
+  const loop = town.startLoop({ spawnLog: true, ...(process.env.GT_BENCH_PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.GT_BENCH_PROFILE_DIR}`] } : {}) });
   note(`idle loop: gt run (pid ${loop.pid}) starting ${WORKERS} polecats`);
   await until(
     async () => {

@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
+import { toJsonText, writeFileAtomic } from '../util/atomic.js';
+import { CachedJsonReader } from '../util/cached-json.js';
 import type { Kind } from '../model/objects.js';
 import type { Finding } from './controller.js';
 
@@ -40,15 +41,16 @@ export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGen
  * reconciling the same object at once never overwrite each other. Written only when changed.
  */
 export class StatusStore {
+  private readonly reader = new CachedJsonReader();
+
   constructor(private readonly dir: string) {}
 
   private objectDir(kind: Kind, name: string): string {
     return path.join(this.dir, kind.toLowerCase(), name);
   }
 
-  async getController(kind: Kind, name: string, controller: string): Promise<ControllerStatus | undefined> {
-    const text = await readTextIfExists(path.join(this.objectDir(kind, name), `${controller}.json`));
-    return text === undefined ? undefined : (JSON.parse(text) as ControllerStatus);
+  getController(kind: Kind, name: string, controller: string): Promise<ControllerStatus | undefined> {
+    return this.reader.read<ControllerStatus>(path.join(this.objectDir(kind, name), `${controller}.json`));
   }
 
   async get(kind: Kind, name: string): Promise<ObjectStatus | undefined> {
@@ -57,8 +59,8 @@ export class StatusStore {
     if (!files.length) return undefined;
     const controllers: Record<string, ControllerStatus> = {};
     for (const f of files) {
-      const text = await readTextIfExists(path.join(dir, f));
-      if (text !== undefined) controllers[f.slice(0, -'.json'.length)] = JSON.parse(text) as ControllerStatus;
+      const status = await this.reader.read<ControllerStatus>(path.join(dir, f));
+      if (status !== undefined) controllers[f.slice(0, -'.json'.length)] = status;
     }
     return { ...summarize(Object.values(controllers)), controllers };
   }

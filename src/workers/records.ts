@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
+import { CachedJsonReader } from '../util/cached-json.js';
 
 /**
  * What gt remembers about one polecat that reality cannot tell it: which issue it was given,
@@ -42,6 +43,8 @@ export interface PoolState {
 
 /** .gt/workers/<rig>/<name>.json, .gt/workers/<rig>/<name>.done.json and .gt/workers/<rig>/_pool.json */
 export class WorkerStore {
+  private readonly reader = new CachedJsonReader();
+
   constructor(readonly dir: string) {}
 
   rigDir(rig: string): string {
@@ -50,8 +53,8 @@ export class WorkerStore {
 
   async list(rig: string): Promise<WorkerRecord[]> {
     const names = (await readdir(this.rigDir(rig)).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
-    const records = await Promise.all(names.sort().map((n) => readTextIfExists(path.join(this.rigDir(rig), n))));
-    return records.filter((t): t is string => t !== undefined).map((t) => JSON.parse(t) as WorkerRecord);
+    const records = await Promise.all(names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n))));
+    return records.filter((r): r is WorkerRecord => r !== undefined);
   }
 
   async put(r: WorkerRecord): Promise<void> {

@@ -1,0 +1,29 @@
+import { readFile, stat } from 'node:fs/promises';
+
+/**
+ * Reads JSON files, reusing the parsed value while a file's inode, size and mtime are
+ * unchanged. gt writes by rename (a new inode), and a file changed in the last second is
+ * always read again, since file times are coarse (git's "racy" rule). For files the loop reads
+ * on every pass that rarely change: status, worker records.
+ */
+export class CachedJsonReader {
+  private readonly cache = new Map<string, { key: string; value: unknown }>();
+
+  async read<T>(file: string): Promise<T | undefined> {
+    let key: string;
+    try {
+      const st = await stat(file);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      const hit = this.cache.get(file);
+      if (hit && hit.key === key && Date.now() - st.mtimeMs > 1000) return structuredClone(hit.value) as T;
+    } catch {
+      this.cache.delete(file);
+      return undefined;
+    }
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const value = JSON.parse(text) as unknown;
+    this.cache.set(file, { key, value });
+    return structuredClone(value) as T;
+  }
+}
