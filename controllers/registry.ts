@@ -4,15 +4,7 @@ import { rigController } from './rig/controller.js';
 import { townController } from './town/controller.js';
 import { workerPoolController } from './workers/controller.js';
 import { swarmController } from './swarm/controller.js';
-import type { WorkerAction } from './workers/actions.js';
 import { refineryController } from './refinery/controller.js';
-import type { RefineryAction } from './refinery/actions.js';
-import type { RigAction } from './rig/actions.js';
-import type { TownAction } from './town/controller.js';
-import type { SwarmAction } from './swarm/actions.js';
-
-/** The closed union of every action any controller can plan. */
-export type Action = TownAction | RigAction | WorkerAction | RefineryAction | SwarmAction;
 
 export type AnyController = Controller<{ type: string }, unknown, unknown>;
 

@@ -24,6 +24,7 @@ function observed(over: Partial<RigObserved> = {}): RigObserved {
     partials: [],
     polecats: [],
     beadsLines: 0,
+    workers: [],
     ...over,
   };
 }

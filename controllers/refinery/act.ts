@@ -41,10 +41,9 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushing', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
       const push = await git(['push', '-q', 'origin', `HEAD:refs/heads/${a.target}`], { cwd: clone, timeoutMs: 10 * 60_000 });
       if (push.exitCode !== 0) {
-        // Someone else moved the target meanwhile: undo here, the request stays queued and is merged again.
-        await resetToTarget(clone, a.target);
-        await store.clearCurrent(name);
-        throw new Error(`push to ${a.target} refused (${push.stderr.trim().split('\n').pop()}); will merge again on the new ${a.target}`);
+        // A failed push may still have landed (a dropped connection after the server accepted
+        // it): the record stays at "pushing", and recoverMerge asks the remote what happened.
+        throw new Error(`push to ${a.target} failed (${push.stderr.trim().split('\n').pop() || 'timed out'}); the next pass checks the remote and finishes or merges again`);
       }
       failpoint('merge:after-push');
       // The test run may have left files behind: the clone goes back to exactly what was pushed.

@@ -9,7 +9,7 @@ import { planRig } from './plan.js';
 export const rigController: Controller<RigAction, RigObserved, Rig> = {
   name: 'rig',
   kind: 'Rig',
-  observe: (ctx, t) => observeRig(ctx.root, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined),
+  observe: (ctx, t) => observeRig(ctx.root, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined, (rig) => ctx.services.workers.list(rig)),
   plan: (t, o) => planRig(t.object.manifest, t.object.deletionRequestedAt !== undefined, o),
   act: (ctx, _t, a) => actRig(ctx, a),
   describe: describeRigAction,

@@ -13,6 +13,8 @@ export interface RigObserved {
   polecats: { path: string; state: CloneState }[];
   /** Only when the rig is being removed: non-empty lines in .beads/issues.jsonl. */
   beadsLines: number;
+  /** Only when the rig is being removed: polecats the worker pool still has records for. */
+  workers: string[];
 }
 
 /** Town-relative paths of one rig; the single place the rig controller takes them from. */
@@ -27,18 +29,19 @@ export function rigLayout(rig: string) {
   };
 }
 
-export async function observeRig(root: string, rig: string, removing: boolean): Promise<RigObserved> {
+export async function observeRig(root: string, rig: string, removing: boolean, workerRecords: (rig: string) => Promise<{ name: string }[]>): Promise<RigObserved> {
   const l = rigLayout(rig);
   const abs = (p: string) => path.join(root, p);
-  const [paths, refinery, mayor, partials, polecats, beadsLines] = await Promise.all([
+  const [paths, refinery, mayor, partials, polecats, beadsLines, workers] = await Promise.all([
     observePaths(root, { dirs: l.dirs, files: [l.config, l.beadsConfig], present: [l.issues] }),
     inspectClone(abs(l.clones.refinery), { work: removing }),
     inspectClone(abs(l.clones.mayor), { work: removing }),
     findPartials(root, [path.dirname(l.clones.refinery), path.dirname(l.clones.mayor)]),
     removing ? observePolecats(root, l.polecats) : Promise.resolve([]),
     removing ? countLines(abs(l.issues)) : Promise.resolve(0),
+    removing ? workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
   ]);
-  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines };
+  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers };
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -51,7 +54,10 @@ async function findPartials(root: string, parents: string[]): Promise<string[]> 
 }
 
 async function observePolecats(root: string, dir: string): Promise<{ path: string; state: CloneState }[]> {
-  const names = (await listDir(path.join(root, dir))).sort();
+  const all = (await listDir(path.join(root, dir))).sort();
+  // A released polecat's directory may hold only its mail: nothing there is work.
+  const mailOnly = await Promise.all(all.map(async (n) => (await listDir(path.join(root, dir, n))).every((e) => e === 'mail')));
+  const names = all.filter((_, i) => !mailOnly[i]);
   return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { work: true }) })));
 }
 

@@ -85,6 +85,11 @@ function planRemoval(name: string, o: RigObserved, actions: RigAction[], finding
     { path: l.clones.mayor, state: o.clones.mayor },
     ...o.polecats,
   ].filter((c) => c.state.state !== 'missing');
+  if (o.workers.length) {
+    // Working polecats finish first (the worker pool dispatches nothing new in a rig being removed).
+    findings.push({ code: 'RemovalBlockedByWorkers', message: `polecats ${o.workers.join(', ')} of Rig "${name}" are still working; the rig is removed once they are done` });
+    return;
+  }
   const unsafe = clones.map((c) => ({ c, why: unsafeToDelete(c.state) })).filter((x) => x.why);
   if (unsafe.length) {
     // Nothing is removed while any clone holds work: the person gets the rig back whole.

@@ -7,11 +7,11 @@ import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 import { mergeQueueStore } from '../refinery/observe.js';
-import { preparePolecatClone, verifyFacts } from '../../src/workers/clone.js';
+import { preparePolecatClone } from '../../src/workers/clone.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { WorkerAction } from './actions.js';
-import { sessionName, verificationProblems } from './plan.js';
+import { sessionName } from './plan.js';
 
 export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<void> {
   const rig = t.object.manifest;
@@ -95,9 +95,8 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       const r = await record(a.name);
       if (a.removeClone) {
         // Checked again right before deleting: the agent may have committed since the plan.
-        const v = await verifyFacts(cloneDir(a.name), r.branch, r.baseSha);
-        const problems = v ? verificationProblems(v, r.branch).filter((p) => !p.startsWith('no commit')) : ['the clone cannot be inspected'];
-        if (problems.length) throw new Error(`not removing ${cloneDir(a.name)}: ${problems.join('; ')}`);
+        const why = unsafeToDelete(await inspectClone(cloneDir(a.name), { work: true }));
+        if (why) throw new Error(`not removing ${cloneDir(a.name)}: it ${why}`);
         await rm(cloneDir(a.name), { recursive: true, force: true });
       }
       await rm(promptFile(ctx.root, name, a.name), { force: true });

@@ -19,6 +19,8 @@ export interface VerifyFacts {
   remoteHead: string | undefined;
   /** Commits on HEAD since the worker's base commit. */
   ahead: number;
+  /** Commits on any local branch (or HEAD) that no remote-tracking ref holds. */
+  unpushed: number;
 }
 
 export interface CloneFacts {

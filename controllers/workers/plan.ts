@@ -115,9 +115,16 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch });
     return;
   }
-  const signal = o.signals[r.name] ?? (issue?.status === 'closed' ? { status: 'completed' as const, at: new Date(o.now).toISOString() } : undefined);
+  const signal = o.signals[r.name];
   if (signal) {
     planDone(r, signal.status, signal.message ?? '', o, session, acc);
+    return;
+  }
+  if (issue?.status === 'closed') {
+    // Closed by someone else (a person, a merge): nothing to verify or hand on; the worker is
+    // released and its clone kept if it holds anything.
+    if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
+    acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(o.clones[r.name]?.verify) });
     return;
   }
   if (r.state === 'stalled' || r.state === 'crashLooping') {
@@ -180,9 +187,12 @@ function planDone(r: WorkerRecord, status: 'completed' | 'deferred' | 'escalated
     acc.actions.push({ type: 'returnIssue', name: r.name, issueId: r.issueId, status, message });
   }
   if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
-  const v = clone?.verify;
-  const safe = !!v && !v.dirty && !v.stashes && (v.ahead === 0 || v.remoteHead === v.head);
-  acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: safe });
+  acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(clone?.verify) });
+}
+
+/** The one rule for deleting a polecat's clone: nothing uncommitted, stashed or unpushed on any branch. */
+export function cloneIsDisposable(v: PoolObserved['clones'][string]['verify']): boolean {
+  return !!v && !v.dirty && !v.stashes && v.unpushed === 0;
 }
 
 function planDispatch(rig: string, s: PoolSettings, o: PoolObserved, busy: number, acc: Acc): void {

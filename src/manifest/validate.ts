@@ -32,13 +32,6 @@ function schemaValidators(): Map<Kind, ValidateFunction> {
   return validators;
 }
 
-/** Fills in schema defaults of an already valid object (stored records are re-defaulted after a gt upgrade). */
-export function withDefaults<M extends Manifest>(m: M): M {
-  const copy = structuredClone(m);
-  schemaValidators().get(m.kind)!(copy);
-  return copy;
-}
-
 /** Checks one document against its kind's schema; on success returns the defaulted object. */
 export function validateDoc(doc: SourceDoc, diagnostics: Diagnostic[]): ParsedObject | undefined {
   const at = (p: PathSegment[], key = false) => doc.locate(p, key);

@@ -53,10 +53,11 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
     if (await tryCreate(file, holder)) return held(file, holder);
     const current = await readLockHolder(file);
     if (current === undefined && (await ageMs(file)) > 2000) {
-      // Unreadable for 2s: a holder died between create and write. Treat like a stale holder.
-      if (await breakStale(file, () => true)) continue;
+      // Unreadable for 2s: a holder died between create and write. Treat like a stale holder,
+      // checking again under the break lock (someone may have broken and re-taken it meanwhile).
+      if (await breakStale(file, async (h) => h === undefined && (await ageMs(file)) > 2000)) continue;
     } else if (isStale(current)) {
-      if (await breakStale(file, (h) => h !== undefined && h.pid === current!.pid && h.startedAt === current!.startedAt)) continue;
+      if (await breakStale(file, async (h) => h !== undefined && h.pid === current!.pid && h.startedAt === current!.startedAt)) continue;
     }
     const waited = Date.now() - started;
     if (waited >= opts.timeoutMs) fail({ kind: 'lockBusy', lockFile: file, holder: current, waitedMs: waited });
@@ -81,7 +82,7 @@ async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
   return true;
 }
 
-async function breakStale(file: string, stillSame: (h: LockHolder | undefined) => boolean): Promise<boolean> {
+async function breakStale(file: string, stillSame: (h: LockHolder | undefined) => Promise<boolean>): Promise<boolean> {
   const breaker = `${file}.break`;
   const me: LockHolder = { pid: process.pid, host: os.hostname(), command: 'break stale lock', startedAt: new Date().toISOString() };
   if (!(await tryCreate(breaker, me))) {
@@ -90,7 +91,7 @@ async function breakStale(file: string, stillSame: (h: LockHolder | undefined) =
   }
   try {
     // Re-read under the break lock: someone may have broken and re-taken it already.
-    if (!stillSame(await readLockHolder(file))) return false;
+    if (!(await stillSame(await readLockHolder(file)))) return false;
     await rm(file, { force: true });
     return true;
   } finally {

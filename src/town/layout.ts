@@ -18,22 +18,3 @@ export function townPaths(root: string) {
   };
 }
 export type TownPaths = ReturnType<typeof townPaths>;
-
-export function rigPaths(root: string, rig: string) {
-  const dir = path.join(root, rig);
-  return {
-    dir,
-    configJson: path.join(dir, 'config.json'),
-    beadsDir: path.join(dir, '.beads'),
-    issuesJsonl: path.join(dir, '.beads', 'issues.jsonl'),
-    beadsConfig: path.join(dir, '.beads', 'config.yaml'),
-    polecatsDir: path.join(dir, 'polecats'),
-    witnessDir: path.join(dir, 'witness'),
-    pluginsDir: path.join(dir, 'plugins'),
-    refineryDir: path.join(dir, 'refinery'),
-    refineryClone: path.join(dir, 'refinery', 'rig'),
-    mayorDir: path.join(dir, 'mayor'),
-    mayorClone: path.join(dir, 'mayor', 'rig'),
-  };
-}
-export type RigPaths = ReturnType<typeof rigPaths>;

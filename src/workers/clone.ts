@@ -71,6 +71,8 @@ export async function verifyFacts(dir: string, branch: string, baseSha: string |
     stashes: state.work.stashes,
     head: head.exitCode === 0 ? head.stdout.trim() : undefined,
     remoteHead: remote.exitCode === 0 ? remote.stdout.trim().split(/\s+/)[0] || undefined : undefined,
-    ahead: ahead.exitCode === 0 ? Number(ahead.stdout.trim()) : 0,
+    // Unknown counts as work: a failed count must never make a clone look safe to delete.
+    ahead: ahead.exitCode === 0 ? Number(ahead.stdout.trim()) : Infinity,
+    unpushed: state.work.unpushed,
   };
 }
