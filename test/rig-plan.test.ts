@@ -71,3 +71,11 @@ describe('planRig (pure)', () => {
     ]);
   });
 });
+
+describe('planRig removal and working polecats (pure)', () => {
+  it('waits for working polecats before removing anything', () => {
+    const p = planRig(rig, true, observed({ workers: ['nux'] }));
+    expect(p.actions).toEqual([]);
+    expect(p.findings.map((f) => f.code)).toEqual(['RemovalBlockedByWorkers']);
+  });
+});
