@@ -30,7 +30,7 @@ const CALLS_PER_RIG = 4; // 2 clones x (status + config); the report says so whe
 const SPAWNS = RUNS * 2;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../src/cli/main.js');
+const CLI = path.resolve(here, '../bundle/main.js');
 const DIFF_MODULE = pathToFileURL(path.resolve(here, '../src/cli/commands/diff.js')).href;
 const ENGINE_MODULE = pathToFileURL(path.resolve(here, '../src/engine/reconciler.js')).href;
 const node = process.execPath;

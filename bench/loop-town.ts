@@ -19,7 +19,7 @@ import { nowMs } from './stats.js';
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const CLI = path.resolve(here, '../src/cli/main.js');
+export const CLI = path.resolve(here, '../bundle/main.js');
 const SPAWN_LOG_MODULE = pathToFileURL(path.join(here, 'spawn-log.js')).href;
 const TICK_MS = 10; // USER_HZ is 100 on every Linux Node supports.
 

@@ -11,7 +11,7 @@ import { measureCpu } from './cpu.js';
 import { pct } from './stats.js';
 
 const BRANCHES = Number(process.env.GT_BENCH_MERGES ?? 50);
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bundle', 'main.js');
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
 
 function git(cwd: string, ...args: string[]): string {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const GT_BIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The CLI as `npx gt` runs it: the bundle (scripts/bundle.mjs). */
+export const GT_BIN = path.join(REPO_ROOT, 'dist', 'bundle', 'main.js');
 
 export interface GtResult {
   code: number;
