@@ -2,7 +2,7 @@
 // files instead of hundreds, which cuts gt's start-up by about a third. Commands stay separate
 // chunks, loaded only when used.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -21,3 +21,5 @@ await build({
   // CommonJS dependencies (commander) call require(); give the ESM bundle a real one.
   banner: { js: "import { createRequire as __gtCreateRequire } from 'node:module'; const require = __gtCreateRequire(import.meta.url);" },
 });
+// The bin entry: executable, as npm would leave it (it is rebuilt after npm links it).
+await chmod(path.join(root, 'dist', 'bundle', 'main.js'), 0o755);
