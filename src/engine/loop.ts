@@ -93,7 +93,8 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
 async function stalledAtThisGeneration(session: TownSession, workKey: WorkKey): Promise<boolean> {
   const controller = workKey.slice(0, workKey.indexOf(':'));
   const { kind, name } = parseKey(workKey.slice(workKey.indexOf(':') + 1));
-  const obj = await session.store.get(kind, name);
+  // The store listing is cached on its directory's mtime; a get would read and parse the file.
+  const obj = (await session.store.list(kind)).find((o) => o.manifest.metadata.name === name);
   const status = await session.reconciler.status.getController(kind, name, controller);
   const stalled = conditionOf(status, 'Stalled');
   // A terminal error waits for a new spec (a new generation); retrying the same spec cannot help.

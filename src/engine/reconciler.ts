@@ -148,7 +148,8 @@ export class Reconciler {
     }
     const { kind, metadata } = t.object.manifest as { kind: Kind; metadata: { name: string } };
     let after: KeyPlan | undefined;
-    if ((await this.ctx.store.get(kind, metadata.name)) === undefined) {
+    // Only an action can remove the record (a finalizer); without one it is still there.
+    if (done.length && (await this.ctx.store.get(kind, metadata.name)) === undefined) {
       await this.status.remove(kind, metadata.name);
     } else {
       after = done.length ? await this.planKey({ ...t, world: await this.loadWorld() }) : plan;
