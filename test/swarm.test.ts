@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonlTracker } from '../src/beads/jsonl.js';
 import type { Issue } from '../src/beads/record.js';
-import { bareRepo, gt, REPO_ROOT, tempDir } from './support/town.js';
+import { bareRepo, gt, tempDir } from './support/town.js';
 
 // The swarm-wave controller through the real CLI: real beads JSONL files, a real bare repository.
 // The rig is suspended, so no polecat (and no tmux session) ever starts: only the swarm works.

@@ -92,7 +92,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       await tmux.killSession(a.session);
       return;
     case 'releaseWorker': {
-      const r = await record(a.name);
+      await record(a.name); // A worker released meanwhile (by another pass) is an error, not a no-op.
       if (a.removeClone) {
         // Checked again right before deleting: the agent may have committed since the plan.
         const why = unsafeToDelete(await inspectClone(cloneDir(a.name), { work: true }));

@@ -1,7 +1,7 @@
 import { CONTROLLERS, type AnyController } from '../../controllers/registry.js';
 import { keyOf, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
-import type { Store, StoredObject } from '../store/store.js';
+import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
 import { TerminalError, type ActionText, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
 import { StatusStore, type ConditionInput } from './status.js';
