@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readTextQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import path from 'node:path';
 
 export interface PathsObserved {
@@ -10,14 +10,12 @@ export interface PathsObserved {
   present: Record<string, boolean>;
 }
 
-/** Observes the given town-relative paths in parallel. */
-export async function observePaths(root: string, want: { dirs: string[]; files: string[]; present: string[] }): Promise<PathsObserved> {
+/** Observes the given town-relative paths. */
+export function observePaths(root: string, want: { dirs: string[]; files: string[]; present: string[] }): PathsObserved {
   const abs = (p: string) => path.join(root, p);
-  const [d, f, e] = await Promise.all([
-    Promise.all(want.dirs.map((p) => stat(abs(p)).then((s) => s.isDirectory(), () => false))),
-    Promise.all(want.files.map((p) => readFile(abs(p), 'utf8').catch(() => undefined))),
-    Promise.all(want.present.map((p) => stat(abs(p)).then(() => true, () => false))),
-  ]);
+  const d = want.dirs.map((p) => statQuiet(abs(p))?.isDirectory() ?? false);
+  const f = want.files.map((p) => readTextQuiet(abs(p)));
+  const e = want.present.map((p) => statQuiet(abs(p)) !== undefined);
   return {
     dirs: Object.fromEntries(want.dirs.map((p, i) => [p, d[i]!])),
     files: Object.fromEntries(want.files.map((p, i) => [p, f[i]])),

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { listDirQuiet, readTextQuiet } from '../../src/util/quick-fs.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
@@ -44,24 +44,24 @@ export async function observeRig(root: string, rig: string, removing: boolean, w
   return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers };
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  return readdir(dir).catch(() => []);
+function listDir(dir: string): string[] {
+  return listDirQuiet(dir);
 }
 
 async function findPartials(root: string, parents: string[]): Promise<string[]> {
-  const found = await Promise.all(parents.map(async (p) => (await listDir(path.join(root, p))).filter((n) => n.includes(PARTIAL_MARK)).map((n) => `${p}/${n}`)));
+  const found = parents.map((p) => listDir(path.join(root, p)).filter((n) => n.includes(PARTIAL_MARK)).map((n) => `${p}/${n}`));
   return found.flat().sort();
 }
 
 async function observePolecats(root: string, dir: string): Promise<{ path: string; state: CloneState }[]> {
-  const all = (await listDir(path.join(root, dir))).sort();
+  const all = listDir(path.join(root, dir)).sort();
   // A released polecat's directory may hold only its mail: nothing there is work.
-  const mailOnly = await Promise.all(all.map(async (n) => (await listDir(path.join(root, dir, n))).every((e) => e === 'mail')));
+  const mailOnly = all.map((n) => listDir(path.join(root, dir, n)).every((e) => e === 'mail'));
   const names = all.filter((_, i) => !mailOnly[i]);
   return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { work: true }) })));
 }
 
 async function countLines(file: string): Promise<number> {
-  const text = await readFile(file, 'utf8').catch(() => '');
+  const text = readTextQuiet(file) ?? '';
   return text.split('\n').filter((l) => l.trim()).length;
 }

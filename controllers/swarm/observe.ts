@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import path from 'node:path';
 import type { Issue } from '../../src/beads/record.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
@@ -26,17 +26,11 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   if (!rigObject) return none;
   const rig = rigObject.manifest as Rig;
   const state = rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
-  const beadsReady = await stat(path.join(ctx.root, rigName, '.beads')).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  const beadsReady = statQuiet(path.join(ctx.root, rigName, '.beads'))?.isDirectory() ?? false;
   if (!beadsReady) return { ...none, rig: state };
   const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
-  const [all, ready, requests] = await Promise.all([
-    tracker.list(),
-    tracker.ready(),
-    readdir(path.join(ctx.root, '.gt', 'merge-queue', rigName)).catch(() => [] as string[]),
-  ]);
+  const [all, ready] = await Promise.all([tracker.list(), tracker.ready()]);
+  const requests = listDirQuiet(path.join(ctx.root, '.gt', 'merge-queue', rigName));
   let issues = all.filter((i) => belongsTo(swarm.metadata.name, i));
   // `bd list` may leave out dependencies and comments; `bd show` has them. The swarm's issues are few.
   if (tracker.backend === 'bd') issues = (await Promise.all(issues.map((i) => tracker.get(i.id)))).filter((i): i is Issue => i !== undefined);

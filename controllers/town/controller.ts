@@ -20,7 +20,7 @@ export type TownObserved = PathsObserved;
 export const townController: Controller<TownAction, TownObserved, Town> = {
   name: 'town',
   kind: 'Town',
-  observe: (ctx) => observePaths(ctx.root, { dirs: DIRS, files: FILES, present: [] }),
+  observe: async (ctx) => observePaths(ctx.root, { dirs: DIRS, files: FILES, present: [] }),
   plan(target, observed): Plan<TownAction> {
     const rigs = target.world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest as Rig);
     return {

@@ -1,10 +1,10 @@
-import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectClone } from '../../src/adapters/git.js';
 import { readyIssues } from '../../src/beads/ready.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
+import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 
@@ -12,18 +12,15 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const town: Town | undefined = world.town?.manifest;
   const name = rig.metadata.name;
   const tracker = await ctx.services.tracker(rig, town);
-  const [issues, records, signals, pool, sessions, polecatDirs, contractReady] = await Promise.all([
+  const [issues, records, signals, pool, sessions] = await Promise.all([
     tracker.list(),
     ctx.services.workers.list(name),
     ctx.services.workers.signals(name),
     ctx.services.workers.pool(name),
     ctx.services.sessions(town),
-    readdir(path.join(ctx.root, name, 'polecats')).catch(() => [] as string[]),
-    access(path.join(ctx.root, '.gt', 'bin', 'gt')).then(
-      () => true,
-      () => false,
-    ),
   ]);
+  const polecatDirs = listDirQuiet(path.join(ctx.root, name, 'polecats'));
+  const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
   const now = Date.now();
   const prefix = `gt-${name}-`;
   const mine: SessionView[] = sessions
@@ -36,7 +33,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     records.map(async (r) => {
       const dir = cloneDir(r.name);
       const finishing = signals[r.name] !== undefined || byId.get(r.issueId)?.status === 'closed';
-      const [moved, verify] = await Promise.all([headMovedAt(dir), finishing ? verifyFacts(dir, r.branch, r.baseSha) : undefined]);
+      const moved = headMovedAt(dir);
+      const verify = finishing ? await verifyFacts(dir, r.branch, r.baseSha) : undefined;
       clones[r.name] = { exists: moved !== undefined, ...(moved !== undefined ? { headMovedAt: moved } : {}), ...(verify ? { verify } : {}) };
     }),
   );
@@ -52,7 +50,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const dirs = polecatDirs.filter((d) => !d.startsWith('.'));
   // Only directories no worker owns can be reused; a working polecat's clone is never read here.
   const unowned = dirs.filter((d) => !known.has(d));
-  const reusableDirs = (await Promise.all(unowned.map(async (d) => ((await readdir(cloneDir(d)).catch(() => ['?'])).every((e) => e === 'mail') ? d : undefined)))).filter((d): d is string => !!d);
+  const reusableDirs = unowned.filter((d) => statQuiet(cloneDir(d))?.isDirectory() && listDirQuiet(cloneDir(d)).every((e) => e === 'mail'));
   const swarmOf: Record<string, string> = {};
   for (const i of issues) {
     const m = /^gt-swarm:([^/]+)\/./.exec(i.external_ref ?? '');

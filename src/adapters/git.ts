@@ -1,4 +1,5 @@
-import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { lstatQuiet, readTextQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunResult } from './process.js';
@@ -60,18 +61,11 @@ export type CloneState =
  */
 export async function inspectClone(dir: string, opts: { work?: boolean } = {}): Promise<CloneState> {
   const gitDir = path.join(dir, '.git');
-  let st;
-  try {
-    st = await lstat(gitDir);
-  } catch {
-    return lstat(dir).then(
-      () => ({ state: 'notRepo' as const }),
-      () => ({ state: 'missing' as const }),
-    );
-  }
+  const st = lstatQuiet(gitDir);
+  if (!st) return lstatQuiet(dir) ? { state: 'notRepo' } : { state: 'missing' };
   let remoteUrl: string | undefined;
-  const config = st.isDirectory() ? await readFile(path.join(gitDir, 'config'), 'utf8').catch(() => undefined) : undefined;
-  const head = st.isDirectory() ? await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => undefined) : undefined;
+  const config = st.isDirectory() ? readTextQuiet(path.join(gitDir, 'config')) : undefined;
+  const head = st.isDirectory() ? readTextQuiet(path.join(gitDir, 'HEAD')) : undefined;
   if (config !== undefined && head !== undefined && !/^\s*\[include/im.test(config)) {
     remoteUrl = originUrl(config);
   } else {
@@ -169,9 +163,9 @@ export function sameRemote(a: string | undefined, b: string): boolean {
  * spawning one costs more than the whole lookup.
  */
 export async function readRef(dir: string, ref: string): Promise<string | undefined> {
-  const loose = await readFile(path.join(dir, '.git', ref), 'utf8').catch(() => undefined);
+  const loose = readTextQuiet(path.join(dir, '.git', ref));
   if (loose !== undefined && /^[0-9a-f]{40,64}\s*$/.test(loose)) return loose.trim();
-  const packed = await readFile(path.join(dir, '.git', 'packed-refs'), 'utf8').catch(() => '');
+  const packed = readTextQuiet(path.join(dir, '.git', 'packed-refs')) ?? '';
   for (const line of packed.split('\n')) {
     const [sha, name] = line.split(' ');
     if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statQuiet } from '../util/quick-fs.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fail } from '../errors.js';
@@ -166,7 +166,7 @@ export class JsonlTracker implements IssueTracker {
    * a new inode, size or mtime means new content.
    */
   private async read(): Promise<BeadsFile> {
-    const st = await stat(this.file).catch(() => undefined);
+    const st = statQuiet(this.file);
     const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'absent';
     if (this.cache?.key === key) return this.cache.file;
     const file = parseBeadsFile((await readTextIfExists(this.file)) ?? '', this.file);

@@ -1,4 +1,5 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { listDirQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
@@ -49,13 +50,13 @@ export class StatusStore {
     return path.join(this.dir, kind.toLowerCase(), name);
   }
 
-  getController(kind: Kind, name: string, controller: string): Promise<ControllerStatus | undefined> {
+  async getController(kind: Kind, name: string, controller: string): Promise<ControllerStatus | undefined> {
     return this.reader.read<ControllerStatus>(path.join(this.objectDir(kind, name), `${controller}.json`));
   }
 
   async get(kind: Kind, name: string): Promise<ObjectStatus | undefined> {
     const dir = this.objectDir(kind, name);
-    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+    const files = listDirQuiet(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
     if (!files.length) return undefined;
     const controllers: Record<string, ControllerStatus> = {};
     for (const f of files) {

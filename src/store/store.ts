@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isErrno, readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
+import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { KINDS, KIND_ORDER, type Kind, type Manifest, type ManifestOf } from '../model/objects.js';
 
 /** The desired state of one object as gt keeps it (one JSON file per object under .gt/store/). */
@@ -52,17 +53,14 @@ export class Store {
 
   private async listKind(kind: Kind): Promise<StoredObject[]> {
     const dir = path.join(this.dir, kind.toLowerCase());
-    let mtimeMs: number;
-    try {
-      mtimeMs = (await stat(dir)).mtimeMs;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return [];
-      throw err;
-    }
+    // Synchronous on purpose: this runs for every key on every pass (see util/quick-fs.ts).
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st) return [];
+    const mtimeMs = st.mtimeMs;
     const hit = this.cache.get(kind);
     if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return structuredClone(hit.records);
-    const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-    const texts = await Promise.all(names.sort().map((n) => readFile(path.join(dir, n), 'utf8')));
+    const names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    const texts = names.sort().map((n) => readFileSync(path.join(dir, n), 'utf8'));
     const records = texts.map((t) => JSON.parse(t) as StoredObject);
     this.cache.set(kind, { mtimeMs, records });
     return structuredClone(records);

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readTextQuiet, statQuiet } from './quick-fs.js';
 
 /**
  * Reads JSON files, reusing the parsed value while a file's inode, size and mtime are
@@ -9,18 +9,16 @@ import { readFile, stat } from 'node:fs/promises';
 export class CachedJsonReader {
   private readonly cache = new Map<string, { key: string; value: unknown }>();
 
-  async read<T>(file: string): Promise<T | undefined> {
-    let key: string;
-    try {
-      const st = await stat(file);
-      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
-      const hit = this.cache.get(file);
-      if (hit && hit.key === key && Date.now() - st.mtimeMs > 1000) return structuredClone(hit.value) as T;
-    } catch {
+  read<T>(file: string): T | undefined {
+    const st = statQuiet(file);
+    if (!st) {
       this.cache.delete(file);
       return undefined;
     }
-    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const hit = this.cache.get(file);
+    if (hit && hit.key === key && Date.now() - st.mtimeMs > 1000) return structuredClone(hit.value) as T;
+    const text = readTextQuiet(file);
     if (text === undefined) return undefined;
     const value = JSON.parse(text) as unknown;
     this.cache.set(file, { key, value });

@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readTextQuiet, statQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef } from '../adapters/git.js';
 import type { VerifyFacts } from '../../controllers/workers/observed.js';
@@ -46,15 +47,11 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
 }
 
 /** When the checked-out branch last moved, from its ref file (no git process: checked every pass). */
-export async function headMovedAt(dir: string): Promise<number | undefined> {
-  const head = await readFile(path.join(dir, '.git', 'HEAD'), 'utf8').catch(() => undefined);
+export function headMovedAt(dir: string): number | undefined {
+  const head = readTextQuiet(path.join(dir, '.git', 'HEAD'));
   if (head === undefined) return undefined;
   const ref = /^ref: (.+)$/m.exec(head)?.[1];
-  const file = ref ? path.join(dir, '.git', ref) : path.join(dir, '.git', 'HEAD');
-  return stat(file).then(
-    (s) => s.mtimeMs,
-    () => undefined,
-  );
+  return statQuiet(ref ? path.join(dir, '.git', ref) : path.join(dir, '.git', 'HEAD'))?.mtimeMs;
 }
 
 /** Everything "is this work ready to hand on" needs: clean, stash-free, pushed, at least one commit. */

@@ -1,4 +1,5 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { listDirQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
@@ -52,8 +53,8 @@ export class WorkerStore {
   }
 
   async list(rig: string): Promise<WorkerRecord[]> {
-    const names = (await readdir(this.rigDir(rig)).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
-    const records = await Promise.all(names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n))));
+    const names = listDirQuiet(this.rigDir(rig)).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
+    const records = names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n)));
     return records.filter((r): r is WorkerRecord => r !== undefined);
   }
 
@@ -67,7 +68,7 @@ export class WorkerStore {
   }
 
   async signals(rig: string): Promise<Record<string, DoneSignal>> {
-    const names = (await readdir(this.rigDir(rig)).catch(() => [] as string[])).filter((n) => n.endsWith('.done.json'));
+    const names = listDirQuiet(this.rigDir(rig)).filter((n) => n.endsWith('.done.json'));
     const out: Record<string, DoneSignal> = {};
     for (const n of names) {
       const t = await readTextIfExists(path.join(this.rigDir(rig), n));
