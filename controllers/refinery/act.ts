@@ -17,10 +17,12 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
   const requests = await store.list(name);
   const request = (issueId: string) => requests.find((r) => r.issueId === issueId);
 
-  const finish = async (issueId: string, branch: string, commit: string, target: string) => {
+  /** `head` undefined: the merge's push already deleted the branch (or left it, having moved). */
+  const finish = async (issueId: string, branch: string, head: string | undefined, commit: string, target: string) => {
     const issue = await tracker.get(issueId);
     if (issue && issue.status !== 'closed') await tracker.close(issueId, `merged into ${target} as ${commit}`);
-    await git(['push', '-q', 'origin', '--delete', branch], { cwd: clone, timeoutMs: 60_000 });
+    // Leased on the merged head, so commits pushed to the branch after it are not deleted.
+    if (head !== undefined) await git(['push', '-q', `--force-with-lease=refs/heads/${branch}:${head}`, 'origin', `:refs/heads/${branch}`], { cwd: clone, timeoutMs: 60_000 });
     await store.remove(name, issueId);
     await store.clearCurrent(name);
   };
@@ -39,8 +41,12 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
         if (!tests.ok) return reject(a, `tests failed (${a.testCommand.join(' ')})`, tests.tail);
       }
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushing', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
-      const push = await git(['push', '-q', 'origin', `HEAD:refs/heads/${a.target}`], { cwd: clone, timeoutMs: 10 * 60_000 });
-      if (push.exitCode !== 0) {
+      // One push updates the target and deletes the merged branch, the deletion leased on the
+      // merged head: commits the polecat pushed since then are never deleted (and the target's
+      // update does not depend on it).
+      const push = await git(['push', '--porcelain', `--force-with-lease=refs/heads/${a.branch}:${a.head}`, 'origin', `HEAD:refs/heads/${a.target}`, `:refs/heads/${a.branch}`], { cwd: clone, timeoutMs: 10 * 60_000 });
+      const refs = pushedRefs(push.stdout);
+      if (!refs.get(`refs/heads/${a.target}`)) {
         // A failed push may still have landed (a dropped connection after the server accepted
         // it): the record stays at "pushing", and recoverMerge asks the remote what happened.
         throw new Error(`push to ${a.target} failed (${push.stderr.trim().split('\n').pop() || 'timed out'}); the next pass checks the remote and finishes or merges again`);
@@ -50,11 +56,12 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       await git(['reset', '-q', '--hard'], { cwd: clone });
       await git(['clean', '-q', '-fd'], { cwd: clone });
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushed', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
-      await finish(a.issueId, a.branch, merged.commit, a.target);
-      return `merged as ${merged.commit.slice(0, 8)}`;
+      await finish(a.issueId, a.branch, undefined, merged.commit, a.target);
+      const kept = refs.get(`refs/heads/${a.branch}`) ? '' : ` (branch ${a.branch} kept: it moved on the remote since ${a.head.slice(0, 8)})`;
+      return `merged as ${merged.commit.slice(0, 8)}${kept}`;
     }
     case 'finishMerge':
-      await finish(a.issueId, a.branch, a.commit, a.target);
+      await finish(a.issueId, a.branch, a.head, a.commit, a.target);
       return;
     case 'recoverMerge': {
       const c = await store.current(name);
@@ -62,7 +69,7 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       await git(['fetch', '-q', '--prune', 'origin'], { cwd: clone, timeoutMs: 10 * 60_000 });
       if (c.mergeCommit && (await isOnRemoteTarget(clone, c.mergeCommit, c.target))) {
         await resetToTarget(clone, c.target);
-        await finish(c.issueId, c.branch, c.mergeCommit, c.target);
+        await finish(c.issueId, c.branch, c.head, c.mergeCommit, c.target);
         return `it was pushed (${c.mergeCommit.slice(0, 8)}): finished`;
       }
       await resetToTarget(clone, c.target);
@@ -117,4 +124,18 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
     await store.clearCurrent(name);
     return `rejected: ${reason}`;
   }
+}
+
+/**
+ * Which refs a `git push --porcelain` updated: one line per ref, `FLAG\tFROM:TO\tSUMMARY`, where
+ * the flag is ' ' (fast-forward), '+' (forced), '-' (deleted), '*' (new), '=' (up to date) or
+ * '!' (rejected).
+ */
+export function pushedRefs(porcelain: string): Map<string, boolean> {
+  const refs = new Map<string, boolean>();
+  for (const line of porcelain.split('\n')) {
+    const m = /^([ +\-*=!])\t[^\t]*:([^\t]+)\t/.exec(line);
+    if (m) refs.set(m[2]!, m[1] !== '!');
+  }
+  return refs;
 }

@@ -16,7 +16,7 @@ export type RefineryAction =
       skipTests: boolean;
     }
   /** A merge recorded as pushed: close the issue, delete the branch, forget the request. */
-  | { type: 'finishMerge'; issueId: string; branch: string; commit: string; target: string }
+  | { type: 'finishMerge'; issueId: string; branch: string; head: string; commit: string; target: string }
   /** A merge interrupted before it was known to be pushed: the truth is read from git. */
   | { type: 'recoverMerge'; issueId: string; phase: string }
   | { type: 'dropRequest'; issueId: string; why: string }

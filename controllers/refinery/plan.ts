@@ -44,7 +44,7 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
 
   if (o.current) {
     const c = o.current;
-    if (c.phase === 'pushed') actions.push({ type: 'finishMerge', issueId: c.issueId, branch: c.branch, commit: c.mergeCommit ?? c.head, target: c.target });
+    if (c.phase === 'pushed') actions.push({ type: 'finishMerge', issueId: c.issueId, branch: c.branch, head: c.head, commit: c.mergeCommit ?? c.head, target: c.target });
     else actions.push({ type: 'recoverMerge', issueId: c.issueId, phase: c.phase });
     return done();
   }
