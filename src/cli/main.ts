@@ -82,6 +82,33 @@ function buildProgram(): Command {
     .action(act(async (who, o) => (await import('./commands/land.js')).landCommand(g(), who, o)));
 
   program
+    .command('doctor')
+    .description('the full diff plus health findings gt cannot fix by itself: exit 0 healthy and in sync, 1 not, 2 error')
+    .option('--fix', 'apply the safe part of the plan, then list what is left for a person')
+    .option('-o, --output <format>', 'text or json')
+    .action(act(async (o) => (await import('./commands/doctor.js')).doctorCommand(g(), o)));
+
+  program
+    .command('handoff')
+    .description('(agents) hand off to a fresh session: a handoff mail to yourself, then gt cycles your session')
+    .option('-m, --message <note>', 'what the next session needs to know')
+    .option('--agent <address>', 'the agent, default $GT_AGENT')
+    .action(act(async (o) => (await import('./commands/handoff.js')).handoffCommand(g(), o)));
+
+  program
+    .command('stop [rig]')
+    .description('suspend the town (or one rig): no dispatch, agent sessions end after a handoff; --now ends every session at once')
+    .option('--now', 'emergency halt: end every session on the town socket now (nothing on disk is deleted)')
+    .option('--no-reconcile', 'only store the change; the running loop acts on it')
+    .action(act(async (rig, o) => (await import('./commands/stop.js')).stopCommand(g(), rig, o)));
+
+  program
+    .command('start [rig]')
+    .description('clear what gt stop set: the loop starts the sessions again')
+    .option('--no-reconcile', 'only store the change; the running loop acts on it')
+    .action(act(async (rig, o) => (await import('./commands/stop.js')).startCommand(g(), rig, o)));
+
+  program
     .command('demo-agent', { hidden: true })
     .description('the scripted demo agent of examples/agents (not an AI)')
     .allowUnknownOption()
