@@ -1,11 +1,75 @@
-import { fail } from '../../errors.js';
-import type { GlobalOptions } from '../options.js';
+import { messageOf, type KeyOutcome } from '../../engine/reconciler.js';
+import { viewOf, sameFinding, type FindingView } from '../../doctor/findings.js';
+import { repair } from '../../doctor/fix.js';
+import { examine, healthFindings, healthy, reportJson, reportLines } from '../../doctor/report.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { passLines } from '../render.js';
 
 export interface DoctorOptions {
   fix?: boolean;
   output?: string;
 }
 
-export async function doctorCommand(_g: GlobalOptions, _o: DoctorOptions): Promise<number> {
-  fail({ kind: 'usage', message: 'gt doctor is being built' });
+interface Repair {
+  code: string;
+  subject: string;
+  result?: string;
+  error?: string;
+}
+
+/**
+ * `gt doctor`: the full diff plus health findings; exit 0 in sync and healthy, 1 not, 2 error.
+ * `--fix`: one reconcile pass (the safe part of the plan, as gt run --once) and the safe repairs,
+ * under the town lock; then it looks again and lists what is left for a person.
+ */
+export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json']);
+  const session = new TownSession(requireTown(g));
+  if (!o.fix) {
+    const report = await examine(session);
+    print(format === 'json' ? JSON.stringify(reportJson(report), null, 2) : reportLines(report));
+    return healthy(report) ? 0 : 1;
+  }
+  const before = (await healthFindings(session)).map(viewOf);
+  let outcomes: KeyOutcome[];
+  const repairs: Repair[] = [];
+  const lock = await session.lock('gt doctor --fix', lockTimeoutMs(g));
+  try {
+    outcomes = await session.reconciler.reconcileAll();
+    // Judged again after the pass: it may have resolved some findings and changed others.
+    for (const f of await healthFindings(session)) {
+      const { code, subject } = viewOf(f);
+      try {
+        const result = await repair(session, f);
+        if (result !== undefined) repairs.push({ code, subject, result });
+      } catch (err) {
+        repairs.push({ code, subject, error: messageOf(err) });
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+  const after = await examine(session);
+  const left = after.findings.map(viewOf);
+  const resolved = before.filter((b) => !left.some((a) => sameFinding(a, b)));
+  const failedActions = outcomes.some((x) => x.failed);
+  if (format === 'json') {
+    print(JSON.stringify({ ...reportJson(after), fixed: { outcomes, repairs, resolved } }, null, 2));
+  } else {
+    print(['Reconcile pass:', ...passLines(outcomes).map((l) => `  ${l}`), '']);
+    print([...repairLines(repairs, resolved), '']);
+    print(['Left for a person:', ...(healthy(after) ? ['  nothing: the town is in sync and healthy.'] : reportLines(after).map((l) => (l ? `  ${l}` : l)))]);
+  }
+  return healthy(after) && !failedActions ? 0 : 1;
+}
+
+function repairLines(repairs: Repair[], resolved: FindingView[]): string[] {
+  const out = ['Repairs:'];
+  for (const r of repairs) out.push(r.error === undefined ? `  ${r.code} ${r.subject}: ${r.result}` : `  x ${r.code} ${r.subject}: not repaired: ${r.error}`);
+  const byPass = resolved.filter((v) => !repairs.some((r) => r.code === v.code && r.subject === v.subject));
+  for (const v of byPass) out.push(`  ${v.code} ${v.subject}: resolved`);
+  if (out.length === 1) out.push('  none');
+  return out;
 }

@@ -1,0 +1,62 @@
+import type { CloneState } from '../adapters/git.js';
+import type { SessionInfo } from '../adapters/tmux.js';
+import type { DesiredWorld } from '../engine/controller.js';
+import type { Condition } from '../engine/status.js';
+import type { Diagnostic, LockHolder } from '../errors.js';
+import type { ObjectKey } from '../model/objects.js';
+import type { PoolState, WorkerRecord } from '../workers/records.js';
+
+/**
+ * Everything `gt doctor` looks at, gathered once (observe.ts) and then judged by pure functions
+ * (judge-*.ts), the controllers' observe → plan shape. Paths are relative to the town root.
+ */
+export interface DoctorFacts {
+  world: DesiredWorld;
+  socket: string;
+  /** Every session on the town's socket; [] when its server is not running. */
+  sessions: SessionInfo[];
+  /** Worker records and pool state of each Rig in the store, by rig name. */
+  workers: Record<string, WorkerRecord[]>;
+  pools: Record<string, PoolState>;
+  /** Objects whose status holds a Stalled condition that is True. */
+  stalled: StalledFact[];
+  clones: CloneFact[];
+  locks: LockFact[];
+  beads: BeadsFact[];
+  mail: MailFact[];
+}
+
+export interface StalledFact {
+  key: ObjectKey;
+  /** The object's generation now, to tell a condition about an older spec. */
+  generation: number;
+  condition: Condition;
+}
+
+export interface CloneFact {
+  path: string;
+  rig: string;
+  role: 'polecat' | 'refinery' | 'mayor';
+  /** Set for polecat clones. */
+  polecat?: string;
+  /** Polecat clones are inspected for work (uncommitted, stashed, unpushed); the others for identity only. */
+  state: CloneState;
+}
+
+export interface LockFact {
+  file: string;
+  holder: LockHolder;
+  /** The holder's pid is dead on this host (a lock from another host is never judged stale). */
+  stale: boolean;
+}
+
+export interface BeadsFact {
+  file: string;
+  problems: Diagnostic[];
+}
+
+export interface MailFact {
+  file: string;
+  /** 1-based numbers of the lines that are not JSON. */
+  torn: number[];
+}

@@ -1,0 +1,138 @@
+import type { SessionInfo } from '../adapters/tmux.js';
+import type { Plugin, Rig } from '../model/objects.js';
+import { unsafeToDelete } from '../../controllers/rig/plan.js';
+import type { WorkerRecord } from '../workers/records.js';
+import type { CloneFact, DoctorFacts } from './facts.js';
+import type { HealthFinding } from './findings.js';
+
+/** Who a session says it is, from gt's tmux metadata (and, for polecats, the worker pool's naming rule). */
+type Identity =
+  | { kind: 'polecat'; rig: string; polecat: string | undefined }
+  | { kind: 'role'; role: 'mayor' | 'witness' | 'refinery' | 'plugin'; rig: string | undefined; agent: string | undefined }
+  | { kind: 'unknown'; role: string | undefined };
+
+/** Why a session exists, or why nothing explains it. */
+type Explanation =
+  | { by: 'worker'; record: WorkerRecord }
+  /** A polecat session of a stored rig without a worker: the worker pool's plan stops it or reports it. */
+  | { by: 'pool' }
+  | { by: 'role' }
+  | { by: 'nothing'; why: string };
+
+/** Polecat clone of a session, town-relative, when the session names one. */
+export function polecatCloneOf(s: SessionInfo, rigs: readonly string[]): string | undefined {
+  const id = identify(s, rigs);
+  return id.kind === 'polecat' && id.polecat ? `${id.rig}/polecats/${id.polecat}` : undefined;
+}
+
+function identify(s: SessionInfo, rigs: readonly string[]): Identity {
+  const role = s.meta.role;
+  if (role === 'polecat' && s.meta.rig) return { kind: 'polecat', rig: s.meta.rig, polecat: s.meta.polecat };
+  if (role === 'mayor' || role === 'witness' || role === 'refinery' || role === 'plugin') return { kind: 'role', role, rig: s.meta.rig, agent: s.meta.agent };
+  if (role === undefined) {
+    // The worker pool also claims a session without metadata named like its polecats (gt-<rig>-<name>).
+    const rig = rigs.find((r) => s.name.startsWith(`gt-${r}-`));
+    if (rig) return { kind: 'polecat', rig, polecat: s.meta.polecat ?? s.name.slice(`gt-${rig}-`.length) };
+  }
+  return { kind: 'unknown', role };
+}
+
+function explain(id: Identity, f: DoctorFacts): Explanation {
+  const town = f.world.town?.manifest;
+  const rigOf = (name: string | undefined) => f.world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === name);
+  switch (id.kind) {
+    case 'polecat': {
+      if (!rigOf(id.rig)) return { by: 'nothing', why: `a polecat of rig ${id.rig}, which is not in the store` };
+      const record = (f.workers[id.rig] ?? []).find((r) => r.name === id.polecat);
+      return record ? { by: 'worker', record } : { by: 'pool' };
+    }
+    case 'role': {
+      if (id.role === 'mayor') return town?.spec.mayor?.enabled ? { by: 'role' } : { by: 'nothing', why: 'role mayor, but the Town does not enable the mayor' };
+      if (id.role === 'plugin') {
+        const plugins = f.world.objects.filter((o) => o.manifest.kind === 'Plugin' && !o.deletionRequestedAt).map((o) => o.manifest as Plugin);
+        // A plugin's mail address (RIG/plugins/NAME, or plugins/NAME town-wide) names it.
+        const name = /(?:^|\/)plugins\/([^/]+)$/.exec(id.agent ?? '')?.[1];
+        const match = plugins.some((p) => (name === undefined || p.metadata.name === name) && (p.spec.rig === undefined || p.spec.rig === id.rig));
+        return match ? { by: 'role' } : { by: 'nothing', why: `role plugin${name ? ` ${name}` : ''}, but no stored Plugin matches it` };
+      }
+      const rig = rigOf(id.rig);
+      if (!rig) return { by: 'nothing', why: `role ${id.role} of rig ${id.rig ?? '(none)'}, which is not in the store` };
+      const enabled = !rig.deletionRequestedAt && (rig.manifest as Rig).spec[id.role]?.enabled;
+      return enabled ? { by: 'role' } : { by: 'nothing', why: `role ${id.role}, but Rig ${id.rig} does not enable it` };
+    }
+    case 'unknown':
+      return { by: 'nothing', why: id.role === undefined ? 'it has no gt metadata' : `unknown role "${id.role}"` };
+  }
+}
+
+function exitOf(s: SessionInfo): string {
+  if (s.exitSignal !== undefined) return `killed by signal ${s.exitSignal}`;
+  return s.exitStatus !== undefined ? `status ${s.exitStatus}` : 'status unknown';
+}
+
+/**
+ * Orphans and zombies, each session judged once: a dead session is a zombie when nothing will
+ * restart it (a worker that is working, an enabled role) or collect it (the worker pool stops its
+ * own orphans); a live one is an orphan when nothing explains it.
+ */
+export function judgeSessions(f: DoctorFacts): HealthFinding[] {
+  const rigs = f.world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest.metadata.name);
+  const clones = new Map<string, CloneFact>(f.clones.map((c) => [c.path, c]));
+  const out: HealthFinding[] = [];
+  for (const s of f.sessions) {
+    const id = identify(s, rigs);
+    const e = explain(id, f);
+    if (e.by === 'pool' || e.by === 'role') continue;
+    if (!s.dead) {
+      if (e.by === 'nothing') out.push({ code: 'GT-ORPHAN-SESSION', session: s.name, socket: f.socket, why: e.why });
+      continue;
+    }
+    if (e.by === 'worker' && (e.record.state === 'working' || e.record.state === 'starting')) continue;
+    const why = e.by === 'worker' ? `its worker ${e.record.name} is ${e.record.state} (escalated at ${e.record.escalatedAt ?? '?'}) and waits for a person` : `no stored object explains it (${e.why})`;
+    const clonePath = polecatCloneOf(s, rigs);
+    const clone = clonePath === undefined ? undefined : clones.get(clonePath);
+    // An unseen clone counts as holding work: ending the session must never be what loses it.
+    const unsafe = clonePath === undefined ? undefined : clone ? unsafeToDelete(clone.state) : 'was not inspected';
+    out.push({ code: 'GT-ZOMBIE-SESSION', session: s.name, socket: f.socket, why, exit: exitOf(s), ...(clonePath ? { clone: clonePath } : {}), ...(unsafe ? { unsafe } : {}) });
+  }
+  return out;
+}
+
+/** `gt stop` sets spec.suspend on the Town, a Rig or a Plugin: their agent sessions end and are not expected. */
+function stopped(spec: object): boolean {
+  return (spec as { suspend?: unknown }).suspend === true;
+}
+
+/**
+ * Sessions the stored objects expect to be running: worker records about to work or working
+ * (a stop lets polecats finish), and the role sessions enabled and not stopped.
+ */
+export function expectedSessions(f: DoctorFacts): string[] {
+  const town = f.world.town?.manifest;
+  const townStopped = !!town && stopped(town.spec);
+  const out: string[] = [];
+  if (town?.spec.mayor?.enabled && !townStopped) out.push('mayor');
+  const rigs = new Map<string, Rig>();
+  for (const o of f.world.objects) {
+    if (o.manifest.kind !== 'Rig') continue;
+    const rig = o.manifest as Rig;
+    const name = rig.metadata.name;
+    for (const r of f.workers[name] ?? []) if (r.state === 'working' || r.state === 'starting') out.push(`${name}/polecats/${r.name}`);
+    if (townStopped || stopped(rig.spec) || o.deletionRequestedAt) continue;
+    rigs.set(name, rig);
+    for (const role of ['witness', 'refinery'] as const) if (rig.spec[role]?.enabled) out.push(`${name}/${role}`);
+  }
+  for (const o of f.world.objects) {
+    if (o.manifest.kind !== 'Plugin' || townStopped || o.deletionRequestedAt) continue;
+    const p = o.manifest as Plugin;
+    if (stopped(p.spec) || (p.spec.rig !== undefined && !rigs.has(p.spec.rig))) continue;
+    out.push(p.spec.rig ? `${p.spec.rig}/plugins/${p.metadata.name}` : `plugins/${p.metadata.name}`);
+  }
+  return out;
+}
+
+export function judgeTmuxServer(f: DoctorFacts): HealthFinding[] {
+  const expected = expectedSessions(f);
+  // A tmux server exits with its last session, so "no sessions" and "no server" are the same fact.
+  return f.sessions.length === 0 && expected.length ? [{ code: 'GT-TMUX-SERVER-MISSING', socket: f.socket, expected }] : [];
+}

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { inspectClone } from '../adapters/git.js';
+import { parseBeadsFile } from '../beads/jsonl-file.js';
+import type { DesiredWorld } from '../engine/controller.js';
+import { conditionOf } from '../engine/status.js';
+import { GtFailure, type Diagnostic } from '../errors.js';
+import { keyOf, type Kind } from '../model/objects.js';
+import { isStale, readLockHolder } from '../store/lock.js';
+import type { TownSession } from '../town/session.js';
+import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
+import type { PoolState, WorkerRecord } from '../workers/records.js';
+import type { BeadsFact, CloneFact, DoctorFacts, LockFact, MailFact, StalledFact } from './facts.js';
+import { splitTorn } from './judge-files.js';
+import { polecatCloneOf } from './judge-sessions.js';
+
+/** An agent directory's name (a DNS label, as polecat and plugin names are): temporaries beside clones (`*.gt-partial-*`, `*.mail-PID`) never match. */
+const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Looks at the whole town once; acts on nothing and takes no lock. */
+export async function observeHealth(session: TownSession, world: DesiredWorld): Promise<DoctorFacts> {
+  const root = session.root;
+  const town = world.town?.manifest;
+  const rigs = world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest.metadata.name);
+  const sessions = await session.services.sessions(town, true);
+  const workers: Record<string, WorkerRecord[]> = {};
+  const pools: Record<string, PoolState> = {};
+  await Promise.all(
+    rigs.map(async (r) => {
+      workers[r] = await session.services.workers.list(r);
+      pools[r] = await session.services.workers.pool(r);
+    }),
+  );
+  const sessionClones = sessions.map((s) => polecatCloneOf(s, rigs)).filter((c): c is string => c !== undefined);
+  const [stalled, clones] = await Promise.all([observeStalled(session, world), observeClones(root, rigs, sessionClones)]);
+  const inboxes = inboxFiles(root, rigs);
+  const lockFiles = [session.paths.lock, session.paths.runLock, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
+  return {
+    world,
+    socket: session.services.tmux(town).socket,
+    sessions,
+    workers,
+    pools,
+    stalled,
+    clones,
+    locks: await observeLocks(root, lockFiles),
+    beads: observeBeads(root, rigs),
+    mail: observeMail(root, inboxes),
+  };
+}
+
+async function observeStalled(session: TownSession, world: DesiredWorld): Promise<StalledFact[]> {
+  const out: StalledFact[] = [];
+  for (const o of world.objects) {
+    const { kind, metadata } = o.manifest as { kind: Kind; metadata: { name: string } };
+    const condition = conditionOf(await session.reconciler.status.get(kind, metadata.name), 'Stalled');
+    if (condition?.status === 'True') out.push({ key: keyOf(o.manifest), generation: o.generation, condition });
+  }
+  return out;
+}
+
+/** Each rig's refinery and mayor clones, every polecat directory, and the clones sessions name (a removed rig's too). */
+async function observeClones(root: string, rigs: string[], sessionClones: string[]): Promise<CloneFact[]> {
+  const wanted = new Map<string, Omit<CloneFact, 'state'>>();
+  for (const rig of rigs) {
+    wanted.set(`${rig}/refinery/rig`, { path: `${rig}/refinery/rig`, rig, role: 'refinery' });
+    wanted.set(`${rig}/mayor/rig`, { path: `${rig}/mayor/rig`, rig, role: 'mayor' });
+    for (const name of listDirQuiet(path.join(root, rig, 'polecats'))) {
+      if (AGENT_NAME.test(name)) wanted.set(`${rig}/polecats/${name}`, { path: `${rig}/polecats/${name}`, rig, role: 'polecat', polecat: name });
+    }
+  }
+  for (const c of sessionClones) {
+    const [rig = '', , polecat = ''] = c.split('/');
+    if (!wanted.has(c)) wanted.set(c, { path: c, rig, role: 'polecat', polecat });
+  }
+  const out = await Promise.all(
+    [...wanted.values()].map(async (c) => ({ ...c, state: await inspectClone(path.join(root, c.path), { work: c.role === 'polecat' }) })),
+  );
+  // A released polecat's directory may hold only its mail: neither a clone nor work.
+  return out.filter((c) => c.state.state !== 'missing' && !(c.state.state === 'notRepo' && listDirQuiet(path.join(root, c.path)).every((e) => e === 'mail')));
+}
+
+/** Every inbox the mail addresses can name: mayor, overseer, town-wide plugins, and each rig's witness, refinery, polecats and plugins. */
+function inboxFiles(root: string, rigs: string[]): string[] {
+  const dirs = [path.join(root, 'mayor'), path.join(root, 'overseer'), ...listDirQuiet(path.join(root, 'plugins')).filter((n) => AGENT_NAME.test(n)).map((n) => path.join(root, 'plugins', n))];
+  for (const rig of rigs) {
+    dirs.push(path.join(root, rig, 'witness'), path.join(root, rig, 'refinery'));
+    for (const group of ['polecats', 'plugins']) {
+      for (const name of listDirQuiet(path.join(root, rig, group))) if (AGENT_NAME.test(name)) dirs.push(path.join(root, rig, group, name));
+    }
+  }
+  return dirs.map((d) => path.join(d, 'mail', 'inbox.jsonl')).filter((f) => statQuiet(f)?.isFile());
+}
+
+async function observeLocks(root: string, files: string[]): Promise<LockFact[]> {
+  // A stale holder can also be left on the short-lived break lock beside each lock.
+  const all = files.flatMap((f) => [f, `${f}.break`]).filter((f) => statQuiet(f) !== undefined);
+  const out: LockFact[] = [];
+  for (const file of all) {
+    const holder = await readLockHolder(file);
+    if (holder) out.push({ file: path.relative(root, file), holder, stale: isStale(holder) });
+  }
+  return out;
+}
+
+function observeBeads(root: string, rigs: string[]): BeadsFact[] {
+  const out: BeadsFact[] = [];
+  for (const rig of rigs) {
+    const rel = `${rig}/.beads/issues.jsonl`;
+    const text = readTextQuiet(path.join(root, rel));
+    if (text !== undefined) out.push({ file: rel, problems: beadsProblems(text, rel) });
+  }
+  return out;
+}
+
+function beadsProblems(text: string, file: string): Diagnostic[] {
+  try {
+    parseBeadsFile(text, file);
+    return [];
+  } catch (err) {
+    if (err instanceof GtFailure && err.error.kind === 'invalidInput') return err.error.diagnostics;
+    throw err;
+  }
+}
+
+function observeMail(root: string, inboxes: string[]): MailFact[] {
+  return inboxes.map((f) => ({ file: path.relative(root, f), torn: splitTorn(readTextQuiet(f) ?? '').torn.map((t) => t.line) }));
+}

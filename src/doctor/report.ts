@@ -1,0 +1,62 @@
+import { planLines, summarize, summaryLine } from '../cli/render.js';
+import { isClean, type KeyPlan } from '../engine/reconciler.js';
+import type { TownSession } from '../town/session.js';
+import { viewOf, type FindingView, type HealthFinding } from './findings.js';
+import { judgeHealth } from './judge.js';
+import { observeHealth } from './observe.js';
+
+/** What `gt doctor` reports: every controller's plan (as gt diff) and the health findings. */
+export interface DoctorReport {
+  town: string;
+  inSync: boolean;
+  plans: KeyPlan[];
+  findings: HealthFinding[];
+}
+
+export async function healthFindings(session: TownSession): Promise<HealthFinding[]> {
+  return judgeHealth(await observeHealth(session, await session.reconciler.loadWorld()));
+}
+
+/** observe + plan for every controller, then the health checks. Acts on nothing. */
+export async function examine(session: TownSession): Promise<DoctorReport> {
+  const world = await session.reconciler.loadWorld();
+  const plans = await session.reconciler.planAll(world);
+  const findings = judgeHealth(await observeHealth(session, world));
+  return { town: session.root, inSync: plans.every(isClean), plans, findings };
+}
+
+export function healthy(r: DoctorReport): boolean {
+  return r.inSync && r.findings.length === 0;
+}
+
+export function reportLines(r: DoctorReport): string[] {
+  return [...planLines(r.plans), summaryLine(summarize([], r.plans)), '', ...healthLines(r.findings.map(viewOf))];
+}
+
+export function healthLines(views: FindingView[]): string[] {
+  if (!views.length) return ['Health: no findings.'];
+  const fixable = views.filter((v) => v.fixable).length;
+  return [
+    `Health: ${views.length} finding${views.length === 1 ? '' : 's'}${fixable ? `, ${fixable} repaired by gt doctor --fix` : ''}:`,
+    ...views.flatMap((v) => [`  ! ${v.code} [${v.severity}] ${v.subject}`, `      ${v.message}`, `      fix: ${v.fix}`]),
+  ];
+}
+
+/** The JSON form: plans as gt diff -o json shows them, findings as FindingView. */
+export function reportJson(r: DoctorReport) {
+  return {
+    town: r.town,
+    inSync: r.inSync,
+    healthy: healthy(r),
+    plans: r.plans.map((p) => ({
+      key: p.key,
+      controller: p.controller,
+      generation: p.generation,
+      deleting: p.deleting,
+      actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })),
+      findings: p.findings,
+      ...(p.error ? { error: p.error } : {}),
+    })),
+    findings: r.findings.map(viewOf),
+  };
+}
