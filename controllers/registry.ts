@@ -5,6 +5,7 @@ import { townController } from './town/controller.js';
 import { workerPoolController } from './workers/controller.js';
 import { swarmController } from './swarm/controller.js';
 import { refineryController } from './refinery/controller.js';
+import { pluginSessionsController, rigSessionsController, townSessionsController } from './sessions/controller.js';
 
 export type AnyController = Controller<{ type: string }, unknown, unknown>;
 
@@ -12,7 +13,7 @@ export type AnyController = Controller<{ type: string }, unknown, unknown>;
  * Every controller, in the order they run for an object; the first one of a kind is its primary
  * (it finalizes deletions). Kinds without a controller are stored and validated only.
  */
-export const CONTROLLERS: readonly AnyController[] = [townController, rigController, workerPoolController, refineryController, swarmController].map((c) => c as unknown as AnyController);
+export const CONTROLLERS: readonly AnyController[] = [townController, townSessionsController, rigController, workerPoolController, refineryController, rigSessionsController, swarmController, pluginSessionsController].map((c) => c as unknown as AnyController);
 
 /** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
-export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig']);
+export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig', 'Plugin']);

@@ -1,4 +1,5 @@
 import { listDirQuiet, readTextQuiet } from '../../src/util/quick-fs.js';
+import { AGENT_FILES } from '../workers/observe.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
@@ -56,7 +57,7 @@ async function findPartials(root: string, parents: string[]): Promise<string[]> 
 async function observePolecats(root: string, dir: string): Promise<{ path: string; state: CloneState }[]> {
   const all = listDir(path.join(root, dir)).sort();
   // A released polecat's directory may hold only its mail: nothing there is work.
-  const mailOnly = all.map((n) => listDir(path.join(root, dir, n)).every((e) => e === 'mail'));
+  const mailOnly = all.map((n) => listDir(path.join(root, dir, n)).every((e) => AGENT_FILES.has(e)));
   const names = all.filter((_, i) => !mailOnly[i]);
   return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { work: true }) })));
 }

@@ -1,6 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { agentLaunch, polecatInstructions } from '../../src/agents/contract.js';
+import { handoffPreamble } from '../../src/agents/roles.js';
+import { updateAgentState } from '../../src/agents/state.js';
 import { inspectClone } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import { polecatAddress } from '../../src/mail/address.js';
@@ -42,6 +44,19 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         const pool = await workers.pool(name);
         await workers.putPool(name, { ...pool, spawnFailures: pool.spawnFailures + 1 });
       }
+      return;
+    }
+    case 'cycleWorker': {
+      const r = await record(a.name);
+      const tracker = await ctx.services.tracker(rig, town);
+      const issue = await tracker.get(r.issueId);
+      const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? r.issueId, description: issue?.description ?? '' });
+      await writeFileAtomic(promptFile(ctx.root, name, r.name), handoffPreamble(a.handoff) + instructions);
+      await tmux.killSession(sessionName(name, r.name));
+      await startSession(ctx, t, r);
+      // Not counted in starts: a handoff is not a crash, and starts feed the crash-loop count.
+      await workers.put({ ...r, nudges: 0 });
+      await updateAgentState(cloneDir(r.name), (s) => ({ ...s, requesting_cycle: false }));
       return;
     }
     case 'nudge': {

@@ -5,6 +5,8 @@ export type WorkerAction =
   /** Record the intent, claim the issue, prepare the clone and branch, start the session. Resumable. */
   | { type: 'spawnWorker'; name: string; issueId: string; title: string; branch: string }
   | { type: 'restartSession'; name: string; reason: string; earlyDeath: boolean }
+  /** The polecat handed off (gt handoff): a fresh session on the same issue reads the handoff first. */
+  | { type: 'cycleWorker'; name: string; handoff: string }
   | { type: 'nudge'; name: string; message: string; count: number }
   | { type: 'escalate'; name: string; state: 'stalled' | 'crashLooping'; reason: string }
   | { type: 'rejectDone'; name: string; problems: string[] }
@@ -23,6 +25,8 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
       return { op: '+', text: `polecat ${a.name} on ${a.issueId} "${a.title}" (branch ${a.branch})` };
     case 'restartSession':
       return { op: '~', text: `restart polecat ${a.name}: ${a.reason}` };
+    case 'cycleWorker':
+      return { op: '~', text: `cycle polecat ${a.name} to a fresh session (it handed off: ${a.handoff}); its issue stays its own` };
     case 'nudge':
       return { op: '~', text: `nudge polecat ${a.name} (${a.count})` };
     case 'escalate':
@@ -47,5 +51,5 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
 }
 
 export function workerActionIsIrreversible(a: WorkerAction): boolean {
-  return a.type === 'releaseWorker' || a.type === 'stopOrphan' || a.type === 'stopSession' || a.type === 'spawnWorker';
+  return a.type === 'releaseWorker' || a.type === 'cycleWorker' || a.type === 'stopOrphan' || a.type === 'stopSession' || a.type === 'spawnWorker';
 }

@@ -11,7 +11,7 @@ export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> =
   name: 'workers',
   kind: 'Rig',
   observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world),
-  plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o),
+  plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend }),
   act: (ctx, t, a) => actPool(ctx, t, a),
   describe: describeWorkerAction,
   irreversible: workerActionIsIrreversible,

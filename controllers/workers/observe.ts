@@ -5,8 +5,12 @@ import type { ControllerContext, DesiredWorld } from '../../src/engine/controlle
 import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
 import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
+import { readAgentState } from '../../src/agents/state.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
+
+/** What an agent's directory holds besides a clone: a polecat directory with only these is reusable. */
+export const AGENT_FILES: ReadonlySet<string> = new Set(['mail', 'state.json', 'state.json.lock']);
 
 export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
   const town: Town | undefined = world.town?.manifest;
@@ -29,11 +33,14 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const byId = new Map(issues.map((i) => [i.id, i]));
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
   const clones: Record<string, CloneFacts> = {};
+  const handoffs: Record<string, string> = {};
   await Promise.all(
     records.map(async (r) => {
       const dir = cloneDir(r.name);
       const finishing = signals[r.name] !== undefined || byId.get(r.issueId)?.status === 'closed';
       const moved = headMovedAt(dir);
+      const state = readAgentState(dir);
+      if (state.requesting_cycle && state.handoff) handoffs[r.name] = state.handoff.messageId;
       const verify = finishing ? await verifyFacts(dir, r.branch, r.baseSha) : undefined;
       clones[r.name] = { exists: moved !== undefined, ...(moved !== undefined ? { headMovedAt: moved } : {}), ...(verify ? { verify } : {}) };
     }),
@@ -50,7 +57,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const dirs = polecatDirs.filter((d) => !d.startsWith('.'));
   // Only directories no worker owns can be reused; a working polecat's clone is never read here.
   const unowned = dirs.filter((d) => !known.has(d));
-  const reusableDirs = unowned.filter((d) => statQuiet(cloneDir(d))?.isDirectory() && listDirQuiet(cloneDir(d)).every((e) => e === 'mail'));
+  const reusableDirs = unowned.filter((d) => statQuiet(cloneDir(d))?.isDirectory() && listDirQuiet(cloneDir(d)).every((e) => AGENT_FILES.has(e)));
   const swarmOf: Record<string, string> = {};
   for (const i of issues) {
     const m = /^gt-swarm:([^/]+)\/./.exec(i.external_ref ?? '');
@@ -63,5 +70,5 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     if (spec.suspend || o.deletionRequestedAt) swarmLimits[o.manifest.metadata.name] = 'suspended';
     else if (spec.maxParallel !== undefined) swarmLimits[o.manifest.metadata.name] = spec.maxParallel;
   }
-  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, contractReady };
+  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, contractReady };
 }

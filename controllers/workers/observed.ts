@@ -49,6 +49,8 @@ export interface PoolObserved {
   /** Per swarm: its maxParallel, or 'suspended'. */
   swarmLimits: Record<string, number | 'suspended'>;
   pool: PoolState;
+  /** Polecats that asked for a fresh session (gt handoff), with the handoff mail's id. */
+  handoffs: Record<string, string>;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
   contractReady: boolean;
 }

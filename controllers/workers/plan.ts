@@ -12,6 +12,8 @@ const CRASH_WINDOW_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 /** A session that dies sooner than this after starting counts as a failed spawn (for the breaker). */
 export const EARLY_DEATH_MS = 10_000;
+/** A polecat that handed off gets its fresh session once its pane has been quiet this long. */
+export const HANDOFF_IDLE_MS = 3000;
 /** A session alive this long proves spawning works again: the failure count resets. */
 const HEALTHY_AFTER_MS = 30_000;
 
@@ -56,14 +58,15 @@ interface Acc {
 }
 
 /** Pure: what the worker pool of one rig should do now (DESIGN.md §4 worker-pool). */
-export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved): Plan<WorkerAction> {
+export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean } = {}): Plan<WorkerAction> {
   const s = poolSettings(rig);
+  const suspended = rig.spec.suspend ? 'the rig is suspended' : opts.townSuspended ? 'the town is stopped' : undefined;
   const name = rig.metadata.name;
   const acc: Acc = { actions: [], findings: [], notes: [], requeue: [] };
   const sessions = new Map(o.sessions.filter((x) => x.polecat).map((x) => [x.polecat!, x]));
   const issues = new Map(o.issues.map((i) => [i.id, i]));
 
-  for (const r of o.records) planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc);
+  for (const r of o.records) planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended);
 
   const known = new Set(o.records.map((r) => r.name));
   for (const x of o.sessions) {
@@ -84,7 +87,7 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
 
   const busy = o.records.length;
   if (busy > s.max) acc.notes.push(`${busy} polecats working, max is ${s.max}: no new work until they finish (none is stopped)`);
-  const blockedBy = stopping ? 'the rig is being removed' : rig.spec.suspend ? 'the rig is suspended' : breaker ? 'the circuit breaker is open' : !o.contractReady ? 'the town layout (.gt/bin/gt) is not ready yet' : undefined;
+  const blockedBy = stopping ? 'the rig is being removed' : suspended ? suspended : breaker ? 'the circuit breaker is open' : !o.contractReady ? 'the town layout (.gt/bin/gt) is not ready yet' : undefined;
   if (blockedBy) {
     if (!o.contractReady) acc.requeue.push(500);
     if (o.ready.length) acc.notes.push(`${o.ready.length} ready issue${o.ready.length === 1 ? '' : 's'} wait: ${blockedBy}`);
@@ -110,7 +113,7 @@ function lastStart(r: WorkerRecord): number {
   return t ? Date.parse(t) : Date.parse(r.createdAt);
 }
 
-function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: SessionView | undefined, issue: Issue | undefined, acc: Acc): void {
+function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: SessionView | undefined, issue: Issue | undefined, acc: Acc, suspended: string | undefined): void {
   if (r.state === 'starting') {
     acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch });
     return;
@@ -131,6 +134,11 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     acc.findings.push({ code: r.state === 'stalled' ? 'WorkerStalled' : 'WorkerCrashLooping', message: `polecat ${r.name} on ${r.issueId} was escalated at ${r.escalatedAt}; it keeps its claim and clone until a person decides` });
     return;
   }
+  if (!session?.alive && suspended) {
+    // A stop (gt stop --now, or a session that ended meanwhile) must not be undone by a restart.
+    acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'} while ${suspended.replace(/^the /, '')}: it starts again on gt start (its issue and clone are kept)`);
+    return;
+  }
   if (!session?.alive) {
     const recent = r.starts.filter((t) => o.now - Date.parse(t) < CRASH_WINDOW_MS);
     const early = o.now - lastStart(r) < EARLY_DEATH_MS || (session !== undefined && session.activityAt - lastStart(r) < EARLY_DEATH_MS);
@@ -145,6 +153,14 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
       return;
     }
     acc.actions.push({ type: 'restartSession', name: r.name, reason: session ? 'its session exited' : 'its session is gone', earlyDeath: early });
+    return;
+  }
+  const handoff = o.handoffs[r.name];
+  if (handoff) {
+    // Never mid-turn: the fresh session starts once the old one's pane has been quiet a while.
+    const quiet = o.now - session.activityAt;
+    if (quiet >= HANDOFF_IDLE_MS) acc.actions.push({ type: 'cycleWorker', name: r.name, handoff });
+    else acc.requeue.push(HANDOFF_IDLE_MS - quiet);
     return;
   }
   const clone = o.clones[r.name];

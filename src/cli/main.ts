@@ -99,6 +99,7 @@ function buildProgram(): Command {
     .command('stop [rig]')
     .description('suspend the town (or one rig): no dispatch, agent sessions end after a handoff; --now ends every session at once')
     .option('--now', 'emergency halt: end every session on the town socket now (nothing on disk is deleted)')
+    .option('--wait <duration>', 'without a running loop: how long to reconcile while sessions hand off and end', '60s')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
     .action(act(async (rig, o) => (await import('./commands/stop.js')).stopCommand(g(), rig, o)));
 
@@ -162,6 +163,8 @@ function buildProgram(): Command {
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
+    // The demo agent is the agent itself, not one of its calls.
+    if (process.env.GT_AGENT && argv[2] !== 'demo-agent') await (await import('../agents/heartbeat.js')).recordHeartbeat(process.env);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

@@ -1,7 +1,7 @@
 import type { Change, FieldChange } from '../apply/changeset.js';
 import type { KeyOutcome, KeyPlan } from '../engine/reconciler.js';
 import { fail } from '../errors.js';
-import { isClean } from '../engine/reconciler.js';
+import { isClean, isInSync } from '../engine/reconciler.js';
 
 /** Human-readable lines. Every command prints actions through these, so diff, apply and run look alike. */
 export function changeLines(changes: Change[]): string[] {
@@ -30,10 +30,11 @@ function fieldLine(f: FieldChange): string {
 export function planLines(plans: KeyPlan[]): string[] {
   const out: string[] = [];
   for (const p of plans) {
-    if (isClean(p) && !p.notes.length) continue;
+    if (isInSync(p) && !p.notes.length) continue;
     out.push(`${p.label}${p.deleting ? ' (being removed)' : ''}:`);
     if (p.error) out.push(`  ! ${p.error}`);
     for (const a of p.actions) out.push(`  ${a.text.op} ${a.text.text}`);
+    for (const a of p.pending) out.push(`  ${a.op} ${a.text} (waiting)`);
     for (const f of p.findings) out.push(`  ! ${f.code}: ${f.message}`);
     for (const n of p.notes) out.push(`  = ${n}`);
   }
@@ -56,7 +57,7 @@ export function summarize(changes: Change[], plans: KeyPlan[]): Summary {
     if (c.op === 'delete') s.remove++;
   }
   for (const p of plans) {
-    for (const a of p.actions) s[a.text.op === '+' ? 'create' : a.text.op === '~' ? 'change' : 'remove']++;
+    for (const a of [...p.actions.map((x) => x.text), ...p.pending]) s[a.op === '+' ? 'create' : a.op === '~' ? 'change' : 'remove']++;
     s.waiting += p.findings.length;
     if (p.error) s.errors++;
   }

@@ -16,6 +16,12 @@ export interface Plan<A> {
   findings: Finding[];
   /** Facts worth saying that need nothing done (e.g. "3 working, max lowered to 2: no new work until below"). */
   notes?: string[];
+  /**
+   * Actions decided but waiting for a moment the controller must not force (a session cycled
+   * only at its next idle point): shown by diff like actions, acted on once a later plan
+   * makes them actions.
+   */
+  pending?: ActionText[];
   /** Reconcile again after this long even if nothing changes (a spawn delay, a backoff, a stuck timer). */
   requeueAfterMs?: number;
   /** Controller-specific facts kept in status for `gt status`. */

@@ -22,6 +22,8 @@ export interface KeyPlan {
   actions: { action: { type: string }; text: ActionText }[];
   findings: Finding[];
   notes: string[];
+  /** Plan.pending: decided, waiting for the right moment. */
+  pending: ActionText[];
   requeueAfterMs?: number;
   details?: unknown;
   /** Nothing to do, but not done (Plan.notReady). */
@@ -90,7 +92,7 @@ export class Reconciler {
     try {
       observed = await c.observe(this.ctx, t);
     } catch (err) {
-      return { ...base, actions: [], findings: [], error: `observing failed: ${messageOf(err)}` };
+      return { ...base, actions: [], findings: [], pending: [], error: `observing failed: ${messageOf(err)}` };
     }
     const plan = c.plan(t, observed);
     return {
@@ -98,6 +100,7 @@ export class Reconciler {
       actions: plan.actions.map((action) => ({ action, text: c.describe(action) })),
       findings: plan.findings,
       notes: plan.notes ?? [],
+      pending: plan.pending ?? [],
       ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {}),
       ...(plan.details !== undefined ? { details: plan.details } : {}),
       ...(plan.notReady !== undefined ? { notReady: plan.notReady } : {}),
@@ -218,6 +221,11 @@ export class Reconciler {
 
 export function isClean(p: KeyPlan): boolean {
   return !p.actions.length && !p.findings.length && !p.error;
+}
+
+/** What diff calls in sync: nothing to do now and nothing decided for later. */
+export function isInSync(p: KeyPlan): boolean {
+  return isClean(p) && !p.pending.length;
 }
 
 export function messageOf(err: unknown): string {

@@ -38,6 +38,10 @@ export interface TownSpec {
   resync?: string;
   escalation?: EscalationSpec;
   beads?: TownBeadsSpec;
+  /**
+   * Stop the whole town (gt stop): no dispatch in any rig, agent sessions end after a handoff; gt start clears it.
+   */
+  suspend?: boolean;
 }
 
 export interface TmuxSpec {
@@ -68,6 +72,26 @@ export interface SessionSpec {
    */
   enabled?: boolean;
   agent?: AgentSpec;
+  /**
+   * Extra instructions appended to the role's built-in ones (the session's CLAUDE.md).
+   */
+  instructions?: string;
+  /**
+   * The session counts as idle (safe to cycle: never mid-turn) after this long without pane output.
+   */
+  idleAfter?: string;
+  /**
+   * How long a session being stopped is given to hand off (gt handoff) before gt writes the handoff note itself and ends it at its next idle point.
+   */
+  handoffTimeout?: string;
+  /**
+   * Wait before restarting a session that died; doubles with each crash in the window.
+   */
+  restartBackoff?: string;
+  /**
+   * Crashes within 10 minutes after which the session is left stopped and escalated (crash loop).
+   */
+  maxRestarts?: number;
 }
 
 export interface EscalationSpec {
@@ -187,6 +211,26 @@ export interface SessionSpec1 {
    */
   enabled?: boolean;
   agent?: AgentSpec;
+  /**
+   * Extra instructions appended to the role's built-in ones (the session's CLAUDE.md).
+   */
+  instructions?: string;
+  /**
+   * The session counts as idle (safe to cycle: never mid-turn) after this long without pane output.
+   */
+  idleAfter?: string;
+  /**
+   * How long a session being stopped is given to hand off (gt handoff) before gt writes the handoff note itself and ends it at its next idle point.
+   */
+  handoffTimeout?: string;
+  /**
+   * Wait before restarting a session that died; doubles with each crash in the window.
+   */
+  restartBackoff?: string;
+  /**
+   * Crashes within 10 minutes after which the session is left stopped and escalated (crash loop).
+   */
+  maxRestarts?: number;
 }
 
 export interface Swarm {
@@ -270,4 +314,9 @@ export interface PluginSpec {
    */
   defaultVerdict?: 'proceed' | 'escalate';
   agent?: AgentSpec;
+  session?: SessionSpec;
+  /**
+   * Stop the plugin's session (after a handoff); its hooks then take their default verdict at the timeout.
+   */
+  suspend?: boolean;
 }

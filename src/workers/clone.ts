@@ -5,7 +5,7 @@ import { cloneInto, git, gitOk, inspectClone, readRef } from '../adapters/git.js
 import type { VerifyFacts } from '../../controllers/workers/observed.js';
 
 /** Files gt puts into a polecat's clone that must never count as the agent's work. */
-const EXCLUDED = ['/CLAUDE.md', '/mail/'];
+const EXCLUDED = ['/CLAUDE.md', '/mail/', '/state.json', '/state.json.lock'];
 
 /**
  * A polecat's clone on its own branch, ready for the agent: excluded gt files, an identity for

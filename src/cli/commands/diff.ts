@@ -1,5 +1,5 @@
 import { applyToWorld, computeChanges, type Change } from '../../apply/changeset.js';
-import { isClean, worldFrom } from '../../engine/reconciler.js';
+import { isInSync, worldFrom } from '../../engine/reconciler.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
@@ -38,7 +38,7 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
   }
   const plans = await session.reconciler.planAll(worldFrom(objects));
   const summary = summarize(changes, plans);
-  const inSync = !changes.some((c) => c.op !== 'unchanged') && plans.every(isClean);
+  const inSync = !changes.some((c) => c.op !== 'unchanged') && plans.every(isInSync);
   if (format === 'json') {
     print(
       JSON.stringify(
@@ -47,7 +47,7 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
           inSync,
           summary,
           changes: changes.filter((c) => c.op !== 'unchanged').map((c) => ({ op: c.op, key: c.key, ...(c.op === 'configure' ? { fields: c.fields } : {}) })),
-          plans: plans.map((p) => ({ key: p.key, generation: p.generation, deleting: p.deleting, actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })), findings: p.findings, ...(p.error ? { error: p.error } : {}) })),
+          plans: plans.map((p) => ({ key: p.key, generation: p.generation, deleting: p.deleting, actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })), pending: p.pending, findings: p.findings, ...(p.error ? { error: p.error } : {}) })),
         },
         null,
         2,

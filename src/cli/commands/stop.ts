@@ -1,10 +1,151 @@
+import path from 'node:path';
+import { computeChanges, type Incoming } from '../../apply/changeset.js';
+import { writeChanges } from '../../apply/write.js';
+import { inspectClone } from '../../adapters/git.js';
 import { fail } from '../../errors.js';
-import type { GlobalOptions } from '../options.js';
+import type { Town } from '../../model/objects.js';
+import type { StoredObject } from '../../store/store.js';
+import { requireTown } from '../../town/locate.js';
+import { TownSession } from '../../town/session.js';
+import { parseDuration } from '../../util/duration.js';
+import { lockTimeoutMs, print, type GlobalOptions } from '../options.js';
+import { changeLines, failOnErrors, passLines } from '../render.js';
 
-export async function stopCommand(_g: GlobalOptions, _rig: string | undefined, _o: { now?: boolean; reconcile?: boolean }): Promise<number> {
-  fail({ kind: 'usage', message: 'gt stop is being built' });
+export interface StopOptions {
+  now?: boolean;
+  reconcile?: boolean;
+  wait?: string;
 }
 
-export async function startCommand(_g: GlobalOptions, _rig: string | undefined, _o: { reconcile?: boolean }): Promise<number> {
-  fail({ kind: 'usage', message: 'gt start is being built' });
+/**
+ * `gt stop [RIG]`: declarative. It sets `suspend` on the Town (or the Rig) and the Plugins in
+ * scope, so the loop keeps them stopped and `gt diff` shows it; the session-cycle controller then
+ * ends the long-running sessions after a handoff. Polecats are never killed by a stop: they
+ * finish their issue (no new one starts) and are reported. `--now` is the emergency halt.
+ */
+export async function stopCommand(g: GlobalOptions, rig: string | undefined, o: StopOptions): Promise<number> {
+  const session = new TownSession(requireTown(g));
+  await setSuspend(session, g, rig, true);
+  const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
+  if (o.now) {
+    // Every session on the town's socket at once: the whole private server. Nothing on disk is touched.
+    const before = await session.services.sessions(town, true);
+    await session.services.tmux(town).killServer();
+    print(`Ended ${before.length} session${before.length === 1 ? '' : 's'} at once (tmux server ${session.services.tmux(town).socket}); nothing on disk was deleted.`);
+    print(await unpushedReport(session, rig));
+    return 0;
+  }
+  const waitMs = parseDuration(o.wait ?? '60s');
+  if (o.reconcile !== false) await settle(session, g, rig, waitMs);
+  print(await leftRunning(session, rig));
+  return 0;
+}
+
+export async function startCommand(g: GlobalOptions, rig: string | undefined, o: { reconcile?: boolean }): Promise<number> {
+  const session = new TownSession(requireTown(g));
+  await setSuspend(session, g, rig, false);
+  if (o.reconcile !== false && !(await session.runningLoop())) {
+    const lock = await session.lock('gt start', lockTimeoutMs(g));
+    try {
+      const outcomes = await session.reconciler.reconcileAll();
+      print(passLines(outcomes));
+      failOnErrors(outcomes);
+    } finally {
+      await lock.release();
+    }
+  }
+  return 0;
+}
+
+/** The objects a stop or start applies to: the Town and every Rig and Plugin, or one Rig and its Plugins. */
+function inScope(objects: StoredObject[], rig: string | undefined): StoredObject[] {
+  return objects.filter((o) => {
+    const m = o.manifest;
+    if (rig === undefined) return m.kind === 'Town' || m.kind === 'Rig' || m.kind === 'Plugin';
+    return (m.kind === 'Rig' && m.metadata.name === rig) || (m.kind === 'Plugin' && m.spec.rig === rig);
+  });
+}
+
+async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | undefined, suspend: boolean): Promise<void> {
+  await session.init();
+  const lock = await session.lock(suspend ? 'gt stop' : 'gt start', lockTimeoutMs(g));
+  try {
+    const stored = await session.store.list();
+    if (rig !== undefined && !stored.some((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rig)) fail({ kind: 'notFound', message: `no Rig "${rig}" in ${session.root}` });
+    // The same path as gt apply: a changed spec is a new generation, logged as applied.
+    const incoming: Incoming[] = inScope(stored, rig).map((o) => ({
+      manifest: { ...o.manifest, spec: { ...o.manifest.spec, suspend } } as StoredObject['manifest'],
+      written: { ...o.lastApplied, spec: { ...(o.lastApplied.spec as Record<string, unknown>), suspend } },
+      source: o.source ?? `gt ${suspend ? 'stop' : 'start'}`,
+    }));
+    const now = new Date().toISOString();
+    const changes = computeChanges(incoming, stored, { prune: false, now });
+    await writeChanges(session, changes, now);
+    const lines = changeLines(changes);
+    print(lines.length ? lines : [`Already ${suspend ? 'stopped' : 'started'}.`]);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Reconciles until the stopped long-running sessions have ended (after their handoff) or the wait is over. */
+async function settle(session: TownSession, g: GlobalOptions, rig: string | undefined, waitMs: number): Promise<void> {
+  const loop = await session.runningLoop();
+  if (loop) {
+    print(`The running loop (pid ${loop.pid}) ends the sessions after their handoff.`);
+    return;
+  }
+  const end = Date.now() + waitMs;
+  for (;;) {
+    const lock = await session.lock('gt stop', lockTimeoutMs(g));
+    try {
+      failOnErrors(await session.reconciler.reconcileAll());
+    } finally {
+      await lock.release();
+    }
+    if (!(await stoppingSessions(session, rig)).length || Date.now() >= end) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Long-running agent sessions in scope that are still up. */
+async function stoppingSessions(session: TownSession, rig: string | undefined): Promise<string[]> {
+  const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
+  const all = await session.services.sessions(town, true);
+  return all.filter((s) => !s.dead && s.meta.role && s.meta.role !== 'polecat' && (rig === undefined || s.meta.rig === rig)).map((s) => s.name);
+}
+
+async function leftRunning(session: TownSession, rig: string | undefined): Promise<string[]> {
+  const lines: string[] = [];
+  const roles = await stoppingSessions(session, rig);
+  if (roles.length) lines.push(`Still ending after their handoff: ${roles.join(', ')} (gt run finishes it; gt stop --now ends them at once).`);
+  const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
+  const polecats = (await session.services.sessions(town, true)).filter((s) => !s.dead && (s.meta.role ?? 'polecat') === 'polecat' && (rig === undefined || s.meta.rig === rig));
+  for (const p of polecats) {
+    const clone = p.meta.rig && p.meta.polecat ? path.join(session.root, p.meta.rig, 'polecats', p.meta.polecat) : undefined;
+    const state = clone ? await inspectClone(clone, { work: true }) : undefined;
+    const work = state?.state === 'repo' && state.work ? describeWork(state.work) : undefined;
+    lines.push(`Left running: ${p.name} (${p.meta.issue ?? 'no issue'}) finishes its issue${work ? `; it holds ${work}` : ''}.`);
+  }
+  if (!lines.length) lines.push('Every agent session in scope has ended.');
+  return lines;
+}
+
+/** After `--now`: which clones hold work nobody has pushed (kept, as everything on disk). */
+async function unpushedReport(session: TownSession, rig: string | undefined): Promise<string[]> {
+  const records = (await session.store.list('Rig')).map((o) => o.manifest.metadata.name).filter((n) => rig === undefined || n === rig);
+  const lines: string[] = [];
+  for (const r of records) {
+    for (const w of await session.services.workers.list(r)) {
+      const state = await inspectClone(path.join(session.root, r, 'polecats', w.name), { work: true });
+      const work = state.state === 'repo' && state.work ? describeWork(state.work) : undefined;
+      if (work) lines.push(`Kept: ${r}/polecats/${w.name} (${w.issueId}) holds ${work}.`);
+    }
+  }
+  return lines;
+}
+
+function describeWork(w: { dirty: number; stashes: number; unpushed: number }): string | undefined {
+  const parts = [w.dirty ? `${w.dirty} uncommitted change${w.dirty === 1 ? '' : 's'}` : '', w.stashes ? `${w.stashes} stash${w.stashes === 1 ? '' : 'es'}` : '', w.unpushed ? `${w.unpushed} unpushed commit${w.unpushed === 1 ? '' : 's'}` : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : undefined;
 }

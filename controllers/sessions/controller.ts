@@ -1,0 +1,41 @@
+import type { Controller, Target } from '../../src/engine/controller.js';
+import type { Plugin, Rig, Town } from '../../src/model/objects.js';
+import type { StoredObject } from '../../src/store/store.js';
+import { actSessions } from './act.js';
+import { describeSessionAction, sessionActionIsIrreversible, type SessionAction } from './actions.js';
+import { mayorSession, pluginSession, rigSessions, type DesiredSession } from './desired.js';
+import { observeSessions, type SessionsObserved } from './observe.js';
+import { planSessions } from './plan.js';
+
+/**
+ * The session-cycle controller (DESIGN.md §4): keeps long-running agent sessions (the Mayor,
+ * a rig's Witness and Refinery agents, Plugins) running, cycles them on handoff or spec drift
+ * at an idle point, ends them after a handoff when stopped, and stops a crash loop. One
+ * registration per kind that declares sessions; the logic is shared.
+ */
+function sessionsController<M>(kind: 'Town' | 'Rig' | 'Plugin', desired: (root: string, t: Target<M>) => DesiredSession[]): Controller<SessionAction, SessionsObserved, M> {
+  return {
+    name: 'sessions',
+    kind,
+    observe: (ctx, t) => observeSessions(ctx, t.world, desired(ctx.root, t)),
+    plan: (t, o) => planSessions(desired(o.root, t), o, t.object.generation),
+    act: (ctx, t, a) => actSessions(ctx, t.world, desired(ctx.root, t), t.object.generation, a),
+    describe: describeSessionAction,
+    irreversible: sessionActionIsIrreversible,
+  };
+}
+
+export const townSessionsController = sessionsController<Town>('Town', (root, t) => [mayorSession(root, t.object as StoredObject<Town>)]);
+export const rigSessionsController = sessionsController<Rig>('Rig', (root, t) => rigSessions(root, t.object as StoredObject<Rig>, t.world));
+const pluginSessions = sessionsController<Plugin>('Plugin', (root, t) => [pluginSession(root, t.object as StoredObject<Plugin>, t.world)]);
+
+/** A Plugin's only controller, so it finalizes: a deleted Plugin leaves the store once its session has ended. */
+export const pluginSessionsController: Controller<SessionAction, SessionsObserved, Plugin> = {
+  ...pluginSessions,
+  plan: (t, o) => {
+    const plan = pluginSessions.plan(t, o);
+    const ended = Object.values(o.sessions).every((s) => !s.tmux);
+    if (t.object.deletionRequestedAt === undefined || !ended || plan.actions.length) return plan;
+    return { ...plan, actions: [{ type: 'finalizePlugin', name: t.object.manifest.metadata.name }] };
+  },
+};

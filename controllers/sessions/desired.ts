@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { agentLaunch, type AgentLaunch, type AgentRole } from '../../src/agents/contract.js';
+import { roleInstructions } from '../../src/agents/roles.js';
+import type { DesiredWorld } from '../../src/engine/controller.js';
+import type { AgentSpec, SessionSpec } from '../../src/generated/manifest-types.js';
+import { agentDir, pluginAddress } from '../../src/mail/address.js';
+import type { Plugin, Rig, Town } from '../../src/model/objects.js';
+import type { StoredObject } from '../../src/store/store.js';
+import { parseDuration } from '../../src/util/duration.js';
+
+/** One long-running agent session as the spec wants it (DESIGN.md §4 session-cycle). */
+export interface DesiredSession {
+  /** tmux session name: `gt-mayor`, `gt-RIG-witness`, `gt-RIG-refinery`, `gt-RIG-plugin-NAME`, `gt-plugin-NAME`. */
+  name: string;
+  role: Exclude<AgentRole, 'polecat'>;
+  /** '' for town-level agents. */
+  rig: string;
+  address: string;
+  /** The agent's home and working directory: CLAUDE.md, state.json, mail/. */
+  home: string;
+  promptFile: string;
+  instructions: string;
+  launch: AgentLaunch;
+  /** False: the session must end (after a handoff) or stay ended, with why. */
+  enabled: boolean;
+  why?: string;
+  settings: SessionSettings;
+}
+
+export interface SessionSettings {
+  idleAfterMs: number;
+  handoffTimeoutMs: number;
+  restartBackoffMs: number;
+  maxRestarts: number;
+}
+
+export function sessionSettings(s: SessionSpec | undefined): SessionSettings {
+  return {
+    idleAfterMs: parseDuration(s?.idleAfter ?? '10s'),
+    handoffTimeoutMs: parseDuration(s?.handoffTimeout ?? '30s'),
+    restartBackoffMs: parseDuration(s?.restartBackoff ?? '5s'),
+    maxRestarts: s?.maxRestarts ?? 3,
+  };
+}
+
+/** Why a session must not run, or undefined when it should. */
+function blocked(spec: SessionSpec | undefined, town: Town | undefined, rig: Rig | undefined, deleting: boolean, extra?: string): string | undefined {
+  if (deleting) return 'its object is being removed';
+  if (town?.spec.suspend) return 'the town is stopped (gt start resumes it)';
+  if (rig?.spec.suspend) return `rig ${rig.metadata.name} is stopped (gt start ${rig.metadata.name} resumes it)`;
+  if (extra) return extra;
+  if (!spec?.enabled) return 'not enabled in the spec';
+  return undefined;
+}
+
+function session(root: string, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec | undefined; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string }): DesiredSession {
+  const home = agentDir(root, d.address);
+  const promptFile = path.join(root, '.gt', 'prompts', d.rig || '_town', `${d.name}.md`);
+  const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec?.instructions].filter((x): x is string => !!x).join('\n\n') });
+  const launch = agentLaunch({ root, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents });
+  return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
+}
+
+export function mayorSession(root: string, town: StoredObject<Town>): DesiredSession {
+  const spec = town.manifest.spec.mayor;
+  return session(root, town.manifest, { name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', spec, agents: [town.manifest.spec.agent, spec?.agent], why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined) });
+}
+
+export function rigSessions(root: string, rig: StoredObject<Rig>, world: DesiredWorld): DesiredSession[] {
+  const town = world.town?.manifest;
+  const r = rig.manifest;
+  const name = r.metadata.name;
+  return (['witness', 'refinery'] as const).map((role) => {
+    const spec = r.spec[role];
+    return session(root, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec?.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined) });
+  });
+}
+
+export function pluginSession(root: string, plugin: StoredObject<Plugin>, world: DesiredWorld): DesiredSession {
+  const town = world.town?.manifest;
+  const p = plugin.manifest;
+  const rigName = p.spec.rig;
+  const rig = rigName ? (world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rigName)?.manifest as Rig | undefined) : undefined;
+  const why = blocked({ ...p.spec.session, enabled: true }, town, rig, plugin.deletionRequestedAt !== undefined, p.spec.suspend ? 'the plugin is stopped (gt start resumes it)' : rigName && !rig ? `its rig ${rigName} does not exist` : undefined);
+  return session(root, town, {
+    name: rigName ? `gt-${rigName}-plugin-${p.metadata.name}` : `gt-plugin-${p.metadata.name}`,
+    role: 'plugin',
+    rig: rigName ?? '',
+    address: pluginAddress(p),
+    spec: p.spec.session,
+    agents: [town?.spec.agent, rig?.spec.agent, p.spec.agent],
+    why,
+    extraInstructions: `## Your hooks: ${p.spec.hooks.join(', ')}\n\n${p.spec.instructions}`,
+  });
+}

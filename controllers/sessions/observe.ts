@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { readAgentState, type AgentState } from '../../src/agents/state.js';
+import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
+import { Mailbox } from '../../src/mail/mailbox.js';
+import { SessionStore, type SessionRecord } from '../../src/sessions/records.js';
+import type { DesiredSession } from './desired.js';
+
+export interface SessionFacts {
+  tmux?: { alive: boolean; activityAt: number; fingerprint?: string };
+  record?: SessionRecord;
+  state: AgentState;
+  unread: { count: number; newest?: string };
+}
+
+export interface SessionsObserved {
+  /** The town root: the desired sessions' paths and environment depend on it. */
+  root: string;
+  now: number;
+  sessions: Record<string, SessionFacts>;
+}
+
+export function sessionStore(root: string): SessionStore {
+  return new SessionStore(path.join(root, '.gt', 'sessions'));
+}
+
+export async function observeSessions(ctx: ControllerContext, world: DesiredWorld, desired: DesiredSession[]): Promise<SessionsObserved> {
+  const store = sessionStore(ctx.root);
+  const records = desired.map((d) => store.get(d.name));
+  // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
+  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: ctx.root, now: Date.now(), sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
+  const listed = await ctx.services.sessions(world.town?.manifest);
+  const sessions: Record<string, SessionFacts> = {};
+  for (const [i, d] of desired.entries()) {
+    const s = listed.find((x) => x.name === d.name);
+    const record = records[i];
+    // Mail matters only to a running agent (it is told about new messages).
+    const unread = s && !s.dead ? (await new Mailbox(path.join(d.home, 'mail', 'inbox.jsonl')).list()).filter((m) => !m.read) : [];
+    sessions[d.name] = {
+      ...(s ? { tmux: { alive: !s.dead, activityAt: s.activity.getTime(), ...(s.meta.fingerprint ? { fingerprint: s.meta.fingerprint } : {}) } } : {}),
+      ...(record ? { record } : {}),
+      state: readAgentState(d.home),
+      unread: { count: unread.length, ...(unread.length ? { newest: unread[unread.length - 1]!.id } : {}) },
+    };
+  }
+  return { root: ctx.root, now: Date.now(), sessions };
+}

@@ -1,0 +1,145 @@
+import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
+import { describeSessionAction, type SessionAction } from './actions.js';
+import type { DesiredSession } from './desired.js';
+import type { SessionFacts, SessionsObserved } from './observe.js';
+
+const CRASH_WINDOW_MS = 10 * 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+interface Acc {
+  actions: SessionAction[];
+  findings: Finding[];
+  notes: string[];
+  pending: ActionText[];
+  requeue: number[];
+}
+
+export interface SessionDetail {
+  name: string;
+  role: string;
+  address: string;
+  state: 'running' | 'idle' | 'stopped' | 'disabled' | 'dead' | 'crashLooping' | 'stopping';
+  heartbeat?: string;
+  activityAt?: string;
+  drifted: boolean;
+  restarts: number;
+}
+
+/** Pure: what to do about each long-running session of one object (DESIGN.md §4 session-cycle). */
+export function planSessions(desired: DesiredSession[], o: SessionsObserved, generation: number): Plan<SessionAction> {
+  const acc: Acc = { actions: [], findings: [], notes: [], pending: [], requeue: [] };
+  const details: SessionDetail[] = [];
+  for (const d of desired) {
+    const x = o.sessions[d.name] ?? { state: {}, unread: { count: 0 } };
+    planOne(d, x, o.now, generation, acc);
+    details.push(detail(d, x, o.now, generation));
+  }
+  return {
+    actions: acc.actions,
+    findings: acc.findings,
+    notes: acc.notes,
+    ...(acc.pending.length ? { pending: acc.pending, notReady: { reason: 'WaitingForIdle', message: acc.notes.join('; ') || acc.pending.map((a) => a.text).join('; ') } } : {}),
+    ...(acc.requeue.length ? { requeueAfterMs: Math.max(100, Math.min(...acc.requeue)) } : {}),
+    details: { sessions: details },
+  };
+}
+
+function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: number, acc: Acc): void {
+  const r = x.record;
+  const t = x.tmux;
+  const quietFor = t?.alive ? now - t.activityAt : Infinity;
+  const idle = quietFor >= d.settings.idleAfterMs;
+  const waitIdle = () => acc.requeue.push(Math.max(100, d.settings.idleAfterMs - quietFor));
+
+  if (!d.enabled) {
+    if (!t) return;
+    if (!t.alive) {
+      acc.actions.push({ type: 'endSession', session: d.name, why: `${d.why}; its agent has exited`, writeHandoff: false });
+      return;
+    }
+    if (!r?.stopRequestedAt) {
+      acc.actions.push({ type: 'requestHandoff', session: d.name, why: d.why ?? 'stopped' });
+      return;
+    }
+    const asked = Date.parse(r.stopRequestedAt);
+    const handedOff = !!x.state.handoff && Date.parse(x.state.handoff.at) >= asked;
+    const waited = now - asked;
+    if ((handedOff || waited >= d.settings.handoffTimeoutMs) && idle) {
+      acc.actions.push({ type: 'endSession', session: d.name, why: d.why ?? 'stopped', writeHandoff: !handedOff });
+      return;
+    }
+    acc.pending.push(describeSessionAction({ type: 'endSession', session: d.name, why: d.why ?? 'stopped', writeHandoff: false }));
+    acc.notes.push(`session ${d.name} ends ${handedOff ? 'at its next idle point' : `after its handoff (at most ${Math.ceil((d.settings.handoffTimeoutMs - waited) / 1000)}s more) at an idle point`}`);
+    acc.requeue.push(handedOff ? Math.max(100, d.settings.idleAfterMs - quietFor) : Math.max(100, Math.min(d.settings.handoffTimeoutMs - waited, 1000)));
+    return;
+  }
+
+  const crashLoop = r?.crashLoop && r.crashLoop.generation === generation ? r.crashLoop : undefined;
+  if (crashLoop && !t?.alive) {
+    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times in 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
+    return;
+  }
+
+  if (!t?.alive) {
+    // Ended by gt on purpose (a cycle interrupted by a crash of gt, or a stop now lifted), never started, or died by itself.
+    const crashed = !!r && r.starts.length > 0 && !r.ending && !r.stoppedAt;
+    if (!crashed) {
+      acc.actions.push({ type: 'startSession', session: d.name, reason: r?.ending && r.ending.reason !== 'stop' ? r.ending.reason : r?.stoppedAt || r?.ending ? 'resume' : 'start' });
+      return;
+    }
+    const lastStart = Date.parse(r.starts[r.starts.length - 1]!);
+    const recent = r.crashes.filter((c) => now - Date.parse(c) < CRASH_WINDOW_MS);
+    if (recent.length >= d.settings.maxRestarts) {
+      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: recent.length + 1 });
+      return;
+    }
+    const wait = Math.min(MAX_BACKOFF_MS, d.settings.restartBackoffMs * 2 ** recent.length) - (now - lastStart);
+    if (wait > 0) {
+      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${recent.length + 1} in 10 minutes)`);
+      acc.requeue.push(wait);
+      return;
+    }
+    acc.actions.push({ type: 'startSession', session: d.name, reason: 'crashed' });
+    return;
+  }
+
+  if (r?.stopRequestedAt || r?.stoppedAt) acc.actions.push({ type: 'clearStop', session: d.name });
+  const cycle: SessionAction | undefined = x.state.requesting_cycle
+    ? { type: 'cycleSession', session: d.name, reason: 'handoff', detail: 'the agent handed off' }
+    : t.fingerprint !== d.launch.fingerprint
+      ? { type: 'cycleSession', session: d.name, reason: 'drift', detail: `the spec changed (fingerprint ${t.fingerprint ?? 'none'} -> ${d.launch.fingerprint})` }
+      : undefined;
+  if (cycle) {
+    // Never mid-turn: a session is cycled only once its pane has been quiet for idleAfter.
+    if (idle) acc.actions.push(cycle);
+    else {
+      acc.pending.push({ ...describeSessionAction(cycle), text: `${describeSessionAction(cycle).text}, at its next idle point` });
+      waitIdle();
+    }
+    return;
+  }
+  if (x.unread.newest && x.unread.newest !== r?.notifiedMailId) {
+    if (idle) acc.actions.push({ type: 'notifyMail', session: d.name, unread: x.unread.count, newest: x.unread.newest });
+    else waitIdle();
+  }
+}
+
+function detail(d: DesiredSession, x: SessionFacts, now: number, generation: number): SessionDetail {
+  const t = x.tmux;
+  const r = x.record;
+  const state: SessionDetail['state'] = r?.crashLoop?.generation === generation && !t?.alive
+    ? 'crashLooping'
+    : !d.enabled
+      ? t?.alive ? 'stopping' : r?.stoppedAt ? 'stopped' : 'disabled'
+      : !t?.alive ? 'dead' : now - t.activityAt >= d.settings.idleAfterMs ? 'idle' : 'running';
+  return {
+    name: d.name,
+    role: d.role,
+    address: d.address,
+    state,
+    ...(x.state.heartbeat ? { heartbeat: x.state.heartbeat } : {}),
+    ...(t ? { activityAt: new Date(t.activityAt).toISOString() } : {}),
+    drifted: !!t?.alive && t.fingerprint !== d.launch.fingerprint,
+    restarts: r?.crashes.length ?? 0,
+  };
+}
