@@ -1,0 +1,263 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Tmux } from '../src/adapters/tmux.js';
+import { META_KEYS } from '../src/town/services.js';
+import { git } from './support/town.js';
+import { TestTown, until } from './support/workers.js';
+
+/** A finding as `gt doctor -o json` prints it. */
+interface Finding {
+  code: string;
+  severity: 'error' | 'warning';
+  subject: string;
+  message: string;
+  fix: string;
+  fixable: boolean;
+}
+
+let town: TestTown | undefined;
+afterEach(async () => {
+  await town?.dispose();
+  town = undefined;
+});
+
+async function findings(t: TestTown): Promise<Finding[]> {
+  const r = await t.gt(['doctor', '-o', 'json']);
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout).findings;
+}
+
+/** The finding is reported in text and in JSON, and makes doctor exit 1. */
+async function expectFinding(t: TestTown, code: string, subject: string): Promise<Finding> {
+  const text = await t.gt(['doctor']);
+  expect(text.code, text.stderr).toBe(1);
+  expect(text.stdout).toMatch(new RegExp(`! ${code} \\[(error|warning)\\] ${subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const json = await t.gt(['doctor', '-o', 'json']);
+  expect(json.code).toBe(1);
+  const f = (JSON.parse(json.stdout).findings as Finding[]).find((x) => x.code === code && x.subject === subject);
+  expect(f, `${code} ${subject} in ${json.stdout}`).toBeDefined();
+  expect(f!.message).not.toContain('\n');
+  expect(f!.fix).not.toBe('');
+  return f!;
+}
+
+async function fix(t: TestTown): Promise<string> {
+  const r = await t.gt(['doctor', '--fix']);
+  expect([0, 1], r.stderr).toContain(r.code);
+  return r.stdout;
+}
+
+async function has(t: TestTown, code: string, subject: string): Promise<boolean> {
+  return (await findings(t)).some((f) => f.code === code && f.subject === subject);
+}
+
+/** A pid that was just alive on this host and is not any more. */
+function deadPid(): number {
+  return spawnSync('true').pid!;
+}
+
+/** A worker `nux` working on one issue (the agent idles), its clone at wyvern/polecats/nux. */
+async function townWithWorker(workers = '    max: 1\n    spawnDelay: 0s\n'): Promise<{ t: TestTown; issue: string; clone: string }> {
+  const t = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers });
+  const issue = await t.createIssue('work');
+  await t.once();
+  expect((await t.records()).map((r) => r.state)).toEqual(['working']);
+  return { t, issue, clone: path.join(t.root, 'wyvern', 'polecats', 'nux') };
+}
+
+describe('gt doctor', () => {
+  it('a healthy town in sync: exit 0, no findings, and --fix has nothing to do', async () => {
+    town = await TestTown.create();
+    const text = await town.gt(['doctor']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('In sync: nothing to do.');
+    expect(text.stdout).toContain('Health: no findings.');
+    const json = JSON.parse((await town.gt(['doctor', '-o', 'json'])).stdout);
+    expect(json).toMatchObject({ inSync: true, healthy: true, findings: [] });
+    expect(json.plans.length).toBeGreaterThan(0);
+    const fixed = await town.gt(['doctor', '--fix']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain('nothing: the town is in sync and healthy.');
+  });
+
+  it('GT-STALE-LOCK: a lock whose pid is dead on this host; --fix removes it and leaves other hosts\' locks', async () => {
+    town = await TestTown.create();
+    const stale = path.join(town.root, 'wyvern', '.beads', 'issues.jsonl.lock');
+    await writeFile(stale, JSON.stringify({ pid: deadPid(), host: os.hostname(), command: 'gt beads', startedAt: '2020-01-01T00:00:00.000Z' }) + '\n');
+    // The same dead pid on another host may be alive there: never judged stale.
+    const foreign = path.join(town.root, '.gt', 'run.lock');
+    await writeFile(foreign, JSON.stringify({ pid: deadPid(), host: 'elsewhere.invalid', command: 'gt run', startedAt: '2020-01-01T00:00:00.000Z' }) + '\n');
+    const f = await expectFinding(town, 'GT-STALE-LOCK', 'wyvern/.beads/issues.jsonl.lock');
+    expect(f).toMatchObject({ severity: 'warning', fixable: true });
+    expect(f.message).toContain('gt beads');
+    expect(await has(town, 'GT-STALE-LOCK', '.gt/run.lock')).toBe(false);
+    const out = await fix(town);
+    expect(out).toContain('GT-STALE-LOCK wyvern/.beads/issues.jsonl.lock: removed');
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(foreign)).toBe(true);
+    expect((await findings(town)).filter((x) => x.code === 'GT-STALE-LOCK')).toEqual([]);
+  });
+
+  it('GT-MAIL-TORN: an inbox line that is not JSON; --fix moves it beside the inbox and keeps every message', async () => {
+    town = await TestTown.create();
+    await town.gt(['mail', 'send', 'mayor', '-s', 'first', '-m', 'one']);
+    const inbox = path.join(town.root, 'mayor', 'mail', 'inbox.jsonl');
+    const torn = '{"id":"msg-torn","from":"wyvern/witness","subj';
+    await appendFile(inbox, `${torn}\n`);
+    await town.gt(['mail', 'send', 'mayor', '-s', 'second', '-m', 'two']);
+    const good = (await readFile(inbox, 'utf8')).split('\n').filter((l) => l && l !== torn);
+    const f = await expectFinding(town, 'GT-MAIL-TORN', 'mayor/mail/inbox.jsonl');
+    expect(f.message).toContain('line 2 is not JSON');
+    expect(f.fixable).toBe(true);
+    const out = await fix(town);
+    expect(out).toContain('GT-MAIL-TORN mayor/mail/inbox.jsonl: moved line 2 to inbox.jsonl.torn');
+    expect(await readFile(inbox, 'utf8')).toBe(good.map((l) => `${l}\n`).join(''));
+    expect(await readFile(`${inbox}.torn`, 'utf8')).toBe(`${torn}\n`);
+    expect((await town.mail('mayor')).map((m) => m.subject)).toEqual(['first', 'second']);
+    expect(await has(town, 'GT-MAIL-TORN', 'mayor/mail/inbox.jsonl')).toBe(false);
+  });
+
+  it('GT-BEADS-PARSE: an issues.jsonl that does not parse is reported by line and never touched', async () => {
+    town = await TestTown.create();
+    await town.createIssue('a real issue');
+    const file = path.join(town.root, 'wyvern', '.beads', 'issues.jsonl');
+    await appendFile(file, '{"id": "wyvern-zz", "title": \n');
+    const before = await readFile(file, 'utf8');
+    const f = await expectFinding(town, 'GT-BEADS-PARSE', 'wyvern/.beads/issues.jsonl');
+    expect(f).toMatchObject({ severity: 'error', fixable: false });
+    expect(f.message).toContain('wyvern/.beads/issues.jsonl:2: not valid JSON');
+    const out = await fix(town);
+    expect(out).toMatch(/Left for a person:[\s\S]*GT-BEADS-PARSE/);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    expect(await has(town, 'GT-BEADS-PARSE', 'wyvern/.beads/issues.jsonl')).toBe(true);
+  });
+
+  it('GT-ORPHAN-SESSION: sessions started by hand on the town socket are reported and left for a person', async () => {
+    town = await TestTown.create();
+    execFileSync('tmux', ['-L', town.socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'stray', 'sleep', '600']);
+    // gt's metadata for a role the spec does not enable explains nothing either.
+    await new Tmux(town.socket, { metaKeys: META_KEYS }).startSession({ name: 'mayor-by-hand', cwd: town.root, env: {}, argv: ['sleep', '600'], meta: { role: 'mayor' } });
+    const stray = await expectFinding(town, 'GT-ORPHAN-SESSION', 'stray');
+    expect(stray).toMatchObject({ severity: 'warning', fixable: false });
+    expect(stray.message).toContain('it has no gt metadata');
+    const mayor = await expectFinding(town, 'GT-ORPHAN-SESSION', 'mayor-by-hand');
+    expect(mayor.message).toContain('the Town does not enable the mayor');
+    const out = await fix(town);
+    expect(out).toMatch(/Left for a person:[\s\S]*GT-ORPHAN-SESSION \[warning\] stray/);
+    expect(town.liveSessions()).toEqual(['mayor-by-hand', 'stray']);
+    expect(await has(town, 'GT-ORPHAN-SESSION', 'stray')).toBe(true);
+  });
+
+  it('GT-ZOMBIE-SESSION and GT-STALLED: a crash-looping worker leaves a dead session; --fix ends it only once its clone holds no work', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'crash'], workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 50ms\n    maxRestarts: 0\n    breakerThreshold: 10\n' });
+    await town.createIssue('crashes');
+    await until(async () => {
+      await town!.once();
+      return (await town!.records())[0]?.state === 'crashLooping';
+    }, 'the crash-loop escalation');
+    expect(town.sessions()).toEqual(['gt-wyvern-nux']);
+    expect(town.liveSessions()).toEqual([]);
+
+    const stalled = await expectFinding(town, 'GT-STALLED', 'Rig/wyvern');
+    expect(stalled).toMatchObject({ severity: 'error', fixable: false });
+    expect(stalled.message).toContain('WorkerCrashLooping');
+
+    // Work in the clone: ending the session is refused, and the finding says what to do first.
+    const clone = path.join(town.root, 'wyvern', 'polecats', 'nux');
+    await writeFile(path.join(clone, 'notes.txt'), 'unsaved\n');
+    const withWork = await expectFinding(town, 'GT-ZOMBIE-SESSION', 'gt-wyvern-nux');
+    expect(withWork.fixable).toBe(false);
+    expect(withWork.message).toContain('its worker nux is crashLooping');
+    expect(withWork.fix).toContain('1 uncommitted change');
+    await fix(town);
+    expect(town.sessions()).toEqual(['gt-wyvern-nux']);
+
+    await rm(path.join(clone, 'notes.txt'));
+    expect((await expectFinding(town, 'GT-ZOMBIE-SESSION', 'gt-wyvern-nux')).fixable).toBe(true);
+    const out = await fix(town);
+    expect(out).toContain('GT-ZOMBIE-SESSION gt-wyvern-nux: ended the session');
+    expect(out).toMatch(/Left for a person:[\s\S]*GT-STALLED \[error\] Rig\/wyvern/);
+    expect(town.sessions()).toEqual([]);
+    expect(existsSync(clone)).toBe(true);
+    const left = await findings(town);
+    expect(left.some((x) => x.code === 'GT-ZOMBIE-SESSION')).toBe(false);
+    expect(left.some((x) => x.code === 'GT-STALLED' && x.subject === 'Rig/wyvern')).toBe(true);
+  });
+
+  it('GT-BREAKER-OPEN: a tripped breaker is left for a person (and not reported twice as GT-STALLED)', async () => {
+    town = await TestTown.create();
+    const generation = JSON.parse(await readFile(path.join(town.root, '.gt', 'store', 'rig', 'wyvern.json'), 'utf8')).generation;
+    const pool = path.join(town.root, '.gt', 'workers', 'wyvern', '_pool.json');
+    await mkdir(path.dirname(pool), { recursive: true });
+    await writeFile(pool, JSON.stringify({ spawnFailures: 3, breaker: { reason: '3 spawns in a row died within 10s', openedAt: '2024-05-01T10:00:00.000Z', generation } }));
+    const f = await expectFinding(town, 'GT-BREAKER-OPEN', 'Rig/wyvern');
+    expect(f).toMatchObject({ severity: 'error', fixable: false });
+    expect(f.fix).toContain('gt run --reset-breaker wyvern');
+    expect((await town.gt(['doctor'])).stdout).toContain('BreakerOpen');
+    const out = await fix(town);
+    expect(out).toMatch(/Left for a person:[\s\S]*GT-BREAKER-OPEN/);
+    const left = await findings(town);
+    expect(left.filter((x) => x.subject === 'Rig/wyvern').map((x) => x.code)).toEqual(['GT-BREAKER-OPEN']);
+  });
+
+  it('GT-CLONE-REMOTE: clones whose origin is not the rig\'s gitUrl are reported and never rewritten', async () => {
+    const w = await townWithWorker();
+    town = w.t;
+    const refinery = path.join(town.root, 'wyvern', 'refinery', 'rig');
+    git(['remote', 'set-url', 'origin', '/somewhere/else.git'], w.clone);
+    git(['remote', 'set-url', 'origin', '/somewhere/else.git'], refinery);
+    const f = await expectFinding(town, 'GT-CLONE-REMOTE', 'wyvern/polecats/nux');
+    expect(f).toMatchObject({ severity: 'error', fixable: false });
+    expect(f.message).toContain('/somewhere/else.git');
+    await expectFinding(town, 'GT-CLONE-REMOTE', 'wyvern/refinery/rig');
+    await fix(town);
+    expect(git(['remote', 'get-url', 'origin'], w.clone).trim()).toBe('/somewhere/else.git');
+    expect(await has(town, 'GT-CLONE-REMOTE', 'wyvern/polecats/nux')).toBe(true);
+  });
+
+  it('GT-CLONE-BRANCH: a polecat clone on another branch than its worker\'s is reported and left', async () => {
+    const w = await townWithWorker();
+    town = w.t;
+    git(['checkout', '-q', '-b', 'side'], w.clone);
+    const f = await expectFinding(town, 'GT-CLONE-BRANCH', 'wyvern/polecats/nux');
+    expect(f.message).toContain(`branch side, but polecat nux works on polecat/nux/${w.issue}`);
+    expect(f.fixable).toBe(false);
+    await fix(town);
+    expect(git(['branch', '--show-current'], w.clone).trim()).toBe('side');
+    expect(await has(town, 'GT-CLONE-BRANCH', 'wyvern/polecats/nux')).toBe(true);
+  });
+
+  it('GT-DIRTY-FINISHED-CLONE: a released worker\'s clone with uncommitted work is reported and kept', async () => {
+    const w = await townWithWorker();
+    town = w.t;
+    await writeFile(path.join(w.clone, 'half-done.txt'), 'work\n');
+    expect((await town.gt(['issues', 'close', w.issue])).code).toBe(0);
+    await town.once();
+    expect(await town.records()).toEqual([]);
+    const f = await expectFinding(town, 'GT-DIRTY-FINISHED-CLONE', 'wyvern/polecats/nux');
+    expect(f.message).toContain('has 1 uncommitted change');
+    expect(f.fixable).toBe(false);
+    await fix(town);
+    expect(existsSync(path.join(w.clone, 'half-done.txt'))).toBe(true);
+    expect(await has(town, 'GT-DIRTY-FINISHED-CLONE', 'wyvern/polecats/nux')).toBe(true);
+  });
+
+  it('GT-TMUX-SERVER-MISSING: the server is gone while a worker is working; --fix starts its session again', async () => {
+    const w = await townWithWorker('    max: 1\n    spawnDelay: 0s\n    restartBackoff: 100ms\n');
+    town = w.t;
+    execFileSync('tmux', ['-L', town.socket, 'kill-server']);
+    const f = await expectFinding(town, 'GT-TMUX-SERVER-MISSING', town.socket);
+    expect(f.message).toContain('wyvern/polecats/nux');
+    expect(f.fixable).toBe(true);
+    await new Promise((r) => setTimeout(r, 150));
+    const out = await fix(town);
+    expect(out).toContain('restart polecat nux');
+    expect(out).toContain(`GT-TMUX-SERVER-MISSING ${town.socket}: resolved`);
+    expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
+    expect(await has(town, 'GT-TMUX-SERVER-MISSING', town.socket)).toBe(false);
+  });
+});
