@@ -17,7 +17,7 @@ function record(name: string, issueId: string): WorkerRecord {
 }
 
 function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, contractReady: true, ...over };
+  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, contractReady: true, ...over };
 }
 
 describe('planPool (pure)', () => {

@@ -82,9 +82,9 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
     case 'askPlugin': {
       const r = request(a.issueId);
       if (!r) return;
-      const msg = await ctx.services.mailbox(`${name}/plugins/${a.plugin}`).send({
+      const msg = await ctx.services.mailbox(a.address).send({
         from: `${name}/refinery`,
-        to: `${name}/plugins/${a.plugin}`,
+        to: a.address,
         subject: `beforeMerge ${a.issueId}: ${r.branch}`,
         body: `May ${r.branch} (at ${r.head}) for ${a.issueId} be merged?\nAnswer with: gt mail send ${name}/refinery -s verdict --type reply --reply-to ID -m proceed   (or -m escalate)\nwhere ID is this message's id.`,
         type: 'task',

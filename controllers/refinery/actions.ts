@@ -20,7 +20,7 @@ export type RefineryAction =
   /** A merge interrupted before it was known to be pushed: the truth is read from git. */
   | { type: 'recoverMerge'; issueId: string; phase: string }
   | { type: 'dropRequest'; issueId: string; why: string }
-  | { type: 'askPlugin'; issueId: string; plugin: string }
+  | { type: 'askPlugin'; issueId: string; plugin: string; address: string }
   | { type: 'holdRequest'; issueId: string; head: string; why: string };
 
 export function describeRefineryAction(a: RefineryAction): ActionText {

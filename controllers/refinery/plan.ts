@@ -3,12 +3,7 @@ import type { Rig } from '../../src/model/objects.js';
 import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { RefineryAction } from './actions.js';
-
-export interface BeforeMergePlugin {
-  name: string;
-  timeoutMs: number;
-  defaultVerdict: 'proceed' | 'escalate';
-}
+import type { HookPlugin } from '../../src/plugins/hooks.js';
 
 export interface RefineryObserved {
   now: number;
@@ -16,7 +11,7 @@ export interface RefineryObserved {
   requests: MergeRequest[];
   current: MergeInProgress | undefined;
   issues: Record<string, { status: string; priority: number; title: string }>;
-  plugins: BeforeMergePlugin[];
+  plugins: HookPlugin[];
   /** Plugin answers in the refinery's inbox, by the id of the question they reply to. */
   verdicts: Record<string, 'proceed' | 'escalate'>;
 }
@@ -67,7 +62,7 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
   const plugin = o.plugins[0];
   if (plugin) {
     if (!next.asked) {
-      actions.push({ type: 'askPlugin', issueId: next.issueId, plugin: plugin.name });
+      actions.push({ type: 'askPlugin', issueId: next.issueId, plugin: plugin.name, address: plugin.address });
       return done();
     }
     const waited = o.now - Date.parse(next.asked.at);

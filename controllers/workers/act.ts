@@ -59,10 +59,23 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       await updateAgentState(cloneDir(r.name), (s) => ({ ...s, requesting_cycle: false }));
       return;
     }
+    case 'askStuckPlugin': {
+      const r = await record(a.name);
+      const msg = await ctx.services.mailbox(a.address).send({
+        from: `${name}/witness`,
+        to: a.address,
+        subject: `onWorkerStuck ${r.issueId}: polecat ${a.name}`,
+        body: `Polecat ${name}/${a.name} on ${r.issueId} has shown no output and no commits for ${a.quietMinutes || '<1'} min (nudged ${r.nudges} times so far).\nAnswer with: gt mail send ${name}/witness -s verdict --type reply --reply-to ID -m proceed   (gt nudges it)\nor -m escalate (a person takes over), where ID is this message's id.`,
+        type: 'task',
+      });
+      await workers.put({ ...r, stuckAsk: { plugin: a.plugin, messageId: msg.id, at: msg.timestamp } });
+      return;
+    }
     case 'nudge': {
       const r = await record(a.name);
       await tmux.sendKeys(sessionName(name, a.name), a.message, { enter: true });
-      await workers.put({ ...r, nudges: a.count, lastNudgeAt: new Date().toISOString() });
+      const { stuckAsk: _asked, ...rest } = r;
+      await workers.put({ ...rest, nudges: a.count, lastNudgeAt: new Date().toISOString() });
       return;
     }
     case 'escalate': {

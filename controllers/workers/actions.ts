@@ -8,6 +8,8 @@ export type WorkerAction =
   /** The polecat handed off (gt handoff): a fresh session on the same issue reads the handoff first. */
   | { type: 'cycleWorker'; name: string; handoff: string }
   | { type: 'nudge'; name: string; message: string; count: number }
+  /** onWorkerStuck: a plugin decides between nudging (proceed) and escalating. */
+  | { type: 'askStuckPlugin'; name: string; plugin: string; address: string; quietMinutes: number }
   | { type: 'escalate'; name: string; state: 'stalled' | 'crashLooping'; reason: string }
   | { type: 'rejectDone'; name: string; problems: string[] }
   | { type: 'markReadyToMerge'; name: string; issueId: string; branch: string; head: string }
@@ -27,6 +29,8 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
       return { op: '~', text: `restart polecat ${a.name}: ${a.reason}` };
     case 'cycleWorker':
       return { op: '~', text: `cycle polecat ${a.name} to a fresh session (it handed off: ${a.handoff}); its issue stays its own` };
+    case 'askStuckPlugin':
+      return { op: '~', text: `ask plugin ${a.plugin} about stuck polecat ${a.name} (onWorkerStuck)` };
     case 'nudge':
       return { op: '~', text: `nudge polecat ${a.name} (${a.count})` };
     case 'escalate':

@@ -1,4 +1,5 @@
 import type { Issue } from '../../src/beads/record.js';
+import type { HookPlugin, Verdict } from '../../src/plugins/hooks.js';
 import type { DoneSignal, PoolState, WorkerRecord } from '../../src/workers/records.js';
 
 /** A tmux session of this rig as the worker pool sees it. */
@@ -49,6 +50,9 @@ export interface PoolObserved {
   /** Per swarm: its maxParallel, or 'suspended'. */
   swarmLimits: Record<string, number | 'suspended'>;
   pool: PoolState;
+  /** Plugins with the onWorkerStuck hook for this rig, and their answers in the witness's inbox. */
+  stuckPlugins: HookPlugin[];
+  stuckVerdicts: Record<string, Verdict>;
   /** Polecats that asked for a fresh session (gt handoff), with the handoff mail's id. */
   handoffs: Record<string, string>;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */

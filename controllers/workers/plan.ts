@@ -171,6 +171,25 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     return;
   }
   const mins = Math.round(idle / 60_000);
+  const plugin = o.stuckPlugins.find((p) => p.name === r.stuckAsk?.plugin) ?? o.stuckPlugins[0];
+  if (plugin) {
+    // onWorkerStuck: the plugin decides; silence means its default verdict after its timeout.
+    if (!r.stuckAsk) {
+      acc.actions.push({ type: 'askStuckPlugin', name: r.name, plugin: plugin.name, address: plugin.address, quietMinutes: mins });
+      return;
+    }
+    const waited = o.now - Date.parse(r.stuckAsk.at);
+    const verdict = o.stuckVerdicts[r.stuckAsk.messageId] ?? (waited >= plugin.timeoutMs ? plugin.defaultVerdict : undefined);
+    if (!verdict) {
+      acc.notes.push(`polecat ${r.name} is stuck; plugin ${plugin.name} decides (at most ${Math.ceil((plugin.timeoutMs - waited) / 1000)}s more)`);
+      acc.requeue.push(Math.min(plugin.timeoutMs - waited, 5000));
+      return;
+    }
+    if (verdict === 'escalate') {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'stalled', reason: `plugin ${plugin.name} said escalate (onWorkerStuck) after ${mins || '<1'} min without progress` });
+      return;
+    }
+  }
   if (r.nudges < s.maxNudges) {
     acc.actions.push({ type: 'nudge', name: r.name, count: r.nudges + 1, message: `No output and no commits for ${mins || '<1'} min. Are you stuck? Finish with gt done, or gt done --status escalated -m "why".` });
   } else {

@@ -7,13 +7,14 @@
 //   --mode crash    exit with status 3 at once (a crashing agent)
 //   --mode stuck    print one line, then nothing, whatever it is told (a stuck agent)
 //   --mode dirty    say done without committing; when nudged (a line on stdin), commit, push, done
+//   --mode handoff  hand off at once (gt handoff); the fresh session reads the handoff, then works
 //   --delay MS      pause before working (default 500)
 //
 // The work: each description line `append FILE: TEXT` appends TEXT to FILE; without such lines
 // it writes work/<issue>.md. Sent back by the merge queue (its branch already has commits), it
 // redoes the work on top of the current main and force-pushes its branch.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const args = process.argv.slice(2);
@@ -30,6 +31,10 @@ const run = (cmd, ...a) => execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ign
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const idle = () => new Promise(() => setInterval(() => {}, 1 << 30));
 
+if (process.env.GT_ROLE && process.env.GT_ROLE !== 'polecat') {
+  await import('./scripted-session.mjs');
+  await idle();
+}
 if (!issueId || !branch) {
   say('GT_ISSUE and GT_BRANCH must be set (run me as a gt polecat)');
   process.exit(2);
@@ -38,6 +43,15 @@ say(`working on ${issueId} (mode ${mode})`);
 if (mode === 'crash') process.exit(3);
 if (mode === 'stuck') await idle();
 
+if (mode === 'handoff') {
+  const handoff = /gt mail read (\S+)`/.exec(readFileSync(process.env.GT_PROMPT_FILE, 'utf8'))?.[1];
+  if (!handoff) {
+    run('gt', 'handoff', '-m', `context full while starting ${issueId}`);
+    say('handed off; waiting for my fresh session');
+    await idle();
+  }
+  say(`read my handoff ${handoff}: ${JSON.parse(run('gt', 'mail', 'read', handoff, '-o', 'json')).body}`);
+}
 const issue = JSON.parse(run('gt', 'issues', 'show', issueId, '-o', 'json'));
 say(`issue: ${issue.title}`);
 await sleep(delay);
