@@ -4,7 +4,12 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Tmux } from '../src/adapters/tmux.js';
+import { Tmux, type SessionInfo } from '../src/adapters/tmux.js';
+import type { DoctorFacts } from '../src/doctor/facts.js';
+import { judgeHealth } from '../src/doctor/judge.js';
+import { splitTorn } from '../src/doctor/judge-files.js';
+import type { StoredObject } from '../src/store/store.js';
+import type { WorkerRecord } from '../src/workers/records.js';
 import { META_KEYS } from '../src/town/services.js';
 import { git } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
@@ -100,6 +105,8 @@ describe('gt doctor', () => {
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
     expect((await findings(town)).filter((x) => x.code === 'GT-STALE-LOCK')).toEqual([]);
+    const events = (await readFile(path.join(town.root, '.gt', 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(events.some((e) => e.type === 'action' && e.action?.type === 'doctorRepair' && e.action.code === 'GT-STALE-LOCK')).toBe(true);
   });
 
   it('GT-MAIL-TORN: an inbox line that is not JSON; --fix moves it beside the inbox and keeps every message', async () => {
@@ -259,5 +266,37 @@ describe('gt doctor', () => {
     expect(out).toContain(`GT-TMUX-SERVER-MISSING ${town.socket}: resolved`);
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
     expect(await has(town, 'GT-TMUX-SERVER-MISSING', town.socket)).toBe(false);
+  });
+});
+
+describe('doctor judges (pure)', () => {
+  const rig: StoredObject = { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/r.git' } }, generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
+  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, stalled: [], clones: [], locks: [], beads: [], mail: [], ...p });
+  const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({ name, created: new Date(0), pid: 1, dead, exitStatus: dead ? 3 : undefined, exitSignal: undefined, currentCommand: '', activity: new Date(0), meta });
+  const record = (state: WorkerRecord['state']): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'wyvern-a1', branch: 'polecat/nux/wyvern-a1', state, createdAt: '', starts: [], nudges: 0, rejectedDone: 0 });
+  const nux = session('gt-wyvern-nux', true, { role: 'polecat', rig: 'wyvern', polecat: 'nux' });
+
+  it('a dead session is a zombie only when nothing restarts or collects it', () => {
+    const codes = (p: Partial<DoctorFacts>) => judgeHealth(facts(p)).map((f) => f.code);
+    // A working worker's dead session is restarted by the worker pool.
+    expect(codes({ sessions: [nux], workers: { wyvern: [record('working')] } })).toEqual([]);
+    // Without a worker, the worker pool's plan stops it (or reports it): not doctor's.
+    expect(codes({ sessions: [nux], workers: { wyvern: [] } })).toEqual([]);
+    // An escalated worker waits for a person; its session for nobody. Its clone was not seen: unsafe.
+    const [z] = judgeHealth(facts({ sessions: [nux], workers: { wyvern: [record('stalled')] } }));
+    expect(z).toMatchObject({ code: 'GT-ZOMBIE-SESSION', clone: 'wyvern/polecats/nux', unsafe: 'was not inspected' });
+    // A session named like a polecat of a rig gt does not know is nobody's.
+    expect(codes({ sessions: [session('gt-other-nux', false, { role: 'polecat', rig: 'other' })] })).toEqual(['GT-ORPHAN-SESSION']);
+  });
+
+  it('a breaker or a Stalled condition from an older generation of the spec is over', () => {
+    const breaker = (generation: number) => ({ wyvern: { spawnFailures: 3, breaker: { reason: 'r', openedAt: 't', generation } } });
+    const stalled = (observedGeneration: number) => [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'TerminalError', message: 'm', lastTransitionTime: 't', observedGeneration } }];
+    expect(judgeHealth(facts({ pools: breaker(1), stalled: stalled(1) }))).toEqual([]);
+    expect(judgeHealth(facts({ pools: breaker(2), stalled: stalled(2) })).map((f) => f.code)).toEqual(['GT-BREAKER-OPEN', 'GT-STALLED']);
+  });
+
+  it('torn lines are split off by number; every other line keeps its bytes', () => {
+    expect(splitTorn('{"a":1}\n{"b":\n\n {"c": 2} \n{"d"')).toEqual({ kept: ['{"a":1}', '', ' {"c": 2} '], torn: [{ line: 2, text: '{"b":' }, { line: 5, text: '{"d"' }] });
   });
 });

@@ -9,7 +9,7 @@ import type { HealthFinding } from './findings.js';
 type Identity =
   | { kind: 'polecat'; rig: string; polecat: string | undefined }
   | { kind: 'role'; role: 'mayor' | 'witness' | 'refinery' | 'plugin'; rig: string | undefined; agent: string | undefined }
-  | { kind: 'unknown'; role: string | undefined };
+  | { kind: 'unknown'; why: string };
 
 /** Why a session exists, or why nothing explains it. */
 type Explanation =
@@ -25,16 +25,17 @@ export function polecatCloneOf(s: SessionInfo, rigs: readonly string[]): string 
   return id.kind === 'polecat' && id.polecat ? `${id.rig}/polecats/${id.polecat}` : undefined;
 }
 
+/** The worker pool's rule for its sessions (controllers/workers/observe.ts), so both agree on whose a session is. */
 function identify(s: SessionInfo, rigs: readonly string[]): Identity {
-  const role = s.meta.role;
-  if (role === 'polecat' && s.meta.rig) return { kind: 'polecat', rig: s.meta.rig, polecat: s.meta.polecat };
-  if (role === 'mayor' || role === 'witness' || role === 'refinery' || role === 'plugin') return { kind: 'role', role, rig: s.meta.rig, agent: s.meta.agent };
-  if (role === undefined) {
-    // The worker pool also claims a session without metadata named like its polecats (gt-<rig>-<name>).
-    const rig = rigs.find((r) => s.name.startsWith(`gt-${r}-`));
-    if (rig) return { kind: 'polecat', rig, polecat: s.meta.polecat ?? s.name.slice(`gt-${rig}-`.length) };
+  const { role, rig } = s.meta;
+  const named = (r: string) => (s.name.startsWith(`gt-${r}-`) ? s.name.slice(`gt-${r}-`.length) : undefined);
+  if (role === 'polecat' || (role === undefined && rig)) {
+    return rig ? { kind: 'polecat', rig, polecat: s.meta.polecat ?? named(rig) } : { kind: 'unknown', why: 'role polecat without a rig' };
   }
-  return { kind: 'unknown', role };
+  if (role === 'mayor' || role === 'witness' || role === 'refinery' || role === 'plugin') return { kind: 'role', role, rig, agent: s.meta.agent };
+  const byName = role === undefined ? rigs.find((r) => named(r) !== undefined) : undefined;
+  if (byName) return { kind: 'polecat', rig: byName, polecat: s.meta.polecat ?? named(byName) };
+  return { kind: 'unknown', why: role === undefined ? 'it has no gt metadata' : `unknown role "${role}"` };
 }
 
 function explain(id: Identity, f: DoctorFacts): Explanation {
@@ -49,7 +50,7 @@ function explain(id: Identity, f: DoctorFacts): Explanation {
     case 'role': {
       if (id.role === 'mayor') return town?.spec.mayor?.enabled ? { by: 'role' } : { by: 'nothing', why: 'role mayor, but the Town does not enable the mayor' };
       if (id.role === 'plugin') {
-        const plugins = f.world.objects.filter((o) => o.manifest.kind === 'Plugin' && !o.deletionRequestedAt).map((o) => o.manifest as Plugin);
+        const plugins = f.world.objects.filter((o) => o.manifest.kind === 'Plugin').map((o) => o.manifest as Plugin);
         // A plugin's mail address (RIG/plugins/NAME, or plugins/NAME town-wide) names it.
         const name = /(?:^|\/)plugins\/([^/]+)$/.exec(id.agent ?? '')?.[1];
         const match = plugins.some((p) => (name === undefined || p.metadata.name === name) && (p.spec.rig === undefined || p.spec.rig === id.rig));
@@ -57,11 +58,11 @@ function explain(id: Identity, f: DoctorFacts): Explanation {
       }
       const rig = rigOf(id.rig);
       if (!rig) return { by: 'nothing', why: `role ${id.role} of rig ${id.rig ?? '(none)'}, which is not in the store` };
-      const enabled = !rig.deletionRequestedAt && (rig.manifest as Rig).spec[id.role]?.enabled;
-      return enabled ? { by: 'role' } : { by: 'nothing', why: `role ${id.role}, but Rig ${id.rig} does not enable it` };
+      // Also while the rig is being removed or stopped: the session-cycle controller ends it then.
+      return (rig.manifest as Rig).spec[id.role]?.enabled ? { by: 'role' } : { by: 'nothing', why: `role ${id.role}, but Rig ${id.rig} does not enable it` };
     }
     case 'unknown':
-      return { by: 'nothing', why: id.role === undefined ? 'it has no gt metadata' : `unknown role "${id.role}"` };
+      return { by: 'nothing', why: id.why };
   }
 }
 

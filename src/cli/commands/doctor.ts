@@ -2,6 +2,7 @@ import { messageOf, type KeyOutcome } from '../../engine/reconciler.js';
 import { viewOf, sameFinding, type FindingView } from '../../doctor/findings.js';
 import { repair } from '../../doctor/fix.js';
 import { examine, healthFindings, healthy, reportJson, reportLines } from '../../doctor/report.js';
+import { keyOf } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
@@ -48,6 +49,7 @@ export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise
         repairs.push({ code, subject, error: messageOf(err) });
       }
     }
+    await logRepairs(session, repairs);
   } finally {
     await lock.release();
   }
@@ -63,6 +65,19 @@ export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise
     print(['Left for a person:', ...(healthy(after) ? ['  nothing: the town is in sync and healthy.'] : reportLines(after).map((l) => (l ? `  ${l}` : l)))]);
   }
   return healthy(after) && !failedActions ? 0 : 1;
+}
+
+/** Repairs go to the events log like the controllers' actions, so `what happened` has one place. */
+async function logRepairs(session: TownSession, repairs: Repair[]): Promise<void> {
+  const town = (await session.reconciler.loadWorld()).town;
+  const key = town ? keyOf(town.manifest) : 'Town';
+  await session.events.append(
+    repairs.map((r) => {
+      const action = { type: 'doctorRepair', code: r.code, subject: r.subject };
+      const text = `gt doctor --fix: ${r.code} ${r.subject}`;
+      return r.error === undefined ? { type: 'action', key, action, text: `${text} -> ${r.result}`, outcome: 'ok' } : { type: 'actionFailed', key, action, text, error: r.error };
+    }),
+  );
 }
 
 function repairLines(repairs: Repair[], resolved: FindingView[]): string[] {
