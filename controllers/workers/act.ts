@@ -38,8 +38,9 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       const r = await record(a.name);
       await tmux.killSession(sessionName(name, a.name));
       await startSession(ctx, t, r);
-      r.starts.push(new Date().toISOString());
-      await workers.put(r);
+      // A halt is not a crash: it does not count towards the crash-loop limit.
+      const { haltedAt, ...rest } = r;
+      await workers.put(haltedAt ? rest : { ...rest, starts: [...r.starts, new Date().toISOString()] });
       if (a.earlyDeath) {
         const pool = await workers.pool(name);
         await workers.putPool(name, { ...pool, spawnFailures: pool.spawnFailures + 1 });

@@ -139,6 +139,10 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'} while ${suspended.replace(/^the /, '')}: it starts again on gt start (its issue and clone are kept)`);
     return;
   }
+  if (!session?.alive && r.haltedAt) {
+    acc.actions.push({ type: 'restartSession', name: r.name, reason: `its session was ended by gt stop --now at ${r.haltedAt}`, earlyDeath: false });
+    return;
+  }
   if (!session?.alive) {
     const recent = r.starts.filter((t) => o.now - Date.parse(t) < CRASH_WINDOW_MS);
     const early = o.now - lastStart(r) < EARLY_DEATH_MS || (session !== undefined && session.activityAt - lastStart(r) < EARLY_DEATH_MS);

@@ -44,7 +44,7 @@ if (mode === 'crash') process.exit(3);
 if (mode === 'stuck') await idle();
 
 if (mode === 'handoff') {
-  const handoff = /gt mail read (\S+)`/.exec(readFileSync(process.env.GT_PROMPT_FILE, 'utf8'))?.[1];
+  const handoff = /gt mail read (msg-[^`\s]+)`/.exec(readFileSync(process.env.GT_PROMPT_FILE, 'utf8'))?.[1];
   if (!handoff) {
     run('gt', 'handoff', '-m', `context full while starting ${issueId}`);
     say('handed off; waiting for my fresh session');

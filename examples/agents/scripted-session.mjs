@@ -22,7 +22,7 @@ const gt = (...a) => execFileSync('gt', a, { encoding: 'utf8', stdio: ['ignore',
 
 say(`session started (role ${process.env.GT_ROLE})`);
 const prompt = readFileSync(process.env.GT_PROMPT_FILE, 'utf8');
-const handoff = /gt mail read (\S+)`/.exec(prompt)?.[1];
+const handoff = /gt mail read (msg-[^`\s]+)`/.exec(prompt)?.[1];
 if (handoff) {
   const msg = JSON.parse(gt('mail', 'read', handoff, '-o', 'json'));
   say(`read my handoff ${handoff}: ${msg.body}`);

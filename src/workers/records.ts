@@ -23,6 +23,8 @@ export interface WorkerRecord {
   nudges: number;
   lastNudgeAt?: string;
   escalatedAt?: string;
+  /** Ended by `gt stop --now`: restarted on `gt start` at once, and not counted as a crash. */
+  haltedAt?: string;
   /** The onWorkerStuck plugin asked about the current stuck spell (cleared by the next nudge). */
   stuckAsk?: { plugin: string; messageId: string; at: string };
   /** Done signals that failed verification, for the record and the worker's mail. */

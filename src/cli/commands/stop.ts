@@ -2,6 +2,8 @@ import path from 'node:path';
 import { computeChanges, type Incoming } from '../../apply/changeset.js';
 import { writeChanges } from '../../apply/write.js';
 import { inspectClone } from '../../adapters/git.js';
+import type { SessionInfo } from '../../adapters/tmux.js';
+import { SessionStore } from '../../sessions/records.js';
 import { fail } from '../../errors.js';
 import type { Town } from '../../model/objects.js';
 import type { StoredObject } from '../../store/store.js';
@@ -30,6 +32,7 @@ export async function stopCommand(g: GlobalOptions, rig: string | undefined, o: 
   if (o.now) {
     // Every session on the town's socket at once: the whole private server. Nothing on disk is touched.
     const before = await session.services.sessions(town, true);
+    await recordHalt(session, before);
     await session.services.tmux(town).killServer();
     print(`Ended ${before.length} session${before.length === 1 ? '' : 's'} at once (tmux server ${session.services.tmux(town).socket}); nothing on disk was deleted.`);
     print(await unpushedReport(session, rig));
@@ -39,6 +42,23 @@ export async function stopCommand(g: GlobalOptions, rig: string | undefined, o: 
   if (o.reconcile !== false) await settle(session, g, rig, waitMs);
   print(await leftRunning(session, rig));
   return 0;
+}
+
+/**
+ * Written before the kill: these sessions end on purpose, so `gt start` brings them back at
+ * once instead of treating them as crashes (backoff, crash-loop counts).
+ */
+async function recordHalt(session: TownSession, sessions: SessionInfo[]): Promise<void> {
+  const at = new Date().toISOString();
+  const records = new SessionStore(path.join(session.paths.gtDir, 'sessions'));
+  for (const s of sessions) {
+    if (s.meta.role && s.meta.role !== 'polecat') {
+      await records.update(s.name, (r) => ({ ...r, stoppedAt: at }));
+    } else if (s.meta.rig && s.meta.polecat) {
+      const w = (await session.services.workers.list(s.meta.rig)).find((x) => x.name === s.meta.polecat);
+      if (w) await session.services.workers.put({ ...w, haltedAt: at });
+    }
+  }
 }
 
 export async function startCommand(g: GlobalOptions, rig: string | undefined, o: { reconcile?: boolean }): Promise<number> {

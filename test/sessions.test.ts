@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestTown, until } from './support/workers.js';
+
+/**
+ * The session-cycle controller with real tmux and the scripted role agent
+ * (examples/agents/scripted-session.mjs): sessions kept alive, handoff, drift at idle, crash
+ * loops, stop and start.
+ */
+const AGENT = '["gt", "demo-agent"]';
+
+function townExtra(mayor: string, agent = AGENT): string {
+  return `  agent:\n    command: ${agent}\n  mayor:\n    enabled: true\n${mayor}`;
+}
+
+let t: TestTown | undefined;
+afterEach(async () => {
+  await t?.dispose();
+  t = undefined;
+});
+
+function pane(town: TestTown, session: string): string {
+  try {
+    return execFileSync('tmux', ['-L', town.socket, 'capture-pane', '-p', '-t', `=${session}:`], { encoding: 'utf8' });
+  } catch {
+    return '';
+  }
+}
+
+function panePid(town: TestTown, session: string): string {
+  return execFileSync('tmux', ['-L', town.socket, 'display-message', '-p', '-t', `=${session}:`, '#{pane_pid}'], { encoding: 'utf8' }).trim();
+}
+
+function sendKeys(town: TestTown, session: string, text: string): void {
+  execFileSync('tmux', ['-L', town.socket, 'send-keys', '-t', `=${session}:`, '-l', text]);
+  execFileSync('tmux', ['-L', town.socket, 'send-keys', '-t', `=${session}:`, 'Enter']);
+}
+
+async function state(town: TestTown, dir: string): Promise<{ requesting_cycle?: boolean; handoff?: { messageId: string; by: string } }> {
+  return JSON.parse(await readFile(path.join(town.root, dir, 'state.json'), 'utf8').catch(() => '{}'));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('long-running sessions', () => {
+  it('keeps the mayor and a rig witness running with their role, instructions and contract; a second pass does nothing', async () => {
+    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n'), rigExtra: '  witness:\n    enabled: true\n', workers: '    max: 1\n' });
+    // gt apply reconciled once already: the sessions are up.
+    expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-witness']);
+    const env = execFileSync('tmux', ['-L', t.socket, 'show-environment', '-t', 'gt-wyvern-witness'], { encoding: 'utf8' });
+    expect(env).toContain('GT_ROLE=witness');
+    expect(env).toContain('GT_AGENT=wyvern/witness');
+    expect(await readFile(path.join(t.root, 'wyvern', 'witness', 'CLAUDE.md'), 'utf8')).toContain('You are the Witness of rig wyvern');
+    await until(async () => pane(t!, 'gt-mayor').includes('session started (role mayor)'), 'the mayor agent to start');
+    expect(await t.once()).toBe('Everything already matches the spec.\n');
+    expect((await t.gt(['diff'])).code).toBe(0);
+  });
+
+  it('gt handoff: a fresh session starts at the next idle point and reads the handoff mail first', async () => {
+    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n'), workers: '    max: 1\n' });
+    await t.once();
+    await until(async () => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
+    const before = panePid(t, 'gt-mayor');
+    sendKeys(t, 'gt-mayor', 'your context is full: please hand off');
+    const s = await until(async () => ((await state(t!, 'mayor')).requesting_cycle ? state(t!, 'mayor') : undefined), 'gt handoff to set requesting_cycle');
+    expect(s.handoff?.by).toBe('agent');
+    await sleep(1200);
+    const diff = await t.gt(['diff']);
+    expect(diff.stdout).toContain('~ cycle session gt-mayor: the agent handed off');
+    await t.once();
+    expect(panePid(t, 'gt-mayor')).not.toBe(before);
+    await until(async () => pane(t!, 'gt-mayor').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
+    const mail = await t.mail('mayor');
+    expect(mail.find((m) => m.type === 'handoff')).toMatchObject({ read: true });
+    expect((await state(t, 'mayor')).requesting_cycle).toBe(false);
+  });
+
+  it('a spec change cycles the session only once its pane is idle; gt diff shows the pending cycle', async () => {
+    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 2s\n'), workers: '    max: 1\n' });
+    await t.once();
+    await until(async () => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
+    const before = panePid(t, 'gt-mayor');
+    await t.writeManifest({ workers: '    max: 1\n', townExtra: townExtra('    idleAfter: 2s\n    instructions: Prefer small steps.\n') });
+    expect((await t.gt(['apply', '-f', 'town.yaml', '--no-reconcile'])).code).toBe(0);
+    // Busy: keep the pane printing (typed text is echoed) while passes run.
+    for (let i = 0; i < 4; i++) {
+      sendKeys(t, 'gt-mayor', `still working ${i}`);
+      const diff = await t.gt(['diff']);
+      expect(diff.code).toBe(1);
+      expect(diff.stdout).toMatch(/~ cycle session gt-mayor: the spec changed .*at its next idle point \(waiting\)/);
+      await t.once();
+      expect(panePid(t, 'gt-mayor')).toBe(before);
+      await sleep(300);
+    }
+    await sleep(2200);
+    expect(await t.once()).toContain('cycle session gt-mayor: the spec changed');
+    expect(panePid(t, 'gt-mayor')).not.toBe(before);
+    expect(await readFile(path.join(t.root, 'mayor', 'CLAUDE.md'), 'utf8')).toContain('Prefer small steps.');
+    expect((await t.gt(['diff'])).code).toBe(0);
+  });
+
+  it('a crash-looping session is restarted with backoff, then left stopped and escalated', async () => {
+    t = await TestTown.create({ townExtra: townExtra('    restartBackoff: 100ms\n    maxRestarts: 2\n', '["sh", "-c", "exit 3"]'), workers: '    max: 1\n' });
+    const seen: string[] = [await t.once()];
+    await until(async () => {
+      await sleep(150);
+      const r = await t!.gt(['run', '--once']);
+      seen.push(r.stdout);
+      return r.stdout.includes('SessionCrashLooping');
+    }, 'the crash loop to be detected', 30_000);
+    expect(seen.join('\n')).toContain('restart after a crash');
+    const mail = await t.mail('overseer');
+    expect(mail.map((m) => m.subject)).toContain('Session gt-mayor is crash-looping');
+    // Left stopped: further passes start nothing.
+    await sleep(300);
+    const after = await t.gt(['run', '--once']);
+    expect(after.stdout).not.toContain('start session');
+    const status = JSON.parse((await t.gt(['get', 'town', 't', '-o', 'json'])).stdout);
+    expect(JSON.stringify(status)).toContain('crashLooping');
+  });
+});
+
+describe('gt stop and gt start', () => {
+  it('stop: sessions hand off and end, a working polecat is left running and reported; start restores the same sessions', async () => {
+    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n    handoffTimeout: 20s\n'), rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    await t.createIssue('long task');
+    await t.once();
+    expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-nux', 'gt-wyvern-witness']);
+    await until(async () => pane(t!, 'gt-mayor').includes('session started') && pane(t!, 'gt-wyvern-witness').includes('session started'), 'the role agents');
+    const stop = await t.gt(['stop', '--wait', '30s']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stdout).toContain('~ Town/t');
+    expect(stop.stdout).toContain('Left running: gt-wyvern-nux');
+    expect(t.liveSessions()).toEqual(['gt-wyvern-nux']);
+    expect((await state(t, 'mayor')).handoff?.by).toBe('agent');
+    // Declarative: the loop keeps them stopped.
+    expect((await t.gt(['diff'])).code).toBe(0);
+    expect(await t.once()).not.toContain('start session');
+
+    const start = await t.gt(['start']);
+    expect(start.code, start.stderr).toBe(0);
+    expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-nux', 'gt-wyvern-witness']);
+    await until(async () => pane(t!, 'gt-mayor').includes('read my handoff'), 'the resumed mayor to read its handoff');
+  });
+
+  it('stop --now ends every session at once and deletes nothing; nothing restarts until gt start', async () => {
+    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n'), agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    await t.createIssue('long task');
+    await t.once();
+    expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-nux']);
+    const now = await t.gt(['stop', '--now']);
+    expect(now.code, now.stderr).toBe(0);
+    expect(now.stdout).toContain('Ended 2 sessions at once');
+    expect(t.sessions()).toEqual([]);
+    expect((await t.records()).map((r) => r.name)).toEqual(['nux']);
+    const pass = await t.once();
+    expect(pass).not.toContain('start session');
+    expect(pass).not.toContain('restart');
+    expect(t.sessions()).toEqual([]);
+    expect((await t.gt(['start'])).code).toBe(0);
+    expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-nux']);
+  });
+});
