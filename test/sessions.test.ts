@@ -122,6 +122,27 @@ describe('long-running sessions', () => {
   });
 });
 
+describe('polecat handoff', () => {
+  it('a polecat that hands off gets a fresh session on the same issue, which reads the handoff and finishes', async () => {
+    t = await TestTown.create({ agentArgs: ['--mode', 'handoff'] });
+    const id = await t.createIssue('write the notes');
+    await t.once();
+    const clone = path.join('wyvern', 'polecats', 'nux');
+    const s = await until(async () => ((await state(t!, clone)).requesting_cycle ? state(t!, clone) : undefined), 'the polecat to hand off');
+    // The state file lives in the clone but is never part of the polecat's work.
+    expect(await readFile(path.join(t.root, clone, '.git', 'info', 'exclude'), 'utf8')).toContain('/state.json');
+    const before = panePid(t, 'gt-wyvern-nux');
+    await sleep(3200);
+    expect(await t.once()).toContain('cycle polecat nux to a fresh session');
+    expect(panePid(t, 'gt-wyvern-nux')).not.toBe(before);
+    await until(async () => pane(t!, 'gt-wyvern-nux').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
+    expect((await t.records()).map((r) => [r.name, r.issueId])).toEqual([['nux', id]]);
+    expect((await t.issue(id)).assignee).toBe('wyvern/polecats/nux');
+    // The fresh session does the work: verified and handed to the merge queue as usual.
+    await until(async () => (await t!.once()).includes(`merge request for ${id}`), 'the work to be verified', 30_000);
+  });
+});
+
 describe('gt stop and gt start', () => {
   it('stop: sessions hand off and end, a working polecat is left running and reported; start restores the same sessions', async () => {
     t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n    handoffTimeout: 20s\n'), rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
