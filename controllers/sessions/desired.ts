@@ -81,7 +81,9 @@ export function pluginSession(root: string, plugin: StoredObject<Plugin>, world:
   const p = plugin.manifest;
   const rigName = p.spec.rig;
   const rig = rigName ? (world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rigName)?.manifest as Rig | undefined) : undefined;
-  const why = blocked({ ...p.spec.session, enabled: true }, town, rig, plugin.deletionRequestedAt !== undefined, p.spec.suspend ? 'the plugin is stopped (gt start resumes it)' : rigName && !rig ? `its rig ${rigName} does not exist` : undefined);
+  // Not the rig's suspend: a suspended rig still merges what is queued, and asks its plugins
+  // (gt stop RIG suspends the rig's plugins themselves).
+  const why = blocked({ ...p.spec.session, enabled: true }, town, undefined, plugin.deletionRequestedAt !== undefined, p.spec.suspend ? 'the plugin is stopped (gt start resumes it)' : rigName && !rig ? `its rig ${rigName} does not exist` : undefined);
   return session(root, town, {
     name: rigName ? `gt-${rigName}-plugin-${p.metadata.name}` : `gt-plugin-${p.metadata.name}`,
     role: 'plugin',
