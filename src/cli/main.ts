@@ -142,7 +142,8 @@ function buildProgram(): Command {
     .requiredOption('-m, --message <body>', 'body')
     .option('--from <address>', 'sender, default $GT_AGENT or overseer')
     .option('--type <type>', 'task, escalation, notification, reply or handoff')
-    .option('--reply-to <id>', 'the message this answers')
+    .option('--reply-to <id>', 'the message this answers (the reply joins its thread)')
+    .option('-p, --priority <priority>', 'low, normal, high or urgent', 'normal')
     .action(act(async (to, o) => (await import('./commands/mail.js')).mailSend(g(), to, o)));
   mail
     .command('inbox [address]')

@@ -1,23 +1,27 @@
 import { fail } from '../../errors.js';
 import { inboxPath } from '../../mail/address.js';
-import { Mailbox, type MailType } from '../../mail/mailbox.js';
+import { Mailbox, type MailPriority, type MailType } from '../../mail/mailbox.js';
 import { requireTown } from '../../town/locate.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
 
 const TYPES: MailType[] = ['task', 'escalation', 'notification', 'reply', 'handoff'];
+const PRIORITIES: MailPriority[] = ['low', 'normal', 'high', 'urgent'];
 
 /** Agents mail as themselves (GT_AGENT); a person at the terminal is the overseer. */
 function me(explicit: string | undefined): string {
   return explicit ?? process.env.GT_AGENT ?? 'overseer';
 }
 
-export async function mailSend(g: GlobalOptions, to: string, o: { subject: string; message: string; from?: string; type?: string; replyTo?: string }): Promise<number> {
+export async function mailSend(g: GlobalOptions, to: string, o: { subject: string; message: string; from?: string; type?: string; replyTo?: string; priority?: string }): Promise<number> {
   const type = (o.type ?? 'notification') as MailType;
   if (!TYPES.includes(type)) fail({ kind: 'usage', message: `--type ${o.type}: expected one of ${TYPES.join(', ')}` });
+  const priority = (o.priority ?? 'normal') as MailPriority;
+  if (!PRIORITIES.includes(priority)) fail({ kind: 'usage', message: `--priority ${o.priority}: expected one of ${PRIORITIES.join(', ')}` });
   const root = requireTown(g);
   const from = me(o.from);
-  inboxPath(root, from);
-  const msg = await new Mailbox(inboxPath(root, to)).send({ from, to, subject: o.subject, body: o.message, type, ...(o.replyTo ? { replyTo: o.replyTo } : {}) });
+  // A reply joins the thread of the message it answers, which is in the replier's own inbox.
+  const answered = o.replyTo ? (await new Mailbox(inboxPath(root, from)).list()).find((m) => m.id === o.replyTo) : undefined;
+  const msg = await new Mailbox(inboxPath(root, to)).send({ from, to, subject: o.subject, body: o.message, type, priority, ...(o.replyTo ? { replyTo: o.replyTo, threadId: answered?.threadId ?? o.replyTo } : {}) });
   print(`Sent ${msg.id} to ${to}.`);
   return 0;
 }
