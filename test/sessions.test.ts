@@ -56,6 +56,12 @@ describe('long-running sessions', () => {
     await until(async () => pane(t!, 'gt-mayor').includes('session started (role mayor)'), 'the mayor agent to start');
     expect(await t.once()).toBe('Everything already matches the spec.\n');
     expect((await t.gt(['diff'])).code).toBe(0);
+    // Heartbeats: the agent's gt calls and its pane's output.
+    await t.gt(['mail', 'inbox', 'mayor']);
+    const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout) as { agents: { name: string; state: string; activityAt?: string }[] };
+    expect(status.agents.map((a) => a.name)).toEqual(['gt-mayor', 'gt-wyvern-witness']);
+    expect(status.agents.every((a) => a.activityAt)).toBe(true);
+    expect((await t.gt(['status'])).stdout).toMatch(/Agent sessions:\n  gt-mayor/);
   });
 
   it('gt handoff: a fresh session starts at the next idle point and reads the handoff mail first', async () => {

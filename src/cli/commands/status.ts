@@ -6,6 +6,9 @@ import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
 import { age } from './get.js';
+import path from 'node:path';
+import { readAgentState } from '../../agents/state.js';
+import type { SessionDetail } from '../../../controllers/sessions/plan.js';
 
 interface WorkerView {
   name: string;
@@ -14,6 +17,8 @@ interface WorkerView {
   age: string;
   session: string;
   lastOutput: string;
+  /** The polecat's last gt call. */
+  heartbeat?: string;
 }
 
 /** Per rig: its workers, the queue of ready issues, conditions and the breaker. */
@@ -39,7 +44,8 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       const s = sessions.find((x) => x.name === sname);
       const pane = s ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
       const lastOutput = pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
-      workers.push({ name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
+      const heartbeat = readAgentState(path.join(session.root, name, 'polecats', r.name)).heartbeat;
+    workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
     const ready_ = conditionOf(status, 'Ready');
     const mq = (status?.controllers.refinery?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
@@ -57,6 +63,13 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       notes: status?.notes ?? [],
     });
   }
+  // Long-running agent sessions: what the session-cycle controller last saw, per object.
+  const agents: SessionDetail[] = [];
+  for (const obj of world.objects.filter((x) => ['Town', 'Rig', 'Plugin'].includes(x.manifest.kind))) {
+    const st = await session.reconciler.status.get(obj.manifest.kind, obj.manifest.metadata.name);
+    const d = st?.controllers.sessions?.details as { sessions?: SessionDetail[] } | undefined;
+    for (const s of d?.sessions ?? []) if (s.state !== 'disabled') agents.push(s);
+  }
   const swarms = [];
   for (const obj of world.objects.filter((x) => x.manifest.kind === 'Swarm')) {
     const swarm = obj.manifest as Swarm;
@@ -65,10 +78,14 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, findings: status?.findings ?? [] });
   }
   if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, rigs, swarms }, null, 2));
+    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, agents, rigs, swarms }, null, 2));
     return 0;
   }
-  const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})`];
+  const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
+  if (agents.length) {
+    out.push('', 'Agent sessions:');
+    for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);
+  }
   for (const r of rigs) {
     out.push('', `Rig ${r.rig}: ${r.ready ? 'in sync' : r.reason}${r.suspended ? ' [suspended]' : ''}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
