@@ -228,6 +228,14 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       ]);
       expect(trailer(r)).toBe('2 errors; nothing was applied');
     });
+
+    it('polecat names that would take a role session\'s name', async () => {
+      const r = await applyBad('names.yaml', rigYaml('drake', '/srv/drake.git', '  workers:\n    names: [nux, witness, plugin-lint]\n'));
+      expect(diagnostics(r)).toEqual([
+        'names.yaml:8:18: Rig "drake": spec.workers.names[1] "witness" is reserved: its session would be the rig\'s witness session',
+        'names.yaml:8:27: Rig "drake": spec.workers.names[2] "plugin-lint" is reserved: its session would be the rig\'s plugin session',
+      ]);
+    });
   });
 
   describe('gitUrl safety', () => {

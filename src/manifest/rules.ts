@@ -4,7 +4,10 @@ import type { ParsedObject } from './validate.js';
 import type { PathSegment } from './load.js';
 
 /** Rig names that would collide with the town's own directories (DESIGN.md §3). */
-const RESERVED_RIG_NAMES = new Set(['config', 'mayor', 'node_modules']);
+const RESERVED_RIG_NAMES = new Set(['config', 'mayor', 'overseer', 'plugins', 'node_modules']);
+
+/** Polecat names whose tmux session (gt-RIG-NAME) would be a role session's. */
+const reservedPolecatName = (n: string) => n === 'witness' || n === 'refinery' || n.startsWith('plugin-');
 
 export interface RuleContext {
   /** Objects already stored that stay after this apply (i.e. not pruned). */
@@ -40,6 +43,11 @@ export function checkCrossObjectRules(objects: ParsedObject[], ctx: RuleContext)
     const m = o.manifest;
     if (m.kind === 'Rig' && RESERVED_RIG_NAMES.has(m.metadata.name)) {
       report(o, ['metadata', 'name'], `metadata.name "${m.metadata.name}" is reserved for the town's own directory`);
+    }
+    if (m.kind === 'Rig') {
+      (m.spec.workers?.names ?? []).forEach((n, i) => {
+        if (reservedPolecatName(n)) report(o, ['spec', 'workers', 'names', i], `spec.workers.names[${i}] "${n}" is reserved: its session would be the rig's ${n.startsWith('plugin-') ? 'plugin' : n} session`);
+      });
     }
     if (m.kind === 'Plugin' && m.spec.rig !== undefined && !rigs.has(m.spec.rig)) {
       report(o, ['spec', 'rig'], `spec.rig: no Rig named "${m.spec.rig}" in the input or the town`);
