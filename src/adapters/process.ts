@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import diagnostics from 'node:diagnostics_channel';
+import { giveBack, readAll, takeCapture } from './capture.js';
+import { Spawner } from './spawner.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -19,16 +19,59 @@ export interface RunResult {
 }
 
 /**
+ * What a run looks like to a diagnostics_channel subscriber (the benchmarks' spawn log): the same
+ * object is published on RUN_START when the run begins and on RUN_END when it has settled.
+ */
+export interface RunTrace {
+  command: string;
+  args: readonly string[];
+  via: 'spawner' | 'direct';
+}
+export const RUN_START = 'gt:run:start';
+export const RUN_END = 'gt:run:end';
+const startChannel = diagnostics.channel(RUN_START);
+const endChannel = diagnostics.channel(RUN_END);
+
+let spawner: Spawner | undefined;
+let python: string | undefined;
+
+/**
+ * Routes later runs through a resident spawner process (spawner.ts) once it is ready, which
+ * makes each spawn far cheaper for a long-running gt (the loop). Short commands do not call it:
+ * they would pay the spawner's start (~20 ms of CPU) for a handful of spawns. Resolves false
+ * when it cannot be used (not Linux, GT_SPAWNER=0, python missing or unable to start): runs then
+ * keep spawning directly. If a ready spawner dies, the next run starts a new one.
+ */
+export function useSpawner(opts: { python?: string } = {}): Promise<boolean> {
+  if (process.platform !== 'linux' || process.env.GT_SPAWNER === '0') return Promise.resolve(false);
+  python = opts.python ?? 'python3';
+  if (!spawner || spawner.state === 'dead') spawner = new Spawner(python);
+  return spawner.ready;
+}
+
+/** pid of the ready spawner, if runs go through one (the benchmarks count its CPU as gt's). */
+export function spawnerPid(): number | undefined {
+  return spawner?.state === 'ready' ? spawner.pid : undefined;
+}
+
+/**
  * Runs a program with an argument array and no shell, so no value from a manifest or an issue
  * can ever be read as shell syntax. (We use this instead of execa: execa 9 costs ~140 ms to
  * import here, half of gt diff's whole time budget; see README, "Stack changes".)
- *
- * Output goes to two unlinked temporary files, read once the program has exited: a pipe costs
- * node a stream pair per descriptor, which made each spawn about 3 ms of CPU dearer than the
- * program itself for the short git and tmux calls the loop makes all the time (bench idle and
- * merge). It also means a grandchild that keeps our descriptors cannot hold up the result.
  */
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (spawner?.crashed && python) spawner = new Spawner(python);
+  const viaSpawner = spawner?.state === 'ready' ? spawner.run(command, args, opts) : undefined;
+  const result = viaSpawner ?? runDirect(command, args, opts);
+  if (!startChannel.hasSubscribers && !endChannel.hasSubscribers) return result;
+  const trace: RunTrace = { command, args, via: viaSpawner ? 'spawner' : 'direct' };
+  startChannel.publish(trace);
+  const end = () => endChannel.publish(trace);
+  result.then(end, end);
+  return result;
+}
+
+function runDirect(command: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const out = takeCapture();
     const err = takeCapture();
@@ -84,48 +127,4 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
     });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
-}
-
-/**
- * Capture files are private read-write files with no name (nothing is left behind if we crash),
- * kept for reuse: opened for appending, so that a file emptied by ftruncate is written from its
- * start again by the next program (the file offset is shared with every child that had it).
- */
-const spare: number[] = [];
-const MAX_SPARE = 16;
-let counter = 0;
-let tmp: string | undefined;
-
-function takeCapture(): number {
-  const fd = spare.pop();
-  if (fd !== undefined) return fd;
-  tmp ??= os.tmpdir();
-  const file = path.join(tmp, `gt-run-${process.pid}-${counter++}-${Math.random().toString(36).slice(2)}`);
-  const created = openSync(file, 'ax+', 0o600);
-  unlinkSync(file);
-  return created;
-}
-
-function giveBack(fd: number): void {
-  try {
-    ftruncateSync(fd, 0);
-  } catch {
-    closeSync(fd);
-    return;
-  }
-  if (spare.length < MAX_SPARE) spare.push(fd);
-  else closeSync(fd);
-}
-
-function readAll(fd: number): string {
-  const size = fstatSync(fd).size;
-  if (size === 0) return '';
-  const buf = Buffer.allocUnsafe(size);
-  let at = 0;
-  while (at < size) {
-    const n = readSync(fd, buf, at, size - at, at);
-    if (n === 0) break;
-    at += n;
-  }
-  return buf.toString('utf8', 0, at);
 }

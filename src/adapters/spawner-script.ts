@@ -1,0 +1,144 @@
+/**
+ * The spawner's source, run as `python3 -I -S -c SCRIPT PROBE` by src/adapters/spawner.ts.
+ * Python because its os.posix_spawn starts a program without copying the caller's memory
+ * (glibc and musl use clone with CLONE_VM|CLONE_VFORK): 0.5 ms per program here, where any
+ * fork() costs 1.6 ms or more, perl's included. Standard library only, Python >= 3.8.
+ *
+ * Protocol, gt -> spawner: frames of a 4-byte big-endian length and NUL-separated fields (no
+ * field can hold a NUL: execve could not pass it on), never parsed as shell syntax.
+ *   S id group cwd stdin stdout stderr argc argv... env...   run argv[0] with argv, env K=V
+ *   K id                                                    SIGKILL the process group of run id
+ * spawner -> gt: lines.
+ *   R pid           ready
+ *   S id pid        run id started as pid (only for group runs: gt kills the group if we die)
+ *   E id code       run id exited: its exit code, or 128 when a signal ended it
+ *   F id errno      run id could not start (chdir, open or exec failed with errno)
+ *
+ * It exits when gt closes the request pipe (gt exited), and by SIGPIPE when gt stops reading.
+ */
+export const SPAWNER_SCRIPT = String.raw`
+import errno, os, select, signal, sys
+
+if not hasattr(os, 'posix_spawn'):
+    sys.exit(3)
+# gt hands over its capture files as /proc/GTPID/fd/N paths: a machine where this process may
+# not open them cannot use the spawner, and gt must learn that before relying on it.
+try:
+    os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND))
+except OSError:
+    sys.exit(3)
+# A name for ps and top (and the benchmarks, which look for it among gt's children).
+with open('/proc/self/comm', 'w') as comm:
+    comm.write('gt-spawner')
+
+# Python ignores these two; ignored signals stay ignored across exec, and the programs must get
+# the defaults, as with a direct spawn. SIGPIPE also ends us when gt is gone.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+# Signals sent to gt's whole process group (Ctrl-C) reach the programs we started, which report
+# their own exit; we keep running so that gt learns of it. Handlers reset at exec.
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+    signal.signal(sig, lambda *_: None)
+# A child's exit wakes select() through this pipe, with no window for a lost wake-up.
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_r, False)
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+signal.signal(signal.SIGCHLD, lambda *_: None)
+
+HOME = os.open('.', os.O_RDONLY)
+APPEND = os.O_WRONLY | os.O_APPEND
+running = {}  # pid -> (id, group)
+pid_of = {}  # id -> pid
+
+
+def say(*words):
+    os.write(1, (' '.join(map(str, words)) + '\n').encode())
+
+
+def find(prog, path):
+    # Like node's spawn: the program is looked up in the PATH of the environment it gets.
+    if b'/' in prog:
+        return prog
+    denied = False
+    for d in path.split(b':'):
+        p = os.path.join(d or b'.', prog)
+        if os.access(p, os.X_OK) and not os.path.isdir(p):
+            return p
+        denied = denied or os.path.exists(p)
+    raise OSError(errno.EACCES if denied else errno.ENOENT, 'cannot run')
+
+
+def start(f):
+    _, rid, group, cwd, stdin, stdout, stderr, argc = f[:8]
+    argv = f[8:8 + int(argc)]
+    env = dict(e.split(b'=', 1) for e in f[8 + int(argc):])
+    group = group == b'1'
+    try:
+        # posix_spawn has no cwd: a single-threaded process may step there and back.
+        os.chdir(cwd)
+        try:
+            pid = os.posix_spawn(find(argv[0], env.get(b'PATH', b'/usr/bin:/bin')), argv, env, setsid=group, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, stdin, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, stdout, APPEND, 0),
+                (os.POSIX_SPAWN_OPEN, 2, stderr, APPEND, 0),
+            ])
+        finally:
+            os.fchdir(HOME)
+    except OSError as e:
+        return say('F', rid.decode(), e.errno or errno.EINVAL)
+    except Exception:  # an environment name Python refuses (empty, or holding '='), say
+        return say('F', rid.decode(), errno.EINVAL)
+    running[pid] = (rid, group)
+    pid_of[rid] = pid
+    if group:
+        say('S', rid.decode(), pid)
+
+
+def kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass  # nothing left in it
+
+
+def reap():
+    while running:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        rid, group = running.pop(pid)
+        del pid_of[rid]
+        # What the program started and left in its group (a test runner's workers) ends with it.
+        if group:
+            kill_group(pid)
+        say('E', rid.decode(), 128 if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
+say('R', os.getpid())
+buf = b''
+while True:
+    ready = select.select([0, wake_r], [], [])[0]
+    if wake_r in ready:
+        try:
+            os.read(wake_r, 4096)
+        except BlockingIOError:
+            pass
+        reap()
+    if 0 in ready:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            sys.exit(0)
+        buf += chunk
+        while len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], 'big'):
+            end = 4 + int.from_bytes(buf[:4], 'big')
+            fields = buf[4:end].split(b'\0')
+            buf = buf[end:]
+            if fields[0] == b'S':
+                start(fields)
+            elif fields[1] in pid_of:
+                kill_group(pid_of[fields[1]])
+`;

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './support/town.js';
+
+type ProcessModule = typeof import('../src/adapters/process.js');
+
+const NODE = process.execPath;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh copy of the module (its own spawner, or none), so each way is tested on its own. */
+async function freshModule(): Promise<ProcessModule> {
+  vi.resetModules();
+  return import('../src/adapters/process.js');
+}
+
+/** Dead: no such process, or a zombie waiting for whoever inherited it. */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+async function untilGone(pid: number, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!gone(pid)) {
+    if (Date.now() > end) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) kids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kids;
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'gt-process-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** What run() promises, whichever way it starts programs. */
+function contract(way: 'direct' | 'spawner', load: () => Promise<ProcessModule>): void {
+  describe(`run() ${way}`, () => {
+    let m: ProcessModule;
+    beforeAll(async () => {
+      m = await load();
+    });
+
+    it(`starts programs ${way === 'spawner' ? 'from the spawner' : 'itself'}`, async () => {
+      const r = await m.run('sh', ['-c', 'echo $PPID']);
+      expect(Number(r.stdout)).toBe(way === 'spawner' ? m.spawnerPid() : process.pid);
+    });
+
+    it('passes every argument intact, with no shell anywhere', async () => {
+      const args = ['a b', `it's "quoted"`, '$(touch pwned)', '`touch pwned`', 'line\nbreak', '', '*', 'back\\slash', 'ünï ☃', ';|&<>', ''];
+      const r = await m.run(NODE, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...args], { cwd: dir });
+      expect(JSON.parse(r.stdout)).toEqual(args);
+      expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
+    });
+
+    it('uses the given cwd and exactly the given env, PATH included', async () => {
+      const env = { PATH: process.env.PATH, ONLY: 'x = y; $(z)', EMPTY: '' };
+      const r = await m.run('node', ['-e', 'process.stdout.write(JSON.stringify([process.cwd(), process.env]))'], { cwd: dir, env });
+      const [cwd, seen] = JSON.parse(r.stdout) as [string, Record<string, string>];
+      expect(cwd).toBe(await realpath(dir));
+      expect(seen).toEqual(env);
+      const here = await m.run('pwd', []);
+      expect(here.stdout.trim()).toBe(process.cwd());
+    });
+
+    it('keeps stdout and stderr apart, also for several MB', async () => {
+      const r = await m.run(NODE, ['-e', "process.stdout.write('o'.repeat(5e6)); process.stderr.write('e'.repeat(1e6) + 'end')"]);
+      expect(r.stdout.length).toBe(5e6);
+      expect(/^o+$/.test(r.stdout)).toBe(true);
+      expect(r.stderr).toBe('e'.repeat(1e6) + 'end');
+      const small = await m.run('sh', ['-c', 'echo out; echo err >&2']);
+      expect(small).toEqual({ exitCode: 0, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+    });
+
+    it('reports exit codes, 128 for a signal, and programs that cannot start as node does', async () => {
+      expect((await m.run('sh', ['-c', 'exit 7'])).exitCode).toBe(7);
+      expect((await m.run('sh', ['-c', 'kill -TERM $$'])).exitCode).toBe(128);
+      expect((await m.run('sh', ['-c', 'kill -KILL $$'], { timeoutMs: 10_000 })).exitCode).toBe(128);
+      await expect(m.run('gt-no-such-program', ['x'])).rejects.toMatchObject({ code: 'ENOENT', message: 'spawn gt-no-such-program ENOENT' });
+      await expect(m.run('ls', [], { cwd: path.join(dir, 'no-such-dir') })).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(m.run(path.join(dir, 'no-such-program'), [])).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('feeds input on stdin, small and large', async () => {
+      expect((await m.run('cat', [], { input: 'hello\nworld' })).stdout).toBe('hello\nworld');
+      const big = 'x'.repeat(2e6) + '\n';
+      expect((await m.run('wc', ['-c'], { input: big })).stdout.trim()).toBe(String(big.length));
+      expect((await m.run('cat', [], { input: '' })).stdout).toBe('');
+      // No input: stdin is empty (it is /dev/null), never gt's own.
+      expect((await m.run('cat', [])).stdout).toBe('');
+    });
+
+    it('kills the whole process group at the timeout, grandchildren included', async () => {
+      const started = Date.now();
+      const r = await m.run('sh', ['-c', 'sleep 30 & echo $!; wait'], { timeoutMs: 400 });
+      expect(r.timedOut).toBe(true);
+      expect(r.exitCode).toBe(128);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await untilGone(Number(r.stdout))).toBe(true);
+    });
+
+    it('kills what a timed program left in its group when it exits', async () => {
+      const r = await m.run('sh', ['-c', 'sleep 30 & echo $!'], { timeoutMs: 20_000 });
+      expect(r).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(await untilGone(Number(r.stdout))).toBe(true);
+    });
+
+    it('runs many programs at once, each with its own output, and leaks no descriptors or zombies', async () => {
+      const batch = () =>
+        Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            m.run('sh', ['-c', 'sleep 0.0$2; printf %s "$1"; printf %s "$1" >&2', 'sh', `run-${i}`, String(i % 7)], i % 2 ? { timeoutMs: 20_000 } : {}),
+          ),
+        );
+      const first = await batch();
+      first.forEach((r, i) => expect(r).toEqual({ exitCode: 0, stdout: `run-${i}`, stderr: `run-${i}`, timedOut: false }));
+      const fds = readdirSync('/proc/self/fd').length;
+      await batch();
+      expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
+      const parent = way === 'spawner' ? m.spawnerPid()! : process.pid;
+      const zombies = childrenOf(parent).filter((pid) => gone(pid));
+      expect(zombies).toEqual([]);
+    });
+  });
+}
+
+contract('direct', freshModule);
+contract('spawner', async () => {
+  const m = await freshModule();
+  expect(await m.useSpawner()).toBe(true);
+  return m;
+});
+
+describe('the spawner', () => {
+  it('is not used when it cannot start: runs go directly, transparently', async () => {
+    const m = await freshModule();
+    expect(await m.useSpawner({ python: path.join(dir, 'no-such-python') })).toBe(false);
+    expect(m.spawnerPid()).toBeUndefined();
+    const r = await m.run('sh', ['-c', 'echo $PPID']);
+    expect(Number(r.stdout)).toBe(process.pid);
+    // Nor is it tried again on every run.
+    await m.run('true', []);
+    expect(m.spawnerPid()).toBeUndefined();
+  });
+
+  it('is not used when GT_SPAWNER=0', async () => {
+    const m = await freshModule();
+    process.env.GT_SPAWNER = '0';
+    try {
+      expect(await m.useSpawner()).toBe(false);
+    } finally {
+      delete process.env.GT_SPAWNER;
+    }
+  });
+
+  it('fails the runs in flight when it dies, without running them again, and the next run starts a new one', async () => {
+    const m = await freshModule();
+    expect(await m.useSpawner()).toBe(true);
+    const first = m.spawnerPid()!;
+    const marker = path.join(dir, 'ran');
+    const pidFile = path.join(dir, 'pid');
+    // Counts its own runs: a retry would append a second line.
+    const inFlight = m.run('sh', ['-c', 'echo run >> "$1"; echo $$ > "$2"; sleep 30', 'sh', marker, pidFile], { timeoutMs: 60_000 });
+    const untimed = m.run('sleep', ['0.5']);
+    while (!existsSync(pidFile) || !(await readFile(pidFile, 'utf8')).endsWith('\n')) await sleep(10);
+    process.kill(first, 'SIGKILL');
+    await expect(inFlight).rejects.toThrow(/spawner \(pid \d+\) was killed by SIGKILL while running sh; it may or may not have run, and was not retried/);
+    await expect(untimed).rejects.toThrow(/was killed by SIGKILL while running sleep/);
+    // Nobody waits for the timed one any more: its group is gone with it.
+    expect(await untilGone(Number(await readFile(pidFile, 'utf8')))).toBe(true);
+    expect(await readFile(marker, 'utf8')).toBe('run\n');
+
+    // The next run works (directly, while a new spawner starts), and later runs use the new one.
+    expect((await m.run('echo', ['after'])).stdout).toBe('after\n');
+    const end = Date.now() + 10_000;
+    while (!m.spawnerPid() && Date.now() < end) await sleep(10);
+    const second = m.spawnerPid();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(Number((await m.run('sh', ['-c', 'echo $PPID'])).stdout)).toBe(second);
+  });
+
+  it('does not keep gt alive, and exits when gt does', async () => {
+    // A separate node process, as gt would be, using the compiled module (npm test builds it).
+    const module = path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'process.js');
+    const script = `const m = await import(${JSON.stringify(module)}); await m.useSpawner(); const r = await m.run('echo', ['hi']); console.log(m.spawnerPid(), r.stdout.trim());`;
+    const child = spawn(NODE, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    // Nothing is left for it to do: it must exit by itself, the idle spawner notwithstanding.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(guard);
+    expect(code).toBe(0);
+    const [pid, said] = out.trim().split(' ');
+    expect(said).toBe('hi');
+    expect(await untilGone(Number(pid))).toBe(true);
+  });
+});
