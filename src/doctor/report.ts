@@ -1,5 +1,5 @@
 import { planLines, summarize, summaryLine } from '../cli/render.js';
-import { isClean, type KeyPlan } from '../engine/reconciler.js';
+import { isInSync, type KeyPlan } from '../engine/reconciler.js';
 import type { TownSession } from '../town/session.js';
 import { viewOf, type FindingView, type HealthFinding } from './findings.js';
 import { judgeHealth } from './judge.js';
@@ -22,7 +22,7 @@ export async function examine(session: TownSession): Promise<DoctorReport> {
   const world = await session.reconciler.loadWorld();
   const plans = await session.reconciler.planAll(world);
   const findings = judgeHealth(await observeHealth(session, world));
-  return { town: session.root, inSync: plans.every(isClean), plans, findings };
+  return { town: session.root, inSync: plans.every(isInSync), plans, findings };
 }
 
 export function healthy(r: DoctorReport): boolean {
@@ -33,7 +33,7 @@ export function reportLines(r: DoctorReport): string[] {
   return [...planLines(r.plans), summaryLine(summarize([], r.plans)), '', ...healthLines(r.findings.map(viewOf))];
 }
 
-export function healthLines(views: FindingView[]): string[] {
+function healthLines(views: FindingView[]): string[] {
   if (!views.length) return ['Health: no findings.'];
   const fixable = views.filter((v) => v.fixable).length;
   return [
@@ -54,6 +54,7 @@ export function reportJson(r: DoctorReport) {
       generation: p.generation,
       deleting: p.deleting,
       actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })),
+      pending: p.pending,
       findings: p.findings,
       ...(p.error ? { error: p.error } : {}),
     })),

@@ -1,5 +1,5 @@
 import { messageOf, type KeyOutcome } from '../../engine/reconciler.js';
-import { viewOf, sameFinding, type FindingView } from '../../doctor/findings.js';
+import { viewOf, sameFinding, type FindingCode, type FindingView } from '../../doctor/findings.js';
 import { repair } from '../../doctor/fix.js';
 import { examine, healthFindings, healthy, reportJson, reportLines } from '../../doctor/report.js';
 import { keyOf } from '../../model/objects.js';
@@ -14,7 +14,7 @@ export interface DoctorOptions {
 }
 
 interface Repair {
-  code: string;
+  code: FindingCode;
   subject: string;
   result?: string;
   error?: string;
