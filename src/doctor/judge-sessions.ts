@@ -99,34 +99,30 @@ export function judgeSessions(f: DoctorFacts): HealthFinding[] {
   return out;
 }
 
-/** `gt stop` sets spec.suspend on the Town, a Rig or a Plugin: their agent sessions end and are not expected. */
-function stopped(spec: object): boolean {
-  return (spec as { suspend?: unknown }).suspend === true;
-}
-
 /**
  * Sessions the stored objects expect to be running: worker records about to work or working
  * (a stop lets polecats finish), and the role sessions enabled and not stopped.
  */
 export function expectedSessions(f: DoctorFacts): string[] {
   const town = f.world.town?.manifest;
-  const townStopped = !!town && stopped(town.spec);
+  // `gt stop` sets spec.suspend on the Town, a Rig or a Plugin: their agent sessions end.
+  const townStopped = !!town?.spec.suspend;
   const out: string[] = [];
   if (town?.spec.mayor?.enabled && !townStopped) out.push('mayor');
-  const rigs = new Map<string, Rig>();
+  const running = new Set<string>();
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Rig') continue;
     const rig = o.manifest as Rig;
     const name = rig.metadata.name;
     for (const r of f.workers[name] ?? []) if (r.state === 'working' || r.state === 'starting') out.push(`${name}/polecats/${r.name}`);
-    if (townStopped || stopped(rig.spec) || o.deletionRequestedAt) continue;
-    rigs.set(name, rig);
+    if (townStopped || rig.spec.suspend || o.deletionRequestedAt) continue;
+    running.add(name);
     for (const role of ['witness', 'refinery'] as const) if (rig.spec[role]?.enabled) out.push(`${name}/${role}`);
   }
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Plugin' || townStopped || o.deletionRequestedAt) continue;
     const p = o.manifest as Plugin;
-    if (stopped(p.spec) || (p.spec.rig !== undefined && !rigs.has(p.spec.rig))) continue;
+    if (p.spec.suspend || (p.spec.rig !== undefined && !running.has(p.spec.rig))) continue;
     out.push(p.spec.rig ? `${p.spec.rig}/plugins/${p.metadata.name}` : `plugins/${p.metadata.name}`);
   }
   return out;
