@@ -27,6 +27,20 @@ function fieldLine(f: FieldChange): string {
   return `${f.path}: ${show(f.from)} -> ${show(f.to)}`;
 }
 
+/** A plan as `-o json` shows it (gt diff, gt doctor). */
+export function planJson(p: KeyPlan) {
+  return {
+    key: p.key,
+    controller: p.controller,
+    generation: p.generation,
+    deleting: p.deleting,
+    actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })),
+    pending: p.pending,
+    findings: p.findings,
+    ...(p.error ? { error: p.error } : {}),
+  };
+}
+
 export function planLines(plans: KeyPlan[]): string[] {
   const out: string[] = [];
   for (const p of plans) {

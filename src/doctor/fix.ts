@@ -2,6 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectClone } from '../adapters/git.js';
 import { acquireLock, readLockHolder } from '../store/lock.js';
+import { Mailbox } from '../mail/mailbox.js';
 import type { TownSession } from '../town/session.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { unsafeToDelete } from '../../controllers/rig/plan.js';
@@ -52,11 +53,11 @@ async function removeStaleLock(file: string, seen: { pid: number; startedAt: str
 /**
  * Moves the torn lines of an inbox to `<inbox>.torn` (appended and synced first, so a crash
  * between the two writes leaves a line twice, never nowhere), then rewrites the inbox with the
- * other lines byte for byte. Under the inbox's own lock (Mailbox takes `<inbox>.lock`), so no
+ * other lines byte for byte. Under the inbox's own lock (Mailbox.lockFile), so no
  * message sent meanwhile is lost.
  */
 async function moveTornLines(file: string): Promise<string> {
-  const held = await acquireLock(`${file}.lock`, { command: COMMAND, timeoutMs: 10_000, pollMs: 10 });
+  const held = await acquireLock(new Mailbox(file).lockFile, { command: COMMAND, timeoutMs: 10_000, pollMs: 10 });
   try {
     const { kept, torn } = splitTorn(await readFile(file, 'utf8'));
     if (!torn.length) return 'already repaired';

@@ -1,4 +1,4 @@
-import { planLines, summarize, summaryLine } from '../cli/render.js';
+import { planJson, planLines, summarize, summaryLine } from '../cli/render.js';
 import { isInSync, type KeyPlan } from '../engine/reconciler.js';
 import type { TownSession } from '../town/session.js';
 import { viewOf, type FindingView, type HealthFinding } from './findings.js';
@@ -48,16 +48,7 @@ export function reportJson(r: DoctorReport) {
     town: r.town,
     inSync: r.inSync,
     healthy: healthy(r),
-    plans: r.plans.map((p) => ({
-      key: p.key,
-      controller: p.controller,
-      generation: p.generation,
-      deleting: p.deleting,
-      actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })),
-      pending: p.pending,
-      findings: p.findings,
-      ...(p.error ? { error: p.error } : {}),
-    })),
+    plans: r.plans.map(planJson),
     findings: r.findings.map(viewOf),
   };
 }

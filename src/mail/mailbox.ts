@@ -30,8 +30,13 @@ export type NewMail = Omit<MailMessage, 'id' | 'timestamp' | 'read' | 'priority'
 export class Mailbox {
   constructor(readonly file: string) {}
 
+  /** Every writer of this inbox (gt doctor --fix too) takes this lock. */
+  get lockFile(): string {
+    return `${this.file}.lock`;
+  }
+
   private lock() {
-    return acquireLock(`${this.file}.lock`, { command: 'mail', timeoutMs: 10_000, pollMs: 10 });
+    return acquireLock(this.lockFile, { command: 'mail', timeoutMs: 10_000, pollMs: 10 });
   }
 
   async send(mail: NewMail): Promise<MailMessage> {

@@ -3,7 +3,7 @@ import { isInSync, worldFrom } from '../../engine/reconciler.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
-import { changeLines, planLines, summarize, summaryLine } from '../render.js';
+import { changeLines, planJson, planLines, summarize, summaryLine } from '../render.js';
 
 export interface DiffOptions {
   filename?: string[];
@@ -47,7 +47,7 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
           inSync,
           summary,
           changes: changes.filter((c) => c.op !== 'unchanged').map((c) => ({ op: c.op, key: c.key, ...(c.op === 'configure' ? { fields: c.fields } : {}) })),
-          plans: plans.map((p) => ({ key: p.key, generation: p.generation, deleting: p.deleting, actions: p.actions.map((a) => ({ op: a.text.op, text: a.text.text, action: a.action })), pending: p.pending, findings: p.findings, ...(p.error ? { error: p.error } : {}) })),
+          plans: plans.map(planJson),
         },
         null,
         2,
