@@ -96,5 +96,9 @@ process.stdout.write('tests pass\n');
 gt(['status', '--town', town]);
 gt(['diff', '--town', town]);
 
+step('Stop the town, declaratively: the witness is asked to hand off, then its session ends');
+gt(['stop', '--town', town, '--wait', '30s']);
+gt(['mail', 'inbox', 'wyvern/witness', '--town', town]);
+
 step('Done');
-process.stdout.write(`The town is at ${town}\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n`);
+process.stdout.write(`The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n`);
