@@ -74,7 +74,7 @@ async function measure(town: LoopTown): Promise<string[]> {
   const lines0 = loop.lines.length;
   const events0 = eventLines(town);
   const t0 = epochMs();
-  const cpu0 = procCpuMs(loop.pid)!;
+  const cpu0 = loop.cpu()!;
   const tmux0 = tmuxPid ? procCpuMs(tmuxPid) : undefined;
   const rss: number[] = [];
   while (epochMs() - t0 < WINDOW_S * 1000) {
@@ -83,7 +83,7 @@ async function measure(town: LoopTown): Promise<string[]> {
     if (m) rss.push(m.rss);
     await sleep(Math.min(1000, WINDOW_S * 1000 - (epochMs() - t0)));
   }
-  const cpu1 = procCpuMs(loop.pid)!;
+  const cpu1 = loop.cpu()!;
   const tmux1 = tmuxPid ? procCpuMs(tmuxPid) : undefined;
   const t1 = epochMs();
   const mem = procMemMb(loop.pid)!;
@@ -96,7 +96,13 @@ async function measure(town: LoopTown): Promise<string[]> {
 
   const windowMs = t1 - t0;
   const pctOf = (ms: number) => (100 * ms) / windowMs;
-  const own = pctOf(cpu1.selfMs - cpu0.selfMs);
+  // A spawner that started in the window used all its CPU in it; one that ended or was
+  // replaced would have moved its CPU into gt run's children figure: said below.
+  const spawnerSame = cpu0.spawner === cpu1.spawner;
+  const gtOwn = pctOf(cpu1.gtMs - cpu0.gtMs);
+  const spawner = pctOf(cpu1.spawnerMs - (spawnerSame ? cpu0.spawnerMs : 0));
+  const own = gtOwn + spawner;
+  const ownMs = (own * windowMs) / 100;
   const children = pctOf(cpu1.childrenMs - cpu0.childrenMs);
   const tmuxServer = tmux0 && tmux1 ? pctOf(tmux1.selfMs - tmux0.selfMs) : undefined;
   const maxRss = Math.max(...rss);
@@ -109,19 +115,23 @@ async function measure(town: LoopTown): Promise<string[]> {
     `idle gt run: ${WORKERS} polecats working (${RIGS.length} rigs x ${RIGS[0]!.max}, gt demo-agent --mode stuck, stuckAfter 1h), Town resync ${RESYNC_S}s (default)`,
     `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; all sessions ran ${allRunningS.toFixed(1)} s after gt run started; then every rig's outcome, ${QUIET_MS / 1000} s without output and 1 s without CPU; window ${(windowMs / 1000).toFixed(1)} s; ${stillRunning} sessions still running at its end`,
     `  CPU, % of one core (from /proc/PID/stat, 10 ms ticks):`,
-    `    gt run's own process                    ${own.toFixed(2).padStart(6)} %`,
-    `    its children (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
-    `    gt run with its children                ${(own + children).toFixed(2).padStart(6)} %`,
+    `    gt run's own process                    ${gtOwn.toFixed(2).padStart(6)} %`,
+    cpu1.spawner === undefined
+      ? `    its spawner                               none: gt run started its programs itself`
+      : `    its spawner (gt-spawner, pid ${cpu1.spawner})`.padEnd(44) + `${spawner.toFixed(2).padStart(6)} %   ${spawnerSame ? 'starts the programs for gt run' : 'STARTED OR REPLACED IN THE WINDOW'}`,
+    `    gt's own work (the two)                 ${own.toFixed(2).padStart(6)} %`,
+    `    the programs (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
+    `    gt run with its programs                ${(own + children).toFixed(2).padStart(6)} %`,
     ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   it answers the loop's listings; the agents are silent`] : []),
     `  memory of gt run (VmRSS from /proc/PID/status, MB): max ${maxRss.toFixed(1)}, at end ${mem.rss.toFixed(1)} over the window; peak since start (VmHWM) ${mem.hwm.toFixed(1)}`,
     `  activity in the window: ${lines} output lines, ${events} events in .gt/events.jsonl; ${spawns.length} processes started (${byCmd || 'none'})`,
     ...windowLines.slice(0, 6).map((l) => `    | ${l.slice(0, 160)}`),
     ...(lines > 6 ? [`    | ... ${lines - 6} more`] : []),
     `    ~${resyncs.toFixed(0)} resyncs expected (${RESYNC_S}s +-10%); ${listings} tmux listings (one per workers observe; rigs within 200 ms share one)`,
-    ...(listings ? [`    per listing: ${((cpu1.selfMs - cpu0.selfMs) / listings).toFixed(1)} ms of gt run's CPU, ${((cpu1.childrenMs - cpu0.childrenMs) / listings).toFixed(1)} ms of its children's`] : []),
+    ...(listings ? [`    per listing: ${(ownMs / listings).toFixed(1)} ms of gt's own CPU, ${((cpu1.childrenMs - cpu0.childrenMs) / listings).toFixed(1)} ms of the programs'`] : []),
     `  target: under ${TARGET_CPU_PCT}% of a core and under ${TARGET_RSS_MB} MB`,
-    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt run's own process: ${met(own < TARGET_CPU_PCT)} (${own.toFixed(2)}%)`,
-    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt run with its children: ${met(own + children < TARGET_CPU_PCT)} (${(own + children).toFixed(2)}%)`,
+    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt's own work (gt run and its spawner): ${met(own < TARGET_CPU_PCT)} (${own.toFixed(2)}%)`,
+    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt run with its programs: ${met(own + children < TARGET_CPU_PCT)} (${(own + children).toFixed(2)}%)`,
     `    idle memory < ${TARGET_RSS_MB} MB (max VmRSS in the window): ${met(maxRss < TARGET_RSS_MB)} (${maxRss.toFixed(1)} MB)`,
   ];
 }

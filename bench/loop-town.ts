@@ -6,9 +6,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { JsonlTracker } from '../src/beads/jsonl.js';
 import { WorkerStore, type WorkerRecord } from '../src/workers/records.js';
+import { procCpuMs, spawnerOf } from './cpu.js';
 import { makeBareRepo } from './fixture.js';
 import type { SpawnEntry } from './spawn-log.js';
 import { nowMs } from './stats.js';
+
+export { procCpuMs };
 
 /**
  * A throw-away town for the loop benchmarks: a bare repository as every rig's remote, rigs whose
@@ -74,19 +77,6 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
   }
 }
 
-/** CPU ticks of a process from /proc/PID/stat: its own (utime+stime) and its waited-for children's (cutime+cstime), in ms. */
-export function procCpuMs(pid: number): { selfMs: number; childrenMs: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3 (state).
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-    const [utime, stime, cutime, cstime] = [f[14 - 3]!, f[15 - 3]!, f[16 - 3]!, f[17 - 3]!];
-    return { selfMs: (utime + stime) * TICK_MS, childrenMs: (cutime + cstime) * TICK_MS };
-  } catch {
-    return undefined;
-  }
-}
-
 /** VmRSS and VmHWM (peak RSS) of a process from /proc/PID/status, in MB (10^6 bytes). */
 export function procMemMb(pid: number): { rss: number; hwm: number } | undefined {
   try {
@@ -96,6 +86,14 @@ export function procMemMb(pid: number): { rss: number; hwm: number } | undefined
   } catch {
     return undefined;
   }
+}
+
+export interface LoopCpu {
+  gtMs: number;
+  /** pid of gt run's spawner, if it runs one. */
+  spawner: number | undefined;
+  spawnerMs: number;
+  childrenMs: number;
 }
 
 /** The `gt run` child process with its output lines, timestamped on arrival. */
@@ -167,18 +165,33 @@ export class Loop {
   }
 
   /**
+   * The loop's CPU so far, in ms: gt run's own process, its spawner (part of gt: it starts the
+   * programs on gt's behalf; see src/adapters/spawner.ts), and the programs that either waited
+   * for (git, tmux clients). A spawner that ended is in gt run's children figure (it was reaped).
+   */
+  cpu(): LoopCpu | undefined {
+    const gt = procCpuMs(this.pid);
+    if (!gt) return undefined;
+    const spawner = spawnerOf(this.pid);
+    const s = spawner === undefined ? undefined : procCpuMs(spawner);
+    return { gtMs: gt.selfMs, spawner: s ? spawner : undefined, spawnerMs: s?.selfMs ?? 0, childrenMs: gt.childrenMs + (s?.childrenMs ?? 0) };
+  }
+
+  /**
    * Resolves once the loop has been quiet for `quietMs`: no output line and at most one clock
-   * tick of CPU (its own plus its children's) in that time.
+   * tick of CPU (its own, its spawner's and the programs') in that time.
    */
   async waitQuiet(quietMs: number, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
+    const total = (c: LoopCpu | undefined) => (c ? c.gtMs + c.spawnerMs + c.childrenMs : NaN);
     for (;;) {
       this.check();
-      const c0 = procCpuMs(this.pid);
+      const c0 = this.cpu();
       const out0 = this.lastOutputMs;
       await sleep(quietMs);
-      const c1 = procCpuMs(this.pid);
-      const cpu = c0 && c1 ? c1.selfMs + c1.childrenMs - (c0.selfMs + c0.childrenMs) : Infinity;
+      const c1 = this.cpu();
+      const cpu = c0?.spawner === c1?.spawner ? total(c1) - total(c0) : NaN;
+      // NaN (no figures, or a spawner that changed meanwhile) is not quiet.
       if (this.lastOutputMs === out0 && nowMs() - this.lastOutputMs >= quietMs && cpu <= TICK_MS) return;
       if (Date.now() > end) throw new Error(`gt run was not quiet for ${quietMs} ms within ${timeoutMs} ms (last ${cpu} ms CPU per ${quietMs} ms)`);
     }

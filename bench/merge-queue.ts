@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnerPid, useSpawner } from '../src/adapters/process.js';
 import { JsonlTracker } from '../src/beads/jsonl.js';
 import { workKeyOf } from '../src/engine/reconciler.js';
 import { MergeQueueStore } from '../src/refinery/requests.js';
@@ -20,8 +21,10 @@ function git(cwd: string, ...args: string[]): string {
 
 /**
  * Merge-queue throughput: BRANCHES small non-conflicting branches, each merged by the rig's
- * strategy, tested (`node test.js`) and pushed, one at a time, in process (no CLI start-up).
- * CPU is split into gt's own (JavaScript, spawning) and its children's (git, the test command).
+ * strategy, tested (`node test.js`) and pushed, one at a time, in process (no CLI start-up), with
+ * the spawner that `gt run` uses (GT_SPAWNER=0: without it, every program forked by gt itself).
+ * CPU is split into gt's own (this process: JavaScript, starting programs; and the spawner) and
+ * the programs' (git, the test command).
  */
 export async function benchMergeQueue(): Promise<string[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gt-bench-mq-'));
@@ -65,6 +68,8 @@ export async function benchMergeQueue(): Promise<string[]> {
 
     const session = new TownSession(root);
     const key = workKeyOf('refinery', 'Rig/wyvern');
+    const withSpawner = await useSpawner();
+    const spawner = spawnerPid();
     let merged = 0;
     const started = performance.now();
     const cpu = await measureCpu(async () => {
@@ -73,18 +78,24 @@ export async function benchMergeQueue(): Promise<string[]> {
         if (o?.failed) throw new Error(`merge failed: ${o.failed.error}`);
         merged += o?.done.filter((d) => d.text.includes('merged as')).length ?? 0;
       }
-    });
+    }, spawner);
     const wallMs = performance.now() - started;
+    const rssMb = process.memoryUsage().rss / 1e6;
     const mainCommits = Number(git(bare, 'rev-list', '--count', 'main').trim());
     const children = cpu.childrenMs ?? 0;
-    const total = cpu.selfMs + children;
-    const share = total ? cpu.selfMs / total : 0;
+    const own = cpu.selfMs + cpu.spawnerMs;
+    const total = own + children;
+    const share = total ? own / total : 0;
+    const perMerge = (ms: number) => `${(ms / Math.max(1, merged)).toFixed(1)} ms per merge`;
     return [
       `  ${BRANCHES} small non-conflicting branches, strategy merge, test command "node test.js", one at a time, in process`,
+      `  programs started ${withSpawner ? `by the spawner (pid ${spawner})` : `by gt itself (${process.env.GT_SPAWNER === '0' ? 'GT_SPAWNER=0' : 'no spawner: python3 missing or unusable'})`}; gt's RSS at the end ${rssMb.toFixed(0)} MB`,
       `  merged ${merged} (main now has ${mainCommits} commits), wall ${(wallMs / 1000).toFixed(1)} s`,
       `  throughput                             ${((merged / wallMs) * 60_000).toFixed(1)} merges per minute (${(wallMs / Math.max(1, merged)).toFixed(0)} ms per merge)`,
-      `  CPU, gt's own work (JS, fs, spawning)  ${cpu.selfMs.toFixed(0)} ms  ${pct(cpu.selfMs, total)}`,
-      `  CPU, git and the test command          ${children.toFixed(0)} ms  ${pct(children, total)}`,
+      `  CPU, gt's own work                     ${own.toFixed(0).padStart(6)} ms  ${pct(own, total).padStart(4)}  ${perMerge(own)}`,
+      `    the gt process (JS, fs, starting)    ${cpu.selfMs.toFixed(0).padStart(6)} ms  ${pct(cpu.selfMs, total).padStart(4)}  ${perMerge(cpu.selfMs)}`,
+      `    its spawner                          ${cpu.spawnerMs.toFixed(0).padStart(6)} ms  ${pct(cpu.spawnerMs, total).padStart(4)}  ${perMerge(cpu.spawnerMs)}`,
+      `  CPU, git and the test command          ${children.toFixed(0).padStart(6)} ms  ${pct(children, total).padStart(4)}  ${perMerge(children)}`,
       `  target: our own work under 10% of the total: ${share < 0.1 ? 'met' : 'NOT MET'} (${(share * 100).toFixed(1)}%)`,
     ];
   } finally {

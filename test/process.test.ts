@@ -106,6 +106,16 @@ function contract(way: 'direct' | 'spawner', load: () => Promise<ProcessModule>)
       await expect(m.run(path.join(dir, 'no-such-program'), [])).rejects.toMatchObject({ code: 'ENOENT' });
     });
 
+    it('starts programs with default signal dispositions and nothing blocked, as node does', async () => {
+      const status = (await m.run('cat', ['/proc/self/status'])).stdout;
+      const mask = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s+([0-9a-f]+)$`, 'm').exec(status)![1]}`);
+      expect(mask('SigBlk')).toBe(0n);
+      expect(mask('SigCgt')).toBe(0n);
+      // glibc's posix_spawn leaves its two internal signals (32 and 33) ignored; glibc programs
+      // take them back at start-up, and no program may rely on them.
+      expect(mask('SigIgn') & ~(3n << 31n)).toBe(0n);
+    });
+
     it('feeds input on stdin, small and large', async () => {
       expect((await m.run('cat', [], { input: 'hello\nworld' })).stdout).toBe('hello\nworld');
       const big = 'x'.repeat(2e6) + '\n';
@@ -203,6 +213,19 @@ describe('the spawner', () => {
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
     expect(Number((await m.run('sh', ['-c', 'echo $PPID'])).stdout)).toBe(second);
+  });
+
+  it("outlives the signals a Ctrl-C sends to gt's process group, which end the programs as before", async () => {
+    const m = await freshModule();
+    expect(await m.useSpawner()).toBe(true);
+    const pid = m.spawnerPid()!;
+    const sleeping = m.run('sleep', ['30']);
+    await sleep(200);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.kill(pid, sig);
+    for (const child of childrenOf(pid)) process.kill(child, 'SIGINT');
+    expect(await sleeping).toMatchObject({ exitCode: 128 });
+    expect(m.spawnerPid()).toBe(pid);
+    expect((await m.run('echo', ['still here'])).stdout).toBe('still here\n');
   });
 
   it('does not keep gt alive, and exits when gt does', async () => {

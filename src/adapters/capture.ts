@@ -9,52 +9,62 @@ import path from 'node:path';
  * our descriptor cannot hold up the result.
  *
  * They are private read-write files with no name (nothing is left behind if we crash), kept for
- * reuse: opened for appending, so that a file emptied by ftruncate is written from its start
- * again by the next program (the file offset is shared with every child that had it).
+ * reuse. Opened for appending, so every program writes at the file's end whatever offset it was
+ * handed; a run reads from where the file ended when it was taken. Emptying a file costs more
+ * than the rest of the bookkeeping together, so that is done only once it has grown.
  */
-const spare: number[] = [];
+export interface Capture {
+  readonly fd: number;
+  /** Where this run's output starts. */
+  start: number;
+}
+
+const spare: Capture[] = [];
 const MAX_SPARE = 16;
+const EMPTY_ABOVE = 1 << 20;
 let counter = 0;
 let tmp: string | undefined;
 
-export function takeCapture(): number {
-  const fd = spare.pop();
-  if (fd !== undefined) return fd;
+export function takeCapture(): Capture {
+  const c = spare.pop();
+  if (c) return c;
   tmp ??= os.tmpdir();
   const file = path.join(tmp, `gt-run-${process.pid}-${counter++}-${Math.random().toString(36).slice(2)}`);
-  const created = openSync(file, 'ax+', 0o600);
+  const fd = openSync(file, 'ax+', 0o600);
   unlinkSync(file);
-  return created;
+  return { fd, start: 0 };
 }
 
-/** A file holding `text`, for a program's stdin. */
-export function takeInput(text: string): number {
-  const fd = takeCapture();
+/** A file holding exactly `text`, for a program's stdin (it reads from the start). */
+export function takeInput(text: string): Capture {
+  const c = takeCapture();
   try {
-    writeSync(fd, text);
+    if (c.start > 0) ftruncateSync(c.fd, (c.start = 0));
+    writeSync(c.fd, text);
   } catch (e) {
-    giveBack(fd);
+    giveBack(c);
     throw e;
   }
-  return fd;
+  return c;
 }
 
-/** Empties a capture file for the next program. */
-export function giveBack(fd: number): void {
+export function giveBack(c: Capture): void {
   try {
-    ftruncateSync(fd, 0);
+    const size = fstatSync(c.fd).size;
+    if (size > EMPTY_ABOVE) ftruncateSync(c.fd, 0);
+    c.start = size > EMPTY_ABOVE ? 0 : size;
   } catch {
-    closeSync(fd);
+    closeSync(c.fd);
     return;
   }
-  if (spare.length < MAX_SPARE) spare.push(fd);
-  else closeSync(fd);
+  if (spare.length < MAX_SPARE) spare.push(c);
+  else closeSync(c.fd);
 }
 
 /** For a file that a program we lost track of may still write to: it must never be reused. */
-export function discard(fd: number): void {
+export function discard(c: Capture): void {
   try {
-    closeSync(fd);
+    closeSync(c.fd);
   } catch {
     // already closed
   }
@@ -64,17 +74,18 @@ export function discard(fd: number): void {
  * A name another process (our spawner) can open the file by, with its own file offset: Linux's
  * /proc link to our descriptor works even though the file has no name.
  */
-export function capturePath(fd: number): string {
-  return `/proc/${process.pid}/fd/${fd}`;
+export function capturePath(c: Capture): string {
+  return `/proc/${process.pid}/fd/${c.fd}`;
 }
 
-export function readAll(fd: number): string {
-  const size = fstatSync(fd).size;
-  if (size === 0) return '';
-  const buf = Buffer.allocUnsafe(size);
+/** What the program wrote. */
+export function readAll(c: Capture): string {
+  const size = fstatSync(c.fd).size;
+  if (size <= c.start) return '';
+  const buf = Buffer.allocUnsafe(size - c.start);
   let at = 0;
-  while (at < size) {
-    const n = readSync(fd, buf, at, size - at, at);
+  while (at < buf.length) {
+    const n = readSync(c.fd, buf, at, buf.length - at, c.start + at);
     if (n === 0) break;
     at += n;
   }

@@ -84,7 +84,7 @@ function runDirect(command: string, args: readonly string[], opts: RunOptions): 
       child = spawn(command, args, {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', out.fd, err.fd],
         shell: false,
         // With a timeout the child leads its own process group, so that a timeout ends
         // everything it started (a test runner's workers, say), not only the runner.

@@ -1,8 +1,9 @@
 /**
  * The spawner's source, run as `python3 -I -S -c SCRIPT PROBE` by src/adapters/spawner.ts.
- * Python because its os.posix_spawn starts a program without copying the caller's memory
- * (glibc and musl use clone with CLONE_VM|CLONE_VFORK): 0.5 ms per program here, where any
- * fork() costs 1.6 ms or more, perl's included. Standard library only, Python >= 3.8.
+ * Python because its os.posix_spawnp starts a program without copying the caller's memory
+ * (glibc and musl use clone with CLONE_VM|CLONE_VFORK): about 0.5 ms of the spawner's CPU per
+ * program on the benchmark machine, where any fork() costs 1.6 ms or more, even from a perl of
+ * 5 MB (and perl has no posix_spawn). Standard library only, Python >= 3.8.
  *
  * Protocol, gt -> spawner: frames of a 4-byte big-endian length and NUL-separated fields (no
  * field can hold a NUL: execve could not pass it on), never parsed as shell syntax.
@@ -19,7 +20,7 @@
 export const SPAWNER_SCRIPT = String.raw`
 import errno, os, select, signal, sys
 
-if not hasattr(os, 'posix_spawn'):
+if not hasattr(os, 'posix_spawnp'):
     sys.exit(3)
 # gt hands over its capture files as /proc/GTPID/fd/N paths: a machine where this process may
 # not open them cannot use the spawner, and gt must learn that before relying on it.
@@ -28,11 +29,15 @@ try:
 except OSError:
     sys.exit(3)
 # A name for ps and top (and the benchmarks, which look for it among gt's children).
-with open('/proc/self/comm', 'w') as comm:
-    comm.write('gt-spawner')
+try:
+    with open('/proc/self/comm', 'w') as comm:
+        comm.write('gt-spawner')
+except OSError:
+    pass
 
 # Python ignores these two; ignored signals stay ignored across exec, and the programs must get
-# the defaults, as with a direct spawn. SIGPIPE also ends us when gt is gone.
+# the defaults, as with a direct spawn. SIGPIPE also ends us when gt is gone. (glibc's
+# posix_spawn leaves its internal signals 32 and 33 ignored; glibc programs take them back.)
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 # Signals sent to gt's whole process group (Ctrl-C) reach the programs we started, which report
@@ -56,17 +61,13 @@ def say(*words):
     os.write(1, (' '.join(map(str, words)) + '\n').encode())
 
 
-def find(prog, path):
-    # Like node's spawn: the program is looked up in the PATH of the environment it gets.
-    if b'/' in prog:
-        return prog
-    denied = False
-    for d in path.split(b':'):
-        p = os.path.join(d or b'.', prog)
-        if os.access(p, os.X_OK) and not os.path.isdir(p):
-            return p
-        denied = denied or os.path.exists(p)
-    raise OSError(errno.EACCES if denied else errno.ENOENT, 'cannot run')
+def use_path(path):
+    # posix_spawnp searches the PATH of this process (in the starting child, like node's
+    # spawn): make it the PATH of the environment the program gets.
+    if path is None:
+        os.unsetenv('PATH')
+    else:
+        os.putenv('PATH', path)
 
 
 def start(f):
@@ -75,10 +76,11 @@ def start(f):
     env = dict(e.split(b'=', 1) for e in f[8 + int(argc):])
     group = group == b'1'
     try:
+        use_path(env.get(b'PATH'))
         # posix_spawn has no cwd: a single-threaded process may step there and back.
         os.chdir(cwd)
         try:
-            pid = os.posix_spawn(find(argv[0], env.get(b'PATH', b'/usr/bin:/bin')), argv, env, setsid=group, file_actions=[
+            pid = os.posix_spawnp(argv[0], argv, env, setsid=group, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, stdin, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_OPEN, 1, stdout, APPEND, 0),
                 (os.POSIX_SPAWN_OPEN, 2, stderr, APPEND, 0),
@@ -87,7 +89,7 @@ def start(f):
             os.fchdir(HOME)
     except OSError as e:
         return say('F', rid.decode(), e.errno or errno.EINVAL)
-    except Exception:  # an environment name Python refuses (empty, or holding '='), say
+    except Exception:  # a value Python refuses, such as an environment name holding '='
         return say('F', rid.decode(), errno.EINVAL)
     running[pid] = (rid, group)
     pid_of[rid] = pid
@@ -133,8 +135,10 @@ while True:
         if not chunk:
             sys.exit(0)
         buf += chunk
-        while len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], 'big'):
+        while len(buf) >= 4:
             end = 4 + int.from_bytes(buf[:4], 'big')
+            if len(buf) < end:
+                break
             fields = buf[4:end].split(b'\0')
             buf = buf[end:]
             if fields[0] == b'S':

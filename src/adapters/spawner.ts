@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import os from 'node:os';
-import { capturePath, discard, giveBack, readAll, takeCapture, takeInput } from './capture.js';
+import path from 'node:path';
+import { capturePath, discard, giveBack, readAll, takeCapture, takeInput, type Capture } from './capture.js';
 import type { RunOptions, RunResult } from './process.js';
 import { SPAWNER_SCRIPT } from './spawner-script.js';
 
@@ -10,9 +11,9 @@ interface Pending {
   args: readonly string[];
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
-  out: number;
-  err: number;
-  input: number | undefined;
+  out: Capture;
+  err: Capture;
+  input: Capture | undefined;
   group: boolean;
   pid?: number;
   timer?: NodeJS.Timeout;
@@ -77,11 +78,16 @@ export class Spawner {
     return this.state === 'dead' && this.wasReady;
   }
 
-  /** undefined when a value cannot travel (a NUL in it): the caller spawns directly, and node reports it. */
+  /** undefined when the run cannot go this way (a NUL in a value, say): the caller spawns directly, and node reports what is wrong. */
   run(command: string, args: readonly string[], opts: RunOptions): Promise<RunResult> | undefined {
     const env: string[] = [];
     for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env.push(`${k}=${v}`);
-    const cwd = opts.cwd ?? process.cwd();
+    let cwd: string;
+    try {
+      cwd = path.resolve(opts.cwd ?? '.');
+    } catch {
+      return undefined; // our own directory is gone: only a direct spawn can start there
+    }
     if ([command, cwd, ...args, ...env].some((s) => s.includes('\0'))) return undefined;
     const group = opts.timeoutMs !== undefined;
     return new Promise((resolve, reject) => {
@@ -151,7 +157,7 @@ export class Spawner {
     if (this.pending.size === 0) (this.child.stdout as Socket).unref();
   }
 
-  private release(p: Pending, how: (fd: number) => void): void {
+  private release(p: Pending, how: (c: Capture) => void): void {
     how(p.out);
     how(p.err);
     if (p.input !== undefined) how(p.input);
