@@ -86,6 +86,11 @@ function contract(way: 'direct' | 'spawner', load: () => Promise<ProcessModule>)
       expect(seen).toEqual(env);
       const here = await m.run('pwd', []);
       expect(here.stdout.trim()).toBe(process.cwd());
+      // Values no exec can pass on, and odd names, are node's to judge, whichever way.
+      const odd = await m.run('node', ['-e', 'process.stdout.write(process.env.A)'], { env: { PATH: process.env.PATH, 'A=B': 'c' } });
+      expect(odd.stdout).toBe('B=c');
+      await expect(m.run('echo', ['a\0b'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+      await expect(m.run('', [])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     });
 
     it('keeps stdout and stderr apart, also for several MB', async () => {

@@ -25,7 +25,6 @@ export interface RunResult {
 export interface RunTrace {
   command: string;
   args: readonly string[];
-  via: 'spawner' | 'direct';
 }
 export const RUN_START = 'gt:run:start';
 export const RUN_END = 'gt:run:end';
@@ -38,9 +37,10 @@ let python: string | undefined;
 /**
  * Routes later runs through a resident spawner process (spawner.ts) once it is ready, which
  * makes each spawn far cheaper for a long-running gt (the loop). Short commands do not call it:
- * they would pay the spawner's start (~20 ms of CPU) for a handful of spawns. Resolves false
- * when it cannot be used (not Linux, GT_SPAWNER=0, python missing or unable to start): runs then
- * keep spawning directly. If a ready spawner dies, the next run starts a new one.
+ * starting it costs about 50 ms of CPU (gt's and Python's), ten spawns' worth, and `gt diff`
+ * spawns next to nothing. Until it is ready runs are started directly, and so they stay when it
+ * cannot be used (not Linux, GT_SPAWNER=0, no python3 >= 3.8, or it fails to start); if a
+ * ready spawner dies, the next run starts a new one. Resolves whether it is ready.
  */
 export function useSpawner(opts: { python?: string } = {}): Promise<boolean> {
   if (process.platform !== 'linux' || process.env.GT_SPAWNER === '0') return Promise.resolve(false);
@@ -57,14 +57,15 @@ export function spawnerPid(): number | undefined {
 /**
  * Runs a program with an argument array and no shell, so no value from a manifest or an issue
  * can ever be read as shell syntax. (We use this instead of execa: execa 9 costs ~140 ms to
- * import here, half of gt diff's whole time budget; see README, "Stack changes".)
+ * import here, half of gt diff's whole time budget; see README, "Stack changes".) The spawner
+ * starts it if this process has one ready (useSpawner), gt itself otherwise: same guarantees.
  */
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   if (spawner?.crashed && python) spawner = new Spawner(python);
   const viaSpawner = spawner?.state === 'ready' ? spawner.run(command, args, opts) : undefined;
   const result = viaSpawner ?? runDirect(command, args, opts);
   if (!startChannel.hasSubscribers && !endChannel.hasSubscribers) return result;
-  const trace: RunTrace = { command, args, via: viaSpawner ? 'spawner' : 'direct' };
+  const trace: RunTrace = { command, args };
   startChannel.publish(trace);
   const end = () => endChannel.publish(trace);
   result.then(end, end);

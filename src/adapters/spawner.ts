@@ -21,12 +21,15 @@ interface Pending {
 }
 
 const ERRNO_NAMES = new Map(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
+/** A spawner that is not ready by then (a python3 that hangs) is given up: runs stay direct. */
+const START_TIMEOUT_MS = 10_000;
 
 /**
  * A small resident Python process (spawner-script.ts) that starts programs for gt. On Linux,
- * node forks a copy of itself for every spawn: about 1.5 ms of CPU plus page-table copying and
- * copy-on-write faults that grow with gt's memory (4 ms at 140 MB), whereas the spawner's
- * posix_spawn copies nothing. gt only writes a request and reads the capture files afterwards.
+ * node forks a copy of itself for every spawn, page tables and copy-on-write faults included:
+ * 4.5 ms of gt's CPU at 55 MB and 6.5 ms at 150 MB on the benchmark machine, whereas the
+ * spawner's posix_spawn copies nothing: about 0.5 ms of its CPU and 0.5 ms of gt's (the request,
+ * the reply, the capture files) per program, whatever gt's size.
  *
  * Each run keeps what a direct spawn promises (process.ts): argv as separate fields, never a
  * shell; cwd and env per run; stdout and stderr in capture files; with a timeout the program
@@ -48,7 +51,9 @@ export class Spawner {
   constructor(python: string) {
     this.ready = new Promise((resolve) => (this.settleReady = resolve));
     const probe = takeCapture();
+    const giveUp = setTimeout(() => this.child.kill('SIGKILL'), START_TIMEOUT_MS);
     const done = (ok: boolean) => {
+      clearTimeout(giveUp);
       giveBack(probe);
       this.settleReady(ok);
     };
@@ -78,10 +83,19 @@ export class Spawner {
     return this.state === 'dead' && this.wasReady;
   }
 
-  /** undefined when the run cannot go this way (a NUL in a value, say): the caller spawns directly, and node reports what is wrong. */
+  /**
+   * undefined when the run cannot go this way: a NUL in a value, an empty program name, or an
+   * environment name Python refuses (empty or holding '='). The caller spawns it directly, so
+   * it behaves (or fails) exactly as before.
+   */
   run(command: string, args: readonly string[], opts: RunOptions): Promise<RunResult> | undefined {
+    if (command === '') return undefined;
     const env: string[] = [];
-    for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env.push(`${k}=${v}`);
+    for (const [k, v] of Object.entries(opts.env ?? process.env)) {
+      if (v === undefined) continue;
+      if (k === '' || k.includes('=')) return undefined;
+      env.push(`${k}=${v}`);
+    }
     let cwd: string;
     try {
       cwd = path.resolve(opts.cwd ?? '.');
