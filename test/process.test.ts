@@ -111,6 +111,23 @@ function contract(way: 'direct' | 'spawner', load: () => Promise<ProcessModule>)
       await expect(m.run(path.join(dir, 'no-such-program'), [])).rejects.toMatchObject({ code: 'ENOENT' });
     });
 
+    it('gives programs stdin, stdout and stderr, and no descriptor of its own', async () => {
+      // Only what this process lets every child inherit (none in gt; the test runner leaves
+      // some), and ls's own descriptor on the directory it lists.
+      const inheritable = (fd: string) => {
+        try {
+          return !(parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) & 0o2000000);
+        } catch {
+          return false; // the listing's own descriptor, closed by now
+        }
+      };
+      const inherited = readdirSync('/proc/self/fd').filter((fd) => Number(fd) > 2 && inheritable(fd));
+      const expected = ['0', '1', '2', '3', ...inherited].sort();
+      const fds = async (opts: Parameters<ProcessModule['run']>[2]) => (await m.run('ls', ['/proc/self/fd'], opts)).stdout.split('\n').filter(Boolean).sort();
+      expect(await fds({})).toEqual(expected);
+      expect(await fds({ timeoutMs: 10_000, input: 'x' })).toEqual(expected);
+    });
+
     it('starts programs with default signal dispositions and nothing blocked, as node does', async () => {
       const status = (await m.run('cat', ['/proc/self/status'])).stdout;
       const mask = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s+([0-9a-f]+)$`, 'm').exec(status)![1]}`);
@@ -128,6 +145,8 @@ function contract(way: 'direct' | 'spawner', load: () => Promise<ProcessModule>)
       expect((await m.run('cat', [], { input: '' })).stdout).toBe('');
       // No input: stdin is empty (it is /dev/null), never gt's own.
       expect((await m.run('cat', [])).stdout).toBe('');
+      // A program that does not read its input is no error (gt once crashed on the EPIPE).
+      expect((await m.run('true', [], { input: big })).exitCode).toBe(0);
     });
 
     it('kills the whole process group at the timeout, grandchildren included', async () => {

@@ -126,6 +126,10 @@ function runDirect(command: string, args: readonly string[], opts: RunOptions): 
         release();
       }
     });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    if (opts.input !== undefined) {
+      // A program may exit without reading its input (EPIPE): its exit status tells the caller.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.input);
+    }
   });
 }
