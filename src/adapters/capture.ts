@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -39,23 +39,27 @@ export function takeCapture(): Capture {
 export function takeInput(text: string): Capture {
   const c = takeCapture();
   try {
-    if (c.start > 0) ftruncateSync(c.fd, (c.start = 0));
-    writeSync(c.fd, text);
+    if (c.start > 0) ftruncateSync(c.fd, 0);
+    const data = Buffer.from(text);
+    for (let at = 0; at < data.length; ) at += writeSync(c.fd, data, at);
+    // A later run that gets this file back reads from after the input.
+    c.start = data.length;
   } catch (e) {
-    giveBack(c);
+    discard(c);
     throw e;
   }
   return c;
 }
 
+/** Once its output was read (readAll), or when its program never started. */
 export function giveBack(c: Capture): void {
-  try {
-    const size = fstatSync(c.fd).size;
-    if (size > EMPTY_ABOVE) ftruncateSync(c.fd, 0);
-    c.start = size > EMPTY_ABOVE ? 0 : size;
-  } catch {
-    closeSync(c.fd);
-    return;
+  if (c.start > EMPTY_ABOVE) {
+    try {
+      ftruncateSync(c.fd, (c.start = 0));
+    } catch {
+      closeSync(c.fd);
+      return;
+    }
   }
   if (spare.length < MAX_SPARE) spare.push(c);
   else closeSync(c.fd);
@@ -78,16 +82,22 @@ export function capturePath(c: Capture): string {
   return `/proc/${process.pid}/fd/${c.fd}`;
 }
 
-/** What the program wrote. */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * What the program wrote, read up to the file's end without an fstat: most runs write less
+ * than one read's worth (a short read is the end of a regular file). The next run's output
+ * starts there.
+ */
 export function readAll(c: Capture): string {
-  const size = fstatSync(c.fd).size;
-  if (size <= c.start) return '';
-  const buf = Buffer.allocUnsafe(size - c.start);
-  let at = 0;
-  while (at < buf.length) {
-    const n = readSync(c.fd, buf, at, buf.length - at, c.start + at);
-    if (n === 0) break;
-    at += n;
-  }
-  return buf.toString('utf8', 0, at);
+  let n = readSync(c.fd, scratch, 0, scratch.length, c.start);
+  c.start += n;
+  if (n < scratch.length) return scratch.toString('utf8', 0, n);
+  const chunks = [Buffer.from(scratch)];
+  do {
+    n = readSync(c.fd, scratch, 0, scratch.length, c.start);
+    c.start += n;
+    chunks.push(Buffer.from(scratch.subarray(0, n)));
+  } while (n === scratch.length);
+  return Buffer.concat(chunks).toString('utf8');
 }
