@@ -2,7 +2,8 @@
  * Idle loop: what `gt run` costs while 20 polecats work and nothing changes (the issue's target:
  * under 1% of a core and under 150 MB). Two rigs of 10 workers each run the demo agent in
  * `--mode stuck` (alive and silent; stuckAfter 1h, so no nudges); once every session runs and
- * the loop has gone quiet, the `gt run` process is sampled from /proc for 60 s
+ * the loop has gone quiet, the `gt run` process (and its spawner, if it runs one: gt's own
+ * work too) is sampled from /proc for 60 s
  * (GT_BENCH_IDLE_SECONDS). The Town keeps the default resync (5s): an idle loop still
  * re-reconciles everything that often. Prints figures; asserts nothing. Runs alone with
  * `node dist/bench/idle-loop.js`.
