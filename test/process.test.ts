@@ -220,8 +220,10 @@ describe('the spawner', () => {
     const pidFile = path.join(dir, 'pid');
     // Counts its own runs: a retry would append a second line.
     const inFlight = m.run('sh', ['-c', 'echo run >> "$1"; echo $$ > "$2"; sleep 30', 'sh', marker, pidFile], { timeoutMs: 60_000 });
-    const untimed = m.run('sleep', ['0.5']);
+    const untimed = m.run('sleep', ['3']);
     while (!existsSync(pidFile) || !(await readFile(pidFile, 'utf8')).endsWith('\n')) await sleep(10);
+    // The spawner tells gt a group run's pid once it has run 200 ms.
+    await sleep(500);
     process.kill(first, 'SIGKILL');
     await expect(inFlight).rejects.toThrow(/spawner \(pid \d+\) was killed by SIGKILL while running sh; it may or may not have run, and was not retried/);
     await expect(untimed).rejects.toThrow(/was killed by SIGKILL while running sleep/);

@@ -11,14 +11,15 @@
  *   K id                                                    SIGKILL the process group of run id
  * spawner -> gt: lines.
  *   R pid           ready
- *   S id pid        run id started as pid (only for group runs: gt kills the group if we die)
+ *   S id pid        group run id, started as pid, is still running after 200 ms: gt kills the
+ *                   group if we die (most runs end sooner, sparing gt a wake-up for this line)
  *   E id code       run id exited: its exit code, or 128 when a signal ended it
  *   F id errno      run id could not start (chdir, open or exec failed with errno)
  *
  * It exits when gt closes the request pipe (gt exited), and by SIGPIPE when gt stops reading.
  */
 export const SPAWNER_SCRIPT = String.raw`
-import errno, os, select, signal, sys
+import errno, os, select, signal, sys, time
 
 # What gt relies on must work before we say ready (gt starts programs itself otherwise): gt's
 # capture files, handed over as /proc/GTPID/fd/N paths, and posix_spawn with setsid.
@@ -59,8 +60,10 @@ signal.signal(signal.SIGCHLD, lambda *_: None)
 
 HOME = os.open('.', os.O_RDONLY)
 APPEND = os.O_WRONLY | os.O_APPEND
+ANNOUNCE_AFTER = 0.2
 running = {}  # pid -> (id, group)
 pid_of = {}  # id -> pid
+unannounced = {}  # pid -> when its S line is due
 
 
 def say(*words):
@@ -98,7 +101,15 @@ def start(f):
     running[pid] = (rid, group)
     pid_of[rid] = pid
     if group:
-        say('S', rid.decode(), pid)
+        unannounced[pid] = time.monotonic() + ANNOUNCE_AFTER
+
+
+def announce():
+    now = time.monotonic()
+    for pid, due in list(unannounced.items()):
+        if due <= now:
+            del unannounced[pid]
+            say('S', running[pid][0].decode(), pid)
 
 
 def kill_group(pid):
@@ -118,6 +129,7 @@ def reap():
             return
         rid, group = running.pop(pid)
         del pid_of[rid]
+        unannounced.pop(pid, None)
         # What the program started and left in its group (a test runner's workers) ends with it.
         if group:
             kill_group(pid)
@@ -127,7 +139,8 @@ def reap():
 say('R', os.getpid())
 buf = b''
 while True:
-    ready = select.select([0, wake_r], [], [])[0]
+    due = min(unannounced.values(), default=None)
+    ready = select.select([0, wake_r], [], [], None if due is None else max(0, due - time.monotonic()))[0]
     if wake_r in ready:
         try:
             os.read(wake_r, 4096)
@@ -149,4 +162,5 @@ while True:
                 start(fields)
             elif fields[1] in pid_of:
                 kill_group(pid_of[fields[1]])
+    announce()
 `;

@@ -180,7 +180,9 @@ export class Spawner {
   /**
    * Runs in flight fail, and are not run again: the spawner may have started them (a push must
    * never happen twice). Their process groups are killed, since nobody can wait for them any
-   * more, and their capture files are dropped, since a program may still be writing to them.
+   * more (a group run's pid is told once it has run 200 ms: one started just before the death
+   * is left to finish on its own), and their capture files are dropped, since a program may
+   * still be writing to them.
    */
   private died(started: (ok: boolean) => void, how: string): void {
     if (this.closed) return;
