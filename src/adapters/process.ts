@@ -45,8 +45,16 @@ let python: string | undefined;
 export function useSpawner(opts: { python?: string } = {}): Promise<boolean> {
   if (process.platform !== 'linux' || process.env.GT_SPAWNER === '0') return Promise.resolve(false);
   python = opts.python ?? 'python3';
-  if (!spawner || spawner.state === 'dead') spawner = new Spawner(python);
-  return spawner.ready;
+  if (!spawner || spawner.state === 'dead') spawner = startSpawner(python);
+  return spawner?.ready ?? Promise.resolve(false);
+}
+
+function startSpawner(program: string): Spawner | undefined {
+  try {
+    return new Spawner(program);
+  } catch {
+    return undefined; // node could not even try (out of descriptors, say): spawn directly
+  }
 }
 
 /** pid of the ready spawner, if runs go through one (the benchmarks count its CPU as gt's). */
@@ -61,7 +69,7 @@ export function spawnerPid(): number | undefined {
  * starts it if this process has one ready (useSpawner), gt itself otherwise: same guarantees.
  */
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  if (spawner?.crashed && python) spawner = new Spawner(python);
+  if (spawner?.crashed && python) spawner = startSpawner(python);
   const viaSpawner = spawner?.state === 'ready' ? spawner.run(command, args, opts) : undefined;
   const result = viaSpawner ?? runDirect(command, args, opts);
   if (!startChannel.hasSubscribers && !endChannel.hasSubscribers) return result;

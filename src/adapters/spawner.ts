@@ -51,14 +51,19 @@ export class Spawner {
   constructor(python: string) {
     this.ready = new Promise((resolve) => (this.settleReady = resolve));
     const probe = takeCapture();
+    try {
+      // Not detached: Ctrl-C reaches it with gt's process group, and it survives that on purpose.
+      this.child = spawn(python, ['-I', '-S', '-c', SPAWNER_SCRIPT, capturePath(probe)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    } catch (e) {
+      giveBack(probe);
+      throw e;
+    }
     const giveUp = setTimeout(() => this.child.kill('SIGKILL'), START_TIMEOUT_MS);
     const done = (ok: boolean) => {
       clearTimeout(giveUp);
       giveBack(probe);
       this.settleReady(ok);
     };
-    // Not detached: Ctrl-C reaches it with gt's process group, and it survives that on purpose.
-    this.child = spawn(python, ['-I', '-S', '-c', SPAWNER_SCRIPT, capturePath(probe)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const stdin = this.child.stdin as Socket;
     const stdout = this.child.stdout as Socket;
     // It is only a helper: it must never keep gt alive, except to learn whether it started
