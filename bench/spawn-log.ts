@@ -1,15 +1,15 @@
 /**
  * Preloaded into the measured `gt run` (`node --import <this file> gt run ...`) by the loop
- * benchmarks: logs every process the loop spawns through node:child_process.spawn (what
- * src/adapters/process.ts uses) with its start time (epoch ms, sub-ms) and wall duration, and
+ * benchmarks: logs every program the loop runs through src/adapters/process.ts (its
+ * diagnostics channels gt:run:start and gt:run:end, whether node or the spawner starts it) with its start time (epoch ms, sub-ms) and wall duration, and
  * writes the log as JSON to $GT_BENCH_SPAWN_LOG on SIGUSR2. It costs one array push per
  * spawn; nothing runs between spawns, so it does not change an idle loop's CPU.
  */
-import childProcess from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { RunTrace } from '../src/adapters/process.js';
 
 export interface SpawnEntry {
   /** Program and its subcommand, e.g. "git clone", "tmux list-panes". */
@@ -43,14 +43,18 @@ export function describeSpawn(command: string, args: readonly string[]): string 
 const out = process.env.GT_BENCH_SPAWN_LOG;
 if (out) {
   const log: SpawnEntry[] = [];
-  const original = childProcess.spawn;
-  childProcess.spawn = function (this: unknown, ...args: unknown[]) {
-    const entry: SpawnEntry = { cmd: describeSpawn(String(args[0]), Array.isArray(args[1]) ? (args[1] as string[]) : []), t0: performance.timeOrigin + performance.now() };
+  const entries = new WeakMap<RunTrace, SpawnEntry>();
+  // The channel names of src/adapters/process.ts, not imported: this file is loaded into the
+  // bundled CLI, whose own copy of that module publishes them.
+  diagnostics.subscribe('gt:run:start', (message) => {
+    const run = message as RunTrace;
+    const entry: SpawnEntry = { cmd: describeSpawn(run.command, run.args), t0: performance.timeOrigin + performance.now() };
     if (log.length < 200_000) log.push(entry);
-    const child = (original as (...a: unknown[]) => childProcess.ChildProcess).apply(this, args);
-    child.once('exit', () => (entry.ms = performance.timeOrigin + performance.now() - entry.t0));
-    return child;
-  } as typeof original;
-  syncBuiltinESMExports();
+    entries.set(run, entry);
+  });
+  diagnostics.subscribe('gt:run:end', (message) => {
+    const entry = entries.get(message as RunTrace);
+    if (entry) entry.ms = performance.timeOrigin + performance.now() - entry.t0;
+  });
   process.on('SIGUSR2', () => writeFileSync(out, JSON.stringify(log)));
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { useSpawner } from '../adapters/process.js';
 import { acquireLock, type HeldLock } from '../store/lock.js';
 import type { TownSession } from '../town/session.js';
 import { parseDuration } from '../util/duration.js';
@@ -29,6 +30,10 @@ const DEBOUNCE_MS = 25;
 export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
   await session.init();
   const runLock = await acquireLock(session.paths.runLock, { command: 'gt run', timeoutMs: 0 });
+  // The loop starts git and tmux all the time: through the spawner each costs gt a small part
+  // of forking this process (src/adapters/spawner.ts). Until it is ready, and if it cannot
+  // start, programs are started directly.
+  void useSpawner();
   const writeLock = sharedLock(() => session.lock('gt run', opts.lockTimeoutMs));
   const queue = new WorkQueue(
     async (key): Promise<WorkResult> => {
