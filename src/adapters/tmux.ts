@@ -97,6 +97,19 @@ export interface TmuxOptions {
   metaKeys?: readonly string[];
 }
 
+let baseEnv: NodeJS.ProcessEnv | undefined;
+
+/** gt's environment for tmux clients. Inside a tmux pane TMUX and TMUX_PANE point at the user's server; ours is named by -L alone. */
+function clientEnvBase(): NodeJS.ProcessEnv {
+  if (!baseEnv) {
+    const env = { ...process.env };
+    delete env.TMUX;
+    delete env.TMUX_PANE;
+    baseEnv = Object.freeze(env);
+  }
+  return baseEnv;
+}
+
 export class Tmux {
   readonly socket: string;
   readonly metaKeys: readonly string[];
@@ -115,10 +128,9 @@ export class Tmux {
 
   /** Runs `tmux -u -f CONFIG -L SOCKET ...args`; never throws for a non-zero exit (see `ok`). */
   private exec(args: readonly string[], clientEnv: Record<string, string> = {}): Promise<RunResult> {
-    const env = { ...process.env, ...clientEnv };
-    // Inside a tmux pane these point at the user's server; ours is named by -L alone.
-    delete env.TMUX;
-    delete env.TMUX_PANE;
+    // Copying process.env costs ~3 ms of CPU (it is read through C++): the loop lists sessions
+    // every pass, so the common case reuses one copy, taken once.
+    const env = Object.keys(clientEnv).length ? { ...clientEnvBase(), ...clientEnv } : clientEnvBase();
     return run('tmux', ['-u', '-f', this.configFile, '-L', this.socket, ...args], { env, timeoutMs: this.timeoutMs });
   }
 

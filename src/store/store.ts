@@ -26,7 +26,7 @@ export class Store {
    * As in git's "racy" index check, a directory changed in the last second is always read
    * again: file times are coarse, and two writes in one tick would leave the same mtime.
    */
-  private readonly cache = new Map<Kind, { mtimeMs: number; records: StoredObject[] }>();
+  private readonly cache = new Map<Kind, { mtimeMs: number; records: readonly StoredObject[] }>();
 
   constructor(private readonly dir: string) {}
 
@@ -51,19 +51,22 @@ export class Store {
     return out;
   }
 
-  private async listKind(kind: Kind): Promise<StoredObject[]> {
+  private async listKind(kind: Kind): Promise<readonly StoredObject[]> {
     const dir = path.join(this.dir, kind.toLowerCase());
     // Synchronous on purpose: this runs for every key on every pass (see util/quick-fs.ts).
     const st = statSync(dir, { throwIfNoEntry: false });
     if (!st) return [];
     const mtimeMs = st.mtimeMs;
     const hit = this.cache.get(kind);
-    if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return structuredClone(hit.records);
+    if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return hit.records;
     const names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
     const texts = names.sort().map((n) => readFileSync(path.join(dir, n), 'utf8'));
-    const records = texts.map((t) => JSON.parse(t) as StoredObject);
+    // Frozen, not copied for each caller: the loop lists the store several times per key and
+    // pass, and the copies were a good part of an idle loop's garbage. Records are never
+    // changed in place (a change is a new record, put back).
+    const records = deepFreeze(texts.map((t) => JSON.parse(t) as StoredObject));
     this.cache.set(kind, { mtimeMs, records });
-    return structuredClone(records);
+    return records;
   }
 
   async put(obj: StoredObject): Promise<void> {
@@ -75,4 +78,12 @@ export class Store {
     this.cache.delete(kind);
     await rm(this.file(kind, name), { force: true });
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
