@@ -154,7 +154,7 @@ describe('gt stop and gt start', () => {
     t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n    handoffTimeout: 20s\n'), rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
     await t.createIssue('long task');
     await t.once();
-    expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-nux', 'gt-wyvern-witness']);
+    await until(async () => t!.liveSessions().join() === 'gt-mayor,gt-wyvern-nux,gt-wyvern-witness', `three live sessions, not ${t.liveSessions().join()}`);
     await until(async () => pane(t!, 'gt-mayor').includes('session started') && pane(t!, 'gt-wyvern-witness').includes('session started'), 'the role agents');
     const stop = await t.gt(['stop', '--wait', '30s']);
     expect(stop.code, stop.stderr).toBe(0);

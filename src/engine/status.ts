@@ -42,7 +42,7 @@ export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGen
  * reconciling the same object at once never overwrite each other. Written only when changed.
  */
 export class StatusStore {
-  private readonly reader = new CachedJsonReader();
+  private readonly reader = new CachedJsonReader({ shared: true });
 
   constructor(private readonly dir: string) {}
 

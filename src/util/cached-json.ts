@@ -1,3 +1,4 @@
+import { deepFreeze } from './freeze.js';
 import { readTextQuiet, statQuiet } from './quick-fs.js';
 
 /**
@@ -9,6 +10,17 @@ import { readTextQuiet, statQuiet } from './quick-fs.js';
 export class CachedJsonReader {
   private readonly cache = new Map<string, { key: string; value: unknown }>();
 
+  /**
+   * `shared`: every caller gets the same deeply frozen value instead of its own copy, for
+   * readers that never change what they read (status); the copies are most of the garbage of
+   * an idle loop.
+   */
+  constructor(private readonly opts: { shared?: boolean } = {}) {}
+
+  private hand<T>(value: unknown): T {
+    return (this.opts.shared ? value : structuredClone(value)) as T;
+  }
+
   read<T>(file: string): T | undefined {
     const st = statQuiet(file);
     if (!st) {
@@ -17,11 +29,12 @@ export class CachedJsonReader {
     }
     const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = this.cache.get(file);
-    if (hit && hit.key === key && Date.now() - st.mtimeMs > 1000) return structuredClone(hit.value) as T;
+    if (hit && hit.key === key && Date.now() - st.mtimeMs > 1000) return this.hand<T>(hit.value);
     const text = readTextQuiet(file);
     if (text === undefined) return undefined;
-    const value = JSON.parse(text) as unknown;
+    const parsed = JSON.parse(text) as unknown;
+    const value = this.opts.shared ? deepFreeze(parsed) : parsed;
     this.cache.set(file, { key, value });
-    return structuredClone(value) as T;
+    return this.hand<T>(value);
   }
 }

@@ -121,6 +121,7 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     }
     // tmux leaves its socket file behind after kill-server.
     await rm(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
-    await rm(this.dir, { recursive: true, force: true });
+    // An agent that was just killed may still have been writing its state file.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
