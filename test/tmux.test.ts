@@ -14,7 +14,8 @@ vi.mock('../src/adapters/process.js', async (importOriginal) => {
 });
 
 import { run } from '../src/adapters/process.js';
-import { decodeMeta, encodeMeta, parseShowEnvironment, Tmux, TmuxError, tmuxArg, type SessionInfo } from '../src/adapters/tmux.js';
+import { Tmux, TmuxError, type SessionInfo } from '../src/adapters/tmux.js';
+import { decodeMeta, encodeMeta, parseShowEnvironment, tmuxArg } from '../src/adapters/tmux-text.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
