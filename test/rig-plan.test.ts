@@ -25,6 +25,7 @@ function observed(over: Partial<RigObserved> = {}): RigObserved {
     polecats: [],
     beadsLines: 0,
     workers: [],
+    roleSessions: [],
     ...over,
   };
 }
@@ -73,6 +74,13 @@ describe('planRig (pure)', () => {
 });
 
 describe('planRig removal and working polecats (pure)', () => {
+  it('waits for its witness, refinery and plugin sessions to end before removing anything', () => {
+    const p = planRig(rig, true, observed({ roleSessions: ['gt-wyvern-witness'] }));
+    expect(p.actions).toEqual([]);
+    expect(p.notes).toEqual(['Rig "wyvern" is removed once sessions gt-wyvern-witness have ended']);
+    expect(p.requeueAfterMs).toBeGreaterThan(0);
+  });
+
   it('waits for working polecats before removing anything', () => {
     const p = planRig(rig, true, observed({ workers: ['nux'] }));
     expect(p.actions).toEqual([]);

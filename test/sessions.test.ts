@@ -128,6 +128,19 @@ describe('long-running sessions', () => {
   });
 });
 
+describe('removing a rig', () => {
+  it('its witness hands off and ends before the rig is removed', async () => {
+    t = await TestTown.create({ rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', workers: '    max: 1\n' });
+    await until(async () => pane(t!, 'gt-wyvern-witness').includes('session started'), 'the witness agent');
+    expect((await t.gt(['delete', 'rig', 'wyvern'])).code).toBe(0);
+    await until(async () => {
+      await t!.gt(['run', '--once']);
+      return (await t!.gt(['get', 'rig', 'wyvern'])).code !== 0;
+    }, 'the rig to be removed', 40_000);
+    expect(t.liveSessions()).toEqual([]);
+  });
+});
+
 describe('polecat handoff', () => {
   it('a polecat that hands off gets a fresh session on the same issue, which reads the handoff and finishes', async () => {
     t = await TestTown.create({ agentArgs: ['--mode', 'handoff'] });

@@ -16,6 +16,8 @@ export interface RigObserved {
   beadsLines: number;
   /** Only when the rig is being removed: polecats the worker pool still has records for. */
   workers: string[];
+  /** Only when the rig is being removed: its live witness, refinery and plugin sessions. */
+  roleSessions: string[];
 }
 
 /** Town-relative paths of one rig; the single place the rig controller takes them from. */
@@ -30,19 +32,26 @@ export function rigLayout(rig: string) {
   };
 }
 
-export async function observeRig(root: string, rig: string, removing: boolean, workerRecords: (rig: string) => Promise<{ name: string }[]>): Promise<RigObserved> {
+export interface RigSources {
+  workerRecords: (rig: string) => Promise<{ name: string }[]>;
+  /** Live long-running agent sessions of the rig (their session-cycle controller ends them). */
+  roleSessions: (rig: string) => Promise<string[]>;
+}
+
+export async function observeRig(root: string, rig: string, removing: boolean, sources: RigSources): Promise<RigObserved> {
   const l = rigLayout(rig);
   const abs = (p: string) => path.join(root, p);
-  const [paths, refinery, mayor, partials, polecats, beadsLines, workers] = await Promise.all([
+  const [paths, refinery, mayor, partials, polecats, beadsLines, workers, roleSessions] = await Promise.all([
     observePaths(root, { dirs: l.dirs, files: [l.config, l.beadsConfig], present: [l.issues] }),
     inspectClone(abs(l.clones.refinery), { work: removing }),
     inspectClone(abs(l.clones.mayor), { work: removing }),
     findPartials(root, [path.dirname(l.clones.refinery), path.dirname(l.clones.mayor)]),
     removing ? observePolecats(root, l.polecats) : Promise.resolve([]),
     removing ? countLines(abs(l.issues)) : Promise.resolve(0),
-    removing ? workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
+    removing ? sources.workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
+    removing ? sources.roleSessions(rig) : Promise.resolve([]),
   ]);
-  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers };
+  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions };
 }
 
 function listDir(dir: string): string[] {

@@ -21,6 +21,10 @@ export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAc
   const actions: RigAction[] = o.partials.map((p) => ({ type: 'removePartialClone', path: p }));
   const findings: Finding[] = [];
   if (removing) {
+    if (o.roleSessions.length) {
+      // Its session-cycle controller ends them (after a handoff); the rig goes once they have.
+      return { actions, findings, notes: [`Rig "${name}" is removed once sessions ${o.roleSessions.join(', ')} have ended`], requeueAfterMs: 1000 };
+    }
     planRemoval(name, o, actions, findings);
     return { actions, findings };
   }
