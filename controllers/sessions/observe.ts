@@ -3,6 +3,7 @@ import { readAgentState, type AgentState } from '../../src/agents/state.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
 import { SessionStore, type SessionRecord } from '../../src/sessions/records.js';
+import { statQuiet } from '../../src/util/quick-fs.js';
 import type { DesiredSession } from './desired.js';
 
 export interface SessionFacts {
@@ -16,6 +17,8 @@ export interface SessionsObserved {
   /** The town root: the desired sessions' paths and environment depend on it. */
   root: string;
   now: number;
+  /** The town's gt shim exists (agents call gt through it): the town controller renders it, maybe in the same pass. */
+  contractReady: boolean;
   sessions: Record<string, SessionFacts>;
 }
 
@@ -27,7 +30,7 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
   const store = sessionStore(ctx.root);
   const records = desired.map((d) => store.get(d.name));
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
-  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: ctx.root, now: Date.now(), sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
+  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: ctx.root, now: Date.now(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
   const listed = await ctx.services.sessions(world.town?.manifest);
   const sessions: Record<string, SessionFacts> = {};
   for (const [i, d] of desired.entries()) {
@@ -42,5 +45,5 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
       unread: { count: unread.length, ...(unread.length ? { newest: unread[unread.length - 1]!.id } : {}) },
     };
   }
-  return { root: ctx.root, now: Date.now(), sessions };
+  return { root: ctx.root, now: Date.now(), contractReady: statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined, sessions };
 }

@@ -31,7 +31,7 @@ export function planSessions(desired: DesiredSession[], o: SessionsObserved, gen
   const details: SessionDetail[] = [];
   for (const d of desired) {
     const x = o.sessions[d.name] ?? { state: {}, unread: { count: 0 } };
-    planOne(d, x, o.now, generation, acc);
+    planOne(d, x, o.now, generation, o.contractReady, acc);
     details.push(detail(d, x, o.now, generation));
   }
   return {
@@ -44,7 +44,7 @@ export function planSessions(desired: DesiredSession[], o: SessionsObserved, gen
   };
 }
 
-function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: number, acc: Acc): void {
+function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: number, contractReady: boolean, acc: Acc): void {
   const r = x.record;
   const t = x.tmux;
   const quietFor = t?.alive ? now - t.activityAt : Infinity;
@@ -80,6 +80,12 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
     return;
   }
 
+  if (!t?.alive && !contractReady) {
+    // An agent started before .gt/bin/gt exists could not call gt, and would die as a crash.
+    acc.notes.push(`session ${d.name} starts once the town layout (.gt/bin/gt) is ready`);
+    acc.requeue.push(500);
+    return;
+  }
   if (!t?.alive) {
     // Ended by gt on purpose (a cycle interrupted by a crash of gt, or a stop now lifted), never started, or died by itself.
     const crashed = !!r && r.starts.length > 0 && !r.ending && !r.stoppedAt;
