@@ -13,6 +13,17 @@ import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 /** What an agent's directory holds besides a clone: a polecat directory with only these is reusable. */
 export const AGENT_FILES: ReadonlySet<string> = new Set(['mail', 'state.json', 'state.json.lock']);
 
+/**
+ * Whether a tmux session is one of `rig`'s polecats, and which: gt's metadata says so, or (for a
+ * session made without metadata) its name `gt-RIG-NAME`. The one rule (gt doctor uses it too).
+ */
+export function poolSessionOf(s: { name: string; meta: Record<string, string> }, rig: string): { polecat: string | undefined } | undefined {
+  const prefix = `gt-${rig}-`;
+  const mine = (s.meta.rig === rig && (s.meta.role ?? 'polecat') === 'polecat') || (!s.meta.role && s.name.startsWith(prefix));
+  if (!mine) return undefined;
+  return { polecat: s.meta.polecat ?? (s.name.startsWith(prefix) ? s.name.slice(prefix.length) : undefined) };
+}
+
 export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
   const town: Town | undefined = world.town?.manifest;
   const name = rig.metadata.name;
@@ -29,10 +40,10 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const polecatDirs = listDirQuiet(path.join(ctx.root, name, 'polecats'));
   const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
   const now = Date.now();
-  const prefix = `gt-${name}-`;
-  const mine: SessionView[] = sessions
-    .filter((s) => (s.meta.rig === name && (s.meta.role ?? 'polecat') === 'polecat') || (!s.meta.role && s.name.startsWith(prefix)))
-    .map((s) => ({ name: s.name, alive: !s.dead, polecat: s.meta.polecat ?? (s.name.startsWith(prefix) ? s.name.slice(prefix.length) : undefined), activityAt: s.activity.getTime() }));
+  const mine: SessionView[] = sessions.flatMap((s) => {
+    const own = poolSessionOf(s, name);
+    return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime() }] : [];
+  });
   const byId = new Map(issues.map((i) => [i.id, i]));
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
   const clones: Record<string, CloneFacts> = {};

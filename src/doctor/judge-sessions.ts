@@ -1,6 +1,7 @@
 import type { SessionInfo } from '../adapters/tmux.js';
 import type { Plugin, Rig } from '../model/objects.js';
 import { unsafeToDelete } from '../../controllers/rig/plan.js';
+import { poolSessionOf } from '../../controllers/workers/observe.js';
 import type { WorkerRecord } from '../workers/records.js';
 import type { CloneFact, DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
@@ -25,16 +26,13 @@ export function polecatCloneOf(s: SessionInfo, rigs: readonly string[]): string 
   return id.kind === 'polecat' && id.polecat ? `${id.rig}/polecats/${id.polecat}` : undefined;
 }
 
-/** The worker pool's rule for its sessions (controllers/workers/observe.ts), so both agree on whose a session is. */
+/** By the worker pool's own rule for its sessions (poolSessionOf), so both agree on whose a session is. */
 function identify(s: SessionInfo, rigs: readonly string[]): Identity {
   const { role, rig } = s.meta;
-  const named = (r: string) => (s.name.startsWith(`gt-${r}-`) ? s.name.slice(`gt-${r}-`.length) : undefined);
-  if (role === 'polecat' || (role === undefined && rig)) {
-    return rig ? { kind: 'polecat', rig, polecat: s.meta.polecat ?? named(rig) } : { kind: 'unknown', why: 'role polecat without a rig' };
-  }
   if (role === 'mayor' || role === 'witness' || role === 'refinery' || role === 'plugin') return { kind: 'role', role, rig, agent: s.meta.agent };
-  const byName = role === undefined ? rigs.find((r) => named(r) !== undefined) : undefined;
-  if (byName) return { kind: 'polecat', rig: byName, polecat: s.meta.polecat ?? named(byName) };
+  const owner = [...(rig ? [rig] : []), ...rigs].find((r) => poolSessionOf(s, r));
+  if (owner) return { kind: 'polecat', rig: owner, polecat: poolSessionOf(s, owner)!.polecat };
+  if (role === 'polecat') return { kind: 'unknown', why: 'role polecat without a rig' };
   return { kind: 'unknown', why: role === undefined ? 'it has no gt metadata' : `unknown role "${role}"` };
 }
 

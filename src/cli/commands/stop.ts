@@ -123,24 +123,23 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
     } finally {
       await lock.release();
     }
-    if (!(await stoppingSessions(session, rig)).length || Date.now() >= end) return;
+    if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-/** Long-running agent sessions in scope that are still up. */
-async function stoppingSessions(session: TownSession, rig: string | undefined): Promise<string[]> {
+/** Live sessions in scope, one listing: the long-running agents' and the polecats'. */
+async function liveSessions(session: TownSession, rig: string | undefined): Promise<{ roles: SessionInfo[]; polecats: SessionInfo[] }> {
   const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
-  const all = await session.services.sessions(town, true);
-  return all.filter((s) => !s.dead && s.meta.role && s.meta.role !== 'polecat' && (rig === undefined || s.meta.rig === rig)).map((s) => s.name);
+  const live = (await session.services.sessions(town, true)).filter((s) => !s.dead && (rig === undefined || s.meta.rig === rig));
+  const isPolecat = (s: SessionInfo) => (s.meta.role ?? 'polecat') === 'polecat';
+  return { roles: live.filter((s) => !isPolecat(s)), polecats: live.filter(isPolecat) };
 }
 
 async function leftRunning(session: TownSession, rig: string | undefined): Promise<string[]> {
   const lines: string[] = [];
-  const roles = await stoppingSessions(session, rig);
-  if (roles.length) lines.push(`Still ending after their handoff: ${roles.join(', ')} (gt run finishes it; gt stop --now ends them at once).`);
-  const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
-  const polecats = (await session.services.sessions(town, true)).filter((s) => !s.dead && (s.meta.role ?? 'polecat') === 'polecat' && (rig === undefined || s.meta.rig === rig));
+  const { roles, polecats } = await liveSessions(session, rig);
+  if (roles.length) lines.push(`Still ending after their handoff: ${roles.map((s) => s.name).join(', ')} (gt run finishes it; gt stop --now ends them at once).`);
   for (const p of polecats) {
     const clone = p.meta.rig && p.meta.polecat ? path.join(session.root, p.meta.rig, 'polecats', p.meta.polecat) : undefined;
     const state = clone ? await inspectClone(clone, { work: true }) : undefined;
