@@ -12,7 +12,7 @@ export async function actRig(ctx: ControllerContext, a: RigAction): Promise<void
   const abs = (p: string) => path.join(ctx.root, p);
   switch (a.type) {
     case 'createClone':
-      await cloneInto(a.url, a.branch, abs(a.path));
+      await cloneInto(a.url, a.branch, abs(a.path), {}, ctx.progress && ((line) => ctx.progress!(a.path, line)));
       return;
     case 'removePartialClone':
       await rm(abs(a.path), { recursive: true, force: true });

@@ -17,4 +17,7 @@ export const rigController: Controller<RigAction, RigObserved, Rig> = {
   act: (ctx, _t, a) => actRig(ctx, a),
   describe: describeRigAction,
   irreversible: rigActionIsIrreversible,
+  // Each clone goes into its own directory from the same remote: the refinery's and the mayor's
+  // clones of a large repository download at the same time.
+  concurrent: (a) => a.type === 'createClone',
 };

@@ -182,7 +182,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const issue = await tracker.get(r.issueId);
   const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? a.title, description: issue?.description ?? '' });
   const dir = path.join(ctx.root, name, 'polecats', r.name);
-  r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: rig.spec.defaultBranch ?? 'main', dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)` });
+  r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: rig.spec.defaultBranch ?? 'main', dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
   const prompt = promptFile(ctx.root, name, r.name);
   await mkdir(path.dirname(prompt), { recursive: true });
   await writeFileAtomic(prompt, instructions);

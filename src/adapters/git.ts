@@ -19,17 +19,33 @@ export class GitError extends Error {
   }
 }
 
+/** git's progress meter and chatter: never the reason something failed. */
+const PROGRESS_LINE = /^(remote: )?(Cloning into|Enumerating objects|Counting objects|Compressing objects|Receiving objects|Resolving deltas|Updating files|Total \d|Unpacking objects|Checking out files)/;
+
 function summarize(r: RunResult): string {
   if (r.timedOut) return 'timed out';
-  const lines = (r.stderr || r.stdout).trim().split('\n').filter((l) => !l.startsWith('hint:'));
+  const lines = (r.stderr || r.stdout)
+    .split(/[\r\n]+/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('hint:') && !PROGRESS_LINE.test(l));
   return lines.slice(-3).join(' / ') || `exit code ${r.exitCode}`;
 }
 
-export async function git(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+/** Splits a stream of git's stderr (progress redraws with \r) into whole lines. */
+function progressLines(onLine: (line: string) => void): (chunk: string) => void {
+  let rest = '';
+  return (chunk) => {
+    const parts = (rest + chunk).split(/[\r\n]/);
+    rest = parts.pop() ?? '';
+    for (const p of parts) if (p.trim()) onLine(p.trim());
+  };
+}
+
+export async function git(args: string[], opts: { cwd?: string; timeoutMs?: number; onStderr?: (chunk: string) => void } = {}): Promise<RunResult> {
   return run('git', [...SAFE, ...args], { ...opts, env: GIT_ENV });
 }
 
-export async function gitOk(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function gitOk(args: string[], opts: { cwd?: string; timeoutMs?: number; onStderr?: (chunk: string) => void } = {}): Promise<string> {
   const r = await git(args, opts);
   if (r.exitCode !== 0) throw new GitError(args, r);
   return r.stdout;
@@ -126,16 +142,24 @@ async function inspectWork(dir: string): Promise<WorkState | undefined> {
 
 export const PARTIAL_MARK = '.gt-partial-';
 
+/** Where a long step reports how far it got: one line at a time (git's own progress lines). */
+export type ProgressSink = (line: string) => void;
+
 /**
  * Clones into a temporary sibling and renames it into place, so a failed or interrupted clone
  * never leaves a half-made clone at `dest` (leftover temporaries are found by their name).
+ * With `onProgress`, git's own progress is passed on line by line.
  */
-export async function cloneInto(url: string, branch: string, dest: string, config: Record<string, string> = {}): Promise<void> {
+export async function cloneInto(url: string, branch: string, dest: string, config: Record<string, string> = {}, onProgress?: ProgressSink): Promise<void> {
   await mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}${PARTIAL_MARK}${process.pid}-${randomBytes(3).toString('hex')}`;
   const settings = Object.entries(config).flatMap(([k, v]) => ['--config', `${k}=${v}`]);
   try {
-    await gitOk(['clone', '--quiet', '--origin', 'origin', '--branch', branch, ...settings, '--', url, tmp], { timeoutMs: 10 * 60_000 });
+    await gitOk(['clone', onProgress ? '--progress' : '--quiet', '--origin', 'origin', '--branch', branch, ...settings, '--', url, tmp], {
+      timeoutMs: 10 * 60_000,
+      // "Cloning into" names the temporary directory, which means nothing to the reader.
+      ...(onProgress ? { onStderr: progressLines((line) => !line.startsWith('Cloning into') && onProgress(line)) } : {}),
+    });
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

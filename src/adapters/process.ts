@@ -9,6 +9,12 @@ export interface RunOptions {
   /** Kills the program and everything it started (its process group) after this long. */
   timeoutMs?: number;
   input?: string;
+  /**
+   * Called with each piece of the program's stderr as it arrives (git's progress). Such a run
+   * uses a pipe for stderr and is started by gt itself, not the spawner; `stderr` in the result
+   * still holds all of it.
+   */
+  onStderr?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -70,7 +76,7 @@ export function spawnerPid(): number | undefined {
  */
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   if (spawner?.crashed && python) spawner = startSpawner(python);
-  const viaSpawner = spawner?.state === 'ready' ? spawner.run(command, args, opts) : undefined;
+  const viaSpawner = spawner?.state === 'ready' && !opts.onStderr ? spawner.run(command, args, opts) : undefined;
   const result = viaSpawner ?? runDirect(command, args, opts);
   if (!startChannel.hasSubscribers && !endChannel.hasSubscribers) return result;
   const trace: RunTrace = { command, args };
@@ -93,7 +99,7 @@ function runDirect(command: string, args: readonly string[], opts: RunOptions): 
       child = spawn(command, args, {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', out.fd, err.fd],
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', out.fd, opts.onStderr ? 'pipe' : err.fd],
         shell: false,
         // With a timeout the child leads its own process group, so that a timeout ends
         // everything it started (a test runner's workers, say), not only the runner.
@@ -103,6 +109,16 @@ function runDirect(command: string, args: readonly string[], opts: RunOptions): 
       release();
       throw e;
     }
+    let streamed = '';
+    const onStderr = opts.onStderr;
+    if (onStderr) {
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (chunk: string) => {
+        streamed += chunk;
+        onStderr(chunk);
+      });
+    }
+    const stderrClosed = onStderr ? new Promise<void>((done) => child.stderr!.on('close', done)) : Promise.resolve();
     let timedOut = false;
     let settled = false;
     const killGroup = () => {
@@ -128,11 +144,17 @@ function runDirect(command: string, args: readonly string[], opts: RunOptions): 
       // write into a capture file that is reused. Daemons (tmux's server, git's background gc)
       // have left the group by then.
       if (opts.timeoutMs !== undefined) killGroup();
+      let stdout: string;
+      let stderr: string;
       try {
-        resolve({ exitCode: code ?? (signal ? 128 : 1), stdout: readAll(out), stderr: readAll(err), timedOut });
+        stdout = readAll(out);
+        stderr = readAll(err);
       } finally {
         release();
       }
+      // A piped stderr may still hold its last chunk when the program has exited; a descendant
+      // that kept it open must not hold the result back.
+      void Promise.race([stderrClosed, new Promise((r) => setTimeout(r, 1000).unref())]).then(() => resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr: onStderr ? streamed : stderr, timedOut }));
     });
     if (opts.input !== undefined) {
       // A program may exit without reading its input (EPIPE): its exit status tells the caller.

@@ -56,6 +56,11 @@ export interface ControllerContext {
   paths: TownPaths;
   store: Store;
   services: TownServices;
+  /**
+   * Where long steps (clones) report how far they got, per subject (a town-relative path):
+   * set only when a person watches a terminal, never for a pipe or `-o json`.
+   */
+  progress?: (subject: string, line: string) => void;
 }
 
 /**
@@ -72,6 +77,11 @@ export interface Controller<A extends { type: string }, O, M = unknown> {
   describe(action: A): ActionText;
   /** Actions that destroy something: their intent is logged before they run. */
   irreversible(action: A): boolean;
+  /**
+   * Actions independent of every other action of the same plan (a clone into its own
+   * directory): consecutive ones run at the same time, a few at once.
+   */
+  concurrent?(action: A): boolean;
 }
 
 /** An error that retrying cannot fix (until the spec changes): the object is marked Stalled. */

@@ -136,8 +136,7 @@ export class Reconciler {
     const log: GtEventBody[] = [];
     let failed: KeyOutcome['failed'];
     if (plan.error) failed = { text: { op: '~', text: 'observe' }, error: plan.error, terminal: false };
-    for (const { action, text } of plan.actions) {
-      if (failed) break;
+    const actOne = async ({ action, text }: KeyPlan['actions'][number]) => {
       const line = `${text.op} ${text.text}`;
       if (c.irreversible(action)) await this.events.append([{ type: 'intent', key: t.key, action, text: line }]);
       try {
@@ -145,9 +144,15 @@ export class Reconciler {
         done.push(outcome ? { op: text.op, text: `${text.text} -> ${outcome}` } : text);
         log.push({ type: 'action', key: t.key, action, text: outcome ? `${line} -> ${outcome}` : line, outcome: 'ok' });
       } catch (err) {
-        failed = { text, error: messageOf(err), terminal: err instanceof TerminalError };
+        failed ??= { text, error: messageOf(err), terminal: err instanceof TerminalError };
         log.push({ type: 'actionFailed', key: t.key, action, text: line, error: messageOf(err) });
       }
+    };
+    // In order, stopping at the first failure (later actions may build on earlier ones); a run of
+    // independent actions goes a few at a time, and a failure among them stops what follows.
+    for (const group of actionGroups(plan.actions, (a) => c.concurrent?.(a) ?? false, MAX_CONCURRENT_ACTIONS)) {
+      if (failed) break;
+      await Promise.all(group.map(actOne));
     }
     const { kind, metadata } = t.object.manifest as { kind: Kind; metadata: { name: string } };
     let after: KeyPlan | undefined;
@@ -217,6 +222,20 @@ export class Reconciler {
     }
     return [...outcomes.values()];
   }
+}
+
+/** How many independent actions of one plan run at once (each clone is a git process and a download). */
+const MAX_CONCURRENT_ACTIONS = 3;
+
+/** Splits a plan's actions into groups run one after another: runs of concurrent ones, at most `max` each; any other action alone. */
+export function actionGroups<T extends { action: { type: string } }>(actions: readonly T[], concurrent: (a: { type: string }) => boolean, max: number): T[][] {
+  const groups: T[][] = [];
+  for (const a of actions) {
+    const last = groups[groups.length - 1];
+    if (last && concurrent(a.action) && concurrent(last[0]!.action) && last.length < max) last.push(a);
+    else groups.push([a]);
+  }
+  return groups;
 }
 
 export function isClean(p: KeyPlan): boolean {

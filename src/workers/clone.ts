@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readTextQuiet, statQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
-import { cloneInto, git, gitOk, inspectClone, readRef } from '../adapters/git.js';
+import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
 import type { VerifyFacts } from '../../controllers/workers/observed.js';
 
 /** Files gt puts into a polecat's clone that must never count as the agent's work. */
@@ -12,7 +12,7 @@ const EXCLUDED = ['/CLAUDE.md', '/mail/', '/state.json', '/state.json.lock'];
  * commits, CLAUDE.md. Every step is skipped when already done, so a crashed spawn resumes.
  * Returns the commit the branch started from.
  */
-export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; author: string }): Promise<string> {
+export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; author: string; onProgress?: ProgressSink }): Promise<string> {
   const state = (await inspectClone(opts.dir)).state;
   const identity = { 'user.name': opts.author, 'user.email': `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local` };
   if (state === 'notRepo') {
@@ -22,10 +22,10 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
     const mail = `${opts.dir}.mail-${process.pid}`;
     await rename(path.join(opts.dir, 'mail'), mail).catch(() => undefined);
     await rm(opts.dir, { recursive: true, force: true });
-    await cloneInto(opts.url, opts.base, opts.dir, identity);
+    await cloneInto(opts.url, opts.base, opts.dir, identity, opts.onProgress);
     await rename(mail, path.join(opts.dir, 'mail')).catch(() => undefined);
   } else if (state === 'missing') {
-    await cloneInto(opts.url, opts.base, opts.dir, identity);
+    await cloneInto(opts.url, opts.base, opts.dir, identity, opts.onProgress);
   } else {
     for (const [k, v] of Object.entries(identity)) await gitOk(['config', k, v], { cwd: opts.dir });
   }

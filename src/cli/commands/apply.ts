@@ -3,6 +3,7 @@ import { readValidInput } from '../../apply/input.js';
 import { writeChanges } from '../../apply/write.js';
 import { TownSession } from '../../town/session.js';
 import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { showProgress } from '../progress.js';
 import { changeLines, failOnErrors, passLines } from '../render.js';
 
 export interface ApplyOptions {
@@ -26,6 +27,7 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
     return 0;
   }
   await session.init();
+  showProgress(session, format);
   const lock = await session.lock('gt apply', lockTimeoutMs(g));
   try {
     const now = new Date().toISOString();

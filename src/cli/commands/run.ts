@@ -3,6 +3,7 @@ import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { runLoop } from '../../engine/loop.js';
 import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { showProgress } from '../progress.js';
 import { failOnErrors, outcomeLines, passLines } from '../render.js';
 
 export interface RunOptions {
@@ -14,6 +15,7 @@ export interface RunOptions {
 export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
   const format = outputFormat(o.output, ['text', 'json']);
   const session = new TownSession(requireTown(g));
+  showProgress(session, format);
   if (o.resetBreaker) await resetBreaker(session, o.resetBreaker, lockTimeoutMs(g));
   if (!o.once) {
     const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
