@@ -4,8 +4,21 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunResult } from './process.js';
 
-/** Never prompt for credentials (a reconcile loop must not hang) and parse git's English output. */
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
+/** Seconds a remote host may take to answer before git gives up on it. */
+export const CONNECT_TIMEOUT_S = 10;
+
+/**
+ * Never prompt for credentials or host keys (a reconcile loop must not hang), give up on a host
+ * that does not answer within seconds (ssh: connect and banner; http: a transfer stalled for
+ * 30 s), and parse git's English output. A person's own GIT_SSH_COMMAND, GIT_SSH or low-speed
+ * settings are kept.
+ */
+export function gitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const ssh = env.GIT_SSH_COMMAND || env.GIT_SSH ? {} : { GIT_SSH_COMMAND: `ssh -o BatchMode=yes -o ConnectTimeout=${CONNECT_TIMEOUT_S} -o ServerAliveInterval=15 -o ServerAliveCountMax=4` };
+  const http = env.GIT_HTTP_LOW_SPEED_LIMIT ? {} : { GIT_HTTP_LOW_SPEED_LIMIT: '1', GIT_HTTP_LOW_SPEED_TIME: '30' };
+  return { ...env, ...ssh, ...http, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
+}
+const GIT_ENV = gitEnv(process.env);
 /** Transports that execute commands are refused whatever the user's git config says. */
 const SAFE = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never'];
 
@@ -22,12 +35,16 @@ export class GitError extends Error {
 /** git's progress meter and chatter: never the reason something failed. */
 const PROGRESS_LINE = /^(remote: )?(Cloning into|Enumerating objects|Counting objects|Compressing objects|Receiving objects|Resolving deltas|Updating files|Total \d|Unpacking objects|Checking out files)/;
 
+/** What git adds to every failed remote operation, whatever the cause: never the reason. */
+const BOILERPLATE = /^(fatal: Could not read from remote repository\.|Please make sure you have the correct access rights|and the repository exists\.)$/;
+
+/** The lines of git's output that say what failed: not its hints, progress or boilerplate. */
 function summarize(r: RunResult): string {
   if (r.timedOut) return 'timed out';
   const lines = (r.stderr || r.stdout)
     .split(/[\r\n]+/)
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('hint:') && !PROGRESS_LINE.test(l));
+    .filter((l) => l && !l.startsWith('hint:') && !PROGRESS_LINE.test(l) && !BOILERPLATE.test(l));
   return lines.slice(-3).join(' / ') || `exit code ${r.exitCode}`;
 }
 
@@ -168,8 +185,12 @@ export async function cloneInto(url: string, branch: string, dest: string, confi
   }
 }
 
+/** git's words for a remote host that cannot be reached (ssh, http and git transports). */
+const UNREACHABLE = /Connection timed out|Connection refused|Could not resolve host|No route to host|Network is unreachable|Operation timed out|Failed to connect to|timed out during banner exchange|Connection closed by remote host|Connection reset by peer/i;
+
 function explainCloneFailure(url: string, branch: string, err: GitError): string {
   const text = err.result.stderr;
+  if (UNREACHABLE.test(text)) return `cannot clone ${url}: the host is unreachable (${summarize(err.result)})`;
   if (/Remote branch .* not found/.test(text)) return `cannot clone ${url}: it has no branch "${branch}"`;
   if (/does not appear to be a git repository|not found|does not exist|No such file/i.test(text)) return `cannot clone ${url}: no such repository`;
   return `cannot clone ${url}: ${summarize(err.result)}`;

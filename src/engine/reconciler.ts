@@ -201,8 +201,13 @@ export class Reconciler {
    */
   async reconcileAll(opts: { concurrency?: number; maxPasses?: number } = {}): Promise<KeyOutcome[]> {
     const outcomes = new Map<string, KeyOutcome>();
+    // A key that failed is left to its backoff (the loop, or the next command): running it again
+    // in the next pass would only repeat a slow failure (an unreachable host) within one command.
+    const failedKeys = new Set<string>();
     for (let pass = 0; pass < (opts.maxPasses ?? 10); pass++) {
-      const keys = this.targets(await this.loadWorld()).map((t) => t.workKey);
+      const keys = this.targets(await this.loadWorld())
+        .map((t) => t.workKey)
+        .filter((k) => !failedKeys.has(k));
       let changed = false;
       const queue = new WorkQueue(
         async (key): Promise<WorkResult> => {
@@ -211,6 +216,7 @@ export class Reconciler {
           const prev = outcomes.get(key);
           outcomes.set(key, { ...o, done: [...(prev?.done ?? []), ...o.done] });
           if (o.done.length) changed = true;
+          if (o.failed) failedKeys.add(key);
           return o.failed ? { kind: o.failed.terminal ? 'terminal' : 'retry', error: o.failed.error } : { kind: 'done' };
         },
         { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 60_000 },
