@@ -51,7 +51,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   await Promise.all(
     records.map(async (r) => {
       const dir = cloneDir(r.name);
-      const finishing = signals[r.name] !== undefined || byId.get(r.issueId)?.status === 'closed';
+      const status = byId.get(r.issueId)?.status;
+      const finishing = signals[r.name] !== undefined || status === 'closed' || status === 'blocked';
       const moved = headMovedAt(dir);
       const state = readAgentState(dir);
       if (state.requesting_cycle && state.handoff) handoffs[r.name] = state.handoff.messageId;

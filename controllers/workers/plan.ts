@@ -123,9 +123,10 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     planDone(r, signal.status, signal.message ?? '', o, session, acc);
     return;
   }
-  if (issue?.status === 'closed') {
-    // Closed by someone else (a person, a merge): nothing to verify or hand on; the worker is
-    // released and its clone kept if it holds anything.
+  if (issue?.status === 'closed' || issue?.status === 'blocked') {
+    // Closed by someone else (a person, a merge) or blocked (its merge budget spent, or by a
+    // person): nothing to verify or hand on; the worker is released and its clone kept if it
+    // holds anything.
     if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
     acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(o.clones[r.name]?.verify) });
     return;

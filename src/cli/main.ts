@@ -132,6 +132,7 @@ function buildProgram(): Command {
       .option('--blocked-by <id>', 'an issue that must close first (repeatable)', collect)
       .option('--parent <id>', 'make it a child of this issue'),
   ).action(act(async (title, o) => (await import('./commands/issues.js')).issuesCreate(g(), title, o)));
+  rigOpt(issues.command('retry <id>').description('a fresh merge budget: forget its merge rejections and reopen it if blocked')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesRetry(g(), id, o)));
   rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesClose(g(), id, o)));
 
   const mail = program.command('mail').description('JSONL mail between agents (you are $GT_AGENT, else overseer)');

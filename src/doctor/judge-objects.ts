@@ -16,6 +16,8 @@ export function judgeObjects(f: DoctorFacts): HealthFinding[] {
     if (s.condition.observedGeneration !== s.generation) continue;
     // The breaker stalls its rig too; GT-BREAKER-OPEN already says it with what to do.
     if (s.condition.reason === 'BreakerOpen' && out.some((x) => x.code === 'GT-BREAKER-OPEN' && `Rig/${x.rig}` === s.key)) continue;
+    // A blocked issue stalls its rig's merge queue status; GT-ISSUE-BLOCKED says it per issue.
+    if (s.condition.reason === 'IssueBlocked' && f.blockedIssues.some((b) => `Rig/${b.rig}` === s.key)) continue;
     out.push({ code: 'GT-STALLED', object: s.key, reason: s.condition.reason, message: s.condition.message, since: s.condition.lastTransitionTime });
   }
   return out;

@@ -203,6 +203,10 @@ export interface MergeQueueSpec {
    * refinery: through the merge queue; direct: merged as soon as verified.
    */
   land?: 'refinery' | 'direct';
+  /**
+   * Merge rejections (conflict, red tests, an unfetchable head) one issue may have before it is set blocked, its polecat released and the Overseer escalated; reopening the issue (or gt issues retry) gives it a fresh budget.
+   */
+  maxAttempts?: number;
 }
 
 export interface SessionSpec1 {
