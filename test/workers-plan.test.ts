@@ -52,4 +52,18 @@ describe('planPool (pure)', () => {
     expect(p.actions).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
     expect(p.notes).toContain('w-2 waits for polecat nux, whose work it is');
   });
+
+  it('a polecat that dies every 9 minutes is crash-looping (a count in a 10-minute window would restart it forever)', () => {
+    const at = (minAgo: number) => new Date(now - minAgo * 60_000).toISOString();
+    const r = { ...record('nux', 'w-1'), starts: [at(36), at(27), at(18), at(9)] };
+    const p = planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [r] }));
+    expect(p.actions).toEqual([{ type: 'escalate', name: 'nux', state: 'crashLooping', reason: 'its session died 4 times without running 10 minutes in one go' }]);
+    // Runs of 11 minutes are healthy: restarted, until the restart budget is spent.
+    const slow = { ...record('nux', 'w-1'), starts: [at(44), at(33), at(22), at(11)] };
+    expect(planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [slow] })).actions).toMatchObject([{ type: 'restartSession', name: 'nux' }]);
+    const spent = { ...slow, starts: Array.from({ length: 11 }, (_, i) => at(11 * (11 - i))) };
+    expect(planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [spent] })).actions).toEqual([
+      { type: 'escalate', name: 'nux', state: 'crashLooping', reason: 'its session died 11 times on w-1 (workers.restartBudget 10)' },
+    ]);
+  });
 });

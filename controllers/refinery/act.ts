@@ -33,6 +33,10 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       // Fetching changes nothing that matters; the intent is recorded before the first real step.
       const targetBefore = await resetToTarget(clone, a.target);
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'merging', startedAt: new Date().toISOString() });
+      // A head that cannot be had (its branch deleted or rewritten on the remote) is a rejection
+      // like any other, counted against the budget, not an error retried forever.
+      const missing = await headMissing(clone, a.head);
+      if (missing) return reject(a, `${a.head.slice(0, 8)} of ${a.branch} cannot be fetched (the branch is gone from the remote or was rewritten)`, missing);
       const merged = await mergeOnto(clone, a.strategy, a.head, a.target, `Merge ${a.branch}: ${a.issueId} ${a.title}`);
       failpoint('merge:after-merge');
       if (!merged.ok) return reject(a, merged.reason, merged.detail);
@@ -170,4 +174,12 @@ export function pushedRefs(porcelain: string): Map<string, boolean> {
     if (m) refs.set(m[2]!, m[1] !== '!');
   }
   return refs;
+}
+
+/** Why `head` is not in the clone even after fetching it by id, or undefined when it is there. */
+async function headMissing(clone: string, head: string): Promise<string | undefined> {
+  if ((await git(['cat-file', '-e', `${head}^{commit}`], { cwd: clone })).exitCode === 0) return undefined;
+  const r = await git(['fetch', '-q', 'origin', head], { cwd: clone, timeoutMs: 10 * 60_000 });
+  if (r.exitCode === 0 && (await git(['cat-file', '-e', `${head}^{commit}`], { cwd: clone })).exitCode === 0) return undefined;
+  return (r.stderr.trim() || `git fetch origin ${head} failed`).split('\n').slice(-5).join('\n');
 }

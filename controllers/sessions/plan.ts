@@ -1,4 +1,5 @@
 import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
+import { crashChain } from '../../src/util/crash-chain.js';
 import { describeSessionAction, type SessionAction } from './actions.js';
 import type { DesiredSession } from './desired.js';
 import type { SessionFacts, SessionsObserved } from './observe.js';
@@ -76,7 +77,7 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 
   const crashLoop = r?.crashLoop && r.crashLoop.generation === generation ? r.crashLoop : undefined;
   if (crashLoop && !t?.alive) {
-    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times in 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
+    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
     return;
   }
 
@@ -94,14 +95,16 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
       return;
     }
     const lastStart = Date.parse(r.starts[r.starts.length - 1]!);
-    const recent = r.crashes.filter((c) => now - Date.parse(c) < CRASH_WINDOW_MS);
-    if (recent.length >= d.settings.maxRestarts) {
-      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: recent.length + 1 });
+    // Crashes in an unbroken chain, each within 10 minutes of the next: a session that never
+    // stays up 10 minutes is a crash loop however slowly it dies.
+    const recent = crashChain(r.crashes, now, CRASH_WINDOW_MS);
+    if (recent >= d.settings.maxRestarts) {
+      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: recent + 1 });
       return;
     }
-    const wait = Math.min(MAX_BACKOFF_MS, d.settings.restartBackoffMs * 2 ** recent.length) - (now - lastStart);
+    const wait = Math.min(MAX_BACKOFF_MS, d.settings.restartBackoffMs * 2 ** recent) - (now - lastStart);
     if (wait > 0) {
-      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${recent.length + 1} in 10 minutes)`);
+      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${recent + 1} without 10 minutes up)`);
       acc.requeue.push(wait);
       return;
     }

@@ -2,6 +2,7 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
+import { crashChain } from '../../src/util/crash-chain.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
@@ -32,6 +33,7 @@ export interface PoolSettings {
   maxNudges: number;
   restartBackoffMs: number;
   maxRestarts: number;
+  restartBudget: number;
   breakerThreshold: number;
   names: string[];
 }
@@ -45,6 +47,7 @@ export function poolSettings(rig: Rig): PoolSettings {
     maxNudges: w.maxNudges ?? 3,
     restartBackoffMs: parseDuration(w.restartBackoff ?? '5s'),
     maxRestarts: w.maxRestarts ?? 3,
+    restartBudget: w.restartBudget ?? 10,
     breakerThreshold: w.breakerThreshold ?? 3,
     names: [...new Set(w.names?.length ? w.names : NAME_POOL)],
   };
@@ -145,13 +148,18 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     return;
   }
   if (!session?.alive) {
-    const recent = r.starts.filter((t) => o.now - Date.parse(t) < CRASH_WINDOW_MS);
+    // Starts in an unbroken chain, each within 10 minutes of the next: no run in between was healthy.
+    const recent = crashChain(r.starts, o.now, CRASH_WINDOW_MS);
     const early = o.now - lastStart(r) < EARLY_DEATH_MS || (session !== undefined && session.activityAt - lastStart(r) < EARLY_DEATH_MS);
-    if (recent.length > s.maxRestarts) {
-      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${recent.length} times in 10 minutes` });
+    if (recent > s.maxRestarts) {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${recent} times without running 10 minutes in one go` });
       return;
     }
-    const wait = Math.min(MAX_BACKOFF_MS, s.restartBackoffMs * 2 ** Math.max(0, recent.length - 1)) - (o.now - lastStart(r));
+    if (r.starts.length - 1 >= s.restartBudget) {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${r.starts.length} times on ${r.issueId} (workers.restartBudget ${s.restartBudget})` });
+      return;
+    }
+    const wait = Math.min(MAX_BACKOFF_MS, s.restartBackoffMs * 2 ** Math.max(0, recent - 1)) - (o.now - lastStart(r));
     if (wait > 0) {
       acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s`);
       acc.requeue.push(wait);

@@ -173,9 +173,13 @@ export interface WorkersSpec {
    */
   restartBackoff?: string;
   /**
-   * Restarts allowed within 10 minutes before the worker is stopped and escalated as crash-looping.
+   * Restarts in an unbroken chain (each within 10 minutes of the one before: no run in between lasted 10 minutes) before the worker is stopped and escalated as crash-looping.
    */
   maxRestarts?: number;
+  /**
+   * Restarts of one polecat's session on one issue, however far apart, before the worker is stopped and escalated as crash-looping.
+   */
+  restartBudget?: number;
   /**
    * Consecutive spawns whose session dies within seconds before the rig's circuit breaker stops all dispatch.
    */
