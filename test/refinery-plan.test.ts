@@ -16,7 +16,7 @@ function attempts(issueId: string, n: number, over: Partial<MergeAttempts> = {})
 }
 
 function observed(over: Partial<RefineryObserved> = {}): RefineryObserved {
-  return { now, cloneReady: true, requests: [], current: undefined, issues: {}, attempts: [], plugins: [], verdicts: {}, ...over };
+  return { now, cloneReady: true, requests: [], current: undefined, issues: {}, attempts: [], plugins: [], verdicts: {}, asked: {}, ...over };
 }
 
 const issue = (status: string) => ({ status, priority: 2, title: 't' });
@@ -80,5 +80,20 @@ describe('planRefinery: the merge attempt budget (pure)', () => {
     const p = planRefinery(rig, false, o);
     expect(p.actions).toMatchObject([{ type: 'merge', issueId: 'w-2' }]);
     expect(p.findings.map((f) => f.code)).toEqual(['IssueBlocked']);
+  });
+});
+
+describe('a plugin that always times out (pure)', () => {
+  const plugin = { name: 'gate', address: 'wyvern/plugins/gate', timeoutMs: 60_000, defaultVerdict: 'proceed' as const };
+  const q = (id: string, minAgo: number) => ({ id, at: new Date(now - minAgo * 60_000).toISOString() });
+  const codes = (asked: { id: string; at: string }[], verdicts: Record<string, 'proceed' | 'escalate'> = {}) => planRefinery(rig, false, observed({ plugins: [plugin], asked: { gate: asked }, verdicts })).findings.map((f) => f.code);
+
+  it('is PluginUnresponsive after 3 questions in a row left unanswered past its timeout, until it answers again', () => {
+    expect(codes([q('m1', 30), q('m2', 20)])).toEqual([]);
+    expect(codes([q('m1', 30), q('m2', 20), q('m3', 10)])).toEqual(['PluginUnresponsive']);
+    // A question still within its timeout counts neither way.
+    expect(codes([q('m1', 30), q('m2', 20), q('m3', 10), q('m4', 0)])).toEqual(['PluginUnresponsive']);
+    expect(codes([q('m1', 30), q('m2', 20), q('m3', 10)], { m3: 'proceed' })).toEqual([]);
+    expect(codes([q('m1', 30), q('m2', 20), q('m3', 10), q('m4', 5)], { m1: 'proceed' })).toEqual(['PluginUnresponsive']);
   });
 });

@@ -17,7 +17,7 @@ function record(name: string, issueId: string): WorkerRecord {
 }
 
 function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, contractReady: true, ...over };
+  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, ...over };
 }
 
 describe('planPool (pure)', () => {
@@ -65,5 +65,14 @@ describe('planPool (pure)', () => {
     expect(planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [spent] })).actions).toEqual([
       { type: 'escalate', name: 'nux', state: 'crashLooping', reason: 'its session died 11 times on w-1 (workers.restartBudget 10)' },
     ]);
+  });
+
+  it('an onWorkerStuck plugin that never answers is PluginUnresponsive on the rig', () => {
+    const plugin = { name: 'medic', address: 'wyvern/plugins/medic', timeoutMs: 60_000, defaultVerdict: 'proceed' as const };
+    const asked = ['m1', 'm2', 'm3'].map((id, i) => ({ id, at: new Date(now - (30 - i) * 60_000).toISOString() }));
+    const p = planPool(rig, 1, false, observed({ stuckPlugins: [plugin], stuckAsked: { medic: asked } }));
+    expect(p.findings.map((f) => f.code)).toEqual(['PluginUnresponsive']);
+    expect(p.findings[0]!.message).toContain('plugin medic left its last 3 onWorkerStuck questions unanswered');
+    expect(planPool(rig, 1, false, observed({ stuckPlugins: [plugin], stuckAsked: { medic: asked }, stuckVerdicts: { m3: 'escalate' } })).findings).toEqual([]);
   });
 });

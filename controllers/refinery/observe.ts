@@ -2,7 +2,7 @@ import path from 'node:path';
 import { inspectClone } from '../../src/adapters/git.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
-import { hookPlugins, verdictsIn } from '../../src/plugins/hooks.js';
+import { hookPlugins, hookQuestions, verdictsIn } from '../../src/plugins/hooks.js';
 import { AttemptStore } from '../../src/refinery/attempts.js';
 import { MergeQueueStore } from '../../src/refinery/requests.js';
 import type { RefineryObserved } from './plan.js';
@@ -33,5 +33,7 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
     if (i) issues[id] = { status: i.status, priority: i.priority, title: i.title };
   }
   const verdicts = verdictsIn(inbox);
-  return { now: Date.now(), cloneReady: clone.state === 'repo', requests, current, issues, attempts, plugins, verdicts };
+  const asked: RefineryObserved['asked'] = {};
+  for (const p of plugins) asked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/refinery`, 'beforeMerge');
+  return { now: Date.now(), cloneReady: clone.state === 'repo', requests, current, issues, attempts, plugins, verdicts, asked };
 }

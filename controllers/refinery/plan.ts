@@ -4,7 +4,7 @@ import { blockedByBudget, budgetSpent, type MergeAttempts } from '../../src/refi
 import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { RefineryAction } from './actions.js';
-import type { HookPlugin } from '../../src/plugins/hooks.js';
+import { unresponsiveFinding, type HookPlugin, type HookQuestion } from '../../src/plugins/hooks.js';
 
 export interface RefineryObserved {
   now: number;
@@ -18,6 +18,8 @@ export interface RefineryObserved {
   plugins: HookPlugin[];
   /** Plugin answers in the refinery's inbox, by the id of the question they reply to. */
   verdicts: Record<string, 'proceed' | 'escalate'>;
+  /** The beforeMerge questions each plugin was asked, oldest first. */
+  asked: Record<string, HookQuestion[]>;
 }
 
 export function maxAttempts(rig: Rig): number {
@@ -61,6 +63,10 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
     else if (issue.status === 'closed') actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue was closed' });
   }
   planBudgets(o, max, actions, findings);
+  for (const p of o.plugins) {
+    const f = unresponsiveFinding(p, 'beforeMerge', o.asked[p.name] ?? [], o.verdicts, o.now);
+    if (f) findings.push(f);
+  }
   if (actions.length) return done();
   if (removing) {
     if (o.requests.length) notes.push(`${o.requests.length} merge request(s) left: the rig is being removed`);

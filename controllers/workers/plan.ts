@@ -2,6 +2,7 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
+import { unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { crashChain } from '../../src/util/crash-chain.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
@@ -86,6 +87,11 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
     acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s` });
   } else if (o.pool.spawnFailures > 0 && o.records.some((r) => sessions.get(r.name)?.alive && o.now - lastStart(r) >= HEALTHY_AFTER_MS)) {
     acc.actions.push({ type: 'resetSpawnFailures' });
+  }
+
+  for (const p of o.stuckPlugins) {
+    const f = unresponsiveFinding(p, 'onWorkerStuck', o.stuckAsked[p.name] ?? [], o.stuckVerdicts, o.now);
+    if (f) acc.findings.push(f);
   }
 
   const busy = o.records.length;
