@@ -204,7 +204,7 @@ describe('gt doctor', () => {
     await writeFile(pool, JSON.stringify({ spawnFailures: 3, breaker: { reason: '3 spawns in a row died within 10s', openedAt: '2024-05-01T10:00:00.000Z', generation } }));
     const f = await expectFinding(town, 'GT-BREAKER-OPEN', 'Rig/wyvern');
     expect(f).toMatchObject({ severity: 'error', fixable: false });
-    expect(f.fix).toContain('gt run --reset-breaker wyvern');
+    expect(f.fix).toContain('gt reset-breaker wyvern');
     expect((await town.gt(['doctor'])).stdout).toContain('BreakerOpen');
     const out = await fix(town);
     expect(out).toMatch(/Left for a person:[\s\S]*GT-BREAKER-OPEN/);
@@ -295,6 +295,8 @@ describe('doctor judges (pure)', () => {
     const stalled = (observedGeneration: number) => [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'TerminalError', message: 'm', lastTransitionTime: 't', observedGeneration } }];
     expect(judgeHealth(facts({ pools: breaker(1), stalled: stalled(1) }))).toEqual([]);
     expect(judgeHealth(facts({ pools: breaker(2), stalled: stalled(2) })).map((f) => f.code)).toEqual(['GT-BREAKER-OPEN', 'GT-STALLED']);
+    // Tripped under another effective agent (the Town's agent changed since): over too.
+    expect(judgeHealth(facts({ pools: { wyvern: { spawnFailures: 3, breaker: { reason: 'r', openedAt: 't', generation: 2, agent: 'another-agent' } } } }))).toEqual([]);
   });
 
   it('an issue blocked by its spent merge budget is GT-ISSUE-BLOCKED, and its rig not GT-STALLED twice for it', () => {

@@ -4,6 +4,7 @@ import type { PoolObserved } from '../controllers/workers/observed.js';
 import type { Issue } from '../src/beads/record.js';
 import type { Rig } from '../src/model/objects.js';
 import type { WorkerRecord } from '../src/workers/records.js';
+import { agentFingerprint } from '../src/workers/breaker.js';
 
 const rig: Rig = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/srv/w.git', workers: { max: 2, spawnDelay: '0s' } } };
 const now = Date.parse('2026-11-25T12:00:00.000Z');
@@ -74,5 +75,35 @@ describe('planPool (pure)', () => {
     expect(p.findings.map((f) => f.code)).toEqual(['PluginUnresponsive']);
     expect(p.findings[0]!.message).toContain('plugin medic left its last 3 onWorkerStuck questions unanswered');
     expect(planPool(rig, 1, false, observed({ stuckPlugins: [plugin], stuckAsked: { medic: asked }, stuckVerdicts: { m3: 'escalate' } })).findings).toEqual([]);
+  });
+
+  it('a breaker or a crash loop recorded under another effective agent (a Town agent change) is re-armed', () => {
+    const townA = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Town', metadata: { name: 't' }, spec: { root: '/t', agent: { command: ['agent-a'] } } } as const;
+    const townB = { ...townA, spec: { ...townA.spec, agent: { command: ['agent-b'] } } };
+    const a = agentFingerprint(townA as never, rig);
+    const b = agentFingerprint(townB as never, rig);
+    expect(a).not.toBe(b);
+    // The Rig's own command wins over the Town's: a Town change under it changes nothing.
+    const own: Rig = { ...rig, spec: { ...rig.spec, agent: { command: ['mine'] } } };
+    expect(agentFingerprint(townA as never, own)).toBe(agentFingerprint(townB as never, own));
+
+    const breaker = { reason: '3 spawns in a row died', openedAt: '2026-11-25T11:00:00.000Z', generation: 1, agent: a };
+    const ready = [issue('w-1')];
+    expect(planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 3, breaker } }), { agent: a }).findings.map((f) => f.code)).toEqual(['BreakerOpen']);
+    const rearmed = planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 0, breaker } }), { agent: b });
+    expect(rearmed.findings).toEqual([]);
+    expect(rearmed.actions).toMatchObject([{ type: 'spawnWorker', issueId: 'w-1' }]);
+
+    const looping: WorkerRecord = { ...record('nux', 'w-2'), state: 'crashLooping', escalatedAt: '2026-11-25T11:10:00.000Z', crashLoop: { generation: 1, agent: a } };
+    const o = observed({ issues: [issue('w-2', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })], records: [looping], sessions: [{ name: 'gt-wyvern-nux', alive: false, polecat: 'nux', activityAt: now }], clones: { nux: { exists: true, verify: { dirty: 1, stashes: 0, head: 'a', remoteHead: undefined, ahead: 1, unpushed: 1 } } } });
+    expect(planPool(rig, 1, false, o, { agent: a }).findings.map((f) => f.code)).toEqual(['WorkerCrashLooping']);
+    expect(planPool(rig, 1, false, o, { agent: b }).actions).toEqual([
+      { type: 'releaseIssue', name: 'nux', issueId: 'w-2', why: 'the Rig spec or its agent changed' },
+      { type: 'stopSession', name: 'nux', session: 'gt-wyvern-nux' },
+      { type: 'releaseWorker', name: 'nux', removeClone: false },
+    ]);
+    // gt reset-breaker after the escalation re-arms it too.
+    const reset = planPool(rig, 1, false, { ...o, pool: { spawnFailures: 0, rearmedAt: '2026-11-25T11:20:00.000Z' } }, { agent: a });
+    expect(reset.actions[0]).toEqual({ type: 'releaseIssue', name: 'nux', issueId: 'w-2', why: 'gt reset-breaker' });
   });
 });

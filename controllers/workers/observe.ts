@@ -54,7 +54,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     records.map(async (r) => {
       const dir = cloneDir(r.name);
       const status = byId.get(r.issueId)?.status;
-      const finishing = signals[r.name] !== undefined || status === 'closed' || status === 'blocked';
+      const finishing = signals[r.name] !== undefined || status === 'closed' || status === 'blocked' || r.state === 'crashLooping';
       const moved = headMovedAt(dir);
       const state = readAgentState(dir);
       if (state.requesting_cycle && state.handoff) handoffs[r.name] = state.handoff.messageId;

@@ -3,6 +3,7 @@ import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unresponsiveFinding } from '../../src/plugins/hooks.js';
+import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
 import { crashChain } from '../../src/util/crash-chain.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
@@ -62,7 +63,8 @@ interface Acc {
 }
 
 /** Pure: what the worker pool of one rig should do now (DESIGN.md §4 worker-pool). */
-export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean } = {}): Plan<WorkerAction> {
+export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean; agent?: string } = {}): Plan<WorkerAction> {
+  const agent = opts.agent ?? '';
   const s = poolSettings(rig);
   const suspended = rig.spec.suspend ? 'the rig is suspended' : opts.townSuspended ? 'the town is stopped' : undefined;
   const name = rig.metadata.name;
@@ -70,7 +72,12 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
   const sessions = new Map(o.sessions.filter((x) => x.polecat).map((x) => [x.polecat!, x]));
   const issues = new Map(o.issues.map((i) => [i.id, i]));
 
-  for (const r of o.records) planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended);
+  const rearmed = (r: WorkerRecord) =>
+    r.state === 'crashLooping' && ((r.crashLoop !== undefined && !stillTripped(r.crashLoop, generation, agent)) || (!!o.pool.rearmedAt && !!r.escalatedAt && o.pool.rearmedAt > r.escalatedAt));
+  for (const r of o.records) {
+    if (rearmed(r)) planRearm(r, o, sessions.get(r.name), acc);
+    else planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended);
+  }
 
   const known = new Set(o.records.map((r) => r.name));
   for (const x of o.sessions) {
@@ -80,11 +87,11 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
     else acc.actions.push({ type: 'stopOrphan', session: x.name, clone: x.polecat ? `${name}/polecats/${x.polecat}` : undefined });
   }
 
-  const breaker = o.pool.breaker && o.pool.breaker.generation === generation ? o.pool.breaker : undefined;
+  const breaker = openBreaker(o.pool, generation, agent);
   if (breaker) {
-    acc.findings.push({ code: 'BreakerOpen', message: `dispatch stopped since ${breaker.openedAt}: ${breaker.reason}; change the Rig spec or run gt run --reset-breaker ${name}` });
+    acc.findings.push({ code: 'BreakerOpen', message: `dispatch stopped since ${breaker.openedAt}: ${breaker.reason}; change the Rig spec or the Town's agent, or run gt reset-breaker ${name}` });
   } else if (o.pool.spawnFailures >= s.breakerThreshold) {
-    acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s` });
+    acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s`, agent });
   } else if (o.pool.spawnFailures > 0 && o.records.some((r) => sessions.get(r.name)?.alive && o.now - lastStart(r) >= HEALTHY_AFTER_MS)) {
     acc.actions.push({ type: 'resetSpawnFailures' });
   }
@@ -115,6 +122,17 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
       spawnFailures: o.pool.spawnFailures,
     },
   };
+}
+
+/**
+ * A crash-looping worker re-armed by a change of the Rig spec or the effective agent, or by gt
+ * reset-breaker: its issue goes back to ready unclaimed (never closed), its session is ended and
+ * the worker released, its clone kept if it holds work.
+ */
+function planRearm(r: WorkerRecord, o: PoolObserved, session: SessionView | undefined, acc: Acc): void {
+  acc.actions.push({ type: 'releaseIssue', name: r.name, issueId: r.issueId, why: o.pool.rearmedAt && r.escalatedAt && o.pool.rearmedAt > r.escalatedAt ? 'gt reset-breaker' : 'the Rig spec or its agent changed' });
+  if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
+  acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(o.clones[r.name]?.verify) });
 }
 
 function lastStart(r: WorkerRecord): number {

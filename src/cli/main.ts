@@ -57,9 +57,15 @@ function buildProgram(): Command {
     .command('run')
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
-    .option('--reset-breaker <rig>', "close a rig's tripped circuit breaker (dispatch resumes), then continue")
+    .option('--reset-breaker <rig>', 'the same as gt reset-breaker RIG (resets, then exits)')
     .option('-o, --output <format>', 'text or json (with --once)')
     .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
+
+  program
+    .command('reset-breaker <rig>')
+    .description("close a rig's tripped circuit breaker and re-arm its crash-looping polecats (their issues go back to ready), then exit")
+    .option('-o, --output <format>', 'text, json or yaml')
+    .action(act(async (rig, o) => (await import('./commands/reset-breaker.js')).resetBreaker(g(), rig, o)));
 
   program
     .command('status')

@@ -150,7 +150,7 @@ export function viewOf(f: HealthFinding): FindingView {
         severity: 'error',
         subject: `Rig/${f.rig}`,
         message: `rig ${f.rig}'s circuit breaker is open since ${f.openedAt}: ${f.reason}; no polecat is dispatched there`,
-        fix: `find out why its sessions die (the agent command, gt status), then gt run --reset-breaker ${f.rig}`,
+        fix: `find out why its sessions die (the agent command, gt status), fix the agent (Rig or Town) or run gt reset-breaker ${f.rig}`,
         fixable: false,
       };
     case 'GT-ISSUE-BLOCKED':
