@@ -31,4 +31,14 @@ describe('planSessions: crash loops (pure)', () => {
   it('a session that ran 10 minutes since its last crash is restarted', () => {
     expect(planSessions([mayor], dead([at(40), at(32), at(24)]), 1).actions).toEqual([{ type: 'startSession', session: 'gt-mayor', reason: 'crashed' }]);
   });
+
+  it('left stopped until the spec or the agent launch changes (a Town agent change re-arms it too)', () => {
+    const o = dead([at(24), at(16), at(8)]);
+    o.sessions['gt-mayor']!.record!.crashLoop = { at: at(7), generation: 1, fingerprint: 'f1' };
+    expect(planSessions([mayor], o, 1).findings.map((f) => f.code)).toEqual(['SessionCrashLooping']);
+    const relaunched = { ...mayor, launch: { ...mayor.launch, fingerprint: 'f2' } };
+    const p = planSessions([relaunched], o, 1);
+    expect(p.findings).toEqual([]);
+    expect(p.actions).toEqual([{ type: 'startSession', session: 'gt-mayor', reason: 'crashed' }]);
+  });
 });
