@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Tmux, type SessionInfo } from '../src/adapters/tmux.js';
 import type { DoctorFacts } from '../src/doctor/facts.js';
 import { judgeHealth } from '../src/doctor/judge.js';
+import { viewOf } from '../src/doctor/findings.js';
 import { splitTorn } from '../src/doctor/judge-files.js';
 import type { StoredObject } from '../src/store/store.js';
 import type { WorkerRecord } from '../src/workers/records.js';
@@ -203,7 +204,7 @@ describe('gt doctor', () => {
     await writeFile(pool, JSON.stringify({ spawnFailures: 3, breaker: { reason: '3 spawns in a row died within 10s', openedAt: '2024-05-01T10:00:00.000Z', generation } }));
     const f = await expectFinding(town, 'GT-BREAKER-OPEN', 'Rig/wyvern');
     expect(f).toMatchObject({ severity: 'error', fixable: false });
-    expect(f.fix).toContain('gt run --reset-breaker wyvern');
+    expect(f.fix).toContain('gt reset-breaker wyvern');
     expect((await town.gt(['doctor'])).stdout).toContain('BreakerOpen');
     const out = await fix(town);
     expect(out).toMatch(/Left for a person:[\s\S]*GT-BREAKER-OPEN/);
@@ -271,7 +272,7 @@ describe('gt doctor', () => {
 
 describe('doctor judges (pure)', () => {
   const rig: StoredObject = { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/r.git' } }, generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
-  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, stalled: [], clones: [], locks: [], beads: [], mail: [], ...p });
+  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, stalled: [], clones: [], locks: [], beads: [], mail: [], blockedIssues: [], ...p });
   const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({ name, created: new Date(0), pid: 1, dead, exitStatus: dead ? 3 : undefined, exitSignal: undefined, currentCommand: '', activity: new Date(0), meta });
   const record = (state: WorkerRecord['state']): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'wyvern-a1', branch: 'polecat/nux/wyvern-a1', state, createdAt: '', starts: [], nudges: 0, rejectedDone: 0 });
   const nux = session('gt-wyvern-nux', true, { role: 'polecat', rig: 'wyvern', polecat: 'nux' });
@@ -294,6 +295,17 @@ describe('doctor judges (pure)', () => {
     const stalled = (observedGeneration: number) => [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'TerminalError', message: 'm', lastTransitionTime: 't', observedGeneration } }];
     expect(judgeHealth(facts({ pools: breaker(1), stalled: stalled(1) }))).toEqual([]);
     expect(judgeHealth(facts({ pools: breaker(2), stalled: stalled(2) })).map((f) => f.code)).toEqual(['GT-BREAKER-OPEN', 'GT-STALLED']);
+    // Tripped under another effective agent (the Town's agent changed since): over too.
+    expect(judgeHealth(facts({ pools: { wyvern: { spawnFailures: 3, breaker: { reason: 'r', openedAt: 't', generation: 2, agent: 'another-agent' } } } }))).toEqual([]);
+  });
+
+  it('an issue blocked by its spent merge budget is GT-ISSUE-BLOCKED, and its rig not GT-STALLED twice for it', () => {
+    const blockedIssues = [{ rig: 'wyvern', issueId: 'wyvern-a1', rejections: 3, reason: 'tests failed (make test)', blockedAt: 't' }];
+    const stalled = [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'IssueBlocked', message: 'm', lastTransitionTime: 't', observedGeneration: 2 } }];
+    const found = judgeHealth(facts({ blockedIssues, stalled }));
+    expect(found).toEqual([{ code: 'GT-ISSUE-BLOCKED', ...blockedIssues[0] }]);
+    expect(viewOf(found[0]!)).toMatchObject({ subject: 'wyvern/wyvern-a1', severity: 'error', fixable: false });
+    expect(viewOf(found[0]!).fix).toContain('gt issues retry wyvern-a1 --rig wyvern');
   });
 
   it('torn lines are split off by number; every other line keeps its bytes', () => {

@@ -227,6 +227,25 @@ describe('a red test or a conflict goes back to its polecat and does not block t
     await expectRejected(t, right, /tests failed \(node test\.js\)/, 'TESTS RED: left.txt and right.txt together');
   });
 
+  it('a head that can never be fetched (its branch deleted, the commit gone) is a rejection counted against the budget, not an error retried forever', async () => {
+    const t = await town({ strategy: 'rebase', rigExtra: '    maxAttempts: 1\n' });
+    const gone = await t.prepare(await t.createIssue('branch deleted', 1), 'nux', { 'gone.txt': 'gone\n' });
+    const fine = await t.prepare(await t.createIssue('fine', 2), 'slit', { 'b.txt': 'b\n' });
+    t.remote(['update-ref', '-d', `refs/heads/${gone.branch}`]);
+    t.remote(['reflog', 'expire', '--expire=now', '--all']);
+    t.remote(['gc', '-q', '--prune=now']);
+    await t.once();
+    await expectMerged(t, fine);
+    const issue = await t.issue(gone.issueId);
+    expect(issue.status).toBe('blocked');
+    expect(issue.comments?.find((c) => c.text.startsWith('Blocked:'))?.text).toContain(`${gone.head.slice(0, 8)} of ${gone.branch} cannot be fetched`);
+    expect(await exists(t.currentFile), '_current.json').toBe(false);
+    expectRefineryClean(t);
+    const diff = await t.gt(['diff']);
+    expect(diff.stdout).toContain('IssueBlocked');
+    expect(diff.stdout).not.toContain(`merge ${gone.issueId}`);
+  });
+
   it('a conflict: the second branch goes back with "merge conflict in <file>", the one after it still merges', async () => {
     const t = await town({ strategy: 'merge' });
     const first = await t.prepare(await t.createIssue('edit line two', 1), 'nux', { 'shared.txt': 'line one\nline TWO by nux\nline three\n' });

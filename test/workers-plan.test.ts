@@ -4,6 +4,7 @@ import type { PoolObserved } from '../controllers/workers/observed.js';
 import type { Issue } from '../src/beads/record.js';
 import type { Rig } from '../src/model/objects.js';
 import type { WorkerRecord } from '../src/workers/records.js';
+import { agentFingerprint } from '../src/workers/breaker.js';
 
 const rig: Rig = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/srv/w.git', workers: { max: 2, spawnDelay: '0s' } } };
 const now = Date.parse('2026-11-25T12:00:00.000Z');
@@ -17,7 +18,7 @@ function record(name: string, issueId: string): WorkerRecord {
 }
 
 function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, contractReady: true, ...over };
+  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, ...over };
 }
 
 describe('planPool (pure)', () => {
@@ -51,5 +52,58 @@ describe('planPool (pure)', () => {
     const p = planPool(rig, 1, false, o);
     expect(p.actions).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
     expect(p.notes).toContain('w-2 waits for polecat nux, whose work it is');
+  });
+
+  it('a polecat that dies every 9 minutes is crash-looping (a count in a 10-minute window would restart it forever)', () => {
+    const at = (minAgo: number) => new Date(now - minAgo * 60_000).toISOString();
+    const r = { ...record('nux', 'w-1'), starts: [at(36), at(27), at(18), at(9)] };
+    const p = planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [r] }));
+    expect(p.actions).toEqual([{ type: 'escalate', name: 'nux', state: 'crashLooping', reason: 'its session died 4 times without running 10 minutes in one go' }]);
+    // Runs of 11 minutes are healthy: restarted, until the restart budget is spent.
+    const slow = { ...record('nux', 'w-1'), starts: [at(44), at(33), at(22), at(11)] };
+    expect(planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [slow] })).actions).toMatchObject([{ type: 'restartSession', name: 'nux' }]);
+    const spent = { ...slow, starts: Array.from({ length: 11 }, (_, i) => at(11 * (11 - i))) };
+    expect(planPool(rig, 1, false, observed({ issues: [issue('w-1', { status: 'in_progress' })], records: [spent] })).actions).toEqual([
+      { type: 'escalate', name: 'nux', state: 'crashLooping', reason: 'its session died 11 times on w-1 (workers.restartBudget 10)' },
+    ]);
+  });
+
+  it('an onWorkerStuck plugin that never answers is PluginUnresponsive on the rig', () => {
+    const plugin = { name: 'medic', address: 'wyvern/plugins/medic', timeoutMs: 60_000, defaultVerdict: 'proceed' as const };
+    const asked = ['m1', 'm2', 'm3'].map((id, i) => ({ id, at: new Date(now - (30 - i) * 60_000).toISOString() }));
+    const p = planPool(rig, 1, false, observed({ stuckPlugins: [plugin], stuckAsked: { medic: asked } }));
+    expect(p.findings.map((f) => f.code)).toEqual(['PluginUnresponsive']);
+    expect(p.findings[0]!.message).toContain('plugin medic left its last 3 onWorkerStuck questions unanswered');
+    expect(planPool(rig, 1, false, observed({ stuckPlugins: [plugin], stuckAsked: { medic: asked }, stuckVerdicts: { m3: 'escalate' } })).findings).toEqual([]);
+  });
+
+  it('a breaker or a crash loop recorded under another effective agent (a Town agent change) is re-armed', () => {
+    const townA = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Town', metadata: { name: 't' }, spec: { root: '/t', agent: { command: ['agent-a'] } } } as const;
+    const townB = { ...townA, spec: { ...townA.spec, agent: { command: ['agent-b'] } } };
+    const a = agentFingerprint(townA as never, rig);
+    const b = agentFingerprint(townB as never, rig);
+    expect(a).not.toBe(b);
+    // The Rig's own command wins over the Town's: a Town change under it changes nothing.
+    const own: Rig = { ...rig, spec: { ...rig.spec, agent: { command: ['mine'] } } };
+    expect(agentFingerprint(townA as never, own)).toBe(agentFingerprint(townB as never, own));
+
+    const breaker = { reason: '3 spawns in a row died', openedAt: '2026-11-25T11:00:00.000Z', generation: 1, agent: a };
+    const ready = [issue('w-1')];
+    expect(planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 3, breaker } }), { agent: a }).findings.map((f) => f.code)).toEqual(['BreakerOpen']);
+    const rearmed = planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 0, breaker } }), { agent: b });
+    expect(rearmed.findings).toEqual([]);
+    expect(rearmed.actions).toMatchObject([{ type: 'spawnWorker', issueId: 'w-1' }]);
+
+    const looping: WorkerRecord = { ...record('nux', 'w-2'), state: 'crashLooping', escalatedAt: '2026-11-25T11:10:00.000Z', crashLoop: { generation: 1, agent: a } };
+    const o = observed({ issues: [issue('w-2', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })], records: [looping], sessions: [{ name: 'gt-wyvern-nux', alive: false, polecat: 'nux', activityAt: now }], clones: { nux: { exists: true, verify: { dirty: 1, stashes: 0, head: 'a', remoteHead: undefined, ahead: 1, unpushed: 1 } } } });
+    expect(planPool(rig, 1, false, o, { agent: a }).findings.map((f) => f.code)).toEqual(['WorkerCrashLooping']);
+    expect(planPool(rig, 1, false, o, { agent: b }).actions).toEqual([
+      { type: 'releaseIssue', name: 'nux', issueId: 'w-2', why: 'the Rig spec or its agent changed' },
+      { type: 'stopSession', name: 'nux', session: 'gt-wyvern-nux' },
+      { type: 'releaseWorker', name: 'nux', removeClone: false },
+    ]);
+    // gt reset-breaker after the escalation re-arms it too.
+    const reset = planPool(rig, 1, false, { ...o, pool: { spawnFailures: 0, rearmedAt: '2026-11-25T11:20:00.000Z' } }, { agent: a });
+    expect(reset.actions[0]).toEqual({ type: 'releaseIssue', name: 'nux', issueId: 'w-2', why: 'gt reset-breaker' });
   });
 });

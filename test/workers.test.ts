@@ -106,8 +106,26 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     // No new worker while the breaker is open, whatever is ready.
     await town.once();
     expect(await town.records()).toHaveLength(1);
-    const reset = await town.gt(['run', '--once', '--reset-breaker', 'wyvern']);
-    expect(reset.stdout).toContain('circuit breaker closed');
+    const crashing = (await town.records())[0]!;
+    // gt reset-breaker is one shot: it resets, re-arms the crash-looping polecat and exits.
+    const reset = await town.gt(['reset-breaker', 'wyvern', '-o', 'json']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ rig: 'wyvern', breaker: { reason: expect.stringContaining('died within') }, rearmed: [{ polecat: crashing.name, issue: crashing.issueId }] });
+    expect((await town.gt(['status', '-o', 'json'])).stdout).toContain('"breaker": null');
+    const diff2 = await town.gt(['diff']);
+    expect(diff2.stdout).toContain(`release ${crashing.issueId} from crash-looping polecat ${crashing.name} back to ready (gt reset-breaker)`);
+    // The old spelling does the same and exits too (no loop left in the foreground).
+    const old = await town.gt(['run', '--reset-breaker', 'wyvern']);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toContain('the circuit breaker was not open');
+    // Its agent fixed, the issue goes back to ready (never closed) and is worked again.
+    await town.writeManifest({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 50ms\n    maxRestarts: 2\n    breakerThreshold: 2\n' });
+    expect((await town.gt(['apply', '-f', 'town.yaml', '--no-reconcile'])).code).toBe(0);
+    await town.once();
+    const issue = await town.issue(crashing.issueId);
+    expect(issue.comments?.some((c) => c.text.startsWith(`Released from crash-looping polecat ${crashing.name}`))).toBe(true);
+    expect(issue.status).not.toBe('closed');
+    expect((await town.records()).map((r) => r.state)).toEqual(['working']);
   });
 
   it('a stuck agent is nudged, then escalated', async () => {

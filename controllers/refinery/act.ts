@@ -5,7 +5,7 @@ import type { Rig } from '../../src/model/objects.js';
 import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from '../../src/refinery/merge.js';
 import { failpoint } from '../../src/util/failpoint.js';
 import type { RefineryAction } from './actions.js';
-import { mergeQueueStore } from './observe.js';
+import { attemptStore, mergeQueueStore } from './observe.js';
 
 /** Returns a short outcome for the log when it is not plain success (a rejected merge). */
 export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: RefineryAction): Promise<string | void> {
@@ -13,6 +13,7 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
   const name = rig.metadata.name;
   const clone = path.join(ctx.root, name, 'refinery', 'rig');
   const store = mergeQueueStore(ctx.root);
+  const attempts = attemptStore(ctx.root);
   const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
   const requests = await store.list(name);
   const request = (issueId: string) => requests.find((r) => r.issueId === issueId);
@@ -32,6 +33,10 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       // Fetching changes nothing that matters; the intent is recorded before the first real step.
       const targetBefore = await resetToTarget(clone, a.target);
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'merging', startedAt: new Date().toISOString() });
+      // A head that cannot be had (its branch deleted or rewritten on the remote) is a rejection
+      // like any other, counted against the budget, not an error retried forever.
+      const missing = await headMissing(clone, a.head);
+      if (missing) return reject(a, `${a.head.slice(0, 8)} of ${a.branch} cannot be fetched (the branch is gone from the remote or was rewritten)`, missing);
       const merged = await mergeOnto(clone, a.strategy, a.head, a.target, `Merge ${a.branch}: ${a.issueId} ${a.title}`);
       failpoint('merge:after-merge');
       if (!merged.ok) return reject(a, merged.reason, merged.detail);
@@ -92,6 +97,30 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       await store.put(name, { ...r, asked: { plugin: a.plugin, messageId: msg.id, at: msg.timestamp } });
       return;
     }
+    case 'blockIssue': {
+      const record = attempts.get(name, a.issueId);
+      if (!record) return;
+      const issue = await tracker.get(a.issueId);
+      // Repeated after a crash: the comment and the status are written once.
+      if (issue && issue.status !== 'blocked') {
+        await tracker.addComment(a.issueId, `${name}/refinery`, `Blocked: the merge queue rejected this branch ${a.rejections} times (the rig's mergeQueue.maxAttempts). Last: ${a.reason}\n\n${record.lastDetail}\n\nFix it by hand, then reopen the issue (or gt issues retry ${a.issueId}) for a fresh budget.`);
+        await tracker.update(a.issueId, { status: 'blocked' });
+      }
+      const worker = request(a.issueId)?.polecat;
+      await ctx.services.mailbox('overseer').send({
+        from: `${name}/refinery`,
+        to: 'overseer',
+        subject: `Blocked: ${a.issueId} (merge rejected ${a.rejections} times)`,
+        body: `${a.issueId} "${issue?.title ?? ''}" in rig ${name} was rejected by the merge queue ${a.rejections} times; gt stopped sending it back${worker ? ` to polecat ${worker}` : ''}.\nLast: ${a.reason}\n\n${record.lastDetail}\n\nFix it by hand, then: gt issues retry ${a.issueId} --rig ${name}`,
+        type: 'escalation',
+        priority: 'high',
+      });
+      await attempts.put(name, { ...record, blockedAt: new Date().toISOString() });
+      return 'blocked; the Overseer was told';
+    }
+    case 'forgetAttempts':
+      await attempts.remove(name, a.issueId);
+      return;
     case 'holdRequest': {
       const r = request(a.issueId);
       if (!r) return;
@@ -108,7 +137,14 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
     const r = request(a.issueId);
     const assignee = r ? `${name}/polecats/${r.polecat}` : undefined;
     const tail = detail.split('\n').slice(-20).join('\n');
-    await tracker.addComment(a.issueId, `${name}/refinery`, `Merge rejected: ${reason}\n\n${tail}`);
+    const count = (await attempts.addRejection(name, a.issueId, a.head, reason, tail)).rejections.length;
+    if (count >= a.maxAttempts) {
+      // The last attempt: not sent back; the next pass blocks the issue (blockIssue) with this output.
+      if (r) await store.put(name, { ...r, failedHead: a.head, failure: reason });
+      await store.clearCurrent(name);
+      return `rejected: ${reason} (attempt ${count} of ${a.maxAttempts}: the budget is spent)`;
+    }
+    await tracker.addComment(a.issueId, `${name}/refinery`, `Merge rejected (attempt ${count} of ${a.maxAttempts}): ${reason}\n\n${tail}`);
     await tracker.update(a.issueId, { status: 'open', ...(assignee ? { assignee } : {}) });
     if (assignee) {
       await ctx.services.mailbox(assignee).send({
@@ -138,4 +174,12 @@ export function pushedRefs(porcelain: string): Map<string, boolean> {
     if (m) refs.set(m[2]!, m[1] !== '!');
   }
   return refs;
+}
+
+/** Why `head` is not in the clone even after fetching it by id, or undefined when it is there. */
+async function headMissing(clone: string, head: string): Promise<string | undefined> {
+  if ((await git(['cat-file', '-e', `${head}^{commit}`], { cwd: clone })).exitCode === 0) return undefined;
+  const r = await git(['fetch', '-q', 'origin', head], { cwd: clone, timeoutMs: 10 * 60_000 });
+  if (r.exitCode === 0 && (await git(['cat-file', '-e', `${head}^{commit}`], { cwd: clone })).exitCode === 0) return undefined;
+  return (r.stderr.trim() || `git fetch origin ${head} failed`).split('\n').slice(-5).join('\n');
 }

@@ -2,12 +2,17 @@ import path from 'node:path';
 import { inspectClone } from '../../src/adapters/git.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
-import { hookPlugins, verdictsIn } from '../../src/plugins/hooks.js';
+import { hookPlugins, hookQuestions, verdictsIn } from '../../src/plugins/hooks.js';
+import { AttemptStore } from '../../src/refinery/attempts.js';
 import { MergeQueueStore } from '../../src/refinery/requests.js';
 import type { RefineryObserved } from './plan.js';
 
 export function mergeQueueStore(root: string): MergeQueueStore {
   return new MergeQueueStore(path.join(root, '.gt', 'merge-queue'));
+}
+
+export function attemptStore(root: string): AttemptStore {
+  return new AttemptStore(path.join(root, '.gt', 'merge-queue'));
 }
 
 export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<RefineryObserved> {
@@ -21,11 +26,14 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
     ctx.services.tracker(rig, world.town?.manifest),
     plugins.length ? ctx.services.mailbox(`${name}/refinery`).list() : Promise.resolve([]),
   ]);
+  const attempts = attemptStore(ctx.root).list(name);
   const issues: RefineryObserved['issues'] = {};
-  for (const r of requests) {
-    const i = await tracker.get(r.issueId);
-    if (i) issues[r.issueId] = { status: i.status, priority: i.priority, title: i.title };
+  for (const id of new Set([...requests.map((r) => r.issueId), ...attempts.map((a) => a.issueId)])) {
+    const i = await tracker.get(id);
+    if (i) issues[id] = { status: i.status, priority: i.priority, title: i.title };
   }
   const verdicts = verdictsIn(inbox);
-  return { now: Date.now(), cloneReady: clone.state === 'repo', requests, current, issues, plugins, verdicts };
+  const asked: RefineryObserved['asked'] = {};
+  for (const p of plugins) asked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/refinery`, 'beforeMerge');
+  return { now: Date.now(), cloneReady: clone.state === 'repo', requests, current, issues, attempts, plugins, verdicts, asked };
 }

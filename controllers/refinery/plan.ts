@@ -1,41 +1,55 @@
-import type { Plan } from '../../src/engine/controller.js';
+import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
+import { blockedByBudget, budgetSpent, type MergeAttempts } from '../../src/refinery/attempts.js';
 import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { RefineryAction } from './actions.js';
-import type { HookPlugin } from '../../src/plugins/hooks.js';
+import { unresponsiveFinding, type HookPlugin, type HookQuestion } from '../../src/plugins/hooks.js';
 
 export interface RefineryObserved {
   now: number;
   cloneReady: boolean;
   requests: MergeRequest[];
   current: MergeInProgress | undefined;
+  /** The issues of the requests and of the attempt records. */
   issues: Record<string, { status: string; priority: number; title: string }>;
+  /** Merge rejections per issue (the attempt budget). */
+  attempts: MergeAttempts[];
   plugins: HookPlugin[];
   /** Plugin answers in the refinery's inbox, by the id of the question they reply to. */
   verdicts: Record<string, 'proceed' | 'escalate'>;
+  /** The beforeMerge questions each plugin was asked, oldest first. */
+  asked: Record<string, HookQuestion[]>;
 }
 
-/** Merge order: `gt land` first, then issue priority, then the time the branch became ready. */
-export function queueOrder(o: RefineryObserved): MergeRequest[] {
+export function maxAttempts(rig: Rig): number {
+  return rig.spec.mergeQueue?.maxAttempts ?? 3;
+}
+
+/** Merge order: `gt land` first, then issue priority, then the time the branch became ready. Issues whose budget is spent are out. */
+export function queueOrder(o: RefineryObserved, max = Infinity): MergeRequest[] {
   const prio = (r: MergeRequest) => o.issues[r.issueId]?.priority ?? 4;
+  const spent = new Set(o.attempts.filter((a) => budgetSpent(a, max)).map((a) => a.issueId));
   return o.requests
-    .filter((r) => r.failedHead !== r.head)
+    .filter((r) => r.failedHead !== r.head && !spent.has(r.issueId))
     .sort((a, b) => Number(!!b.direct) - Number(!!a.direct) || prio(a) - prio(b) || a.readyAt.localeCompare(b.readyAt) || a.issueId.localeCompare(b.issueId));
 }
 
 /** Pure: the next step of the rig's merge queue; one merge at a time (DESIGN.md §4 merge-queue). */
 export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): Plan<RefineryAction> {
   const actions: RefineryAction[] = [];
+  const findings: Finding[] = [];
   const notes: string[] = [];
   const mq = rig.spec.mergeQueue ?? {};
+  const max = maxAttempts(rig);
   const target = mq.target ?? rig.spec.defaultBranch ?? 'main';
   const details = {
     current: o.current ?? null,
-    queue: queueOrder(o).map((r) => ({ issue: r.issueId, branch: r.branch, readyAt: r.readyAt })),
+    queue: queueOrder(o, max).map((r) => ({ issue: r.issueId, branch: r.branch, readyAt: r.readyAt })),
     failed: o.requests.filter((r) => r.failedHead === r.head).map((r) => ({ issue: r.issueId, branch: r.branch, failure: r.failure })),
+    blocked: o.attempts.filter((a) => blockedByBudget(a, o.issues[a.issueId]?.status)).map((a) => ({ issue: a.issueId, rejections: a.rejections.length, failure: a.rejections[a.rejections.length - 1]?.reason ?? '' })),
   };
-  const done = (extra: { requeueAfterMs?: number } = {}): Plan<RefineryAction> => ({ actions, findings: [], notes, details, ...extra });
+  const done = (extra: { requeueAfterMs?: number } = {}): Plan<RefineryAction> => ({ actions, findings, notes, details, ...extra });
 
   if (o.current) {
     const c = o.current;
@@ -48,12 +62,17 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
     if (!issue) actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue no longer exists' });
     else if (issue.status === 'closed') actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue was closed' });
   }
+  planBudgets(o, max, actions, findings);
+  for (const p of o.plugins) {
+    const f = unresponsiveFinding(p, 'beforeMerge', o.asked[p.name] ?? [], o.verdicts, o.now);
+    if (f) findings.push(f);
+  }
   if (actions.length) return done();
   if (removing) {
     if (o.requests.length) notes.push(`${o.requests.length} merge request(s) left: the rig is being removed`);
     return done();
   }
-  const next = queueOrder(o)[0];
+  const next = queueOrder(o, max)[0];
   if (!next) return done();
   if (!o.cloneReady) {
     notes.push('merges wait for the refinery clone');
@@ -87,7 +106,26 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
     testCommand: mq.testCommand ?? [],
     testTimeoutMs: parseDuration(mq.testTimeout ?? '10m'),
     skipTests: !!next.skipTests,
+    attempt: (o.attempts.find((a) => a.issueId === next.issueId)?.rejections.length ?? 0) + 1,
+    maxAttempts: max,
   });
   // One merge per pass; the rest follow at once.
   return done({ requeueAfterMs: 0 });
+}
+
+/**
+ * The attempt budget of each issue the queue rejected: spent, the issue is blocked (once, with
+ * the Overseer told); blocked, it is a finding until a person lets it go; reopened or closed,
+ * its count is forgotten.
+ */
+function planBudgets(o: RefineryObserved, max: number, actions: RefineryAction[], findings: Finding[]): void {
+  for (const a of o.attempts) {
+    const issue = o.issues[a.issueId];
+    const last = a.rejections[a.rejections.length - 1];
+    if (!issue || issue.status === 'closed') actions.push({ type: 'forgetAttempts', issueId: a.issueId, why: issue ? 'it was closed' : 'it no longer exists' });
+    else if (blockedByBudget(a, issue.status)) {
+      findings.push({ code: 'IssueBlocked', message: `${a.issueId} is blocked: its branch was rejected ${a.rejections.length} times by the merge queue (last: ${last?.reason ?? 'unknown'}); fix it by hand and reopen it, or run gt issues retry ${a.issueId} for a fresh budget` });
+    } else if (a.blockedAt) actions.push({ type: 'forgetAttempts', issueId: a.issueId, why: `it was reopened (${issue.status})` });
+    else if (budgetSpent(a, max)) actions.push({ type: 'blockIssue', issueId: a.issueId, rejections: a.rejections.length, reason: last?.reason ?? 'unknown' });
+  }
 }

@@ -61,8 +61,8 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
     case 'escalateCrashLoop': {
       const target = town?.spec.escalation?.target ?? 'mayor';
       const to = target === d.address ? 'overseer' : target;
-      await store.update(d.name, (r) => ({ ...r, crashes: [...r.crashes, now()], crashLoop: { at: now(), generation } }));
-      await ctx.services.mailbox(to).send({ from: 'gt', to, subject: `Session ${d.name} is crash-looping`, body: `${d.address}'s session died ${a.crashes} times in 10 minutes; gt left it stopped. Check its agent command, then change the spec or run gt stop and gt start.`, type: 'escalation', priority: 'urgent' });
+      await store.update(d.name, (r) => ({ ...r, crashes: [...r.crashes, now()], crashLoop: { at: now(), generation, fingerprint: d.launch.fingerprint } }));
+      await ctx.services.mailbox(to).send({ from: 'gt', to, subject: `Session ${d.name} is crash-looping`, body: `${d.address}'s session died ${a.crashes} times without staying up 10 minutes; gt left it stopped. Check its agent command, then change the spec or run gt stop and gt start.`, type: 'escalation', priority: 'urgent' });
       return;
     }
   }

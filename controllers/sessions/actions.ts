@@ -27,7 +27,7 @@ export function describeSessionAction(a: SessionAction): ActionText {
     case 'notifyMail':
       return { op: '~', text: `tell session ${a.session} about ${a.unread} unread message${a.unread === 1 ? '' : 's'}` };
     case 'escalateCrashLoop':
-      return { op: '~', text: `leave session ${a.session} stopped and escalate: it crashed ${a.crashes} times in 10 minutes` };
+      return { op: '~', text: `leave session ${a.session} stopped and escalate: it crashed ${a.crashes} times without staying up 10 minutes` };
     case 'finalizePlugin':
       return { op: '-', text: `remove Plugin/${a.name} (its session has ended)` };
   }

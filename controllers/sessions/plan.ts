@@ -1,4 +1,5 @@
 import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
+import { crashChain } from '../../src/util/crash-chain.js';
 import { describeSessionAction, type SessionAction } from './actions.js';
 import type { DesiredSession } from './desired.js';
 import type { SessionFacts, SessionsObserved } from './observe.js';
@@ -74,9 +75,9 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
     return;
   }
 
-  const crashLoop = r?.crashLoop && r.crashLoop.generation === generation ? r.crashLoop : undefined;
+  const crashLoop = crashLoopHolds(r, d, generation) ? r!.crashLoop : undefined;
   if (crashLoop && !t?.alive) {
-    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times in 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
+    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
     return;
   }
 
@@ -94,14 +95,18 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
       return;
     }
     const lastStart = Date.parse(r.starts[r.starts.length - 1]!);
-    const recent = r.crashes.filter((c) => now - Date.parse(c) < CRASH_WINDOW_MS);
-    if (recent.length >= d.settings.maxRestarts) {
-      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: recent.length + 1 });
+    // Crashes in an unbroken chain, each within 10 minutes of the next: a session that never
+    // stays up 10 minutes is a crash loop however slowly it dies.
+    // Crashes before a crash loop that was re-armed (new spec or agent) start no new chain.
+    const loopAt = r.crashLoop?.at;
+    const recent = crashChain(loopAt ? r.crashes.filter((c) => c > loopAt) : r.crashes, now, CRASH_WINDOW_MS);
+    if (recent >= d.settings.maxRestarts) {
+      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: recent + 1 });
       return;
     }
-    const wait = Math.min(MAX_BACKOFF_MS, d.settings.restartBackoffMs * 2 ** recent.length) - (now - lastStart);
+    const wait = Math.min(MAX_BACKOFF_MS, d.settings.restartBackoffMs * 2 ** recent) - (now - lastStart);
     if (wait > 0) {
-      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${recent.length + 1} in 10 minutes)`);
+      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${recent + 1} without 10 minutes up)`);
       acc.requeue.push(wait);
       return;
     }
@@ -133,7 +138,7 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 function detail(d: DesiredSession, x: SessionFacts, now: number, generation: number): SessionDetail {
   const t = x.tmux;
   const r = x.record;
-  const state: SessionDetail['state'] = r?.crashLoop?.generation === generation && !t?.alive
+  const state: SessionDetail['state'] = crashLoopHolds(r, d, generation) && !t?.alive
     ? 'crashLooping'
     : !d.enabled
       ? t?.alive ? 'stopping' : r?.stoppedAt ? 'stopped' : 'disabled'
@@ -148,4 +153,9 @@ function detail(d: DesiredSession, x: SessionFacts, now: number, generation: num
     drifted: !!t?.alive && t.fingerprint !== d.launch.fingerprint,
     restarts: r?.crashes.length ?? 0,
   };
+}
+
+/** Left stopped under this spec: a new generation, or a new agent launch (a Town agent change too), re-arms it. */
+function crashLoopHolds(r: SessionFacts['record'], d: DesiredSession, generation: number): boolean {
+  return !!r?.crashLoop && r.crashLoop.generation === generation && (r.crashLoop.fingerprint === undefined || r.crashLoop.fingerprint === d.launch.fingerprint);
 }

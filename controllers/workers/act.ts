@@ -9,6 +9,7 @@ import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 import { mergeQueueStore } from '../refinery/observe.js';
+import { agentFingerprint } from '../../src/workers/breaker.js';
 import { preparePolecatClone } from '../../src/workers/clone.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../rig/plan.js';
@@ -89,7 +90,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         type: 'escalation',
         priority: 'high',
       });
-      await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString() });
+      await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString(), ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}) });
       return;
     }
     case 'rejectDone': {
@@ -114,6 +115,16 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       await tracker.update(a.issueId, { status: a.status === 'deferred' ? 'open' : 'blocked', assignee: null });
       if (a.status === 'escalated') {
         await ctx.services.mailbox(escalationTarget).send({ from: polecatAddress(name, a.name), to: escalationTarget, subject: `Escalated: ${a.issueId}`, body: a.message, type: 'escalation', priority: 'high' });
+      }
+      return;
+    }
+    case 'releaseIssue': {
+      const tracker = await ctx.services.tracker(rig, town);
+      const issue = await tracker.get(a.issueId);
+      // Never closed: back to ready for whoever is next (the same agent, once fixed).
+      if (issue && issue.status !== 'closed') {
+        await tracker.addComment(a.issueId, `${name}/witness`, `Released from crash-looping polecat ${a.name} (${a.why}); ready again. Its clone ${cloneDir(a.name)} is kept if it holds work.`);
+        await tracker.update(a.issueId, { status: 'open', assignee: null });
       }
       return;
     }
@@ -142,8 +153,8 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'tripBreaker': {
       const pool = await workers.pool(name);
-      await workers.putPool(name, { ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation } });
-      await ctx.services.mailbox(escalationTarget).send({ from: `${name}/witness`, to: escalationTarget, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec changes or gt run --reset-breaker ${name}.`, type: 'escalation', priority: 'urgent' });
+      await workers.putPool(name, { ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation, agent: a.agent } });
+      await ctx.services.mailbox(escalationTarget).send({ from: `${name}/witness`, to: escalationTarget, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec or the Town's agent changes, or gt reset-breaker ${name}.`, type: 'escalation', priority: 'urgent' });
       return;
     }
     case 'resetSpawnFailures': {

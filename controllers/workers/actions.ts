@@ -18,7 +18,9 @@ export type WorkerAction =
   /** Forget a finished worker: its clone is removed only when verified clean and pushed (checked again). */
   | { type: 'releaseWorker'; name: string; removeClone: boolean }
   | { type: 'stopOrphan'; session: string; clone: string | undefined }
-  | { type: 'tripBreaker'; reason: string }
+  | { type: 'tripBreaker'; reason: string; agent: string }
+  /** A crash-looping worker re-armed (spec change or gt reset-breaker): its issue back to ready, unclaimed. */
+  | { type: 'releaseIssue'; name: string; issueId: string; why: string }
   | { type: 'resetSpawnFailures' };
 
 export function describeWorkerAction(a: WorkerAction): ActionText {
@@ -47,6 +49,8 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
       return { op: '-', text: `polecat ${a.name}${a.removeClone ? ' and its clone (clean, pushed)' : ' (its clone is kept: it holds work)'}` };
     case 'stopOrphan':
       return { op: '-', text: `orphan session ${a.session} (no worker explains it; its clone holds no unpushed work)` };
+    case 'releaseIssue':
+      return { op: '~', text: `release ${a.issueId} from crash-looping polecat ${a.name} back to ready (${a.why})` };
     case 'tripBreaker':
       return { op: '~', text: `circuit breaker opens: ${a.reason}` };
     case 'resetSpawnFailures':

@@ -1,5 +1,6 @@
 import type { Controller } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
+import { agentFingerprint } from '../../src/workers/breaker.js';
 import { describeWorkerAction, workerActionIsIrreversible, type WorkerAction } from './actions.js';
 import { actPool } from './act.js';
 import { observePool } from './observe.js';
@@ -11,7 +12,7 @@ export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> =
   name: 'workers',
   kind: 'Rig',
   observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world),
-  plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend }),
+  plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend, agent: agentFingerprint(t.world.town?.manifest, t.object.manifest) }),
   act: (ctx, t, a) => actPool(ctx, t, a),
   describe: describeWorkerAction,
   irreversible: workerActionIsIrreversible,

@@ -6,7 +6,7 @@ import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
 import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import { readAgentState } from '../../src/agents/state.js';
-import { hookPlugins, verdictsIn } from '../../src/plugins/hooks.js';
+import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 
@@ -37,6 +37,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   ]);
   const stuckPlugins = hookPlugins(world, name, 'onWorkerStuck');
   const stuckVerdicts = stuckPlugins.length ? verdictsIn(await ctx.services.mailbox(`${name}/witness`).list()) : {};
+  const stuckAsked: Record<string, HookQuestion[]> = {};
+  for (const p of stuckPlugins) stuckAsked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/witness`, 'onWorkerStuck');
   const polecatDirs = listDirQuiet(path.join(ctx.root, name, 'polecats'));
   const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
   const now = Date.now();
@@ -51,7 +53,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   await Promise.all(
     records.map(async (r) => {
       const dir = cloneDir(r.name);
-      const finishing = signals[r.name] !== undefined || byId.get(r.issueId)?.status === 'closed';
+      const status = byId.get(r.issueId)?.status;
+      const finishing = signals[r.name] !== undefined || status === 'closed' || status === 'blocked' || r.state === 'crashLooping';
       const moved = headMovedAt(dir);
       const state = readAgentState(dir);
       if (state.requesting_cycle && state.handoff) handoffs[r.name] = state.handoff.messageId;
@@ -84,5 +87,5 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     if (spec.suspend || o.deletionRequestedAt) swarmLimits[o.manifest.metadata.name] = 'suspended';
     else if (spec.maxParallel !== undefined) swarmLimits[o.manifest.metadata.name] = spec.maxParallel;
   }
-  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, contractReady };
+  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady };
 }

@@ -1,5 +1,5 @@
 import type { Issue } from '../../src/beads/record.js';
-import type { HookPlugin, Verdict } from '../../src/plugins/hooks.js';
+import type { HookPlugin, HookQuestion, Verdict } from '../../src/plugins/hooks.js';
 import type { DoneSignal, PoolState, WorkerRecord } from '../../src/workers/records.js';
 
 /** A tmux session of this rig as the worker pool sees it. */
@@ -53,6 +53,8 @@ export interface PoolObserved {
   /** Plugins with the onWorkerStuck hook for this rig, and their answers in the witness's inbox. */
   stuckPlugins: HookPlugin[];
   stuckVerdicts: Record<string, Verdict>;
+  /** The onWorkerStuck questions each of those plugins was asked, oldest first. */
+  stuckAsked: Record<string, HookQuestion[]>;
   /** Polecats that asked for a fresh session (gt handoff), with the handoff mail's id. */
   handoffs: Record<string, string>;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */

@@ -2,6 +2,9 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
+import { unresponsiveFinding } from '../../src/plugins/hooks.js';
+import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
+import { crashChain } from '../../src/util/crash-chain.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
@@ -32,6 +35,7 @@ export interface PoolSettings {
   maxNudges: number;
   restartBackoffMs: number;
   maxRestarts: number;
+  restartBudget: number;
   breakerThreshold: number;
   names: string[];
 }
@@ -45,6 +49,7 @@ export function poolSettings(rig: Rig): PoolSettings {
     maxNudges: w.maxNudges ?? 3,
     restartBackoffMs: parseDuration(w.restartBackoff ?? '5s'),
     maxRestarts: w.maxRestarts ?? 3,
+    restartBudget: w.restartBudget ?? 10,
     breakerThreshold: w.breakerThreshold ?? 3,
     names: [...new Set(w.names?.length ? w.names : NAME_POOL)],
   };
@@ -58,7 +63,8 @@ interface Acc {
 }
 
 /** Pure: what the worker pool of one rig should do now (DESIGN.md §4 worker-pool). */
-export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean } = {}): Plan<WorkerAction> {
+export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean; agent?: string } = {}): Plan<WorkerAction> {
+  const agent = opts.agent ?? '';
   const s = poolSettings(rig);
   const suspended = rig.spec.suspend ? 'the rig is suspended' : opts.townSuspended ? 'the town is stopped' : undefined;
   const name = rig.metadata.name;
@@ -66,7 +72,12 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
   const sessions = new Map(o.sessions.filter((x) => x.polecat).map((x) => [x.polecat!, x]));
   const issues = new Map(o.issues.map((i) => [i.id, i]));
 
-  for (const r of o.records) planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended);
+  const rearmed = (r: WorkerRecord) =>
+    r.state === 'crashLooping' && ((r.crashLoop !== undefined && !stillTripped(r.crashLoop, generation, agent)) || (!!o.pool.rearmedAt && !!r.escalatedAt && o.pool.rearmedAt > r.escalatedAt));
+  for (const r of o.records) {
+    if (rearmed(r)) planRearm(r, o, sessions.get(r.name), acc);
+    else planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended);
+  }
 
   const known = new Set(o.records.map((r) => r.name));
   for (const x of o.sessions) {
@@ -76,13 +87,18 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
     else acc.actions.push({ type: 'stopOrphan', session: x.name, clone: x.polecat ? `${name}/polecats/${x.polecat}` : undefined });
   }
 
-  const breaker = o.pool.breaker && o.pool.breaker.generation === generation ? o.pool.breaker : undefined;
+  const breaker = openBreaker(o.pool, generation, agent);
   if (breaker) {
-    acc.findings.push({ code: 'BreakerOpen', message: `dispatch stopped since ${breaker.openedAt}: ${breaker.reason}; change the Rig spec or run gt run --reset-breaker ${name}` });
+    acc.findings.push({ code: 'BreakerOpen', message: `dispatch stopped since ${breaker.openedAt}: ${breaker.reason}; change the Rig spec or the Town's agent, or run gt reset-breaker ${name}` });
   } else if (o.pool.spawnFailures >= s.breakerThreshold) {
-    acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s` });
+    acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s`, agent });
   } else if (o.pool.spawnFailures > 0 && o.records.some((r) => sessions.get(r.name)?.alive && o.now - lastStart(r) >= HEALTHY_AFTER_MS)) {
     acc.actions.push({ type: 'resetSpawnFailures' });
+  }
+
+  for (const p of o.stuckPlugins) {
+    const f = unresponsiveFinding(p, 'onWorkerStuck', o.stuckAsked[p.name] ?? [], o.stuckVerdicts, o.now);
+    if (f) acc.findings.push(f);
   }
 
   const busy = o.records.length;
@@ -108,6 +124,17 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
   };
 }
 
+/**
+ * A crash-looping worker re-armed by a change of the Rig spec or the effective agent, or by gt
+ * reset-breaker: its issue goes back to ready unclaimed (never closed), its session is ended and
+ * the worker released, its clone kept if it holds work.
+ */
+function planRearm(r: WorkerRecord, o: PoolObserved, session: SessionView | undefined, acc: Acc): void {
+  acc.actions.push({ type: 'releaseIssue', name: r.name, issueId: r.issueId, why: o.pool.rearmedAt && r.escalatedAt && o.pool.rearmedAt > r.escalatedAt ? 'gt reset-breaker' : 'the Rig spec or its agent changed' });
+  if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
+  acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(o.clones[r.name]?.verify) });
+}
+
 function lastStart(r: WorkerRecord): number {
   const t = r.starts[r.starts.length - 1];
   return t ? Date.parse(t) : Date.parse(r.createdAt);
@@ -123,9 +150,10 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     planDone(r, signal.status, signal.message ?? '', o, session, acc);
     return;
   }
-  if (issue?.status === 'closed') {
-    // Closed by someone else (a person, a merge): nothing to verify or hand on; the worker is
-    // released and its clone kept if it holds anything.
+  if (issue?.status === 'closed' || issue?.status === 'blocked') {
+    // Closed by someone else (a person, a merge) or blocked (its merge budget spent, or by a
+    // person): nothing to verify or hand on; the worker is released and its clone kept if it
+    // holds anything.
     if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
     acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(o.clones[r.name]?.verify) });
     return;
@@ -144,13 +172,18 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     return;
   }
   if (!session?.alive) {
-    const recent = r.starts.filter((t) => o.now - Date.parse(t) < CRASH_WINDOW_MS);
+    // Starts in an unbroken chain, each within 10 minutes of the next: no run in between was healthy.
+    const recent = crashChain(r.starts, o.now, CRASH_WINDOW_MS);
     const early = o.now - lastStart(r) < EARLY_DEATH_MS || (session !== undefined && session.activityAt - lastStart(r) < EARLY_DEATH_MS);
-    if (recent.length > s.maxRestarts) {
-      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${recent.length} times in 10 minutes` });
+    if (recent > s.maxRestarts) {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${recent} times without running 10 minutes in one go` });
       return;
     }
-    const wait = Math.min(MAX_BACKOFF_MS, s.restartBackoffMs * 2 ** Math.max(0, recent.length - 1)) - (o.now - lastStart(r));
+    if (r.starts.length - 1 >= s.restartBudget) {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${r.starts.length} times on ${r.issueId} (workers.restartBudget ${s.restartBudget})` });
+      return;
+    }
+    const wait = Math.min(MAX_BACKOFF_MS, s.restartBackoffMs * 2 ** Math.max(0, recent - 1)) - (o.now - lastStart(r));
     if (wait > 0) {
       acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s`);
       acc.requeue.push(wait);

@@ -57,9 +57,15 @@ function buildProgram(): Command {
     .command('run')
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
-    .option('--reset-breaker <rig>', "close a rig's tripped circuit breaker (dispatch resumes), then continue")
+    .option('--reset-breaker <rig>', 'the same as gt reset-breaker RIG (resets, then exits)')
     .option('-o, --output <format>', 'text or json (with --once)')
     .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
+
+  program
+    .command('reset-breaker <rig>')
+    .description("close a rig's tripped circuit breaker and re-arm its crash-looping polecats (their issues go back to ready), then exit")
+    .option('-o, --output <format>', 'text, json or yaml')
+    .action(act(async (rig, o) => (await import('./commands/reset-breaker.js')).resetBreaker(g(), rig, o)));
 
   program
     .command('status')
@@ -132,6 +138,7 @@ function buildProgram(): Command {
       .option('--blocked-by <id>', 'an issue that must close first (repeatable)', collect)
       .option('--parent <id>', 'make it a child of this issue'),
   ).action(act(async (title, o) => (await import('./commands/issues.js')).issuesCreate(g(), title, o)));
+  rigOpt(issues.command('retry <id>').description('a fresh merge budget: forget its merge rejections and reopen it if blocked')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesRetry(g(), id, o)));
   rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesClose(g(), id, o)));
 
   const mail = program.command('mail').description('JSONL mail between agents (you are $GT_AGENT, else overseer)');

@@ -24,6 +24,16 @@ export interface DoctorFacts {
   locks: LockFact[];
   beads: BeadsFact[];
   mail: MailFact[];
+  /** Issues blocked because the merge queue rejected them maxAttempts times, still blocked. */
+  blockedIssues: BlockedIssueFact[];
+}
+
+export interface BlockedIssueFact {
+  rig: string;
+  issueId: string;
+  rejections: number;
+  reason: string;
+  blockedAt: string;
 }
 
 export interface StalledFact {

@@ -17,6 +17,7 @@ import type { ObjectKey } from '../model/objects.js';
  * - GT-TMUX-SERVER-MISSING  sessions are expected but the town's tmux server is not running
  * - GT-STALLED              an object whose status says Stalled
  * - GT-BREAKER-OPEN         a rig whose circuit breaker stopped dispatch
+ * - GT-ISSUE-BLOCKED        an issue blocked because the merge queue rejected it mergeQueue.maxAttempts times
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -29,7 +30,8 @@ export type HealthFinding =
   | { code: 'GT-MAIL-TORN'; file: string; lines: number[] }
   | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[] }
   | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since: string }
-  | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string };
+  | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string }
+  | { code: 'GT-ISSUE-BLOCKED'; rig: string; issueId: string; rejections: number; reason: string; blockedAt: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -148,7 +150,16 @@ export function viewOf(f: HealthFinding): FindingView {
         severity: 'error',
         subject: `Rig/${f.rig}`,
         message: `rig ${f.rig}'s circuit breaker is open since ${f.openedAt}: ${f.reason}; no polecat is dispatched there`,
-        fix: `find out why its sessions die (the agent command, gt status), then gt run --reset-breaker ${f.rig}`,
+        fix: `find out why its sessions die (the agent command, gt status), fix the agent (Rig or Town) or run gt reset-breaker ${f.rig}`,
+        fixable: false,
+      };
+    case 'GT-ISSUE-BLOCKED':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: `${f.rig}/${f.issueId}`,
+        message: `issue ${f.issueId} of rig ${f.rig} is blocked since ${f.blockedAt}: the merge queue rejected its branch ${f.rejections} times (last: ${f.reason}); nobody works on it`,
+        fix: `read why (gt issues show ${f.issueId} --rig ${f.rig}), fix the branch or the tests by hand, then gt issues retry ${f.issueId} --rig ${f.rig} (a fresh budget); or close it`,
         fixable: false,
       };
   }

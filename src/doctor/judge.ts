@@ -1,5 +1,6 @@
 import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
+import { judgeBudgets } from './judge-budgets.js';
 import { judgeClones } from './judge-clones.js';
 import { judgeFiles } from './judge-files.js';
 import { judgeObjects } from './judge-objects.js';
@@ -7,5 +8,5 @@ import { judgeSessions, judgeTmuxServer } from './judge-sessions.js';
 
 /** Pure: every health finding the facts show, the town-wide ones first. */
 export function judgeHealth(f: DoctorFacts): HealthFinding[] {
-  return [...judgeTmuxServer(f), ...judgeObjects(f), ...judgeSessions(f), ...judgeClones(f), ...judgeFiles(f)];
+  return [...judgeTmuxServer(f), ...judgeObjects(f), ...judgeBudgets(f), ...judgeSessions(f), ...judgeClones(f), ...judgeFiles(f)];
 }

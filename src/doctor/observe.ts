@@ -9,7 +9,10 @@ import { isStale, readLockHolder } from '../store/lock.js';
 import type { TownSession } from '../town/session.js';
 import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
 import type { PoolState, WorkerRecord } from '../workers/records.js';
-import type { BeadsFact, CloneFact, DoctorFacts, LockFact, MailFact, StalledFact } from './facts.js';
+import { blockedByBudget } from '../refinery/attempts.js';
+import { attemptStore } from '../../controllers/refinery/observe.js';
+import type { Rig } from '../model/objects.js';
+import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, LockFact, MailFact, StalledFact } from './facts.js';
 import { splitTorn } from './judge-files.js';
 import { polecatCloneOf } from './judge-sessions.js';
 
@@ -45,7 +48,24 @@ export async function observeHealth(session: TownSession, world: DesiredWorld): 
     locks: await observeLocks(root, lockFiles),
     beads: observeBeads(root, rigs),
     mail: observeMail(root, inboxes),
+    blockedIssues: await observeBlockedIssues(session, world),
   };
+}
+
+async function observeBlockedIssues(session: TownSession, world: DesiredWorld): Promise<BlockedIssueFact[]> {
+  const out: BlockedIssueFact[] = [];
+  for (const o of world.objects) {
+    if (o.manifest.kind !== 'Rig') continue;
+    const rig = o.manifest as Rig;
+    const records = attemptStore(session.root).list(rig.metadata.name).filter((a) => a.blockedAt);
+    if (!records.length) continue;
+    const tracker = await session.services.tracker(rig, world.town?.manifest);
+    for (const a of records) {
+      if (!blockedByBudget(a, (await tracker.get(a.issueId))?.status)) continue;
+      out.push({ rig: rig.metadata.name, issueId: a.issueId, rejections: a.rejections.length, reason: a.rejections[a.rejections.length - 1]?.reason ?? 'unknown', blockedAt: a.blockedAt! });
+    }
+  }
+  return out;
 }
 
 async function observeStalled(session: TownSession, world: DesiredWorld): Promise<StalledFact[]> {

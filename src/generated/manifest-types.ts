@@ -173,9 +173,13 @@ export interface WorkersSpec {
    */
   restartBackoff?: string;
   /**
-   * Restarts allowed within 10 minutes before the worker is stopped and escalated as crash-looping.
+   * Restarts in an unbroken chain (each within 10 minutes of the one before: no run in between lasted 10 minutes) before the worker is stopped and escalated as crash-looping.
    */
   maxRestarts?: number;
+  /**
+   * Restarts of one polecat's session on one issue, however far apart, before the worker is stopped and escalated as crash-looping.
+   */
+  restartBudget?: number;
   /**
    * Consecutive spawns whose session dies within seconds before the rig's circuit breaker stops all dispatch.
    */
@@ -203,6 +207,10 @@ export interface MergeQueueSpec {
    * refinery: through the merge queue; direct: merged as soon as verified.
    */
   land?: 'refinery' | 'direct';
+  /**
+   * Merge rejections (conflict, red tests, an unfetchable head) one issue may have before it is set blocked, its polecat released and the Overseer escalated; reopening the issue (or gt issues retry) gives it a fresh budget.
+   */
+  maxAttempts?: number;
 }
 
 export interface SessionSpec1 {

@@ -37,3 +37,40 @@ export function verdictsIn(inbox: MailMessage[]): Record<string, Verdict> {
   }
   return out;
 }
+
+/** A question gt asked a plugin at a hook point: the mail's id and when it was sent. */
+export interface HookQuestion {
+  id: string;
+  at: string;
+}
+
+/** Consecutive unanswered questions after which a plugin is reported as unresponsive. */
+export const UNRESPONSIVE_AFTER = 3;
+
+/** The questions `from` asked at `hook`, oldest first, among the plugin's inbox. */
+export function hookQuestions(inbox: MailMessage[], from: string, hook: Hook): HookQuestion[] {
+  return inbox.filter((m) => m.from === from && m.subject.startsWith(`${hook} `)).map((m) => ({ id: m.id, at: m.timestamp }));
+}
+
+/**
+ * Pure: how many of the plugin's latest questions went unanswered past its timeout, in a row
+ * (questions still within their timeout are not counted either way). Each one cost a full
+ * timeout and was decided by the default verdict: from UNRESPONSIVE_AFTER on, a finding says so,
+ * until the plugin answers again.
+ */
+export function unansweredStreak(p: HookPlugin, questions: HookQuestion[], verdicts: Record<string, Verdict>, now: number): number {
+  let streak = 0;
+  for (let i = questions.length - 1; i >= 0; i--) {
+    const q = questions[i]!;
+    if (verdicts[q.id]) break;
+    if (now - Date.parse(q.at) >= p.timeoutMs) streak++;
+  }
+  return streak;
+}
+
+/** The finding for a plugin that keeps timing out, or undefined. */
+export function unresponsiveFinding(p: HookPlugin, hook: Hook, questions: HookQuestion[], verdicts: Record<string, Verdict>, now: number): { code: string; message: string } | undefined {
+  const n = unansweredStreak(p, questions, verdicts, now);
+  if (n < UNRESPONSIVE_AFTER) return undefined;
+  return { code: 'PluginUnresponsive', message: `plugin ${p.name} left its last ${n} ${hook} questions unanswered for its timeout (${Math.round(p.timeoutMs / 1000)}s each); its default verdict (${p.defaultVerdict}) decided each time; check its session (gt status), or remove ${hook} from its hooks` };
+}

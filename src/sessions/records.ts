@@ -24,7 +24,7 @@ export interface SessionRecord {
   /** Ended on purpose by a stop: it stays ended while the spec says so. */
   stoppedAt?: string;
   /** Left stopped after too many crashes, until the spec changes (a new generation). */
-  crashLoop?: { at: string; generation: number };
+  crashLoop?: { at: string; generation: number; fingerprint?: string };
   /** The newest unread message the agent was told about. */
   notifiedMailId?: string;
 }

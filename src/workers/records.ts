@@ -29,6 +29,8 @@ export interface WorkerRecord {
   stuckAsk?: { plugin: string; messageId: string; at: string };
   /** Done signals that failed verification, for the record and the worker's mail. */
   rejectedDone: number;
+  /** Left crash-looping under this Rig generation and effective agent: a change of either re-arms it. */
+  crashLoop?: { generation: number; agent: string };
 }
 
 /** How an agent said it finished (`gt done`), read from its signal file. */
@@ -43,7 +45,9 @@ export interface PoolState {
   lastSpawnAt?: string;
   /** Consecutive spawns whose session died within seconds. */
   spawnFailures: number;
-  breaker?: { reason: string; openedAt: string; generation: number };
+  breaker?: { reason: string; openedAt: string; generation: number; agent?: string };
+  /** gt reset-breaker: crash-looping workers escalated before this are re-armed (their issue released). */
+  rearmedAt?: string;
 }
 
 /** .gt/workers/<rig>/<name>.json, .gt/workers/<rig>/<name>.done.json and .gt/workers/<rig>/_pool.json */

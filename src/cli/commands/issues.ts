@@ -4,6 +4,7 @@ import type { IssueTracker } from '../../beads/tracker.js';
 import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
+import { attemptStore } from '../../../controllers/refinery/observe.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
 
 export interface IssuesOptions {
@@ -12,13 +13,17 @@ export interface IssuesOptions {
 }
 
 async function trackerFor(g: GlobalOptions, o: IssuesOptions): Promise<IssueTracker> {
+  return (await rigTracker(g, o)).tracker;
+}
+
+async function rigTracker(g: GlobalOptions, o: IssuesOptions): Promise<{ session: TownSession; rig: Rig; tracker: IssueTracker }> {
   const session = new TownSession(requireTown(g));
   const rigName = o.rig ?? process.env.GT_RIG;
   const rigs = await session.store.list('Rig');
   const rig = (rigName ? rigs.find((r) => r.manifest.metadata.name === rigName) : rigs.length === 1 ? rigs[0] : undefined)?.manifest as Rig | undefined;
   if (!rig) fail({ kind: 'usage', message: rigName ? `no Rig "${rigName}" in ${session.root}` : `which rig? pass --rig (rigs: ${rigs.map((r) => r.manifest.metadata.name).join(', ') || 'none'})` });
   const town = (await session.store.list('Town'))[0]?.manifest as Parameters<TownSession['services']['tracker']>[1];
-  return session.services.tracker(rig, town);
+  return { session, rig, tracker: await session.services.tracker(rig, town) };
 }
 
 function table(issues: Issue[]): string[] {
@@ -77,5 +82,27 @@ export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOpt
 export async function issuesClose(g: GlobalOptions, id: string, o: IssuesOptions & { reason?: string }): Promise<number> {
   const issue = await (await trackerFor(g, o)).close(id, o.reason ?? 'closed by hand');
   print(`Closed ${issue.id}: ${issue.title}`);
+  return 0;
+}
+
+/**
+ * A fresh merge budget: the issue's rejection count is forgotten and a blocked issue is open
+ * again (still assigned to the polecat whose branch it is, so the work goes back to it).
+ */
+export async function issuesRetry(g: GlobalOptions, id: string, o: IssuesOptions): Promise<number> {
+  const format = outputFormat(o.output, ['text', 'json', 'yaml']);
+  const { session, rig, tracker } = await rigTracker(g, o);
+  const before = await tracker.get(id);
+  if (!before) fail({ kind: 'notFound', message: `no issue ${id} in rig ${rig.metadata.name}` });
+  if (before.status === 'closed') fail({ kind: 'usage', message: `${id} is closed; nothing to retry` });
+  const store = attemptStore(session.root);
+  const rejections = store.get(rig.metadata.name, id)?.rejections.length ?? 0;
+  await store.remove(rig.metadata.name, id);
+  const issue = before.status === 'blocked' ? await tracker.update(id, { status: 'open' }) : before;
+  await tracker.addComment(id, process.env.GT_AGENT || 'overseer', `Retry: a fresh merge budget (${rejections} rejection${rejections === 1 ? '' : 's'} forgotten).`);
+  const result = { id, rig: rig.metadata.name, status: issue.status, rejections };
+  if (format === 'json') print(JSON.stringify(result, null, 2));
+  else if (format === 'yaml') print((await import('yaml')).stringify(result).trimEnd());
+  else print(`${id}: a fresh merge budget (${rejections} rejection${rejections === 1 ? '' : 's'} forgotten); status ${issue.status}.`);
   return 0;
 }

@@ -1,4 +1,3 @@
-import { fail } from '../../errors.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { runLoop } from '../../engine/loop.js';
@@ -13,10 +12,11 @@ export interface RunOptions {
 }
 
 export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
+  // Kept for scripts written before gt reset-breaker: the same one-shot reset, then exit.
+  if (o.resetBreaker) return (await import('./reset-breaker.js')).resetBreaker(g, o.resetBreaker, o);
   const format = outputFormat(o.output, ['text', 'json']);
   const session = new TownSession(requireTown(g));
   showProgress(session, format);
-  if (o.resetBreaker) await resetBreaker(session, o.resetBreaker, lockTimeoutMs(g));
   if (!o.once) {
     const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
     return runLoop(session, { lockTimeoutMs: lockTimeoutMs(g), log, onOutcome: (x) => outcomeLines([x]).forEach(log) });
@@ -28,18 +28,6 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
     else print(passLines(outcomes));
     failOnErrors(outcomes);
     return 0;
-  } finally {
-    await lock.release();
-  }
-}
-
-async function resetBreaker(session: TownSession, rig: string, timeoutMs: number): Promise<void> {
-  if (!(await session.store.get('Rig', rig))) fail({ kind: 'notFound', message: `no Rig "${rig}" in ${session.root}` });
-  const lock = await session.lock('gt run --reset-breaker', timeoutMs);
-  try {
-    const pool = await session.services.workers.pool(rig);
-    await session.services.workers.putPool(rig, { spawnFailures: 0, ...(pool.lastSpawnAt ? { lastSpawnAt: pool.lastSpawnAt } : {}) });
-    print(pool.breaker ? `Rig ${rig}: circuit breaker closed (was open since ${pool.breaker.openedAt}: ${pool.breaker.reason}).` : `Rig ${rig}: the circuit breaker was not open.`);
   } finally {
     await lock.release();
   }

@@ -4,6 +4,7 @@ import { conditionOf } from '../../engine/status.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
+import { agentFingerprint, openBreaker } from '../../workers/breaker.js';
 import { outputFormat, print, type GlobalOptions } from '../options.js';
 import { age } from './get.js';
 import path from 'node:path';
@@ -57,7 +58,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       workers,
       max: rig.spec.workers?.max ?? 3,
       readyIssues: ready.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
-      breaker: pool.breaker && pool.breaker.generation === obj.generation ? pool.breaker : null,
+      breaker: openBreaker(pool, obj.generation, agentFingerprint(town, rig)) ?? null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
       findings: status?.findings ?? [],
       notes: status?.notes ?? [],
