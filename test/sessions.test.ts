@@ -84,11 +84,12 @@ describe('long-running sessions', () => {
   });
 
   it('a spec change cycles the session only once its pane is idle; gt diff shows the pending cycle', async () => {
-    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 2s\n'), workers: '    max: 1\n' });
+    // idleAfter leaves room for a gt diff and a pass between keystrokes on a loaded machine.
+    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 6s\n'), workers: '    max: 1\n' });
     await t.once();
     await until(async () => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
     const before = panePid(t, 'gt-mayor');
-    await t.writeManifest({ workers: '    max: 1\n', townExtra: townExtra('    idleAfter: 2s\n    instructions: Prefer small steps.\n') });
+    await t.writeManifest({ workers: '    max: 1\n', townExtra: townExtra('    idleAfter: 6s\n    instructions: Prefer small steps.\n') });
     expect((await t.gt(['apply', '-f', 'town.yaml', '--no-reconcile'])).code).toBe(0);
     // Busy: keep the pane printing (typed text is echoed) while passes run.
     for (let i = 0; i < 4; i++) {
@@ -100,7 +101,7 @@ describe('long-running sessions', () => {
       expect(panePid(t, 'gt-mayor')).toBe(before);
       await sleep(300);
     }
-    await sleep(2200);
+    await sleep(6200);
     expect(await t.once()).toContain('cycle session gt-mayor: the spec changed');
     expect(panePid(t, 'gt-mayor')).not.toBe(before);
     expect(await readFile(path.join(t.root, 'mayor', 'CLAUDE.md'), 'utf8')).toContain('Prefer small steps.');

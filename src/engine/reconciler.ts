@@ -136,23 +136,30 @@ export class Reconciler {
     const log: GtEventBody[] = [];
     let failed: KeyOutcome['failed'];
     if (plan.error) failed = { text: { op: '~', text: 'observe' }, error: plan.error, terminal: false };
+    /** Acts on one action; what it did is recorded by the caller, in plan order. */
     const actOne = async ({ action, text }: KeyPlan['actions'][number]) => {
       const line = `${text.op} ${text.text}`;
       if (c.irreversible(action)) await this.events.append([{ type: 'intent', key: t.key, action, text: line }]);
       try {
         const outcome = await c.act(this.ctx, t, action);
-        done.push(outcome ? { op: text.op, text: `${text.text} -> ${outcome}` } : text);
-        log.push({ type: 'action', key: t.key, action, text: outcome ? `${line} -> ${outcome}` : line, outcome: 'ok' });
+        return { action, text, line, outcome: outcome || undefined };
       } catch (err) {
-        failed ??= { text, error: messageOf(err), terminal: err instanceof TerminalError };
-        log.push({ type: 'actionFailed', key: t.key, action, text: line, error: messageOf(err) });
+        return { action, text, line, error: messageOf(err), terminal: err instanceof TerminalError };
       }
     };
     // In order, stopping at the first failure (later actions may build on earlier ones); a run of
     // independent actions goes a few at a time, and a failure among them stops what follows.
     for (const group of actionGroups(plan.actions, (a) => c.concurrent?.(a) ?? false, MAX_CONCURRENT_ACTIONS)) {
       if (failed) break;
-      await Promise.all(group.map(actOne));
+      for (const r of await Promise.all(group.map(actOne))) {
+        if (r.error !== undefined) {
+          failed ??= { text: r.text, error: r.error, terminal: !!r.terminal };
+          log.push({ type: 'actionFailed', key: t.key, action: r.action, text: r.line, error: r.error });
+        } else {
+          done.push(r.outcome ? { op: r.text.op, text: `${r.text.text} -> ${r.outcome}` } : r.text);
+          log.push({ type: 'action', key: t.key, action: r.action, text: r.outcome ? `${r.line} -> ${r.outcome}` : r.line, outcome: 'ok' });
+        }
+      }
     }
     const { kind, metadata } = t.object.manifest as { kind: Kind; metadata: { name: string } };
     let after: KeyPlan | undefined;
