@@ -4,28 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parseBeadsFile, fileIssues } from '../../src/beads/jsonl-file.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { Readiness } from '../../src/beads/ready.js';
-import { beadsDir, HERE } from './support.js';
-
-/** One issue per rule of bd's ready query, plus combinations through parents, in bd's export format. */
-export const READY_RULES = path.join(HERE, 'fixtures', 'ready-rules.jsonl');
-
-/** What `bd ready --limit 0` answers for that file (its rules; gt's work order: priority, then oldest). */
-export const READY_RULES_EXPECTED = [
-  'r-urgent',
-  'r-ready',
-  'r-bug',
-  'r-convoy',
-  'r-defer-past',
-  'r-grandchild-of-deferred',
-  'r-blocker-closed',
-  'r-blocker-pinned',
-  'r-blocker-missing',
-  'r-soft-links',
-  'r-below-closed-child',
-  'r-swarm-task',
-  'r-spawned',
-  'r-claimed-open',
-];
+import { READY_RULES, READY_RULES_EXPECTED } from './fixtures/ready-rules.js';
+import { beadsDir } from './support.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
