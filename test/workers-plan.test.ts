@@ -52,4 +52,14 @@ describe('planPool (pure)', () => {
     expect(p.actions).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
     expect(p.notes).toContain('w-2 waits for polecat nux, whose work it is');
   });
+
+  it("dispatches bd's ready set minus claimed issues: a person's claim or a worker's record is never taken", () => {
+    const mine = issue('w-1', { priority: 0, assignee: 'alice' });
+    const held = issue('w-2', { priority: 1 });
+    const free = issue('w-3');
+    const o = observed({ issues: [mine, held, free], ready: [mine, held, free], records: [record('nux', 'w-2')], sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now }] });
+    const p = planPool(rig, 1, false, o);
+    expect(p.actions.filter((a) => a.type === 'spawnWorker')).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
+    expect(p.notes).toContain('2 ready issue(s) are already claimed: not dispatched');
+  });
 });

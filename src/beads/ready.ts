@@ -169,3 +169,13 @@ export function inWorkOrder(issues: readonly Issue[]): Issue[] {
 export function readyIssues(issues: readonly Issue[], now: Date): Issue[] {
   return new Readiness(issues, now).ready();
 }
+
+/**
+ * What gt may hand to a polecat: the ready set minus the issues already claimed. bd ready offers
+ * an open issue that has an assignee (only `bd ready --unassigned` would not), but a claim by a
+ * person or another tool is theirs; `mine` says which assignees are gt's own (work the merge queue
+ * sent back to the polecat that did it). The order of `ready` is kept.
+ */
+export function dispatchable(ready: readonly Issue[], mine: (assignee: string) => boolean): Issue[] {
+  return ready.filter((issue) => issue.assignee === undefined || mine(issue.assignee));
+}
