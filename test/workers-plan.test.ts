@@ -62,4 +62,9 @@ describe('planPool (pure)', () => {
     expect(p.actions.filter((a) => a.type === 'spawnWorker')).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
     expect(p.notes).toContain('2 ready issue(s) are already claimed: not dispatched');
   });
+
+  it('a rig whose issues cannot be reached plans nothing and says why', () => {
+    const why = { code: 'BeadsBdNotOnPath', message: 'wyvern/.beads holds a SQLite database (beads.db), which only bd reads, and bd is not on PATH' };
+    expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [why] });
+  });
 });

@@ -17,6 +17,7 @@ import type { ObjectKey } from '../model/objects.js';
  * - GT-TMUX-SERVER-MISSING  sessions are expected but the town's tmux server is not running
  * - GT-STALLED              an object whose status says Stalled
  * - GT-BREAKER-OPEN         a rig whose circuit breaker stopped dispatch
+ * - GT-BEADS-BD-MISSING     a rig whose .beads holds a bd database while bd is not on PATH
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -29,7 +30,8 @@ export type HealthFinding =
   | { code: 'GT-MAIL-TORN'; file: string; lines: number[] }
   | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[] }
   | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since: string }
-  | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string };
+  | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string }
+  | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -149,6 +151,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: `Rig/${f.rig}`,
         message: `rig ${f.rig}'s circuit breaker is open since ${f.openedAt}: ${f.reason}; no polecat is dispatched there`,
         fix: `find out why its sessions die (the agent command, gt status), then gt run --reset-breaker ${f.rig}`,
+        fixable: false,
+      };
+    case 'GT-BEADS-BD-MISSING':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: `Rig/${f.rig}`,
+        message: `${f.rig}/.beads holds ${f.database}, which only bd reads, and bd is not on PATH: gt neither dispatches nor finishes work there, and writes nothing to its issues.jsonl (bd's export)`,
+        fix: "install bd (https://github.com/steveyegge/beads) on gt's PATH, or set the Town's spec.beads.backend explicitly (jsonl makes the export gt's own tracker)",
         fixable: false,
       };
   }
