@@ -8,6 +8,7 @@ import { Tmux, type SessionInfo } from '../src/adapters/tmux.js';
 import type { DoctorFacts } from '../src/doctor/facts.js';
 import { judgeHealth } from '../src/doctor/judge.js';
 import { viewOf } from '../src/doctor/findings.js';
+import { onPath } from '../src/beads/layout.js';
 import { splitTorn } from '../src/doctor/judge-files.js';
 import type { StoredObject } from '../src/store/store.js';
 import type { WorkerRecord } from '../src/workers/records.js';
@@ -142,6 +143,22 @@ describe('gt doctor', () => {
     expect(out).toMatch(/Left for a person:[\s\S]*GT-BEADS-PARSE/);
     expect(await readFile(file, 'utf8')).toBe(before);
     expect(await has(town, 'GT-BEADS-PARSE', 'wyvern/.beads/issues.jsonl')).toBe(true);
+  });
+
+  // Where a real bd is installed the condition cannot arise; the layout tests cover that side.
+  it.skipIf(onPath('bd'))('GT-BEADS-BD-MISSING: a rig whose .beads holds a bd database and no bd on PATH; its export is never touched', async () => {
+    town = await TestTown.create();
+    await town.createIssue('written before bd took over');
+    const beads = path.join(town.root, 'wyvern', '.beads');
+    await mkdir(path.join(beads, 'embeddeddolt', 'wyvern', '.dolt'), { recursive: true });
+    const before = await readFile(path.join(beads, 'issues.jsonl'), 'utf8');
+    const f = await expectFinding(town, 'GT-BEADS-BD-MISSING', 'Rig/wyvern');
+    expect(f).toMatchObject({ severity: 'error', fixable: false });
+    expect(f.message).toContain('wyvern/.beads holds an embedded Dolt database (embeddeddolt), which only bd reads, and bd is not on PATH');
+    expect(f.fix).toContain('install bd');
+    expect((await town.gt(['issues', 'create', 'lost'])).code).toBe(2);
+    await fix(town);
+    expect(await readFile(path.join(beads, 'issues.jsonl'), 'utf8')).toBe(before);
   });
 
   it('GT-ORPHAN-SESSION: sessions started by hand on the town socket are reported and left for a person', async () => {

@@ -26,11 +26,19 @@ function observed(over: Partial<RigObserved> = {}): RigObserved {
     beadsLines: 0,
     workers: [],
     roleSessions: [],
+    bdDatabase: false,
     ...over,
   };
 }
 
 describe('planRig (pure)', () => {
+  it('seeds an empty issues.jsonl, except where bd keeps a database and the file is its export', () => {
+    const l = rigLayout('wyvern');
+    const noExport = (bdDatabase: boolean) => observed({ bdDatabase, paths: { ...observed().paths, present: { [l.issues]: false } } });
+    expect(JSON.stringify(planRig(rig, false, noExport(false)).actions)).toContain(l.issues);
+    expect(JSON.stringify(planRig(rig, false, noExport(true)).actions)).not.toContain(l.issues);
+  });
+
   it('plans only what is missing, and the same input always gives the same plan', () => {
     const o = observed({ clones: { refinery: { state: 'missing' }, mayor: clean } });
     const p1 = planRig(rig, false, o);

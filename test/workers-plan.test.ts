@@ -106,4 +106,19 @@ describe('planPool (pure)', () => {
     const reset = planPool(rig, 1, false, { ...o, pool: { spawnFailures: 0, rearmedAt: '2026-11-25T11:20:00.000Z' } }, { agent: a });
     expect(reset.actions[0]).toEqual({ type: 'releaseIssue', name: 'nux', issueId: 'w-2', why: 'gt reset-breaker' });
   });
+
+  it("dispatches bd's ready set minus claimed issues: a person's claim or a worker's record is never taken", () => {
+    const mine = issue('w-1', { priority: 0, assignee: 'alice' });
+    const held = issue('w-2', { priority: 1 });
+    const free = issue('w-3');
+    const o = observed({ issues: [mine, held, free], ready: [mine, held, free], records: [record('nux', 'w-2')], sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now }] });
+    const p = planPool(rig, 1, false, o);
+    expect(p.actions.filter((a) => a.type === 'spawnWorker')).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
+    expect(p.notes).toContain('2 ready issue(s) are already claimed: not dispatched');
+  });
+
+  it('a rig whose issues cannot be reached plans nothing and says why', () => {
+    const why = { code: 'BeadsBdNotOnPath', message: 'wyvern/.beads holds a SQLite database (beads.db), which only bd reads, and bd is not on PATH' };
+    expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [why] });
+  });
 });

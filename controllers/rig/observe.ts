@@ -2,6 +2,7 @@ import { listDirQuiet, readTextQuiet } from '../../src/util/quick-fs.js';
 import { AGENT_FILES } from '../workers/observe.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
+import { findBdDatabase } from '../../src/beads/layout.js';
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
 import type { CloneRole } from './actions.js';
 
@@ -18,6 +19,8 @@ export interface RigObserved {
   workers: string[];
   /** Only when the rig is being removed: its live witness, refinery and plugin sessions. */
   roleSessions: string[];
+  /** `.beads` holds a bd database (Dolt or SQLite): issues.jsonl there is bd's export, not gt's to seed. */
+  bdDatabase: boolean;
 }
 
 /** Town-relative paths of one rig; the single place the rig controller takes them from. */
@@ -51,7 +54,7 @@ export async function observeRig(root: string, rig: string, removing: boolean, s
     removing ? sources.workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
     removing ? sources.roleSessions(rig) : Promise.resolve([]),
   ]);
-  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions };
+  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions, bdDatabase: findBdDatabase(abs(`${rig}/.beads`)) !== undefined };
 }
 
 function listDir(dir: string): string[] {

@@ -36,7 +36,8 @@ export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAc
         dirs: l.dirs,
         rendered: { [l.config]: renderRigConfig(rig) },
         seeded: {
-          [l.issues]: { content: '', note: 'empty issue database' },
+          // Where bd keeps a database, issues.jsonl is bd's export: gt creates nothing there.
+          ...(o.bdDatabase ? {} : { [l.issues]: { content: '', note: 'empty issue database' } }),
           [l.beadsConfig]: { content: `issue-prefix: "${prefix}"\n`, note: `issue prefix "${prefix}"` },
         },
       },

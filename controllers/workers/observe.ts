@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { inspectClone } from '../../src/adapters/git.js';
+import { BdNotOnPath } from '../../src/beads/layout.js';
 import { readyIssues } from '../../src/beads/ready.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
@@ -24,10 +25,35 @@ export function poolSessionOf(s: { name: string; meta: Record<string, string> },
   return { polecat: s.meta.polecat ?? (s.name.startsWith(prefix) ? s.name.slice(prefix.length) : undefined) };
 }
 
+const UNTRACKED: Omit<PoolObserved, 'now'> = {
+  issues: [],
+  ready: [],
+  records: [],
+  signals: {},
+  sessions: [],
+  clones: {},
+  polecatDirs: [],
+  reusableDirs: [],
+  swarmOf: {},
+  swarmLimits: {},
+  pool: { spawnFailures: 0 },
+  handoffs: {},
+  stuckPlugins: [],
+  stuckVerdicts: {},
+  stuckAsked: {},
+  contractReady: false,
+};
+
 export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
   const town: Town | undefined = world.town?.manifest;
   const name = rig.metadata.name;
-  const tracker = await ctx.services.tracker(rig, town);
+  const opened = await ctx.services.tracker(rig, town).catch((err: unknown) => {
+    if (err instanceof BdNotOnPath) return err;
+    throw err;
+  });
+  // Without its tracker the pool neither dispatches nor finishes anything: the plan says why.
+  if (opened instanceof BdNotOnPath) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message } };
+  const tracker = opened;
   const [issues, records, signals, pool, sessions] = await Promise.all([
     tracker.list(),
     ctx.services.workers.list(name),
@@ -87,5 +113,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     if (spec.suspend || o.deletionRequestedAt) swarmLimits[o.manifest.metadata.name] = 'suspended';
     else if (spec.maxParallel !== undefined) swarmLimits[o.manifest.metadata.name] = spec.maxParallel;
   }
-  return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady };
+  // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
+  const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady };
 }

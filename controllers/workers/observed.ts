@@ -59,4 +59,6 @@ export interface PoolObserved {
   handoffs: Record<string, string>;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
   contractReady: boolean;
+  /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */
+  trackerUnavailable?: { code: string; message: string };
 }

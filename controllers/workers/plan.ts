@@ -1,3 +1,4 @@
+import { dispatchable } from '../../src/beads/ready.js';
 import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
@@ -64,6 +65,8 @@ interface Acc {
 
 /** Pure: what the worker pool of one rig should do now (DESIGN.md §4 worker-pool). */
 export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean; agent?: string } = {}): Plan<WorkerAction> {
+  // Nothing was observed but the reason: no action can be planned safely, not even a finish.
+  if (o.trackerUnavailable) return { actions: [], findings: [o.trackerUnavailable] };
   const agent = opts.agent ?? '';
   const s = poolSettings(rig);
   const suspended = rig.spec.suspend ? 'the rig is suspended' : opts.townSuspended ? 'the town is stopped' : undefined;
@@ -285,14 +288,18 @@ function planDispatch(rig: string, s: PoolSettings, o: PoolObserved, busy: numbe
     const sw = o.swarmOf[r.issueId];
     if (sw) perSwarm.set(sw, (perSwarm.get(sw) ?? 0) + 1);
   }
-  const candidates = o.ready.filter((i) => {
+  // The dispatch set: bd's ready set minus claimed issues (held by a person, or by one of our worker records).
+  const held = new Set(o.records.map((r) => r.issueId));
+  const open = dispatchable(o.ready, (a) => a.startsWith(`${rig}/polecats/`)).filter((i) => !held.has(i.id));
+  if (open.length < o.ready.length) acc.notes.push(`${o.ready.length - open.length} ready issue(s) are already claimed: not dispatched`);
+  const candidates = open.filter((i) => {
     const sw = o.swarmOf[i.id];
     if (!sw) return true;
     const limit = o.swarmLimits[sw];
     if (limit === 'suspended') return false;
     return limit === undefined || (perSwarm.get(sw) ?? 0) < limit;
   });
-  if (candidates.length < o.ready.length) acc.notes.push(`${o.ready.length - candidates.length} ready issue(s) wait for their swarm (maxParallel or suspended)`);
+  if (candidates.length < open.length) acc.notes.push(`${open.length - candidates.length} ready issue(s) wait for their swarm (maxParallel or suspended)`);
   // With a spawn delay, one polecat per pass: the delay is measured from each start.
   const count = Math.min(s.spawnDelayMs > 0 ? 1 : free, candidates.length);
   let pool = s.names.filter((n) => !taken.has(n));

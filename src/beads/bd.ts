@@ -27,7 +27,12 @@ export class BdCommandError extends Error {
 }
 
 /**
- * The tracker over a real bd database, through `bd … --json`. Calls run one at a time (bd
+ * The tracker over a real bd database, through `bd … --json`. The flags and answers used here were
+ * checked against bd 1.x's source (steveyegge/beads cmd/bd): create takes -d, -p, -t, --labels,
+ * --assignee, --external-ref, --parent and --deps type:id and answers one issue; update, close
+ * and reopen answer a list; show answers a list whose dependencies are issues carrying
+ * `dependency_type`; list and ready answer issues with counts and dependency records, and take
+ * --limit 0 for no limit (ready's default is 10, list's 50). Calls run one at a time (bd
  * processes on one database contend for its lock), as argument arrays with no shell, and every
  * positional value (ids, titles, comment text) comes after `--`, so a value starting with `-` is
  * never read as a flag. bd answers some failures with exit code 0 and a line on stderr, so every
@@ -65,7 +70,7 @@ export class BdTracker implements IssueTracker {
     return first === undefined ? undefined : issueFromBd(first);
   }
 
-  /** bd's own computation, narrowed and ordered as the embedded tracker's (open only; priority, age, id). */
+  /** bd's own computation (open only since bd 1.x; older bd also listed in_progress), in gt's work order (priority, age, id). */
   async ready(): Promise<Issue[]> {
     const out = await this.json(['ready', '--json', '--limit', '0']);
     return inWorkOrder(asArray(out).map(issueFromBd).filter((i) => i.status === 'open'));

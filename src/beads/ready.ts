@@ -1,7 +1,13 @@
 import type { Dependency, Issue } from './record.js';
 import { timestampMs } from './time.js';
 
-/** Workflow plumbing rather than claimable work; bd's GetReadyWork leaves these types out. */
+// The rules mirror bd's ready-work query as read in steveyegge/beads (bd 1.x): the predicates of
+// internal/storage/db's buildReadyWorkPredicates (status, pinned, ephemeral, the excluded types,
+// defer_until and the children of deferred parents, is_blocked = 0), the `bd ready` command's
+// filter (status "open" only, cmd/bd/ready.go), and how is_blocked is kept
+// (internal/storage/issueops/blocked_state.go @1ae50c16, markBlockedTemplateForIssues).
+
+/** Workflow plumbing rather than claimable work; bd's ready query leaves these types out (readyWorkExcludeTypes). */
 const NOT_WORK = new Set(['merge-request', 'gate', 'molecule', 'message', 'agent', 'role', 'rig']);
 const BLOCKING = new Set(['blocks', 'conditional-blocks']);
 
@@ -10,7 +16,8 @@ type Cause = { blocker: string } | { parent: string } | { spawner: string };
 /**
  * What `bd ready` computes, over issues held in memory. Built once in O(issues + dependencies):
  * the directly blocked issues are found first, then blocking is pushed down parent-child edges
- * breadth-first, so a dependency cycle cannot loop and a deep hierarchy cannot overflow a stack.
+ * breadth-first (bd's is_blocked: an active issue whose parent is blocked is blocked), so a
+ * dependency cycle cannot loop and a deep hierarchy cannot overflow a stack.
  */
 export class Readiness {
   private readonly byId = new Map<string, Issue>();
@@ -41,6 +48,7 @@ export class Readiness {
     if (issue.status !== 'open') return `${id} is ${issue.status}, not open`;
     if (NOT_WORK.has(issue.issue_type)) return `${id} is a ${issue.issue_type}, not work`;
     if (issue.pinned) return `${id} is pinned`;
+    if (issue.ephemeral) return `${id} is ephemeral (a wisp)`;
     if (this.deferred(issue)) return `${id} is deferred until ${issue.defer_until}`;
     const parent = this.deferredParentOf.get(id);
     if (parent !== undefined) return `${id} belongs to ${parent}, which is deferred until ${this.byId.get(parent)?.defer_until}`;
@@ -62,6 +70,8 @@ export class Readiness {
       issue.status === 'open' &&
       !NOT_WORK.has(issue.issue_type) &&
       issue.pinned !== true &&
+      // Wisps (molecule steps and other ephemeral beads) are left out unless bd ready --include-ephemeral.
+      issue.ephemeral !== true &&
       !this.blocked.has(issue.id) &&
       !this.deferred(issue) &&
       !this.deferredParentOf.has(issue.id)
@@ -87,11 +97,12 @@ export class Readiness {
         queue.push(issue.id);
       }
     }
-    // A blocked epic holds back its whole subtree, also below a child that is already closed.
+    // A blocked epic holds back its subtree. bd never marks a closed or pinned issue blocked, so
+    // the blocking stops there: what hangs below a closed child is not held back by the epic.
     for (let i = 0; i < queue.length; i++) {
       const parent = queue[i]!;
       for (const child of this.childrenOf.get(parent) ?? []) {
-        if (this.blocked.has(child)) continue;
+        if (this.blocked.has(child) || !this.active(child)) continue;
         this.blocked.set(child, { parent });
         queue.push(child);
       }
@@ -116,7 +127,7 @@ export class Readiness {
     return children.some((c) => this.active(c));
   }
 
-  /** bd hides the direct children of a deferred issue along with it. */
+  /** bd hides the direct children of a deferred issue along with it, whatever the parent's status (getChildrenOfDeferredParents). */
   private findChildrenOfDeferred(): void {
     for (const issue of this.byId.values()) {
       if (!this.deferred(issue)) continue;
@@ -125,7 +136,7 @@ export class Readiness {
   }
 }
 
-/** bd counts an issue as holding others up until it is closed (or pinned, which is no work). */
+/** bd counts an issue as holding others up until it is closed (or pinned, which is no work): `status NOT IN ('closed', 'pinned')`. */
 function holdsUp(issue: Issue): boolean {
   return issue.status !== 'closed' && issue.status !== 'pinned';
 }
@@ -157,4 +168,14 @@ export function inWorkOrder(issues: readonly Issue[]): Issue[] {
 /** The issues `bd ready` would offer, in the order an agent should take them. */
 export function readyIssues(issues: readonly Issue[], now: Date): Issue[] {
   return new Readiness(issues, now).ready();
+}
+
+/**
+ * What gt may hand to a polecat: the ready set minus the issues already claimed. bd ready offers
+ * an open issue that has an assignee (only `bd ready --unassigned` would not), but a claim by a
+ * person or another tool is theirs; `mine` says which assignees are gt's own (work the merge queue
+ * sent back to the polecat that did it). The order of `ready` is kept.
+ */
+export function dispatchable(ready: readonly Issue[], mine: (assignee: string) => boolean): Issue[] {
+  return ready.filter((issue) => issue.assignee === undefined || mine(issue.assignee));
 }

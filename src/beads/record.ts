@@ -57,6 +57,8 @@ export interface Issue {
   defer_until?: string;
   /** A persistent context marker, never work: bd ready leaves it out. */
   pinned?: boolean;
+  /** A wisp (a molecule step, a patrol's scratch bead): bd ready leaves it out unless --include-ephemeral. */
+  ephemeral?: boolean;
   dependencies: Dependency[];
   comments?: Comment[];
 }
@@ -97,6 +99,7 @@ export function issueFromRecord(raw: RawRecord): Issue {
     if (v !== undefined) issue[key] = v;
   }
   if (raw.pinned === true) issue.pinned = true;
+  if (raw.ephemeral === true) issue.ephemeral = true;
   if (Array.isArray(raw.comments)) issue.comments = raw.comments.flatMap((c) => commentOf(c, id));
   return issue;
 }

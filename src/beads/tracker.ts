@@ -1,10 +1,7 @@
-import { readdir, access } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import path from 'node:path';
-import { isErrno } from '../util/atomic.js';
 import type { DependencyType, Issue, IssueStatus } from './record.js';
 import { BdTracker } from './bd.js';
 import { JsonlTracker } from './jsonl.js';
+import { BdNotOnPath, findBdDatabase, onPath } from './layout.js';
 
 export type { Comment, Dependency, DependencyType, Issue, IssueStatus } from './record.js';
 
@@ -71,7 +68,10 @@ export interface IssueTracker {
 export interface OpenTrackerOptions {
   /** The rig's issue prefix, e.g. `gt` for ids like `gt-a3f8`. */
   prefix: string;
-  /** `auto`: bd when it is on PATH and the directory already holds a bd database; else the file. */
+  /**
+   * `auto`: bd where the directory holds a bd database (Dolt or SQLite, see layout.ts), refusing
+   * with BdNotOnPath when bd cannot be run; the JSONL file elsewhere.
+   */
   backend: 'auto' | 'jsonl' | 'bd';
   /** Who gt acts as where beads records an author (reopen notes). Default `gt`. */
   actor?: string;
@@ -81,29 +81,11 @@ export interface OpenTrackerOptions {
 
 export async function openTracker(beadsDir: string, opts: OpenTrackerOptions): Promise<IssueTracker> {
   const bdCommand = opts.bdCommand ?? 'bd';
-  const useBd = opts.backend === 'bd' || (opts.backend === 'auto' && (await hasBdDatabase(beadsDir)) && (await onPath(bdCommand)));
   const actor = opts.actor ?? 'gt';
-  return useBd ? new BdTracker(beadsDir, { bdCommand, actor }) : new JsonlTracker(beadsDir, { prefix: opts.prefix, actor });
-}
-
-async function hasBdDatabase(beadsDir: string): Promise<boolean> {
-  try {
-    return (await readdir(beadsDir)).some((name) => name.endsWith('.db'));
-  } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return false;
-    throw err;
+  if (opts.backend === 'auto') {
+    const database = findBdDatabase(beadsDir);
+    if (database && !onPath(bdCommand)) throw new BdNotOnPath(beadsDir, database, bdCommand);
+    if (database) return new BdTracker(beadsDir, { bdCommand, actor });
   }
-}
-
-async function onPath(command: string): Promise<boolean> {
-  const candidates = command.includes(path.sep) ? [command] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK);
-      return true;
-    } catch {
-      // not here; try the next PATH entry
-    }
-  }
-  return false;
+  return opts.backend === 'bd' ? new BdTracker(beadsDir, { bdCommand, actor }) : new JsonlTracker(beadsDir, { prefix: opts.prefix, actor });
 }

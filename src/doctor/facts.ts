@@ -63,6 +63,8 @@ export interface LockFact {
 export interface BeadsFact {
   file: string;
   problems: Diagnostic[];
+  /** The rig's bd database, when the town's backend is auto and bd is not on PATH. */
+  bdMissing?: string;
 }
 
 export interface MailFact {

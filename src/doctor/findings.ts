@@ -18,6 +18,7 @@ import type { ObjectKey } from '../model/objects.js';
  * - GT-STALLED              an object whose status says Stalled
  * - GT-BREAKER-OPEN         a rig whose circuit breaker stopped dispatch
  * - GT-ISSUE-BLOCKED        an issue blocked because the merge queue rejected it mergeQueue.maxAttempts times
+ * - GT-BEADS-BD-MISSING     a rig whose .beads holds a bd database while bd is not on PATH
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -31,7 +32,8 @@ export type HealthFinding =
   | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[] }
   | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since: string }
   | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string }
-  | { code: 'GT-ISSUE-BLOCKED'; rig: string; issueId: string; rejections: number; reason: string; blockedAt: string };
+  | { code: 'GT-ISSUE-BLOCKED'; rig: string; issueId: string; rejections: number; reason: string; blockedAt: string }
+  | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -160,6 +162,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: `${f.rig}/${f.issueId}`,
         message: `issue ${f.issueId} of rig ${f.rig} is blocked since ${f.blockedAt}: the merge queue rejected its branch ${f.rejections} times (last: ${f.reason}); nobody works on it`,
         fix: `read why (gt issues show ${f.issueId} --rig ${f.rig}), fix the branch or the tests by hand, then gt issues retry ${f.issueId} --rig ${f.rig} (a fresh budget); or close it`,
+        fixable: false,
+      };
+    case 'GT-BEADS-BD-MISSING':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: `Rig/${f.rig}`,
+        message: `${f.rig}/.beads holds ${f.database}, which only bd reads, and bd is not on PATH: gt neither dispatches nor finishes work there, and writes nothing to its issues.jsonl (bd's export)`,
+        fix: "install bd (https://github.com/steveyegge/beads) on gt's PATH, or set the Town's spec.beads.backend explicitly (jsonl makes the export gt's own tracker)",
         fixable: false,
       };
   }

@@ -8,6 +8,7 @@ export function judgeFiles(f: DoctorFacts): HealthFinding[] {
   for (const b of f.beads) {
     const first = b.problems[0];
     if (first) out.push({ code: 'GT-BEADS-PARSE', file: b.file, line: first.line, problem: first.message, others: b.problems.length - 1 });
+    if (b.bdMissing) out.push({ code: 'GT-BEADS-BD-MISSING', rig: b.file.split('/')[0]!, database: b.bdMissing });
   }
   for (const m of f.mail) if (m.torn.length) out.push({ code: 'GT-MAIL-TORN', file: m.file, lines: m.torn });
   return out;

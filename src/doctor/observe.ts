@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { inspectClone } from '../adapters/git.js';
 import { parseBeadsFile } from '../beads/jsonl-file.js';
+import { describeBdDatabase, findBdDatabase, onPath } from '../beads/layout.js';
 import type { DesiredWorld } from '../engine/controller.js';
 import { conditionOf } from '../engine/status.js';
 import { GtFailure, type Diagnostic } from '../errors.js';
@@ -46,7 +47,7 @@ export async function observeHealth(session: TownSession, world: DesiredWorld): 
     stalled,
     clones,
     locks: await observeLocks(root, lockFiles),
-    beads: observeBeads(root, rigs),
+    beads: observeBeads(root, rigs, (town?.spec.beads?.backend ?? 'auto') === 'auto' && !onPath('bd')),
     mail: observeMail(root, inboxes),
     blockedIssues: await observeBlockedIssues(session, world),
   };
@@ -122,12 +123,16 @@ async function observeLocks(root: string, files: string[]): Promise<LockFact[]> 
   return out;
 }
 
-function observeBeads(root: string, rigs: string[]): BeadsFact[] {
+/** `bdUnreachable`: the backend is auto and bd is not on PATH, so a rig with a bd database is stuck (openTracker's BdNotOnPath). */
+function observeBeads(root: string, rigs: string[], bdUnreachable: boolean): BeadsFact[] {
   const out: BeadsFact[] = [];
   for (const rig of rigs) {
     const rel = `${rig}/.beads/issues.jsonl`;
     const text = readTextQuiet(path.join(root, rel));
-    if (text !== undefined) out.push({ file: rel, problems: beadsProblems(text, rel) });
+    const beadsDir = path.join(root, rig, '.beads');
+    const database = bdUnreachable ? findBdDatabase(beadsDir) : undefined;
+    const bdMissing = database ? { bdMissing: describeBdDatabase(database, beadsDir) } : {};
+    if (text !== undefined || database) out.push({ file: rel, problems: text === undefined ? [] : beadsProblems(text, rel), ...bdMissing });
   }
   return out;
 }

@@ -103,7 +103,7 @@ export interface EscalationSpec {
 
 export interface TownBeadsSpec {
   /**
-   * Issue-tracker backend: auto uses bd when it is on PATH and the rig already has a bd database, else the embedded JSONL backend.
+   * Issue-tracker backend: auto uses the bd CLI where the rig's .beads holds a bd database (embeddeddolt/, dolt/ with a dolt sql-server, or a legacy SQLite *.db) and refuses with BeadsBdNotOnPath when bd is not on PATH; elsewhere the embedded JSONL backend.
    */
   backend?: 'auto' | 'jsonl' | 'bd';
 }

@@ -62,6 +62,11 @@ export class TownServices {
     if (!t) {
       t = openTracker(path.join(this.root, rig.metadata.name, '.beads'), { prefix, backend, actor: 'gt' });
       this.trackers.set(key, t);
+      // A refusal (a bd database without bd on PATH) is not remembered: installing bd fixes it without a restart.
+      const opened = t;
+      opened.catch(() => {
+        if (this.trackers.get(key) === opened) this.trackers.delete(key);
+      });
     }
     return t;
   }

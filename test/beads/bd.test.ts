@@ -1,14 +1,17 @@
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BdCommandError, BdTracker } from '../../src/beads/bd.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
+import { BdNotOnPath, findBdDatabase, type BdDatabase } from '../../src/beads/layout.js';
 import { openTracker } from '../../src/beads/tracker.js';
 import { beadsDir, HERE } from './support.js';
 
 const FAKE_BD_DIR = path.join(HERE, 'fake-bd');
+/** What bd last exported: gt must leave every byte of it alone on a bd rig. */
+const EXPORT = '{"_type":"issue","id":"gt-old","title":"exported by bd","status":"open","priority":2,"issue_type":"task","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}\n';
 const ORIGINAL_PATH = process.env.PATH;
 
 interface Call {
@@ -149,16 +152,72 @@ describe('BdTracker over the bd CLI', () => {
   });
 });
 
-describe('openTracker', () => {
-  it('auto: the JSONL file unless the directory holds a bd database and bd is on PATH', async () => {
-    expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);
-    await writeFile(path.join(dir, 'beads.db'), '');
-    expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(BdTracker);
-    process.env.PATH = path.dirname(log);
+/** Every layout today's bd (and the SQLite bd before it) leaves in `.beads`, made as bd makes it. */
+const LAYOUTS: { name: string; kind: BdDatabase['kind']; make: (dir: string) => Promise<void> }[] = [
+  {
+    name: 'embedded Dolt (.beads/embeddeddolt/<db>/.dolt)',
+    kind: 'embedded-dolt',
+    make: async (dir) => {
+      await mkdir(path.join(dir, 'embeddeddolt', 'gt', '.dolt'), { recursive: true });
+      await writeFile(path.join(dir, 'metadata.json'), '{"database":"dolt","backend":"dolt","dolt_database":"gt"}\n');
+    },
+  },
+  {
+    name: 'Dolt served by dolt sql-server (.beads/dolt/<db>/.dolt)',
+    kind: 'dolt-server',
+    make: async (dir) => {
+      await mkdir(path.join(dir, 'dolt', 'gt', '.dolt'), { recursive: true });
+      await writeFile(path.join(dir, 'metadata.json'), '{"database":"dolt","backend":"dolt","dolt_mode":"server","dolt_database":"gt"}\n');
+    },
+  },
+  {
+    name: 'a dolt sql-server elsewhere, named only by metadata.json',
+    kind: 'dolt-server',
+    make: (dir) => writeFile(path.join(dir, 'metadata.json'), '{"backend":"dolt","dolt_mode":"server","dolt_server_host":"10.0.0.5"}\n'),
+  },
+  {
+    name: 'legacy SQLite (.beads/beads.db)',
+    kind: 'sqlite',
+    make: (dir) => writeFile(path.join(dir, 'beads.db'), 'SQLite format 3\0'),
+  },
+];
+
+describe('openTracker and the layouts of a bd database', () => {
+  it('a .beads without a bd database is the JSONL tracker (metadata.json of a SQLite-era rig alone does not count)', async () => {
+    expect(findBdDatabase(dir)).toBeUndefined();
+    await writeFile(path.join(dir, 'metadata.json'), '{"database":"beads.db","jsonl_export":"issues.jsonl"}\n');
+    await mkdir(path.join(dir, 'backup.db'));
+    expect(findBdDatabase(dir)).toBeUndefined();
     expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);
   });
 
+  for (const layout of LAYOUTS) {
+    it(`${layout.name}: found, read and written through bd, never through the export`, async () => {
+      await layout.make(dir);
+      await writeFile(path.join(dir, 'issues.jsonl'), EXPORT);
+      expect(findBdDatabase(dir)?.kind).toBe(layout.kind);
+      const t = await openTracker(dir, { prefix: 'gt', backend: 'auto' });
+      expect(t).toBeInstanceOf(BdTracker);
+      await t.create({ title: 'through bd' });
+      expect(await t.ready()).toMatchObject([{ title: 'through bd' }]);
+      expect(await readFile(path.join(dir, 'issues.jsonl'), 'utf8')).toBe(EXPORT);
+    });
+
+    it(`${layout.name}, and no bd on PATH: a named condition with the fix, and the export untouched`, async () => {
+      await layout.make(dir);
+      await writeFile(path.join(dir, 'issues.jsonl'), EXPORT);
+      process.env.PATH = path.dirname(log);
+      const opened = openTracker(dir, { prefix: 'gt', backend: 'auto' });
+      await expect(opened).rejects.toBeInstanceOf(BdNotOnPath);
+      await expect(opened).rejects.toThrow(/which only bd reads, and bd is not on PATH.*Install bd .*spec\.beads\.backend/);
+      expect(await readFile(path.join(dir, 'issues.jsonl'), 'utf8')).toBe(EXPORT);
+      expect(await readdir(dir)).not.toContain('issues.jsonl.lock');
+    });
+  }
+
   it('honours an explicit backend, and a missing .beads directory means JSONL', async () => {
+    await writeFile(path.join(dir, 'beads.db'), '');
+    process.env.PATH = path.dirname(log);
     expect(await openTracker(dir, { prefix: 'gt', backend: 'bd' })).toBeInstanceOf(BdTracker);
     expect(await openTracker(dir, { prefix: 'gt', backend: 'jsonl' })).toBeInstanceOf(JsonlTracker);
     expect(await openTracker(path.join(dir, 'missing'), { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);

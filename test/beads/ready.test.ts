@@ -38,7 +38,7 @@ describe('readyIssues, as bd ready', () => {
     expect(ready(issues)).toEqual(['x', 'y']);
   });
 
-  it('propagates blocking from a blocked parent to its children and grandchildren', () => {
+  it('propagates blocking from a blocked parent to its children and grandchildren, but not through a closed child (bd never marks a closed issue blocked)', () => {
     const issues = [
       issue('blocker'),
       issue('epic', { issue_type: 'epic', deps: [['blocks', 'blocker']] }),
@@ -49,7 +49,7 @@ describe('readyIssues, as bd ready', () => {
       issue('free-epic', { issue_type: 'epic' }),
       issue('free-child', { deps: [['parent-child', 'free-epic']] }),
     ];
-    expect(ready(issues)).toEqual(['blocker', 'free-child', 'free-epic']);
+    expect(ready(issues)).toEqual(['below-closed', 'blocker', 'free-child', 'free-epic']);
     expect(new Readiness(issues, NOW).whyNotReady('grandchild')).toBe('grandchild is blocked because its parent child is blocked');
   });
 
@@ -71,6 +71,11 @@ describe('readyIssues, as bd ready', () => {
 
   it('leaves out pinned context beads', () => {
     expect(ready([issue('pinned', { pinned: true }), issue('work')])).toEqual(['work']);
+  });
+
+  it('leaves out ephemeral issues (wisps), which still hold up what they block', () => {
+    const issues = [issue('wisp', { ephemeral: true }), issue('after-wisp', { deps: [['blocks', 'wisp']] }), issue('work')];
+    expect(ready(issues)).toEqual(['work']);
   });
 
   it('orders by priority, then oldest creation (offsets honoured), then id', () => {

@@ -1,3 +1,4 @@
+import { BdNotOnPath } from '../../beads/layout.js';
 import type { Rig, Swarm } from '../../model/objects.js';
 import { isSwarmDetails, progressLine } from '../../../controllers/swarm/details.js';
 import { conditionOf } from '../../engine/status.js';
@@ -37,8 +38,14 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       session.services.workers.list(name),
       session.services.workers.pool(name),
       session.reconciler.status.get('Rig', name),
-      session.services.tracker(rig, town).then((t) => t.ready()),
+      session.services.tracker(rig, town).then(
+        (t) => t.ready(),
+        // A rig whose issues gt must not touch has no ready queue; its finding says why.
+        (err: unknown) => (err instanceof BdNotOnPath ? err : Promise.reject(err)),
+      ),
     ]);
+    const unreachable = ready instanceof BdNotOnPath ? { code: ready.code, message: ready.message } : undefined;
+    const readyQueue = ready instanceof BdNotOnPath ? [] : ready;
     const workers: WorkerView[] = [];
     for (const r of records) {
       const sname = sessionName(name, r.name);
@@ -57,10 +64,10 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       reason: ready_?.status === 'True' ? '' : (ready_?.message ?? 'not reconciled yet'),
       workers,
       max: rig.spec.workers?.max ?? 3,
-      readyIssues: ready.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
+      readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
       breaker: openBreaker(pool, obj.generation, agentFingerprint(town, rig)) ?? null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
-      findings: status?.findings ?? [],
+      findings: [...(status?.findings ?? []).filter((f) => f.code !== unreachable?.code), ...(unreachable ? [unreachable] : [])],
       notes: status?.notes ?? [],
     });
   }

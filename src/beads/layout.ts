@@ -1,0 +1,91 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { GtFailure } from '../errors.js';
+import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
+
+/**
+ * Where bd keeps a rig's issues, when it does. Today's bd (steveyegge/beads 1.x) keeps its
+ * database in Dolt: embedded in `.beads/embeddeddolt/<db>/`, or in `.beads/dolt/` served by a
+ * `dolt sql-server` (`bd init --server`); `.beads/metadata.json` says `"backend": "dolt"` (and
+ * `"dolt_mode": "server"` for the served one, whose data may live elsewhere). bd before Dolt kept
+ * a SQLite file, `.beads/beads.db` by default (configfile.DatabasePath). In every layout
+ * `.beads/issues.jsonl` is only bd's export: bd never reads it back on its own, so writing there
+ * would fork the tracker.
+ */
+export type BdDatabase =
+  | { kind: 'embedded-dolt'; path: string }
+  | { kind: 'dolt-server'; path: string }
+  | { kind: 'sqlite'; path: string };
+
+/** The bd database in `beadsDir`, or undefined when bd keeps none there (a JSONL-only rig). */
+export function findBdDatabase(beadsDir: string): BdDatabase | undefined {
+  const names = listDirQuiet(beadsDir);
+  const isDir = (name: string) => names.includes(name) && statQuiet(path.join(beadsDir, name))?.isDirectory() === true;
+  if (isDir('embeddeddolt')) return { kind: 'embedded-dolt', path: path.join(beadsDir, 'embeddeddolt') };
+  if (isDir('dolt')) return { kind: 'dolt-server', path: path.join(beadsDir, 'dolt') };
+  const meta = doltMetadata(beadsDir);
+  if (meta) return { kind: meta.server ? 'dolt-server' : 'embedded-dolt', path: path.join(beadsDir, 'metadata.json') };
+  const sqlite = names.filter((n) => n.endsWith('.db') && statQuiet(path.join(beadsDir, n))?.isFile()).sort()[0];
+  return sqlite === undefined ? undefined : { kind: 'sqlite', path: path.join(beadsDir, sqlite) };
+}
+
+/** metadata.json naming the Dolt backend: a database bd created even if its directory is elsewhere. */
+function doltMetadata(beadsDir: string): { server: boolean } | undefined {
+  const text = readTextQuiet(path.join(beadsDir, 'metadata.json'));
+  if (text === undefined) return undefined;
+  try {
+    const meta = JSON.parse(text) as { backend?: unknown; dolt_mode?: unknown };
+    return meta.backend === 'dolt' ? { server: meta.dolt_mode === 'server' } : undefined;
+  } catch {
+    // Not bd's file after all (or a torn write): the directories above are what count.
+    return undefined;
+  }
+}
+
+export function describeBdDatabase(db: BdDatabase, relativeTo?: string): string {
+  const where = relativeTo === undefined ? db.path : path.relative(relativeTo, db.path);
+  switch (db.kind) {
+    case 'embedded-dolt':
+      return `an embedded Dolt database (${where})`;
+    case 'dolt-server':
+      return `a Dolt database served by dolt sql-server (${where})`;
+    case 'sqlite':
+      return `a SQLite database (${where})`;
+  }
+}
+
+/** Whether `command` names an executable, directly or through PATH. */
+export function onPath(command: string): boolean {
+  const candidates = command.includes(path.sep) ? [command] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  return candidates.some((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statQuiet(candidate)?.isFile() === true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * A rig whose `.beads` holds a bd database while bd cannot be run. gt refuses to touch its issues
+ * at all rather than fall back to the export (DESIGN.md §7), and says how to get out.
+ */
+export class BdNotOnPath extends GtFailure {
+  readonly code = 'BeadsBdNotOnPath';
+
+  constructor(
+    readonly beadsDir: string,
+    readonly database: BdDatabase,
+    readonly bdCommand: string,
+  ) {
+    super({
+      kind: 'conflict',
+      message:
+        `${beadsDir} holds ${describeBdDatabase(database, beadsDir)}, which only bd reads, and ${bdCommand} is not on PATH; ` +
+        `gt leaves the rig's issues alone (its issues.jsonl is bd's export, never read back by bd). ` +
+        `Install bd (https://github.com/steveyegge/beads) where gt runs, or set the Town's spec.beads.backend explicitly (jsonl makes the export gt's own tracker)`,
+    });
+    this.name = 'BdNotOnPath';
+  }
+}
