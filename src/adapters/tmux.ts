@@ -371,7 +371,8 @@ function failure(args: readonly string[], r: RunResult): TmuxError {
   // 'server exited unexpectedly': the server was shutting down (kill-server, last session gone) as we connected.
   if (/no server running on|error connecting to|server exited unexpectedly|lost server/.test(e)) reason = 'noServer';
   else if (/duplicate session/.test(e)) reason = 'duplicate';
-  else if (/can't find (session|pane|window)|no such session|session not found/.test(e)) reason = 'noSession';
+  // 'no current target': the server is still up with no session left (it exits right after).
+  else if (/can't find (session|pane|window)|no such session|session not found|no current target/.test(e)) reason = 'noSession';
   else if (/command too long/.test(e)) reason = 'tooLong';
   return new TmuxError(args, r, reason);
 }
