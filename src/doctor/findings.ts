@@ -17,6 +17,7 @@ import type { ObjectKey } from '../model/objects.js';
  * - GT-TMUX-SERVER-MISSING  sessions are expected but the town's tmux server is not running
  * - GT-STALLED              an object whose status says Stalled
  * - GT-BREAKER-OPEN         a rig whose circuit breaker stopped dispatch
+ * - GT-AGENT-COMMAND-MISSING an agent command that cannot be started (not on the session's PATH, or not executable)
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -29,7 +30,8 @@ export type HealthFinding =
   | { code: 'GT-MAIL-TORN'; file: string; lines: number[] }
   | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[] }
   | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since: string }
-  | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string };
+  | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string }
+  | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -149,6 +151,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: `Rig/${f.rig}`,
         message: `rig ${f.rig}'s circuit breaker is open since ${f.openedAt}: ${f.reason}; no polecat is dispatched there`,
         fix: `find out why its sessions die (the agent command, gt status), then gt run --reset-breaker ${f.rig}`,
+        fixable: false,
+      };
+    case 'GT-AGENT-COMMAND-MISSING':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: f.object,
+        message: f.message,
+        fix: 'install the agent command so that it is on the PATH above (or make it executable), or set agent.command on the Town or Rig to one that is (gt apply); gt starts the sessions by itself once it can, nothing was counted as a crash',
         fixable: false,
       };
   }

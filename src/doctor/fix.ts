@@ -34,6 +34,7 @@ export async function repair(session: TownSession, f: HealthFinding): Promise<st
     case 'GT-TMUX-SERVER-MISSING':
     case 'GT-STALLED':
     case 'GT-BREAKER-OPEN':
+    case 'GT-AGENT-COMMAND-MISSING':
       return undefined;
   }
 }

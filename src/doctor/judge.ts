@@ -2,10 +2,10 @@ import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
 import { judgeClones } from './judge-clones.js';
 import { judgeFiles } from './judge-files.js';
-import { judgeObjects } from './judge-objects.js';
+import { judgeObjects, judgePlans } from './judge-objects.js';
 import { judgeSessions, judgeTmuxServer } from './judge-sessions.js';
 
 /** Pure: every health finding the facts show, the town-wide ones first. */
 export function judgeHealth(f: DoctorFacts): HealthFinding[] {
-  return [...judgeTmuxServer(f), ...judgeObjects(f), ...judgeSessions(f), ...judgeClones(f), ...judgeFiles(f)];
+  return [...judgeTmuxServer(f), ...judgePlans(f), ...judgeObjects(f), ...judgeSessions(f), ...judgeClones(f), ...judgeFiles(f)];
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { inspectClone } from '../adapters/git.js';
 import { parseBeadsFile } from '../beads/jsonl-file.js';
 import type { DesiredWorld } from '../engine/controller.js';
+import type { KeyPlan } from '../engine/reconciler.js';
 import { conditionOf } from '../engine/status.js';
 import { GtFailure, type Diagnostic } from '../errors.js';
 import { keyOf, type Kind } from '../model/objects.js';
@@ -17,7 +18,7 @@ import { polecatCloneOf } from './judge-sessions.js';
 const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Looks at the whole town once; acts on nothing and takes no lock. */
-export async function observeHealth(session: TownSession, world: DesiredWorld): Promise<DoctorFacts> {
+export async function observeHealth(session: TownSession, world: DesiredWorld, plans: readonly KeyPlan[]): Promise<DoctorFacts> {
   const root = session.root;
   const town = world.town?.manifest;
   const rigs = world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest.metadata.name);
@@ -40,6 +41,7 @@ export async function observeHealth(session: TownSession, world: DesiredWorld): 
     sessions,
     workers,
     pools,
+    plans: plans.map((p) => ({ key: p.key, controller: p.controller, findings: p.findings })),
     stalled,
     clones,
     locks: await observeLocks(root, lockFiles),

@@ -9,6 +9,8 @@ import { age } from './get.js';
 import path from 'node:path';
 import { readAgentState } from '../../agents/state.js';
 import type { SessionDetail } from '../../../controllers/sessions/plan.js';
+import { commandExitStatus } from '../../agents/command.js';
+import type { SessionInfo } from '../../adapters/tmux.js';
 
 interface WorkerView {
   name: string;
@@ -19,6 +21,12 @@ interface WorkerView {
   lastOutput: string;
   /** The polecat's last gt call. */
   heartbeat?: string;
+}
+
+function exitText(s: SessionInfo): string {
+  if (s.exitSignal !== undefined) return `agent killed by signal ${s.exitSignal}`;
+  const why = commandExitStatus(s.exitStatus);
+  return `agent exited with status ${s.exitStatus ?? '?'}${why === 'notFound' ? ': command not found' : why === 'notExecutable' ? ': command not executable' : ''}`;
 }
 
 /** Per rig: its workers, the queue of ready issues, conditions and the breaker. */
@@ -42,8 +50,9 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     for (const r of records) {
       const sname = sessionName(name, r.name);
       const s = sessions.find((x) => x.name === sname);
-      const pane = s ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
-      const lastOutput = pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+      // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
+      const pane = s && !s.dead ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
+      const lastOutput = s?.dead ? exitText(s) : (pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '');
       const heartbeat = readAgentState(path.join(session.root, name, 'polecats', r.name)).heartbeat;
     workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
