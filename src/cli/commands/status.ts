@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readAgentState } from '../../agents/state.js';
 import type { SessionDetail } from '../../../controllers/sessions/plan.js';
 import { commandExitStatus } from '../../agents/command.js';
+import { OVERSEER } from '../../town/escalate.js';
 import type { SessionInfo } from '../../adapters/tmux.js';
 
 interface WorkerView {
@@ -86,11 +87,17 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     const details = status?.controllers.swarm?.details;
     swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, findings: status?.findings ?? [] });
   }
+  // What waits on the person reading this comes first: escalations nobody else will read.
+  const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
   if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, agents, rigs, swarms }, null, 2));
+    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, escalations, agents, rigs, swarms }, null, 2));
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
+  if (escalations.length) {
+    out.push('', `Escalations for you (${escalations.length} unread; gt mail inbox ${OVERSEER}):`);
+    for (const e of escalations) out.push(`  * ${age(e.at).padStart(4)} ago  from ${e.from}: ${e.subject}  (gt mail read ${e.id})`);
+  }
   if (agents.length) {
     out.push('', 'Agent sessions:');
     for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);
