@@ -23,6 +23,8 @@ export interface DoctorFacts {
   plans: PlanFact[];
   /** Objects whose status holds a Stalled condition that is True. */
   stalled: StalledFact[];
+  /** Controllers whose last reconcile of an object, under its current spec, failed with a retryable error. */
+  failures: FailureFact[];
   clones: CloneFact[];
   locks: LockFact[];
   beads: BeadsFact[];
@@ -33,6 +35,15 @@ export interface PlanFact {
   key: ObjectKey;
   controller: string;
   findings: Finding[];
+  /** Observing failed: nothing could be planned. */
+  error?: string;
+}
+
+export interface FailureFact {
+  key: ObjectKey;
+  controller: string;
+  /** The status's lastError: the action and why it failed. */
+  error: string;
 }
 
 export interface StalledFact {

@@ -33,6 +33,7 @@ export async function repair(session: TownSession, f: HealthFinding): Promise<st
     case 'GT-BEADS-PARSE':
     case 'GT-TMUX-SERVER-MISSING':
     case 'GT-STALLED':
+    case 'GT-ACTION-FAILED':
     case 'GT-BREAKER-OPEN':
     case 'GT-AGENT-COMMAND-MISSING':
       return undefined;

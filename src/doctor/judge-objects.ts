@@ -1,15 +1,35 @@
 import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
 
-/** What the controllers' plans say waits on a person, as doctor findings. */
-export function judgePlans(f: DoctorFacts): HealthFinding[] {
+/**
+ * Every finding of every controller's plan (what gt diff prints with `!`), as a class: a code
+ * with a doctor finding of its own is said by it, every other one is GT-STALLED with its fix;
+ * an object that could not be observed, or whose last action failed, is GT-ACTION-FAILED.
+ */
+export function judgePlans(f: DoctorFacts, others: readonly HealthFinding[]): HealthFinding[] {
   const out: HealthFinding[] = [];
   for (const p of f.plans) {
+    if (p.error) out.push({ code: 'GT-ACTION-FAILED', object: p.key, controller: p.controller, error: p.error });
     for (const x of p.findings) {
       if (x.code === 'AgentCommandMissing') out.push({ code: 'GT-AGENT-COMMAND-MISSING', object: p.key, message: x.message });
+      else if (!saidElsewhere(others, p.key, x.code)) {
+        const since = f.stalled.find((s) => s.key === p.key && s.condition.reason === x.code)?.condition.lastTransitionTime;
+        out.push({ code: 'GT-STALLED', object: p.key, reason: x.code, message: x.message, ...(since ? { since } : {}) });
+      }
     }
   }
+  for (const x of f.failures) {
+    if (!out.some((o) => o.code === 'GT-ACTION-FAILED' && o.object === x.key && o.controller === x.controller)) out.push({ code: 'GT-ACTION-FAILED', object: x.key, controller: x.controller, error: x.error });
+  }
   return out;
+}
+
+/** Controller findings that another doctor judge reports with more to say (the same fact, said once). */
+function saidElsewhere(others: readonly HealthFinding[], key: string, code: string): boolean {
+  const rig = key.startsWith('Rig/') ? key.slice('Rig/'.length) : undefined;
+  if (code === 'BreakerOpen') return others.some((o) => o.code === 'GT-BREAKER-OPEN' && o.rig === rig);
+  if (code === 'CloneRemoteMismatch') return others.some((o) => o.code === 'GT-CLONE-REMOTE' && o.clone.startsWith(`${rig}/`));
+  return false;
 }
 
 /** Open circuit breakers, and objects Stalled under their current spec. */

@@ -7,5 +7,7 @@ import { judgeSessions, judgeTmuxServer } from './judge-sessions.js';
 
 /** Pure: every health finding the facts show, the town-wide ones first. */
 export function judgeHealth(f: DoctorFacts): HealthFinding[] {
-  return [...judgeTmuxServer(f), ...judgePlans(f), ...judgeObjects(f), ...judgeSessions(f), ...judgeClones(f), ...judgeFiles(f)];
+  const objects = judgeObjects(f);
+  const rest = [...judgeSessions(f), ...judgeClones(f), ...judgeFiles(f)];
+  return [...judgeTmuxServer(f), ...objects, ...judgePlans(f, [...objects, ...rest]), ...rest];
 }

@@ -10,7 +10,7 @@ import { isStale, readLockHolder } from '../store/lock.js';
 import type { TownSession } from '../town/session.js';
 import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
 import type { PoolState, WorkerRecord } from '../workers/records.js';
-import type { BeadsFact, CloneFact, DoctorFacts, LockFact, MailFact, StalledFact } from './facts.js';
+import type { BeadsFact, CloneFact, DoctorFacts, FailureFact, LockFact, MailFact, StalledFact } from './facts.js';
 import { splitTorn } from './judge-files.js';
 import { polecatCloneOf } from './judge-sessions.js';
 
@@ -32,7 +32,7 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
     }),
   );
   const sessionClones = sessions.map((s) => polecatCloneOf(s, rigs)).filter((c): c is string => c !== undefined);
-  const [stalled, clones] = await Promise.all([observeStalled(session, world), observeClones(root, rigs, sessionClones)]);
+  const [{ stalled, failures }, clones] = await Promise.all([observeConditions(session, world), observeClones(root, rigs, sessionClones)]);
   const inboxes = inboxFiles(root, rigs);
   const lockFiles = [session.paths.lock, session.paths.runLock, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
   return {
@@ -41,8 +41,9 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
     sessions,
     workers,
     pools,
-    plans: plans.map((p) => ({ key: p.key, controller: p.controller, findings: p.findings })),
+    plans: plans.map((p) => ({ key: p.key, controller: p.controller, findings: p.findings, ...(p.error ? { error: p.error } : {}) })),
     stalled,
+    failures,
     clones,
     locks: await observeLocks(root, lockFiles),
     beads: observeBeads(root, rigs),
@@ -50,14 +51,22 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
   };
 }
 
-async function observeStalled(session: TownSession, world: DesiredWorld): Promise<StalledFact[]> {
-  const out: StalledFact[] = [];
+async function observeConditions(session: TownSession, world: DesiredWorld): Promise<{ stalled: StalledFact[]; failures: FailureFact[] }> {
+  const stalled: StalledFact[] = [];
+  const failures: FailureFact[] = [];
   for (const o of world.objects) {
     const { kind, metadata } = o.manifest as { kind: Kind; metadata: { name: string } };
-    const condition = conditionOf(await session.reconciler.status.get(kind, metadata.name), 'Stalled');
-    if (condition?.status === 'True') out.push({ key: keyOf(o.manifest), generation: o.generation, condition });
+    const status = await session.reconciler.status.get(kind, metadata.name);
+    const key = keyOf(o.manifest);
+    const condition = conditionOf(status, 'Stalled');
+    if (condition?.status === 'True') stalled.push({ key, generation: o.generation, condition });
+    for (const [controller, s] of Object.entries(status?.controllers ?? {})) {
+      // A terminal error is the Stalled condition above; an error under an older spec is over.
+      if (!s.lastError || s.observedGeneration !== o.generation || conditionOf(s, 'Stalled')?.reason === 'TerminalError') continue;
+      failures.push({ key, controller, error: s.lastError });
+    }
   }
-  return out;
+  return { stalled, failures };
 }
 
 /** Each rig's refinery and mayor clones, every polecat directory, and the clones sessions name (a removed rig's too). */
