@@ -1,6 +1,9 @@
 import type { Rig, Swarm } from '../../model/objects.js';
 import { isSwarmDetails, progressLine } from '../../../controllers/swarm/details.js';
-import { conditionOf } from '../../engine/status.js';
+import { isInSync } from '../../engine/reconciler.js';
+import { keyOf } from '../../model/objects.js';
+import { summarize, summaryLine } from '../render.js';
+import { syncView } from '../sync-view.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
@@ -36,6 +39,9 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   const session = new TownSession(requireTown(g));
   const world = await session.reconciler.loadWorld();
   const town = world.town?.manifest;
+  // The plans gt diff prints (observed now), so status and diff cannot disagree.
+  const plans = await session.reconciler.planAll(world);
+  const plansOf = (key: string) => plans.filter((p) => p.key === key);
   const sessions = await session.services.sessions(town, true);
   const rigs = [];
   for (const obj of world.objects.filter((x) => x.manifest.kind === 'Rig')) {
@@ -57,40 +63,42 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       const heartbeat = readAgentState(path.join(session.root, name, 'polecats', r.name)).heartbeat;
     workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
-    const ready_ = conditionOf(status, 'Ready');
-    const mq = (status?.controllers.refinery?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
+    const mine = plansOf(keyOf(rig));
+    const sync = syncView(mine, status?.lastError);
+    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
     rigs.push({
       rig: name,
       suspended: !!rig.spec.suspend,
-      ready: ready_?.status === 'True',
-      reason: ready_?.status === 'True' ? '' : (ready_?.message ?? 'not reconciled yet'),
+      ...sync,
       workers,
       max: rig.spec.workers?.max ?? 3,
       readyIssues: ready.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
       breaker: pool.breaker && pool.breaker.generation === obj.generation ? pool.breaker : null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
-      findings: status?.findings ?? [],
-      notes: status?.notes ?? [],
     });
   }
   // Long-running agent sessions: what the session-cycle controller last saw, per object.
   const agents: SessionDetail[] = [];
-  for (const obj of world.objects.filter((x) => ['Town', 'Rig', 'Plugin'].includes(x.manifest.kind))) {
-    const st = await session.reconciler.status.get(obj.manifest.kind, obj.manifest.metadata.name);
-    const d = st?.controllers.sessions?.details as { sessions?: SessionDetail[] } | undefined;
-    for (const s of d?.sessions ?? []) if (s.state !== 'disabled') agents.push(s);
+  for (const p of plans.filter((x) => x.controller === 'sessions')) {
+    for (const s of (p.details as { sessions?: SessionDetail[] } | undefined)?.sessions ?? []) if (s.state !== 'disabled') agents.push(s);
   }
   const swarms = [];
   for (const obj of world.objects.filter((x) => x.manifest.kind === 'Swarm')) {
     const swarm = obj.manifest as Swarm;
     const status = await session.reconciler.status.get('Swarm', swarm.metadata.name);
     const details = status?.controllers.swarm?.details;
-    swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, findings: status?.findings ?? [] });
+    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError);
+    swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, inSync: sync.inSync, pending: sync.pending, findings: sync.findings });
+  }
+  const others = [];
+  for (const x of world.objects.filter((o) => o.manifest.kind === 'Town' || o.manifest.kind === 'Plugin')) {
+    const sync = syncView(plansOf(keyOf(x.manifest)), (await session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name))?.lastError);
+    if (!sync.inSync) others.push({ manifest: x.manifest, sync });
   }
   // What waits on the person reading this comes first: escalations nobody else will read.
   const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
   if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, escalations, agents, rigs, swarms }, null, 2));
+    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), escalations, agents, rigs, swarms }, null, 2));
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
@@ -102,8 +110,13 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     out.push('', 'Agent sessions:');
     for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);
   }
+  // Objects without a section of their own (the Town, Plugins) are named only when not in sync.
+  for (const obj of others) {
+    out.push('', `${keyOf(obj.manifest)}: ${obj.sync.reason}`, ...obj.sync.pending.map((p) => `  ${p}`), ...obj.sync.findings.map((f) => `  ! ${f.code}: ${f.message}`));
+  }
   for (const r of rigs) {
-    out.push('', `Rig ${r.rig}: ${r.ready ? 'in sync' : r.reason}${r.suspended ? ' [suspended]' : ''}`);
+    out.push('', `Rig ${r.rig}: ${r.reason}${r.suspended ? ' [suspended]' : ''}`);
+    for (const p of r.pending) out.push(`  ${p}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
     for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${w.state.padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
     out.push(`  ready queue: ${r.readyIssues.length ? r.readyIssues.map((i) => `${i.id} (P${i.priority})`).join(', ') : 'empty'}`);
@@ -115,8 +128,11 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   }
   for (const s of swarms) {
     out.push('', `Swarm ${s.swarm} (rig ${s.rig}): ${s.progress ? progressLine(s.progress) : 'not reconciled yet'}`);
+    for (const p of s.pending) out.push(`  ${p}`);
     for (const f of s.findings) out.push(`  ! ${f.code}: ${f.message}`);
   }
+  // The same line gt diff ends with: the whole town in one plan.
+  out.push('', summaryLine(summarize([], plans)));
   print(out);
   return 0;
 }
