@@ -1,6 +1,8 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkCommand } from '../src/agents/command.js';
+import { tempDir } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
 
 /**
@@ -107,5 +109,30 @@ describe('an agent command that is not installed', () => {
     const d = (await doctorFindings(t)).find((x) => x.code === 'GT-AGENT-COMMAND-MISSING');
     expect(d?.subject).toBe('Town/t');
     expect((await t.mail('overseer')).filter((m) => m.subject.includes('crash'))).toEqual([]);
+  });
+});
+
+describe('checkCommand (as env(1) finds a program)', () => {
+  it('finds a name on PATH, a path as an executable file, and tells missing from not executable', async () => {
+    const dir = await tempDir('gt-cmd-');
+    try {
+      await mkdir(path.join(dir, 'bin'));
+      await writeFile(path.join(dir, 'bin', 'agent'), '#!/bin/sh\n');
+      await chmod(path.join(dir, 'bin', 'agent'), 0o755);
+      await writeFile(path.join(dir, 'bin', 'plain'), 'not a program\n');
+      const PATH = `/nonexistent-dir:${path.join(dir, 'bin')}`;
+      expect(checkCommand('agent', PATH, dir)).toEqual({ ok: true, command: 'agent' });
+      expect(checkCommand('./bin/agent', '', dir)).toEqual({ ok: true, command: './bin/agent' });
+      expect(checkCommand('plain', PATH, dir)).toMatchObject({ ok: false, problem: 'notExecutable' });
+      expect(checkCommand(path.join(dir, 'bin', 'plain'), PATH, dir)).toMatchObject({ ok: false, problem: 'notExecutable' });
+      expect(checkCommand('nope', PATH, dir)).toEqual({ ok: false, command: 'nope', problem: 'notFound', searched: ['/nonexistent-dir', path.join(dir, 'bin')] });
+      expect(checkCommand('/no/such/agent', PATH, dir)).toMatchObject({ ok: false, problem: 'notFound', searched: ['/no/such/agent'] });
+      // A directory named like the program is not it.
+      expect(checkCommand('bin', dir, dir)).toMatchObject({ ok: false, problem: 'notFound' });
+      // Relative to a working directory that does not exist yet (a polecat's clone before its spawn): checked later.
+      expect(checkCommand('./agent.sh', PATH, path.join(dir, 'not-yet'))).toEqual({ ok: true, command: './agent.sh' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,8 @@ import type { Rig, Town } from '../../src/model/objects.js';
 import type { WorkerAction } from './actions.js';
 import type { PoolObserved } from './observed.js';
 
+const COMMAND_RECHECK_MS = 30_000;
+
 /** Whether the rig's polecat agent command can be started, on the PATH a polecat session gets (observation). */
 export function observeAgentCommand(root: string, rig: Rig, town: Town | undefined, cloneDir: string): CommandCheck | undefined {
   let launch;
@@ -34,7 +36,9 @@ export function gateOnAgentCommand(plan: Plan<WorkerAction>, o: PoolObserved, ri
   const died = o.sessions.find((s) => !s.alive && (s.exitStatus === 126 || s.exitStatus === 127));
   if (!died && !plan.actions.some(startsAgent)) return plan;
   const message = commandMissingMessage(check, `rig ${rig}'s polecats`, died ? { session: died.name, status: died.exitStatus! } : undefined);
-  return { ...plan, actions: plan.actions.filter((a) => !startsAgent(a)), findings: [{ code: 'AgentCommandMissing', message }, ...plan.findings] };
+  // Looked for again a while later: it may be installed meanwhile.
+  const requeueAfterMs = Math.min(plan.requeueAfterMs ?? COMMAND_RECHECK_MS, COMMAND_RECHECK_MS);
+  return { ...plan, actions: plan.actions.filter((a) => !startsAgent(a)), findings: [{ code: 'AgentCommandMissing', message }, ...plan.findings], requeueAfterMs };
 }
 
 /** Where a relative agent command is looked for: a polecat's clone (any one; they are clones of the same project). */
