@@ -13,7 +13,7 @@ import { splitTorn } from '../src/doctor/judge-files.js';
 import type { StoredObject } from '../src/store/store.js';
 import type { WorkerRecord } from '../src/workers/records.js';
 import { META_KEYS } from '../src/town/services.js';
-import { git } from './support/town.js';
+import { git, gt as gtCli, REPO_ROOT, rigYaml, tempDir, townYaml } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
 
 /** A finding as `gt doctor -o json` prints it. */
@@ -285,11 +285,41 @@ describe('gt doctor', () => {
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
     expect(await has(town, 'GT-TMUX-SERVER-MISSING', town.socket)).toBe(false);
   });
+  it('GT-TMUX-SERVER-MISSING after gt stop --now: the advice is gt start, as the README says', async () => {
+    const w = await townWithWorker();
+    town = w.t;
+    expect((await town.gt(['stop', '--now'])).code).toBe(0);
+    const f = await expectFinding(town, 'GT-TMUX-SERVER-MISSING', town.socket);
+    expect(f.fix).toContain('gt start');
+    expect(f.fix).not.toContain('gt doctor --fix');
+    expect(f.fix).not.toContain('gt run');
+    expect(f.fixable).toBe(false);
+  });
+
+  it('GT-ACTION-FAILED: a rig whose gitUrl does not exist is a finding with git\'s error and the fix', async () => {
+    const dir = await tempDir('gt-doctor-');
+    try {
+      await writeFile(path.join(dir, 'town.yaml'), townYaml('./town', 'badurl') + '---\n' + rigYaml('wyvern', './no-such-remote.git'));
+      const run = (args: string[]) => gtCli([...args, '--town', path.join(dir, 'town')], { cwd: dir });
+      expect((await run(['apply', '-f', 'town.yaml'])).code).toBe(1);
+      expect(JSON.stringify(JSON.parse((await run(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).status)).toContain('ActionFailed');
+      const text = await run(['doctor']);
+      expect(text.code).toBe(1);
+      expect(text.stdout).not.toContain('Health: no findings.');
+      expect(text.stdout).toContain('! GT-ACTION-FAILED [error] Rig/wyvern');
+      const f = (JSON.parse((await run(['doctor', '-o', 'json'])).stdout).findings as Finding[]).find((x) => x.code === 'GT-ACTION-FAILED');
+      expect(f?.subject).toBe('Rig/wyvern');
+      expect(f!.message).toContain('no-such-remote.git: no such repository');
+      expect(f!.fix).toContain('gitUrl');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('doctor judges (pure)', () => {
   const rig: StoredObject = { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/r.git' } }, generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
-  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, stalled: [], clones: [], locks: [], beads: [], mail: [], blockedIssues: [], ...p });
+  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, plans: [], stalled: [], failures: [], clones: [], locks: [], beads: [], mail: [], blockedIssues: [], ...p });
   const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({ name, created: new Date(0), pid: 1, dead, exitStatus: dead ? 3 : undefined, exitSignal: undefined, currentCommand: '', activity: new Date(0), meta });
   const record = (state: WorkerRecord['state']): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'wyvern-a1', branch: 'polecat/nux/wyvern-a1', state, createdAt: '', starts: [], nudges: 0, rejectedDone: 0 });
   const nux = session('gt-wyvern-nux', true, { role: 'polecat', rig: 'wyvern', polecat: 'nux' });
@@ -323,6 +353,30 @@ describe('doctor judges (pure)', () => {
     expect(found).toEqual([{ code: 'GT-ISSUE-BLOCKED', ...blockedIssues[0] }]);
     expect(viewOf(found[0]!)).toMatchObject({ subject: 'wyvern/wyvern-a1', severity: 'error', fixable: false });
     expect(viewOf(found[0]!).fix).toContain('gt issues retry wyvern-a1 --rig wyvern');
+  });
+
+  it('every controller finding of a plan is a doctor finding, with a fix; none is reported twice', async () => {
+    // The codes the controllers can raise, read from their source, so a new one cannot be forgotten.
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = path.join(REPO_ROOT, 'controllers');
+    const codes = new Set<string>();
+    for (const sub of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+      for (const file of readdirSync(path.join(dir, sub.name)).filter((n) => n.endsWith('.ts'))) {
+        for (const m of readFileSync(path.join(dir, sub.name, file), 'utf8').matchAll(/code: ([^,}]+)/g)) {
+          for (const c of m[1]!.matchAll(/'([A-Z][A-Za-z]+)'/g)) codes.add(c[1]!);
+        }
+      }
+    }
+    expect(codes.size).toBeGreaterThan(10);
+    for (const code of codes) {
+      const found = judgeHealth(facts({ plans: [{ key: 'Rig/wyvern', controller: 'c', findings: [{ code, message: `about ${code}` }] }] })).map(viewOf);
+      expect(found, code).toHaveLength(1);
+      expect(found[0]!.message, code).toContain(`about ${code}`);
+      expect(found[0]!.fix, code).not.toBe('');
+    }
+    // The Stalled condition a finding sets is that same finding, said once.
+    const stalled = [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'WorkerStalled', message: 'm', lastTransitionTime: 't', observedGeneration: 2 } }];
+    expect(judgeHealth(facts({ stalled, plans: [{ key: 'Rig/wyvern', controller: 'workers', findings: [{ code: 'WorkerStalled', message: 'm' }] }] })).map((f) => f.code)).toEqual(['GT-STALLED']);
   });
 
   it('torn lines are split off by number; every other line keeps its bytes', () => {

@@ -405,6 +405,8 @@ spec:
   hooks: [beforeMerge]
   timeout: 2s
   defaultVerdict: escalate
+  agent:
+    command: ["gt-test-no-such-agent"]
 `,
     });
     const main = t.remoteMain();
@@ -439,9 +441,14 @@ spec:
     expect(escalations[0]!.type).toBe('escalation');
     expect(escalations[0]!.body).toContain('reviewer');
     expect((await t.request(q.issueId))?.failedHead).toBe(q.head);
-    // Held, not retried.
+    // Held, not retried: nothing is planned but the plugin's session, whose agent is not
+    // installed: it is never started (the questions wait in its inbox), and says so.
     const diff = await t.gt(['diff']);
-    expect(diff.code, diff.stdout).toBe(0);
+    expect(diff.stdout.trim().split('\n')).toEqual([
+      'Plugin/reviewer:',
+      expect.stringMatching(/^  ! AgentCommandMissing: agent command "gt-test-no-such-agent" was not found/),
+      'Plan: 0 to create, 0 to change, 0 to remove, 1 waiting on you.',
+    ]);
     expectRefineryClean(t);
   });
 });

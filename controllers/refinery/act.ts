@@ -6,6 +6,7 @@ import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from '../../src/
 import { failpoint } from '../../src/util/failpoint.js';
 import type { RefineryAction } from './actions.js';
 import { attemptStore, mergeQueueStore } from './observe.js';
+import { sendEscalation } from '../../src/town/escalate.js';
 
 /** Returns a short outcome for the log when it is not plain success (a rejected merge). */
 export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: RefineryAction): Promise<string | void> {
@@ -125,8 +126,7 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       const r = request(a.issueId);
       if (!r) return;
       await store.put(name, { ...r, failedHead: a.head, failure: a.why });
-      const target = t.world.town?.manifest.spec.escalation?.target ?? 'mayor';
-      await ctx.services.mailbox(target).send({ from: `${name}/refinery`, to: target, subject: `Merge held: ${a.issueId}`, body: `${r.branch}: ${a.why}.`, type: 'escalation', priority: 'high' });
+      await sendEscalation(ctx.services, t.world.town?.manifest, { from: `${name}/refinery`, subject: `Merge held: ${a.issueId}`, body: `${r.branch}: ${a.why}.`, priority: 'high' });
       return;
     }
   }

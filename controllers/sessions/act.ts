@@ -4,6 +4,7 @@ import { handoffPreamble } from '../../src/agents/roles.js';
 import { writeHandoff } from '../../src/agents/handoff.js';
 import { readAgentState, updateAgentState } from '../../src/agents/state.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
+import { sendEscalation } from '../../src/town/escalate.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 import type { SessionAction } from './actions.js';
 import type { DesiredSession } from './desired.js';
@@ -59,10 +60,9 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
       await store.update(d.name, (r) => ({ ...r, notifiedMailId: a.newest }));
       return;
     case 'escalateCrashLoop': {
-      const target = town?.spec.escalation?.target ?? 'mayor';
-      const to = target === d.address ? 'overseer' : target;
       await store.update(d.name, (r) => ({ ...r, crashes: [...r.crashes, now()], crashLoop: { at: now(), generation, fingerprint: d.launch.fingerprint } }));
-      await ctx.services.mailbox(to).send({ from: 'gt', to, subject: `Session ${d.name} is crash-looping`, body: `${d.address}'s session died ${a.crashes} times without staying up 10 minutes; gt left it stopped. Check its agent command, then change the spec or run gt stop and gt start.`, type: 'escalation', priority: 'urgent' });
+      // A crash-looping mayor reads nothing: with no running reader the Overseer gets it too.
+      await sendEscalation(ctx.services, town, { from: 'gt', subject: `Session ${d.name} is crash-looping`, body: `${d.address}'s session died ${a.crashes} times without staying up 10 minutes; gt left it stopped. Check its agent command, then change the spec or run gt stop and gt start.`, priority: 'urgent' });
       return;
     }
   }

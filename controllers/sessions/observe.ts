@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { checkCommand, type CommandCheck } from '../../src/agents/command.js';
 import { readAgentState, type AgentState } from '../../src/agents/state.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
@@ -7,7 +8,9 @@ import { statQuiet } from '../../src/util/quick-fs.js';
 import type { DesiredSession } from './desired.js';
 
 export interface SessionFacts {
-  tmux?: { alive: boolean; activityAt: number; fingerprint?: string };
+  tmux?: { alive: boolean; activityAt: number; fingerprint?: string; exitStatus?: number };
+  /** Whether the agent's program can be started (checked only when no live session runs it). */
+  command?: CommandCheck;
   record?: SessionRecord;
   state: AgentState;
   unread: { count: number; newest?: string };
@@ -32,6 +35,7 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
   if (desired.every((d, i) => !d.enabled && !records[i])) return { root: ctx.root, now: Date.now(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
   const listed = await ctx.services.sessions(world.town?.manifest);
+  const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
   const sessions: Record<string, SessionFacts> = {};
   for (const [i, d] of desired.entries()) {
     const s = listed.find((x) => x.name === d.name);
@@ -39,11 +43,13 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
     // Mail matters only to a running agent (it is told about new messages).
     const unread = s && !s.dead ? (await new Mailbox(path.join(d.home, 'mail', 'inbox.jsonl')).list()).filter((m) => !m.read) : [];
     sessions[d.name] = {
-      ...(s ? { tmux: { alive: !s.dead, activityAt: s.activity.getTime(), ...(s.meta.fingerprint ? { fingerprint: s.meta.fingerprint } : {}) } } : {}),
+      ...(s ? { tmux: { alive: !s.dead, activityAt: s.activity.getTime(), ...(s.meta.fingerprint ? { fingerprint: s.meta.fingerprint } : {}), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}) } } : {}),
+      // Checked once the town's gt shim exists: it is on the same PATH, and agents may be `gt ...`.
+      ...(contractReady && d.enabled && !(s && !s.dead) ? { command: checkCommand(d.launch.argv[0]!, d.launch.env.PATH ?? '', d.home) } : {}),
       ...(record ? { record } : {}),
       state: readAgentState(d.home),
       unread: { count: unread.length, ...(unread.length ? { newest: unread[unread.length - 1]!.id } : {}) },
     };
   }
-  return { root: ctx.root, now: Date.now(), contractReady: statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined, sessions };
+  return { root: ctx.root, now: Date.now(), contractReady, sessions };
 }

@@ -1,3 +1,4 @@
+import { commandMissingMessage } from '../../src/agents/command.js';
 import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
 import { crashChain } from '../../src/util/crash-chain.js';
 import { describeSessionAction, type SessionAction } from './actions.js';
@@ -6,6 +7,8 @@ import type { SessionFacts, SessionsObserved } from './observe.js';
 
 const CRASH_WINDOW_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** A missing agent command is looked for again this often (it may be installed meanwhile). */
+const COMMAND_RECHECK_MS = 30_000;
 
 interface Acc {
   actions: SessionAction[];
@@ -19,7 +22,7 @@ export interface SessionDetail {
   name: string;
   role: string;
   address: string;
-  state: 'running' | 'idle' | 'stopped' | 'disabled' | 'dead' | 'crashLooping' | 'stopping';
+  state: 'running' | 'idle' | 'stopped' | 'disabled' | 'dead' | 'crashLooping' | 'stopping' | 'commandMissing';
   heartbeat?: string;
   activityAt?: string;
   drifted: boolean;
@@ -87,6 +90,13 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
     acc.requeue.push(500);
     return;
   }
+  if (!t?.alive && x.command && !x.command.ok) {
+    // Not a crash: nothing is started (or restarted) until the spec or the machine changes.
+    const died = t && (t.exitStatus === 126 || t.exitStatus === 127) ? { session: d.name, status: t.exitStatus } : undefined;
+    acc.findings.push({ code: 'AgentCommandMissing', message: commandMissingMessage(x.command, `session ${d.name}`, died) });
+    acc.requeue.push(COMMAND_RECHECK_MS);
+    return;
+  }
   if (!t?.alive) {
     // Ended by gt on purpose (a cycle interrupted by a crash of gt, or a stop now lifted), never started, or died by itself.
     const crashed = !!r && r.starts.length > 0 && !r.ending && !r.stoppedAt;
@@ -138,7 +148,9 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 function detail(d: DesiredSession, x: SessionFacts, now: number, generation: number): SessionDetail {
   const t = x.tmux;
   const r = x.record;
-  const state: SessionDetail['state'] = crashLoopHolds(r, d, generation) && !t?.alive
+  const state: SessionDetail['state'] = d.enabled && !t?.alive && x.command && !x.command.ok
+    ? 'commandMissing'
+    : crashLoopHolds(r, d, generation) && !t?.alive
     ? 'crashLooping'
     : !d.enabled
       ? t?.alive ? 'stopping' : r?.stoppedAt ? 'stopped' : 'disabled'

@@ -7,6 +7,7 @@ import { inspectClone } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
+import { sendEscalation } from '../../src/town/escalate.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 import { mergeQueueStore } from '../refinery/observe.js';
 import { agentFingerprint } from '../../src/workers/breaker.js';
@@ -28,7 +29,6 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     return r;
   };
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
-  const escalationTarget = town?.spec.escalation?.target ?? 'mayor';
   ctx.services.forgetSessions();
 
   switch (a.type) {
@@ -82,12 +82,10 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'escalate': {
       const r = await record(a.name);
-      await ctx.services.mailbox(escalationTarget).send({
+      await sendEscalation(ctx.services, town, {
         from: `${name}/witness`,
-        to: escalationTarget,
         subject: `Polecat ${name}/${a.name} on ${r.issueId} needs a person`,
         body: `${a.reason}.\nIts issue stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: tmux -L ${tmux.socket} attach -t ${sessionName(name, a.name)}`,
-        type: 'escalation',
         priority: 'high',
       });
       await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString(), ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}) });
@@ -114,7 +112,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       await tracker.addComment(a.issueId, polecatAddress(name, a.name), `${a.status}: ${a.message || '(no reason given)'}`);
       await tracker.update(a.issueId, { status: a.status === 'deferred' ? 'open' : 'blocked', assignee: null });
       if (a.status === 'escalated') {
-        await ctx.services.mailbox(escalationTarget).send({ from: polecatAddress(name, a.name), to: escalationTarget, subject: `Escalated: ${a.issueId}`, body: a.message, type: 'escalation', priority: 'high' });
+        await sendEscalation(ctx.services, town, { from: polecatAddress(name, a.name), subject: `Escalated: ${a.issueId}`, body: a.message, priority: 'high' });
       }
       return;
     }
@@ -154,7 +152,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     case 'tripBreaker': {
       const pool = await workers.pool(name);
       await workers.putPool(name, { ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation, agent: a.agent } });
-      await ctx.services.mailbox(escalationTarget).send({ from: `${name}/witness`, to: escalationTarget, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec or the Town's agent changes, or gt reset-breaker ${name}.`, type: 'escalation', priority: 'urgent' });
+      await sendEscalation(ctx.services, town, { from: `${name}/witness`, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec or the Town's agent changes, or gt reset-breaker ${name}.`, priority: 'urgent' });
       return;
     }
     case 'resetSpawnFailures': {

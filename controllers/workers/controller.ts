@@ -6,13 +6,19 @@ import { actPool } from './act.js';
 import { observePool } from './observe.js';
 import type { PoolObserved } from './observed.js';
 import { planPool } from './plan.js';
+import { gateOnAgentCommand } from './agent-command.js';
 
 /** Keeps min(workers.max, ready issues) polecats working in a rig, and the witness duties (DESIGN.md §4 worker-pool). */
 export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> = {
   name: 'workers',
   kind: 'Rig',
   observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world),
-  plan: (t, o) => planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend, agent: agentFingerprint(t.world.town?.manifest, t.object.manifest) }),
+  plan: (t, o) =>
+    gateOnAgentCommand(
+      planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend, agent: agentFingerprint(t.world.town?.manifest, t.object.manifest) }),
+      o,
+      t.object.manifest.metadata.name,
+    ),
   act: (ctx, t, a) => actPool(ctx, t, a),
   describe: describeWorkerAction,
   irreversible: workerActionIsIrreversible,

@@ -10,6 +10,7 @@ import { readAgentState } from '../../src/agents/state.js';
 import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
+import { observeAgentCommand, someCloneDir } from './agent-command.js';
 
 /** What an agent's directory holds besides a clone: a polecat directory with only these is reusable. */
 export const AGENT_FILES: ReadonlySet<string> = new Set(['mail', 'state.json', 'state.json.lock']);
@@ -70,7 +71,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const now = Date.now();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
-    return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime() }] : [];
+    return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}) }] : [];
   });
   const byId = new Map(issues.map((i) => [i.id, i]));
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
@@ -115,5 +116,6 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   }
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady };
+  const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, ...(agentCommand ? { agentCommand } : {}) };
 }

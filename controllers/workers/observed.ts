@@ -1,3 +1,4 @@
+import type { CommandCheck } from '../../src/agents/command.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { HookPlugin, HookQuestion, Verdict } from '../../src/plugins/hooks.js';
 import type { DoneSignal, PoolState, WorkerRecord } from '../../src/workers/records.js';
@@ -9,6 +10,8 @@ export interface SessionView {
   /** Polecat name from the session's metadata (or its name); undefined for a session gt did not make. */
   polecat: string | undefined;
   activityAt: number;
+  /** How a dead pane's program exited (126/127: env(1) could not run or find it). */
+  exitStatus?: number;
 }
 
 /** What verification needs, gathered only for workers that said they are done. */
@@ -61,4 +64,6 @@ export interface PoolObserved {
   contractReady: boolean;
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */
   trackerUnavailable?: { code: string; message: string };
+  /** Whether the polecats' agent command can be started (checked once the town layout is ready). */
+  agentCommand?: CommandCheck;
 }

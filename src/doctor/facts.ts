@@ -1,6 +1,7 @@
 import type { CloneState } from '../adapters/git.js';
 import type { SessionInfo } from '../adapters/tmux.js';
 import type { DesiredWorld } from '../engine/controller.js';
+import type { Finding } from '../engine/controller.js';
 import type { Condition } from '../engine/status.js';
 import type { Diagnostic, LockHolder } from '../errors.js';
 import type { ObjectKey } from '../model/objects.js';
@@ -18,8 +19,12 @@ export interface DoctorFacts {
   /** Worker records and pool state of each Rig in the store, by rig name. */
   workers: Record<string, WorkerRecord[]>;
   pools: Record<string, PoolState>;
+  /** What each controller's plan (the one gt diff prints) says waits on a person, per object. */
+  plans: PlanFact[];
   /** Objects whose status holds a Stalled condition that is True. */
   stalled: StalledFact[];
+  /** Controllers whose last reconcile of an object, under its current spec, failed with a retryable error. */
+  failures: FailureFact[];
   clones: CloneFact[];
   locks: LockFact[];
   beads: BeadsFact[];
@@ -34,6 +39,21 @@ export interface BlockedIssueFact {
   rejections: number;
   reason: string;
   blockedAt: string;
+}
+
+export interface PlanFact {
+  key: ObjectKey;
+  controller: string;
+  findings: Finding[];
+  /** Observing failed: nothing could be planned. */
+  error?: string;
+}
+
+export interface FailureFact {
+  key: ObjectKey;
+  controller: string;
+  /** The status's lastError: the action and why it failed. */
+  error: string;
 }
 
 export interface StalledFact {

@@ -1,5 +1,6 @@
 import type { LockHolder } from '../errors.js';
 import type { ObjectKey } from '../model/objects.js';
+import { stalledFix } from './stalled-fixes.js';
 
 /**
  * What `gt doctor` finds that the controllers cannot fix by themselves: one closed union, one
@@ -15,10 +16,12 @@ import type { ObjectKey } from '../model/objects.js';
  * - GT-BEADS-PARSE          a rig's .beads/issues.jsonl that does not parse
  * - GT-MAIL-TORN            an inbox line that is not JSON (a write cut short)
  * - GT-TMUX-SERVER-MISSING  sessions are expected but the town's tmux server is not running
- * - GT-STALLED              an object whose status says Stalled
+ * - GT-STALLED              an object that waits on a person: a finding of its controller's plan, or a terminal error
+ * - GT-ACTION-FAILED        an object whose last reconcile failed (an action, or observing it), with the error
  * - GT-BREAKER-OPEN         a rig whose circuit breaker stopped dispatch
  * - GT-ISSUE-BLOCKED        an issue blocked because the merge queue rejected it mergeQueue.maxAttempts times
  * - GT-BEADS-BD-MISSING     a rig whose .beads holds a bd database while bd is not on PATH
+ * - GT-AGENT-COMMAND-MISSING an agent command that cannot be started (not on the session's PATH, or not executable)
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -29,11 +32,14 @@ export type HealthFinding =
   | { code: 'GT-STALE-LOCK'; file: string; holder: LockHolder }
   | { code: 'GT-BEADS-PARSE'; file: string; line: number | undefined; problem: string; others: number }
   | { code: 'GT-MAIL-TORN'; file: string; lines: number[] }
-  | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[] }
-  | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since: string }
+  /** `resume`: the command that brings the sessions back when gt stop (--now) is why they are gone. */
+  | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[]; resume?: string }
+  | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since?: string }
+  | { code: 'GT-ACTION-FAILED'; object: ObjectKey; controller: string; error: string }
   | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string }
   | { code: 'GT-ISSUE-BLOCKED'; rig: string; issueId: string; rejections: number; reason: string; blockedAt: string }
-  | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string };
+  | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string }
+  | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -134,16 +140,27 @@ export function viewOf(f: HealthFinding): FindingView {
         severity: 'error',
         subject: f.socket,
         message: `no tmux server runs on the town's socket ${f.socket}, but ${f.expected.length} session${f.expected.length === 1 ? ' is' : 's are'} expected (${f.expected.join(', ')})`,
-        fix: `gt doctor --fix (or gt run) starts the sessions again; if tmux cannot start, try tmux -L ${f.socket} new-session -d by hand`,
-        fixable: true,
+        fix: f.resume
+          ? `${f.resume}: gt stop ended them and nothing starts them while stopped; halted polecats resume their issue at once`
+          : `gt doctor --fix (or gt run) starts the sessions again; if tmux cannot start, try tmux -L ${f.socket} new-session -d by hand`,
+        fixable: !f.resume,
       };
     case 'GT-STALLED':
       return {
         code: f.code,
         severity: 'error',
         subject: f.object,
-        message: `${f.object} is Stalled since ${f.since}: ${f.reason}${f.message ? `: ${f.message}` : ''}`,
-        fix: 'a person must act on the reason above; a terminal error clears when the spec changes (gt apply)',
+        message: `${f.object} ${f.since ? `is Stalled since ${f.since}` : 'waits on you'}: ${f.reason}${f.message ? `: ${f.message}` : ''}`,
+        fix: stalledFix(f.reason),
+        fixable: false,
+      };
+    case 'GT-ACTION-FAILED':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: f.object,
+        message: `${f.object}${f.controller ? ` [${f.controller}]` : ''}: the last attempt failed: ${f.error}`,
+        fix: `fix the cause the error names${/\b(clone|fetch|push|merge)\b/.test(f.error) ? " (is the Rig's gitUrl a repository gt can reach? correct it in the manifest and gt apply)" : ''}; gt run retries it with backoff, gt doctor --fix tries once now`,
         fixable: false,
       };
     case 'GT-BREAKER-OPEN':
@@ -171,6 +188,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: `Rig/${f.rig}`,
         message: `${f.rig}/.beads holds ${f.database}, which only bd reads, and bd is not on PATH: gt neither dispatches nor finishes work there, and writes nothing to its issues.jsonl (bd's export)`,
         fix: "install bd (https://github.com/steveyegge/beads) on gt's PATH, or set the Town's spec.beads.backend explicitly (jsonl makes the export gt's own tracker)",
+        fixable: false,
+      };
+    case 'GT-AGENT-COMMAND-MISSING':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: f.object,
+        message: f.message,
+        fix: 'install the agent command so that it is on the PATH above (or make it executable), or set agent.command on the Town or Rig to one that is (gt apply); gt starts the sessions by itself once it can, nothing was counted as a crash',
         fixable: false,
       };
   }

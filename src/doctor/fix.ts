@@ -33,8 +33,10 @@ export async function repair(session: TownSession, f: HealthFinding): Promise<st
     case 'GT-BEADS-PARSE':
     case 'GT-TMUX-SERVER-MISSING':
     case 'GT-STALLED':
+    case 'GT-ACTION-FAILED':
     case 'GT-BREAKER-OPEN':
     case 'GT-BEADS-BD-MISSING':
+    case 'GT-AGENT-COMMAND-MISSING':
       return undefined;
   }
 }

@@ -129,5 +129,20 @@ export function expectedSessions(f: DoctorFacts): string[] {
 export function judgeTmuxServer(f: DoctorFacts): HealthFinding[] {
   const expected = expectedSessions(f);
   // A tmux server exits with its last session, so "no sessions" and "no server" are the same fact.
-  return f.sessions.length === 0 && expected.length ? [{ code: 'GT-TMUX-SERVER-MISSING', socket: f.socket, expected }] : [];
+  if (f.sessions.length !== 0 || !expected.length) return [];
+  const resume = resumeCommand(f, expected);
+  return [{ code: 'GT-TMUX-SERVER-MISSING', socket: f.socket, expected, ...(resume ? { resume } : {}) }];
+}
+
+/**
+ * When only gt stop explains why the expected sessions are gone (gt stop --now, or sessions that
+ * ended while stopped), the command that brings them back: gt start, for the town or its rig.
+ * The loop and gt doctor --fix keep a stopped town stopped, so they would not.
+ */
+function resumeCommand(f: DoctorFacts, expected: string[]): string | undefined {
+  if (f.world.town?.manifest.spec.suspend) return 'gt start';
+  const suspended = new Set(f.world.objects.filter((o) => o.manifest.kind === 'Rig' && (o.manifest as Rig).spec.suspend).map((o) => o.manifest.metadata.name));
+  const rigs = new Set(expected.map((e) => e.split('/')[0]!));
+  if ([...rigs].every((r) => suspended.has(r)) && expected.every((e) => e.includes('/polecats/'))) return rigs.size === 1 ? `gt start ${[...rigs][0]}` : 'gt start';
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { inspectClone } from '../adapters/git.js';
 import { parseBeadsFile } from '../beads/jsonl-file.js';
 import { describeBdDatabase, findBdDatabase, onPath } from '../beads/layout.js';
 import type { DesiredWorld } from '../engine/controller.js';
+import type { KeyPlan } from '../engine/reconciler.js';
 import { conditionOf } from '../engine/status.js';
 import { GtFailure, type Diagnostic } from '../errors.js';
 import { keyOf, type Kind } from '../model/objects.js';
@@ -13,7 +14,7 @@ import type { PoolState, WorkerRecord } from '../workers/records.js';
 import { blockedByBudget } from '../refinery/attempts.js';
 import { attemptStore } from '../../controllers/refinery/observe.js';
 import type { Rig } from '../model/objects.js';
-import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, LockFact, MailFact, StalledFact } from './facts.js';
+import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, FailureFact, LockFact, MailFact, StalledFact } from './facts.js';
 import { splitTorn } from './judge-files.js';
 import { polecatCloneOf } from './judge-sessions.js';
 
@@ -21,7 +22,7 @@ import { polecatCloneOf } from './judge-sessions.js';
 const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Looks at the whole town once; acts on nothing and takes no lock. */
-export async function observeHealth(session: TownSession, world: DesiredWorld): Promise<DoctorFacts> {
+export async function observeHealth(session: TownSession, world: DesiredWorld, plans: readonly KeyPlan[]): Promise<DoctorFacts> {
   const root = session.root;
   const town = world.town?.manifest;
   const rigs = world.objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest.metadata.name);
@@ -35,7 +36,7 @@ export async function observeHealth(session: TownSession, world: DesiredWorld): 
     }),
   );
   const sessionClones = sessions.map((s) => polecatCloneOf(s, rigs)).filter((c): c is string => c !== undefined);
-  const [stalled, clones] = await Promise.all([observeStalled(session, world), observeClones(root, rigs, sessionClones)]);
+  const [{ stalled, failures }, clones] = await Promise.all([observeConditions(session, world), observeClones(root, rigs, sessionClones)]);
   const inboxes = inboxFiles(root, rigs);
   const lockFiles = [session.paths.lock, session.paths.runLock, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
   return {
@@ -44,7 +45,9 @@ export async function observeHealth(session: TownSession, world: DesiredWorld): 
     sessions,
     workers,
     pools,
+    plans: plans.map((p) => ({ key: p.key, controller: p.controller, findings: p.findings, ...(p.error ? { error: p.error } : {}) })),
     stalled,
+    failures,
     clones,
     locks: await observeLocks(root, lockFiles),
     beads: observeBeads(root, rigs, (town?.spec.beads?.backend ?? 'auto') === 'auto' && !onPath('bd')),
@@ -69,14 +72,22 @@ async function observeBlockedIssues(session: TownSession, world: DesiredWorld): 
   return out;
 }
 
-async function observeStalled(session: TownSession, world: DesiredWorld): Promise<StalledFact[]> {
-  const out: StalledFact[] = [];
+async function observeConditions(session: TownSession, world: DesiredWorld): Promise<{ stalled: StalledFact[]; failures: FailureFact[] }> {
+  const stalled: StalledFact[] = [];
+  const failures: FailureFact[] = [];
   for (const o of world.objects) {
     const { kind, metadata } = o.manifest as { kind: Kind; metadata: { name: string } };
-    const condition = conditionOf(await session.reconciler.status.get(kind, metadata.name), 'Stalled');
-    if (condition?.status === 'True') out.push({ key: keyOf(o.manifest), generation: o.generation, condition });
+    const status = await session.reconciler.status.get(kind, metadata.name);
+    const key = keyOf(o.manifest);
+    const condition = conditionOf(status, 'Stalled');
+    if (condition?.status === 'True') stalled.push({ key, generation: o.generation, condition });
+    for (const [controller, s] of Object.entries(status?.controllers ?? {})) {
+      // A terminal error is the Stalled condition above; an error under an older spec is over.
+      if (!s.lastError || s.observedGeneration !== o.generation || conditionOf(s, 'Stalled')?.reason === 'TerminalError') continue;
+      failures.push({ key, controller, error: s.lastError });
+    }
   }
-  return out;
+  return { stalled, failures };
 }
 
 /** Each rig's refinery and mayor clones, every polecat directory, and the clones sessions name (a removed rig's too). */

@@ -14,14 +14,15 @@ export interface DoctorReport {
 }
 
 export async function healthFindings(session: TownSession): Promise<HealthFinding[]> {
-  return judgeHealth(await observeHealth(session, await session.reconciler.loadWorld()));
+  const world = await session.reconciler.loadWorld();
+  return judgeHealth(await observeHealth(session, world, await session.reconciler.planAll(world)));
 }
 
 /** observe + plan for every controller, then the health checks. Acts on nothing. */
 export async function examine(session: TownSession): Promise<DoctorReport> {
   const world = await session.reconciler.loadWorld();
   const plans = await session.reconciler.planAll(world);
-  const findings = judgeHealth(await observeHealth(session, world));
+  const findings = judgeHealth(await observeHealth(session, world, plans));
   return { town: session.root, inSync: plans.every(isInSync), plans, findings };
 }
 

@@ -1,7 +1,10 @@
 import { BdNotOnPath } from '../../beads/layout.js';
 import type { Rig, Swarm } from '../../model/objects.js';
 import { isSwarmDetails, progressLine } from '../../../controllers/swarm/details.js';
-import { conditionOf } from '../../engine/status.js';
+import { isInSync } from '../../engine/reconciler.js';
+import { keyOf } from '../../model/objects.js';
+import { summarize, summaryLine } from '../render.js';
+import { syncView } from '../sync-view.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
@@ -11,6 +14,9 @@ import { age } from './get.js';
 import path from 'node:path';
 import { readAgentState } from '../../agents/state.js';
 import type { SessionDetail } from '../../../controllers/sessions/plan.js';
+import { commandExitStatus } from '../../agents/command.js';
+import { OVERSEER } from '../../town/escalate.js';
+import type { SessionInfo } from '../../adapters/tmux.js';
 
 interface WorkerView {
   name: string;
@@ -23,12 +29,21 @@ interface WorkerView {
   heartbeat?: string;
 }
 
+function exitText(s: SessionInfo): string {
+  if (s.exitSignal !== undefined) return `agent killed by signal ${s.exitSignal}`;
+  const why = commandExitStatus(s.exitStatus);
+  return `agent exited with status ${s.exitStatus ?? '?'}${why === 'notFound' ? ': command not found' : why === 'notExecutable' ? ': command not executable' : ''}`;
+}
+
 /** Per rig: its workers, the queue of ready issues, conditions and the breaker. */
 export async function statusCommand(g: GlobalOptions, o: { output?: string }): Promise<number> {
   const format = outputFormat(o.output, ['text', 'json']);
   const session = new TownSession(requireTown(g));
   const world = await session.reconciler.loadWorld();
   const town = world.town?.manifest;
+  // The plans gt diff prints (observed now), so status and diff cannot disagree.
+  const plans = await session.reconciler.planAll(world);
+  const plansOf = (key: string) => plans.filter((p) => p.key === key);
   const sessions = await session.services.sessions(town, true);
   const rigs = [];
   for (const obj of world.objects.filter((x) => x.manifest.kind === 'Rig')) {
@@ -40,62 +55,75 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       session.reconciler.status.get('Rig', name),
       session.services.tracker(rig, town).then(
         (t) => t.ready(),
-        // A rig whose issues gt must not touch has no ready queue; its finding says why.
+        // A rig whose issues gt must not touch has no ready queue; its plan's finding says why.
         (err: unknown) => (err instanceof BdNotOnPath ? err : Promise.reject(err)),
       ),
     ]);
-    const unreachable = ready instanceof BdNotOnPath ? { code: ready.code, message: ready.message } : undefined;
     const readyQueue = ready instanceof BdNotOnPath ? [] : ready;
     const workers: WorkerView[] = [];
     for (const r of records) {
       const sname = sessionName(name, r.name);
       const s = sessions.find((x) => x.name === sname);
-      const pane = s ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
-      const lastOutput = pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+      // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
+      const pane = s && !s.dead ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
+      const lastOutput = s?.dead ? exitText(s) : (pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '');
       const heartbeat = readAgentState(path.join(session.root, name, 'polecats', r.name)).heartbeat;
     workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
-    const ready_ = conditionOf(status, 'Ready');
-    const mq = (status?.controllers.refinery?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
+    const mine = plansOf(keyOf(rig));
+    const sync = syncView(mine, status?.lastError);
+    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
     rigs.push({
       rig: name,
       suspended: !!rig.spec.suspend,
-      ready: ready_?.status === 'True',
-      reason: ready_?.status === 'True' ? '' : (ready_?.message ?? 'not reconciled yet'),
+      ...sync,
       workers,
       max: rig.spec.workers?.max ?? 3,
       readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
       breaker: openBreaker(pool, obj.generation, agentFingerprint(town, rig)) ?? null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
-      findings: [...(status?.findings ?? []).filter((f) => f.code !== unreachable?.code), ...(unreachable ? [unreachable] : [])],
-      notes: status?.notes ?? [],
     });
   }
   // Long-running agent sessions: what the session-cycle controller last saw, per object.
   const agents: SessionDetail[] = [];
-  for (const obj of world.objects.filter((x) => ['Town', 'Rig', 'Plugin'].includes(x.manifest.kind))) {
-    const st = await session.reconciler.status.get(obj.manifest.kind, obj.manifest.metadata.name);
-    const d = st?.controllers.sessions?.details as { sessions?: SessionDetail[] } | undefined;
-    for (const s of d?.sessions ?? []) if (s.state !== 'disabled') agents.push(s);
+  for (const p of plans.filter((x) => x.controller === 'sessions')) {
+    for (const s of (p.details as { sessions?: SessionDetail[] } | undefined)?.sessions ?? []) if (s.state !== 'disabled') agents.push(s);
   }
   const swarms = [];
   for (const obj of world.objects.filter((x) => x.manifest.kind === 'Swarm')) {
     const swarm = obj.manifest as Swarm;
     const status = await session.reconciler.status.get('Swarm', swarm.metadata.name);
     const details = status?.controllers.swarm?.details;
-    swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, findings: status?.findings ?? [] });
+    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError);
+    swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, inSync: sync.inSync, pending: sync.pending, findings: sync.findings });
   }
+  const others = [];
+  for (const x of world.objects.filter((o) => o.manifest.kind === 'Town' || o.manifest.kind === 'Plugin')) {
+    const sync = syncView(plansOf(keyOf(x.manifest)), (await session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name))?.lastError);
+    if (!sync.inSync) others.push({ manifest: x.manifest, sync });
+  }
+  // What waits on the person reading this comes first: escalations nobody else will read.
+  const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
   if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, agents, rigs, swarms }, null, 2));
+    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), escalations, agents, rigs, swarms }, null, 2));
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
+  if (escalations.length) {
+    out.push('', `Escalations for you (${escalations.length} unread; gt mail inbox ${OVERSEER}):`);
+    for (const e of escalations) out.push(`  * ${age(e.at).padStart(4)} ago  from ${e.from}: ${e.subject}  (gt mail read ${e.id})`);
+  }
   if (agents.length) {
     out.push('', 'Agent sessions:');
     for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);
   }
+  // Objects without a section of their own (the Town, Plugins) are named only when not in sync.
+  for (const obj of others) {
+    out.push('', `${keyOf(obj.manifest)}: ${obj.sync.reason}`, ...obj.sync.pending.map((p) => `  ${p}`), ...obj.sync.findings.map((f) => `  ! ${f.code}: ${f.message}`));
+  }
   for (const r of rigs) {
-    out.push('', `Rig ${r.rig}: ${r.ready ? 'in sync' : r.reason}${r.suspended ? ' [suspended]' : ''}`);
+    out.push('', `Rig ${r.rig}: ${r.reason}${r.suspended ? ' [suspended]' : ''}`);
+    for (const p of r.pending) out.push(`  ${p}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
     for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${w.state.padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
     out.push(`  ready queue: ${r.readyIssues.length ? r.readyIssues.map((i) => `${i.id} (P${i.priority})`).join(', ') : 'empty'}`);
@@ -107,8 +135,11 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   }
   for (const s of swarms) {
     out.push('', `Swarm ${s.swarm} (rig ${s.rig}): ${s.progress ? progressLine(s.progress) : 'not reconciled yet'}`);
+    for (const p of s.pending) out.push(`  ${p}`);
     for (const f of s.findings) out.push(`  ! ${f.code}: ${f.message}`);
   }
+  // The same line gt diff ends with: the whole town in one plan.
+  out.push('', summaryLine(summarize([], plans)));
   print(out);
   return 0;
 }

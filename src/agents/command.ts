@@ -1,0 +1,74 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Whether an agent's program can be started, found the way env(1) finds it in the session: a
+ * name without a slash on the session's PATH, a path (absolute, or relative to the session's
+ * working directory) as a file with exec permission. Observation: it reads the file system.
+ */
+export type CommandCheck =
+  | { ok: true; command: string }
+  | { ok: false; command: string; problem: 'notFound' | 'notExecutable'; searched: string[] };
+
+export function checkCommand(command: string, pathVar: string, cwd: string): CommandCheck {
+  if (command.includes('/')) {
+    // A relative path whose directory does not exist yet (a polecat's clone before its spawn) is checked once it does.
+    if (!path.isAbsolute(command) && !isDir(cwd)) return { ok: true, command };
+    const file = path.resolve(cwd, command);
+    const found = classify(file);
+    return found === 'ok' ? { ok: true, command } : { ok: false, command, problem: found, searched: [file] };
+  }
+  const dirs = pathVar.split(':').map((d) => d || '.');
+  let sawFile = false;
+  for (const dir of dirs) {
+    const c = classify(path.resolve(cwd, dir, command));
+    if (c === 'ok') return { ok: true, command };
+    if (c === 'notExecutable') sawFile = true;
+  }
+  return { ok: false, command, problem: sawFile ? 'notExecutable' : 'notFound', searched: dirs };
+}
+
+function classify(file: string): 'ok' | 'notFound' | 'notExecutable' {
+  try {
+    if (!statSync(file).isFile()) return 'notFound';
+  } catch {
+    return 'notFound';
+  }
+  try {
+    accessSync(file, constants.X_OK);
+    return 'ok';
+  } catch {
+    return 'notExecutable';
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** env(1) exits 127 when it cannot find the program and 126 when it cannot run it. */
+export function commandExitStatus(status: number | undefined): 'notFound' | 'notExecutable' | undefined {
+  return status === 127 ? 'notFound' : status === 126 ? 'notExecutable' : undefined;
+}
+
+/**
+ * The AgentCommandMissing finding's text (pure): the command, what was searched, and the fix.
+ * `who` is what waits (`session gt-mayor`, `rig wyvern's polecats`); `died` names the session
+ * whose pane exited with 126/127, when that is how it showed.
+ */
+export function commandMissingMessage(check: Extract<CommandCheck, { ok: false }>, who: string, died?: { session: string; status: number }): string {
+  const what =
+    check.problem === 'notExecutable'
+      ? check.command.includes('/')
+        ? `agent command "${check.command}" is not executable (chmod +x it)`
+        : `agent command "${check.command}" is on PATH but not executable (PATH searched: ${check.searched.join(':')})`
+      : check.command.includes('/')
+        ? `agent command "${check.command}" does not exist (${check.searched[0]})`
+        : `agent command "${check.command}" was not found on the session's PATH (${check.searched.join(':')})`;
+  const exited = died ? `session ${died.session}'s agent exited with status ${died.status}: ` : '';
+  return `${exited}${what}; nothing is started for ${who} until it can be: install it, or set agent.command on the Town or Rig`;
+}
