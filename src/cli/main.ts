@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
-import type { GlobalOptions } from './options.js';
+import { OUTPUT_FORMATS, type GlobalOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** `-o` wherever a command prints a result; its choices also feed `gt completion`. */
+const output = (note = '') => new Option('-o, --output <format>', `text (for people), json or yaml${note}`).choices(OUTPUT_FORMATS);
 
 let commandExitCode = 0;
 /** Commands return their exit code (diff: 1 = differences); commander discards action results. */
@@ -29,7 +31,7 @@ function buildProgram(): Command {
     .option('--dry-run', 'print the change set and write nothing')
     .option('--prune', 'delete objects this town holds that the input no longer has (never the Town)')
     .option('--no-reconcile', 'only store the desired state; gt run (or the running loop) acts on it')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/apply.js')).applyCommand(g(), o)));
 
   program
@@ -37,13 +39,13 @@ function buildProgram(): Command {
     .description('what gt would do: exit 0 in sync, 1 differences, 2 error')
     .option('-f, --filename <path>', 'also show what applying these manifests would change (repeatable)', collect)
     .option('--prune', 'with -f: as if applied with --prune')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/diff.js')).diffCommand(g(), o)));
 
   program
     .command('get [kind] [name]')
     .description('list objects with their status, or show one')
-    .option('-o, --output <format>', 'text, yaml or json')
+    .addOption(output())
     .action(act(async (kind, name, o) => (await import('./commands/get.js')).getCommand(g(), kind, name, o)));
 
   program
@@ -58,13 +60,13 @@ function buildProgram(): Command {
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
     .option('--reset-breaker <rig>', "close a rig's tripped circuit breaker (dispatch resumes), then continue")
-    .option('-o, --output <format>', 'text or json (with --once)')
+    .addOption(output(' (with --once)'))
     .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
 
   program
     .command('status')
     .description('per rig: workers, the queue of ready issues, conditions, the breaker')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/status.js')).statusCommand(g(), o)));
 
   program
@@ -85,7 +87,7 @@ function buildProgram(): Command {
     .command('doctor')
     .description('the full diff plus health findings gt cannot fix by itself: exit 0 healthy and in sync, 1 not, 2 error')
     .option('--fix', 'apply the safe part of the plan, then list what is left for a person')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/doctor.js')).doctorCommand(g(), o)));
 
   program
@@ -118,7 +120,7 @@ function buildProgram(): Command {
     .action(act(async (args: string[]) => (await import('../demo/agent.js')).demoAgent(args)));
 
   const issues = program.command('issues').description("a rig's beads issues (--rig, default $GT_RIG or the only rig)");
-  const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').option('-o, --output <format>', 'text or json');
+  const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').addOption(output());
   rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, false)));
   rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, true)));
   rigOpt(issues.command('show <id>').description('one issue')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesShow(g(), id, o)));
@@ -149,12 +151,12 @@ function buildProgram(): Command {
     .command('inbox [address]')
     .description('list messages')
     .option('--unread', 'only unread ones')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (address, o) => (await import('./commands/mail.js')).mailInbox(g(), address, o)));
   mail
     .command('read <id> [address]')
     .description('show a message and mark it read')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (id, address, o) => (await import('./commands/mail.js')).mailRead(g(), id, address, o)));
 
   return program;

@@ -4,7 +4,7 @@ import type { IssueTracker } from '../../beads/tracker.js';
 import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, print, printResult, type GlobalOptions } from '../options.js';
 
 export interface IssuesOptions {
   rig?: string;
@@ -28,8 +28,7 @@ function table(issues: Issue[]): string[] {
   return [['ID', 'PRI', 'STATUS', 'TYPE', 'ASSIGNEE', 'TITLE'], ...rows].map((r) => r.map((cell, c) => (c < 5 ? cell.padEnd(widths[c]!) : cell)).join('  '));
 }
 
-function show(issue: Issue, format: string): string[] {
-  if (format === 'json') return [JSON.stringify(issue, null, 2)];
+function show(issue: Issue): string[] {
   const deps = issue.dependencies.map((d) => `${d.type} ${d.depends_on_id}`);
   return [
     `${issue.id}: ${issue.title}`,
@@ -43,23 +42,23 @@ function show(issue: Issue, format: string): string[] {
 }
 
 export async function issuesList(g: GlobalOptions, o: IssuesOptions & { status?: string }, readyOnly: boolean): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const t = await trackerFor(g, o);
   const issues = readyOnly ? await t.ready() : await t.list(o.status ? { status: o.status } : {});
-  print(format === 'json' ? JSON.stringify(issues, null, 2) : table(issues));
+  await printResult(format, issues, () => table(issues));
   return 0;
 }
 
 export async function issuesShow(g: GlobalOptions, id: string, o: IssuesOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const issue = await (await trackerFor(g, o)).get(id);
   if (!issue) fail({ kind: 'notFound', message: `no issue ${id}` });
-  print(show(issue, format));
+  await printResult(format, issue, () => show(issue));
   return 0;
 }
 
 export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOptions & { description?: string; priority?: string; type?: string; blockedBy?: string[]; parent?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const priority = o.priority === undefined ? undefined : Number(o.priority);
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 4)) fail({ kind: 'usage', message: `-p ${o.priority}: priority is 0 (highest) to 4` });
   const issue = await (await trackerFor(g, o)).create({
@@ -70,7 +69,7 @@ export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOpt
     ...(o.blockedBy?.length ? { blockedBy: o.blockedBy } : {}),
     ...(o.parent ? { parent: o.parent } : {}),
   });
-  print(format === 'json' ? JSON.stringify(issue, null, 2) : `Created ${issue.id}: ${issue.title}`);
+  await printResult(format, issue, () => `Created ${issue.id}: ${issue.title}`);
   return 0;
 }
 

@@ -2,7 +2,7 @@ import { fail } from '../../errors.js';
 import { inboxPath } from '../../mail/address.js';
 import { Mailbox, type MailPriority, type MailType } from '../../mail/mailbox.js';
 import { requireTown } from '../../town/locate.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, print, printResult, type GlobalOptions } from '../options.js';
 
 const TYPES: MailType[] = ['task', 'escalation', 'notification', 'reply', 'handoff'];
 const PRIORITIES: MailPriority[] = ['low', 'normal', 'high', 'urgent'];
@@ -27,19 +27,18 @@ export async function mailSend(g: GlobalOptions, to: string, o: { subject: strin
 }
 
 export async function mailInbox(g: GlobalOptions, address: string | undefined, o: { output?: string; unread?: boolean }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const who = me(address);
   const all = await new Mailbox(inboxPath(requireTown(g), who)).list();
   const shown = o.unread ? all.filter((m) => !m.read) : all;
-  if (format === 'json') print(JSON.stringify(shown, null, 2));
-  else print(shown.length ? shown.map((m) => `${m.read ? ' ' : '*'} ${m.id}  ${m.timestamp}  ${m.type.padEnd(12)} from ${m.from}: ${m.subject}`) : `No mail for ${who}.`);
+  await printResult(format, shown, () => (shown.length ? shown.map((m) => `${m.read ? ' ' : '*'} ${m.id}  ${m.timestamp}  ${m.type.padEnd(12)} from ${m.from}: ${m.subject}`) : `No mail for ${who}.`));
   return 0;
 }
 
 export async function mailRead(g: GlobalOptions, id: string, address: string | undefined, o: { output?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const msg = await new Mailbox(inboxPath(requireTown(g), me(address))).markRead(id);
   if (!msg) fail({ kind: 'notFound', message: `no message ${id} in ${me(address)}'s inbox` });
-  print(format === 'json' ? JSON.stringify(msg, null, 2) : [`From: ${msg.from}`, `To: ${msg.to}`, `Date: ${msg.timestamp}`, `Type: ${msg.type}`, `Subject: ${msg.subject}`, '', msg.body]);
+  await printResult(format, msg, () => [`From: ${msg.from}`, `To: ${msg.to}`, `Date: ${msg.timestamp}`, `Type: ${msg.type}`, `Subject: ${msg.subject}`, '', msg.body]);
   return 0;
 }

@@ -2,7 +2,7 @@ import { fail } from '../../errors.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { runLoop } from '../../engine/loop.js';
-import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, print, printResult, type GlobalOptions } from '../options.js';
 import { failOnErrors, outcomeLines, passLines } from '../render.js';
 
 export interface RunOptions {
@@ -12,7 +12,7 @@ export interface RunOptions {
 }
 
 export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   if (o.resetBreaker) await resetBreaker(session, o.resetBreaker, lockTimeoutMs(g));
   if (!o.once) {
@@ -22,8 +22,7 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
   const lock = await session.lock('gt run --once', lockTimeoutMs(g));
   try {
     const outcomes = await session.reconciler.reconcileAll();
-    if (format === 'json') print(JSON.stringify({ town: session.root, outcomes }, null, 2));
-    else print(passLines(outcomes));
+    await printResult(format, { town: session.root, outcomes }, () => passLines(outcomes));
     failOnErrors(outcomes);
     return 0;
   } finally {

@@ -4,7 +4,7 @@ import { conditionOf } from '../../engine/status.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { age } from './get.js';
 import path from 'node:path';
 import { readAgentState } from '../../agents/state.js';
@@ -23,7 +23,7 @@ interface WorkerView {
 
 /** Per rig: its workers, the queue of ready issues, conditions and the breaker. */
 export async function statusCommand(g: GlobalOptions, o: { output?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   const world = await session.reconciler.loadWorld();
   const town = world.town?.manifest;
@@ -77,8 +77,8 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     const details = status?.controllers.swarm?.details;
     swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, findings: status?.findings ?? [] });
   }
-  if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, agents, rigs, swarms }, null, 2));
+  if (format !== 'text') {
+    await printData(format, { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, agents, rigs, swarms });
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
