@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { bareRepo, gt, rigYaml, tempDir, townYaml } from './support/town.js';
+import { bareRepo, gt, killTmuxServer, REPO_ROOT, rigYaml, tempDir, townYaml } from './support/town.js';
 
 describe('the CLI surface a user touches first (the bundled gt)', () => {
   let dir: string;
@@ -47,5 +47,77 @@ describe('the tests run the bundle users run', () => {
   it('dist/bundle/main.js is built from the current sources (vitest global setup)', async () => {
     const { bundleStaleness } = await import('./support/bundle.js');
     expect(bundleStaleness()).toBeUndefined();
+  });
+});
+
+describe('every command that changes something prints one json or yaml document with -o', () => {
+  let dir: string;
+  let root: string;
+  let socket: string;
+  const data = async (args: string[], format: 'json' | 'yaml' = 'json') => {
+    const r = await gt([...args, '-o', format, '--town', root]);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    // The whole of stdout is the document: nothing for people is mixed in.
+    return format === 'json' ? JSON.parse(r.stdout) : parse(r.stdout);
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    root = path.join(dir, 'town');
+    const bare = await bareRepo(dir);
+    await writeFile(path.join(dir, 'town.yaml'), `${townYaml(root)}---\n${rigYaml('wyvern', bare)}`);
+    expect((await gt(['apply', '-f', path.join(dir, 'town.yaml')])).code).toBe(0);
+    socket = JSON.parse((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
+  });
+  afterAll(async () => {
+    await killTmuxServer(socket);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('mail send, issues create and close', async () => {
+    const sent = await data(['mail', 'send', 'mayor', '-s', 'hello', '-m', 'body']);
+    expect(sent).toMatchObject({ to: 'mayor', from: 'overseer', subject: 'hello', body: 'body', id: expect.any(String) });
+    expect(await data(['mail', 'send', 'mayor', '-s', 'again', '-m', 'body'], 'yaml')).toMatchObject({ subject: 'again' });
+    const created = await data(['issues', 'create', 'a task']);
+    expect(await data(['issues', 'close', created.id, '-r', 'not needed'])).toMatchObject({ id: created.id, status: 'closed' });
+  });
+
+  it('stop, stop --now and start', async () => {
+    const stopped = await data(['stop', '--wait', '1s']);
+    expect(stopped).toMatchObject({ town: root, reconciledBy: 'stop', ending: [], polecats: [] });
+    expect(stopped.changes).toContainEqual({ op: 'configure', key: 'Town/test' });
+    expect(stopped.changes).toContainEqual({ op: 'configure', key: 'Rig/wyvern' });
+    expect(await data(['stop', '--now'], 'yaml')).toMatchObject({ changes: [], halted: { socket, sessions: [] }, kept: [] });
+    const started = await data(['start']);
+    expect(started).toMatchObject({ reconciledBy: 'start', outcomes: expect.any(Array) });
+    expect(started.changes).toContainEqual({ op: 'configure', key: 'Town/test' });
+  });
+
+  it('land names the polecat and what happened', async () => {
+    const r = await gt(['land', 'wyvern/ghost', '-o', 'json', '--town', root]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('has no work to land');
+  });
+
+  it('delete', async () => {
+    const deleted = await data(['delete', 'rig', 'wyvern']);
+    expect(deleted).toMatchObject({ town: root, changes: [{ op: 'delete', key: 'Rig/wyvern' }], reconciledBy: 'delete' });
+    expect(deleted.outcomes.map((x: { key: string }) => x.key)).toContain('Rig/wyvern');
+  });
+});
+
+describe('gt itself', () => {
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    const r = await gt(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('--help lists every command, the demo agent too', async () => {
+    const r = await gt(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['apply', 'diff', 'get', 'delete', 'run', 'status', 'done', 'land', 'doctor', 'handoff', 'stop', 'start', 'demo-agent', 'issues', 'mail']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 });

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
 import { OUTPUT_FORMATS, type GlobalOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -20,6 +23,7 @@ function buildProgram(): Command {
     .description('Gas Town, declaratively: declare the town in YAML; gt makes it so.')
     .option('--town <dir>', 'town root (default: $GT_TOWN, else the nearest directory upwards holding .gt/)')
     .option('--lock-timeout <duration>', 'how long to wait for the town lock', '30s')
+    .version((JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print gt\'s version')
     .exitOverride()
     .showHelpAfterError();
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -53,6 +57,7 @@ function buildProgram(): Command {
     .description('delete objects; a Rig is removed only when none of its clones holds work')
     .option('-f, --filename <path>', 'delete the objects these manifests name (repeatable)', collect)
     .option('--ignore-not-found', 'succeed when the object does not exist')
+    .addOption(output())
     .action(act(async (kind, name, o) => (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o)));
 
   program
@@ -75,12 +80,14 @@ function buildProgram(): Command {
     .option('--status <status>', 'completed, deferred or escalated', 'completed')
     .option('-m, --message <reason>', 'why (required for deferred and escalated)')
     .option('--agent <address>', 'the polecat, default $GT_AGENT')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/done.js')).doneCommand(g(), o)));
 
   program
     .command('land <polecat>')
     .description('merge RIG/POLECAT now, ahead of the queue, with the same checks (session ended, clean, no conflict, tests)')
     .option('--skip-tests', 'do not run the rig\'s testCommand (explicitly)')
+    .addOption(output())
     .action(act(async (who, o) => (await import('./commands/land.js')).landCommand(g(), who, o)));
 
   program
@@ -95,6 +102,7 @@ function buildProgram(): Command {
     .description('(agents) hand off to a fresh session: a handoff mail to yourself, then gt cycles your session')
     .option('-m, --message <note>', 'what the next session needs to know')
     .option('--agent <address>', 'the agent, default $GT_AGENT')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/handoff.js')).handoffCommand(g(), o)));
 
   program
@@ -103,17 +111,19 @@ function buildProgram(): Command {
     .option('--now', 'emergency halt: end every session on the town socket now (nothing on disk is deleted)')
     .option('--wait <duration>', 'without a running loop: how long to reconcile while sessions hand off and end', '60s')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
+    .addOption(output())
     .action(act(async (rig, o) => (await import('./commands/stop.js')).stopCommand(g(), rig, o)));
 
   program
     .command('start [rig]')
     .description('clear what gt stop set: the loop starts the sessions again')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
+    .addOption(output())
     .action(act(async (rig, o) => (await import('./commands/stop.js')).startCommand(g(), rig, o)));
 
   program
-    .command('demo-agent', { hidden: true })
-    .description('the scripted demo agent of examples/agents (not an AI)')
+    .command('demo-agent')
+    .description('a scripted stand-in for a coding agent (not an AI), for trying gt: agent command ["gt", "demo-agent"], options --mode normal|crash|stuck|dirty|handoff, --delay MS')
     .allowUnknownOption()
     .helpOption(false)
     .argument('[args...]')
@@ -146,6 +156,7 @@ function buildProgram(): Command {
     .option('--type <type>', 'task, escalation, notification, reply or handoff')
     .option('--reply-to <id>', 'the message this answers (the reply joins its thread)')
     .option('-p, --priority <priority>', 'low, normal, high or urgent', 'normal')
+    .addOption(output())
     .action(act(async (to, o) => (await import('./commands/mail.js')).mailSend(g(), to, o)));
   mail
     .command('inbox [address]')

@@ -32,6 +32,21 @@ export function gt(args: string[], opts: { cwd?: string; input?: string; env?: N
   });
 }
 
+/** The directory tmux keeps its sockets in for this user. */
+export function tmuxSocketDir(): string {
+  return path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+}
+
+/** Ends a town's tmux server (if any) and removes its socket file, which tmux leaves behind. */
+export async function killTmuxServer(socket: string): Promise<void> {
+  try {
+    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // no server left: nothing to kill
+  }
+  await rm(path.join(tmuxSocketDir(), socket), { force: true });
+}
+
 export async function tempDir(prefix = 'gt-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }

@@ -4,7 +4,7 @@ import type { IssueTracker } from '../../beads/tracker.js';
 import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { outputFormat, print, printResult, type GlobalOptions } from '../options.js';
+import { outputFormat, printResult, type GlobalOptions } from '../options.js';
 
 export interface IssuesOptions {
   rig?: string;
@@ -74,7 +74,8 @@ export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOpt
 }
 
 export async function issuesClose(g: GlobalOptions, id: string, o: IssuesOptions & { reason?: string }): Promise<number> {
+  const format = outputFormat(o.output);
   const issue = await (await trackerFor(g, o)).close(id, o.reason ?? 'closed by hand');
-  print(`Closed ${issue.id}: ${issue.title}`);
+  await printResult(format, issue, () => `Closed ${issue.id}: ${issue.title}`);
   return 0;
 }
