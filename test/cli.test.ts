@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -119,5 +120,79 @@ describe('gt itself', () => {
     const r = await gt(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['apply', 'diff', 'get', 'delete', 'run', 'status', 'done', 'land', 'doctor', 'handoff', 'stop', 'start', 'demo-agent', 'issues', 'mail']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
+});
+
+/** A shell on PATH, or why a check is skipped (`.ci/run` installs zsh and fish). */
+function shellOnPath(name: string): boolean {
+  try {
+    execFileSync(name, ['-c', 'exit 0'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    process.stdout.write(`skipped: ${name} is not installed, so its completion script is not checked here (.ci/run installs it)\n`);
+    return false;
+  }
+}
+
+describe('gt completion: scripts generated from the commander program', () => {
+  let dir: string;
+  const script = async (shell: string) => {
+    const r = await gt(['completion', shell]);
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(dir, `gt.${shell}`);
+    await writeFile(file, r.stdout);
+    return file;
+  };
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('bash: a real bash completes commands, subcommands, options and option values', async () => {
+    const file = await script('bash');
+    // The function `complete -p gt` names, called as bash calls it: COMP_WORDS and COMP_CWORD set.
+    const complete = (line: string) => {
+      const words = line.split(' ');
+      const driver = 'source "$1"; shift; spec=$(complete -p gt); fn=${spec##*-F }; fn=${fn%% *}; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); "$fn" gt "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; printf "%s\\n" "${COMPREPLY[@]}"';
+      return execFileSync('bash', ['--norc', '-c', driver, 'bash', file, ...words], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    };
+    expect(complete('gt ')).toEqual(expect.arrayContaining(['apply', 'completion', 'demo-agent', 'diff', 'get', 'issues', 'mail', 'status']));
+    expect(complete('gt st')).toEqual(['start', 'status', 'stop']);
+    expect(complete('gt issues ')).toEqual(['close', 'create', 'help', 'list', 'ready', 'show']);
+    expect(complete('gt mail send --ty')).toEqual(['--type']);
+    expect(complete('gt diff --')).toEqual(expect.arrayContaining(['--filename', '--output', '--prune', '--town', '--help']));
+    expect(complete('gt get rig -o ')).toEqual(['json', 'text', 'yaml']);
+    expect(complete('gt issues list --output y')).toEqual(['yaml']);
+    expect(complete('gt completion ')).toEqual(['bash', 'fish', 'zsh']);
+    // A global option's value is not taken for a command: `st` after `--town DIR` is still a command.
+    expect(complete('gt --town status st')).toEqual(['start', 'status', 'stop']);
+    // An option's free value: nothing from gt (bash then completes file names).
+    expect(complete('gt apply -f ')).toEqual([]);
+  });
+
+  it('zsh: the script parses', async () => {
+    if (!shellOnPath('zsh')) return;
+    execFileSync('zsh', ['-n', await script('zsh')]);
+  });
+
+  it('fish: the script parses, and fish completes from it', async () => {
+    if (!shellOnPath('fish')) return;
+    const file = await script('fish');
+    execFileSync('fish', ['--no-execute', file]);
+    const complete = (line: string) =>
+      execFileSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0])
+        .sort();
+    expect(complete('gt st')).toEqual(['start', 'status', 'stop']);
+    expect(complete('gt issues l')).toEqual(['list']);
+    expect(complete('gt get -o ')).toEqual(['json', 'text', 'yaml']);
+  });
+
+  it('an unknown shell is a usage error naming the choices', async () => {
+    const r = await gt(['completion', 'ksh']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bash, zsh, fish');
   });
 });

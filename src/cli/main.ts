@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
+import { SHELLS, type Shell } from './completion.js';
 import { OUTPUT_FORMATS, type GlobalOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -128,6 +129,12 @@ function buildProgram(): Command {
     .helpOption(false)
     .argument('[args...]')
     .action(act(async (args: string[]) => (await import('../demo/agent.js')).demoAgent(args)));
+
+  program
+    .command('completion')
+    .description('print the completion script for bash, zsh or fish (e.g. source <(gt completion bash))')
+    .addArgument(new Argument('<shell>').choices(SHELLS))
+    .action(act(async (shell: Shell) => (await import('./commands/completion.js')).completionCommand(program, shell)));
 
   const issues = program.command('issues').description("a rig's beads issues (--rig, default $GT_RIG or the only rig)");
   const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').addOption(output());
