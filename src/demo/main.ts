@@ -101,4 +101,4 @@ gt(['stop', '--town', town, '--wait', '30s']);
 gt(['mail', 'inbox', 'wyvern/witness', '--town', town]);
 
 step('Done');
-process.stdout.write(`The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n`);
+process.stdout.write(`The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n(gt on your PATH: npm install -g . in ${pkg})\n`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The CLI as `npx gt` runs it: the bundle (scripts/bundle.mjs). */
+/** The CLI as `gt` on PATH runs it: the bundle (scripts/bundle.mjs), package.json's `bin`. */
 export const GT_BIN = path.join(REPO_ROOT, 'dist', 'bundle', 'main.js');
 
 export interface GtResult {
