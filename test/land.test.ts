@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { MergeTown } from './support/merge.js';
 
 describe('gt land: direct landing through the same merge path and checks', () => {
@@ -36,6 +37,20 @@ describe('gt land: direct landing through the same merge path and checks', () =>
     expect(forced.stdout).toContain('no tests');
     expect(town.isAncestor(p.head, town.remoteMain())).toBe(true);
     expect((await town.issue(id)).status).toBe('closed');
+  });
+
+  it('-o json: one document saying whether the work landed, also when it was refused', async () => {
+    const red = await town.createIssue('red again', 2);
+    await town.prepare(red, 'furiosa', { 'status.txt': 'red again\n' });
+    const refused = await town.gt(['land', 'wyvern/furiosa', '-o', 'json']);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ polecat: 'wyvern/furiosa', state: 'refused', failure: expect.stringContaining('tests failed'), reconciledBy: 'land' });
+    const green = await town.createIssue('green', 2);
+    const p = await town.prepare(green, 'slit', { 'status.txt': 'green\n' });
+    const landed = await town.gt(['land', 'wyvern/slit', '-o', 'yaml']);
+    expect(landed.code, landed.stderr).toBe(0);
+    expect(parse(landed.stdout)).toMatchObject({ polecat: 'wyvern/slit', state: 'landed', outcome: { key: 'Rig/wyvern' } });
+    expect(town.isAncestor(p.head, town.remoteMain())).toBe(true);
   });
 
   it('names what is missing for a polecat with nothing to land', async () => {

@@ -1,6 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MergeTown } from './support/merge.js';
 import { TestTown, until } from './support/workers.js';
@@ -34,15 +31,7 @@ afterEach(async () => {
 
 async function mergeTown(verdict: string): Promise<MergeTown> {
   const t = await MergeTown.create({ strategy: 'merge', extraManifests: plugin('beforeMerge', verdict, '  timeout: 30s\n  defaultVerdict: escalate\n').replace(/^---\n/, '') });
-  const socket = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).socket as string;
-  cleanup.push(async () => {
-    try {
-      execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-    } catch {
-      // already gone
-    }
-    await rm(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
-  });
+  cleanup.push(() => t.dispose());
   return t;
 }
 

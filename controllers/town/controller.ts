@@ -4,15 +4,14 @@ import { actFileAction, describeFileAction, planFiles, type FileAction } from '.
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
 import { renderGtShim, renderRigsJson, renderTownJson } from './render.js';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { packageRoot } from '../../src/util/package-root.js';
 
 export type TownAction = FileAction;
 
 const DIRS = ['config', 'mayor', 'overseer'];
 const FILES = ['config/town.json', 'config/rigs.json', '.gt/bin/gt'];
-/** The bundled CLI (what `npx gt` runs); the plain compiled one where no bundle was built. */
-const CLI = [path.join(packageRoot(), 'dist', 'bundle', 'main.js'), path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js')].find((p) => existsSync(p))!;
+/** The bundled CLI, package.json's `bin`: agents call the same gt as the person at the terminal. */
+const CLI = path.join(packageRoot(), 'dist', 'bundle', 'main.js');
 
 export type TownObserved = PathsObserved;
 

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
-import type { GlobalOptions } from './options.js';
+import { packageRoot } from '../util/package-root.js';
+import { SHELLS, type Shell } from './completion.js';
+import { OUTPUT_FORMATS, type GlobalOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** `-o` wherever a command prints a result; its choices also feed `gt completion`. */
+const output = (note = '') => new Option('-o, --output <format>', `text (for people), json or yaml${note}`).choices(OUTPUT_FORMATS);
 
 let commandExitCode = 0;
 /** Commands return their exit code (diff: 1 = differences); commander discards action results. */
@@ -18,6 +24,7 @@ function buildProgram(): Command {
     .description('Gas Town, declaratively: declare the town in YAML; gt makes it so.')
     .option('--town <dir>', 'town root (default: $GT_TOWN, else the nearest directory upwards holding .gt/)')
     .option('--lock-timeout <duration>', 'how long to wait for the town lock', '30s')
+    .version((JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print gt\'s version')
     .exitOverride()
     .showHelpAfterError();
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -29,7 +36,7 @@ function buildProgram(): Command {
     .option('--dry-run', 'print the change set and write nothing')
     .option('--prune', 'delete objects this town holds that the input no longer has (never the Town)')
     .option('--no-reconcile', 'only store the desired state; gt run (or the running loop) acts on it')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/apply.js')).applyCommand(g(), o)));
 
   program
@@ -37,13 +44,13 @@ function buildProgram(): Command {
     .description('what gt would do: exit 0 in sync, 1 differences, 2 error')
     .option('-f, --filename <path>', 'also show what applying these manifests would change (repeatable)', collect)
     .option('--prune', 'with -f: as if applied with --prune')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/diff.js')).diffCommand(g(), o)));
 
   program
     .command('get [kind] [name]')
     .description('list objects with their status, or show one')
-    .option('-o, --output <format>', 'text, yaml or json')
+    .addOption(output())
     .action(act(async (kind, name, o) => (await import('./commands/get.js')).getCommand(g(), kind, name, o)));
 
   program
@@ -51,6 +58,7 @@ function buildProgram(): Command {
     .description('delete objects; a Rig is removed only when none of its clones holds work')
     .option('-f, --filename <path>', 'delete the objects these manifests name (repeatable)', collect)
     .option('--ignore-not-found', 'succeed when the object does not exist')
+    .addOption(output())
     .action(act(async (kind, name, o) => (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o)));
 
   program
@@ -58,19 +66,19 @@ function buildProgram(): Command {
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
     .option('--reset-breaker <rig>', 'the same as gt reset-breaker RIG (resets, then exits)')
-    .option('-o, --output <format>', 'text or json (with --once)')
+    .addOption(output(' (with --once)'))
     .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
 
   program
     .command('reset-breaker <rig>')
     .description("close a rig's tripped circuit breaker and re-arm its crash-looping polecats (their issues go back to ready), then exit")
-    .option('-o, --output <format>', 'text, json or yaml')
+    .addOption(output())
     .action(act(async (rig, o) => (await import('./commands/reset-breaker.js')).resetBreaker(g(), rig, o)));
 
   program
     .command('status')
     .description('per rig: workers, the queue of ready issues, conditions, the breaker')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/status.js')).statusCommand(g(), o)));
 
   program
@@ -79,19 +87,21 @@ function buildProgram(): Command {
     .option('--status <status>', 'completed, deferred or escalated', 'completed')
     .option('-m, --message <reason>', 'why (required for deferred and escalated)')
     .option('--agent <address>', 'the polecat, default $GT_AGENT')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/done.js')).doneCommand(g(), o)));
 
   program
     .command('land <polecat>')
     .description('merge RIG/POLECAT now, ahead of the queue, with the same checks (session ended, clean, no conflict, tests)')
     .option('--skip-tests', 'do not run the rig\'s testCommand (explicitly)')
+    .addOption(output())
     .action(act(async (who, o) => (await import('./commands/land.js')).landCommand(g(), who, o)));
 
   program
     .command('doctor')
     .description('the full diff plus health findings gt cannot fix by itself: exit 0 healthy and in sync, 1 not, 2 error')
     .option('--fix', 'apply the safe part of the plan, then list what is left for a person')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/doctor.js')).doctorCommand(g(), o)));
 
   program
@@ -99,6 +109,7 @@ function buildProgram(): Command {
     .description('(agents) hand off to a fresh session: a handoff mail to yourself, then gt cycles your session')
     .option('-m, --message <note>', 'what the next session needs to know')
     .option('--agent <address>', 'the agent, default $GT_AGENT')
+    .addOption(output())
     .action(act(async (o) => (await import('./commands/handoff.js')).handoffCommand(g(), o)));
 
   program
@@ -107,24 +118,32 @@ function buildProgram(): Command {
     .option('--now', 'emergency halt: end every session on the town socket now (nothing on disk is deleted)')
     .option('--wait <duration>', 'without a running loop: how long to reconcile while sessions hand off and end', '60s')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
+    .addOption(output())
     .action(act(async (rig, o) => (await import('./commands/stop.js')).stopCommand(g(), rig, o)));
 
   program
     .command('start [rig]')
     .description('clear what gt stop set: the loop starts the sessions again')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
+    .addOption(output())
     .action(act(async (rig, o) => (await import('./commands/stop.js')).startCommand(g(), rig, o)));
 
   program
-    .command('demo-agent', { hidden: true })
-    .description('the scripted demo agent of examples/agents (not an AI)')
+    .command('demo-agent')
+    .description('a scripted stand-in for a coding agent (not an AI), for trying gt: agent command ["gt", "demo-agent"], options --mode normal|crash|stuck|dirty|handoff, --delay MS')
     .allowUnknownOption()
     .helpOption(false)
     .argument('[args...]')
     .action(act(async (args: string[]) => (await import('../demo/agent.js')).demoAgent(args)));
 
+  program
+    .command('completion')
+    .description('print the completion script for bash, zsh or fish (e.g. source <(gt completion bash))')
+    .addArgument(new Argument('<shell>').choices(SHELLS))
+    .action(act(async (shell: Shell) => (await import('./commands/completion.js')).completionCommand(program, shell)));
+
   const issues = program.command('issues').description("a rig's beads issues (--rig, default $GT_RIG or the only rig)");
-  const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').option('-o, --output <format>', 'text or json');
+  const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').addOption(output());
   rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, false)));
   rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, true)));
   rigOpt(issues.command('show <id>').description('one issue')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesShow(g(), id, o)));
@@ -151,17 +170,18 @@ function buildProgram(): Command {
     .option('--type <type>', 'task, escalation, notification, reply or handoff')
     .option('--reply-to <id>', 'the message this answers (the reply joins its thread)')
     .option('-p, --priority <priority>', 'low, normal, high or urgent', 'normal')
+    .addOption(output())
     .action(act(async (to, o) => (await import('./commands/mail.js')).mailSend(g(), to, o)));
   mail
     .command('inbox [address]')
     .description('list messages')
     .option('--unread', 'only unread ones')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (address, o) => (await import('./commands/mail.js')).mailInbox(g(), address, o)));
   mail
     .command('read <id> [address]')
     .description('show a message and mark it read')
-    .option('-o, --output <format>', 'text or json')
+    .addOption(output())
     .action(act(async (id, address, o) => (await import('./commands/mail.js')).mailRead(g(), id, address, o)));
 
   return program;

@@ -8,10 +8,13 @@ export interface GlobalOptions {
 }
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
+export type DataFormat = Exclude<OutputFormat, 'text'>;
+/** Every command with `-o` takes all three: text for people, json and yaml (the same value) for programs. */
+export const OUTPUT_FORMATS: OutputFormat[] = ['text', 'json', 'yaml'];
 
-export function outputFormat(value: string | undefined, allowed: OutputFormat[]): OutputFormat {
+export function outputFormat(value: string | undefined): OutputFormat {
   const v = (value ?? 'text') as OutputFormat;
-  if (!allowed.includes(v)) fail({ kind: 'usage', message: `-o ${value}: expected one of ${allowed.join(', ')}` });
+  if (!OUTPUT_FORMATS.includes(v)) fail({ kind: 'usage', message: `-o ${value}: expected one of ${OUTPUT_FORMATS.join(', ')}` });
   return v;
 }
 
@@ -26,4 +29,15 @@ export function lockTimeoutMs(g: GlobalOptions): number {
 export function print(lines: string | string[]): void {
   const text = Array.isArray(lines) ? lines.join('\n') : lines;
   if (text) process.stdout.write(text + '\n');
+}
+
+/** One document for programs: the value as JSON, or the same value as YAML (its printer is loaded only then). */
+export async function printData(format: DataFormat, value: unknown): Promise<void> {
+  print(format === 'json' ? JSON.stringify(value, null, 2) : (await import('./yaml.js')).toYaml(value).trimEnd());
+}
+
+/** A command's result: `text` as lines for people, or `data` as one json/yaml document. */
+export async function printResult(format: OutputFormat, data: unknown, text: () => string | string[]): Promise<void> {
+  if (format === 'text') print(text());
+  else await printData(format, data);
 }

@@ -2,7 +2,6 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../util/package-root.js';
 
 /**
@@ -12,7 +11,8 @@ import { packageRoot } from '../util/package-root.js';
  * Everything goes through the gt CLI, as a person would use it.
  */
 const pkg = packageRoot();
-const gtBin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+// The bundled CLI, as installed on PATH (package.json's `bin`).
+const gtBin = path.join(pkg, 'dist', 'bundle', 'main.js');
 const work = await mkdtemp(path.join(os.tmpdir(), 'gastown-demo-'));
 const remote = path.join(work, '.demo', 'remote', 'toy.git');
 const town = path.join(work, '.demo', 'town');
@@ -101,4 +101,4 @@ gt(['stop', '--town', town, '--wait', '30s']);
 gt(['mail', 'inbox', 'wyvern/witness', '--town', town]);
 
 step('Done');
-process.stdout.write(`The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n`);
+process.stdout.write(`The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n(gt on your PATH: npm install -g . in ${pkg})\n`);

@@ -46,7 +46,7 @@ export interface TownSpec {
 
 export interface TmuxSpec {
   /**
-   * Name of the town's private tmux socket (tmux -L). Defaults to gt-<town name>.
+   * Name of the town's private tmux socket (tmux -L). Defaults to gt-<town name>-<hash>, where <hash> is 6 hex digits derived from the town root's path, so two towns never share a tmux server.
    */
   socket?: string;
 }

@@ -1,13 +1,12 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BdCommandError, BdTracker } from '../../src/beads/bd.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { BdNotOnPath, findBdDatabase, type BdDatabase } from '../../src/beads/layout.js';
 import { openTracker } from '../../src/beads/tracker.js';
-import { beadsDir, HERE } from './support.js';
+import { beadsDir, HERE, removeTempDirs, scratchDir } from './support.js';
 
 const FAKE_BD_DIR = path.join(HERE, 'fake-bd');
 /** What bd last exported: gt must leave every byte of it alone on a bd rig. */
@@ -35,7 +34,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   dir = await beadsDir();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'gt-fake-bd-'));
+  const scratch = await scratchDir('gt-fake-bd-');
   log = path.join(scratch, 'calls.jsonl');
   process.env.FAKE_BD_LOG = log;
   process.env.FAKE_BD_STATE = path.join(scratch, 'state.json');
@@ -47,6 +46,7 @@ beforeEach(async () => {
 afterEach(() => {
   process.env.PATH = ORIGINAL_PATH;
 });
+afterAll(removeTempDirs);
 
 describe('BdTracker over the bd CLI', () => {
   it('maps every operation to real bd subcommands, values after --, with BEADS_DIR set', async () => {

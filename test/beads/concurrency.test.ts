@@ -3,9 +3,11 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
-import { beadsDir, HERE } from './support.js';
+import { beadsDir, HERE, removeTempDirs } from './support.js';
+
+afterAll(removeTempDirs);
 
 const WRITERS = 4;
 const EACH = 25;
@@ -14,6 +16,8 @@ function writer(dir: string, tag: string): Promise<{ code: number | null; stderr
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'fixtures', 'create-many.ts'), dir, String(EACH), tag], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      // tsx would otherwise leave its compile cache in the temp directory.
+      env: { ...process.env, TSX_DISABLE_CACHE: '1' },
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GtFailure } from '../../src/errors.js';
 import { checkPrefix, newIssueId } from '../../src/beads/ids.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
-import { beadsDir, GT_TIMESTAMP } from './support.js';
+import { beadsDir, GT_TIMESTAMP, removeTempDirs } from './support.js';
+
+afterAll(removeTempDirs);
 
 let clock = new Date('2026-06-01T12:00:00Z');
 const tick = () => (clock = new Date(clock.getTime() + 1000));

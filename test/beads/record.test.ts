@@ -1,12 +1,14 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GtFailure } from '../../src/errors.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { parseBeadsFile } from '../../src/beads/jsonl-file.js';
 import { readyIssues } from '../../src/beads/ready.js';
 import { timestampMs } from '../../src/beads/time.js';
-import { beadsDir, FIXTURE, GT_TIMESTAMP } from './support.js';
+import { beadsDir, FIXTURE, GT_TIMESTAMP, removeTempDirs } from './support.js';
+
+afterAll(removeTempDirs);
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 

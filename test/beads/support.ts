@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,22 @@ export const FIXTURE = path.join(HERE, 'fixtures', 'real-format.jsonl');
 /** RFC 3339 with a millisecond fraction and an offset, as gt writes timestamps. */
 export const GT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})$/;
 
+const made: string[] = [];
+
+/** A fresh temp directory of this test file; `removeTempDirs` (in its afterAll) removes them all. */
+export async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
 /** A fresh `<tmp>/rig/.beads` directory, optionally holding a copy of the real-format fixture. */
 export async function beadsDir(opts: { fixture?: boolean } = {}): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'gt-beads-')), 'rig', '.beads');
+  const dir = path.join(await scratchDir('gt-beads-'), 'rig', '.beads');
   await mkdir(dir, { recursive: true });
   if (opts.fixture) await copyFile(FIXTURE, path.join(dir, 'issues.jsonl'));
   return dir;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { inboxPath } from '../../src/mail/address.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
-import { bareRepo, exists, git, GT_BIN, tempDir } from './town.js';
+import { bareRepo, exists, git, GT_BIN, killTmuxServer, tempDir } from './town.js';
 
 /**
  * The toy project: `node test.js` fails when status.txt says "red" (and prints why, so the tail
@@ -99,6 +99,8 @@ export interface Mail {
  */
 export class MergeTown {
   private readonly greenMains = new Set<string>();
+  /** The town's tmux socket: a plugin's session runs there; `dispose` ends its server. */
+  socket = '';
   private constructor(
     readonly dir: string,
     readonly root: string,
@@ -116,6 +118,7 @@ export class MergeTown {
     await t.writeManifest(opts);
     const a = await t.gt(['apply', '-f', path.join(dir, 'town.yaml')]);
     if (a.code !== 0) throw new Error(`apply failed: ${a.stdout}\n${a.stderr}`);
+    t.socket = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).socket;
     if (!(await exists(path.join(t.refineryClone, '.git')))) throw new Error('apply made no refinery clone');
     return t;
   }
@@ -374,6 +377,8 @@ exit 0
   }
 
   async dispose(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    await killTmuxServer(this.socket);
+    // A session just ended may still have been writing in its directory.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The CLI as `npx gt` runs it: the bundle (scripts/bundle.mjs). */
+/** The CLI as `gt` on PATH runs it: the bundle (scripts/bundle.mjs), package.json's `bin`. */
 export const GT_BIN = path.join(REPO_ROOT, 'dist', 'bundle', 'main.js');
 
 export interface GtResult {
@@ -30,6 +30,21 @@ export function gt(args: string[], opts: { cwd?: string; input?: string; env?: N
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** The directory tmux keeps its sockets in for this user. */
+export function tmuxSocketDir(): string {
+  return path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+}
+
+/** Ends a town's tmux server (if any) and removes its socket file, which tmux leaves behind. */
+export async function killTmuxServer(socket: string): Promise<void> {
+  try {
+    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // no server left: nothing to kill
+  }
+  await rm(path.join(tmuxSocketDir(), socket), { force: true });
 }
 
 export async function tempDir(prefix = 'gt-test-'): Promise<string> {

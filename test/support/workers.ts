@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bareRepo, gt, tempDir } from './town.js';
+import { bareRepo, gt, killTmuxServer, tempDir } from './town.js';
 
 export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -114,13 +114,7 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
   }
 
   async dispose(): Promise<void> {
-    try {
-      execFileSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
-    } catch {
-      // no server left: nothing to kill
-    }
-    // tmux leaves its socket file behind after kill-server.
-    await rm(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
+    await killTmuxServer(this.socket);
     // An agent that was just killed may still have been writing its state file.
     await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }

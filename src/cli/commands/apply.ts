@@ -2,7 +2,7 @@ import { computeChanges, type Incoming } from '../../apply/changeset.js';
 import { readValidInput } from '../../apply/input.js';
 import { writeChanges } from '../../apply/write.js';
 import { TownSession } from '../../town/session.js';
-import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { showProgress } from '../progress.js';
 import { changeLines, failOnErrors, passLines } from '../render.js';
 
@@ -16,13 +16,13 @@ export interface ApplyOptions {
 }
 
 export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const input = await readValidInput(o.filename, { town: g.town, prune: !!o.prune });
   const incoming: Incoming[] = input.parsed.map((p) => ({ manifest: p.manifest, written: p.written, source: p.doc.file }));
   const session = new TownSession(input.root);
   if (o.dryRun) {
     const changes = computeChanges(incoming, input.stored, { prune: !!o.prune, now: new Date().toISOString() });
-    if (format === 'json') print(JSON.stringify({ dryRun: true, town: input.root, changes: changes.map(({ op, key }) => ({ op, key })) }, null, 2));
+    if (format !== 'text') await printData(format, { dryRun: true, town: input.root, changes: changes.map(({ op, key }) => ({ op, key })) });
     else print([...changeLines(changes), changes.every((c) => c.op === 'unchanged') ? 'No changes (dry run).' : '(dry run: nothing was written)']);
     return 0;
   }
@@ -37,8 +37,8 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
     const loop = await session.runningLoop();
     const reconcile = o.reconcile !== false && !loop;
     const outcomes = reconcile ? await session.reconciler.reconcileAll() : [];
-    if (format === 'json') {
-      print(JSON.stringify({ town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : reconcile ? 'apply' : 'nobody', outcomes }, null, 2));
+    if (format !== 'text') {
+      await printData(format, { town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : reconcile ? 'apply' : 'nobody', outcomes });
     } else {
       print(changes.every((c) => c.op === 'unchanged') ? 'Desired state unchanged.' : changeLines(changes));
       if (loop) print(`The running loop (pid ${loop.pid}) reconciles the change.`);

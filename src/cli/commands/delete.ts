@@ -5,17 +5,19 @@ import { fail } from '../../errors.js';
 import { keyOf, type Kind } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { lockTimeoutMs, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { outcomeLines } from '../render.js';
 import { parseKindWord } from './get.js';
 
 export interface DeleteOptions {
   filename?: string[];
   ignoreNotFound?: boolean;
+  output?: string;
 }
 
 /** Marks objects for deletion; a Rig is removed by its controller only once no clone holds work. */
 export async function deleteCommand(g: GlobalOptions, kindWord: string | undefined, name: string | undefined, o: DeleteOptions): Promise<number> {
+  const format = outputFormat(o.output);
   let root: string;
   let wanted: { kind: Kind; name: string }[];
   if (o.filename?.length) {
@@ -49,13 +51,11 @@ export async function deleteCommand(g: GlobalOptions, kindWord: string | undefin
     // Town last: its rigs' cleanup needs it.
     changes.sort((a, b) => Number(a.key.startsWith('Town/')) - Number(b.key.startsWith('Town/')));
     await writeChanges(session, changes, new Date().toISOString());
-    print(changes.length ? changes.map((c) => `- ${c.key} (deletion requested)`) : 'Nothing to delete.');
+    if (format === 'text') print(changes.length ? changes.map((c) => `- ${c.key} (deletion requested)`) : 'Nothing to delete.');
     const loop = await session.runningLoop();
-    if (loop) {
-      print(`The running loop (pid ${loop.pid}) carries out the removal.`);
-      return 0;
-    }
-    print(outcomeLines(await session.reconciler.reconcileAll()));
+    const outcomes = loop ? [] : await session.reconciler.reconcileAll();
+    if (format !== 'text') await printData(format, { town: root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : 'delete', outcomes });
+    else print(loop ? `The running loop (pid ${loop.pid}) carries out the removal.` : outcomeLines(outcomes));
     return 0;
   } finally {
     await lock.release();

@@ -2,7 +2,7 @@ import { applyToWorld, computeChanges, type Change } from '../../apply/changeset
 import { isInSync, worldFrom } from '../../engine/reconciler.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { changeLines, planJson, planLines, summarize, summaryLine } from '../render.js';
 
 export interface DiffOptions {
@@ -13,7 +13,7 @@ export interface DiffOptions {
 
 /** observe + plan for every controller, against the store or against the store as the files would leave it. Acts on nothing. */
 export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   let root: string;
   let changes: Change[] = [];
   let session: TownSession;
@@ -39,20 +39,14 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
   const plans = await session.reconciler.planAll(worldFrom(objects));
   const summary = summarize(changes, plans);
   const inSync = !changes.some((c) => c.op !== 'unchanged') && plans.every(isInSync);
-  if (format === 'json') {
-    print(
-      JSON.stringify(
-        {
-          town: root,
-          inSync,
-          summary,
-          changes: changes.filter((c) => c.op !== 'unchanged').map((c) => ({ op: c.op, key: c.key, ...(c.op === 'configure' ? { fields: c.fields } : {}) })),
-          plans: plans.map(planJson),
-        },
-        null,
-        2,
-      ),
-    );
+  if (format !== 'text') {
+    await printData(format, {
+      town: root,
+      inSync,
+      summary,
+      changes: changes.filter((c) => c.op !== 'unchanged').map((c) => ({ op: c.op, key: c.key, ...(c.op === 'configure' ? { fields: c.fields } : {}) })),
+      plans: plans.map(planJson),
+    });
   } else {
     const desired = changeLines(changes);
     if (desired.length) print(['Desired state (what applying the files would store):', ...desired.map((l) => `  ${l}`), '']);

@@ -5,7 +5,7 @@ import { examine, healthFindings, healthy, reportJson, reportLines } from '../..
 import { keyOf } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, print, printData, printResult, type GlobalOptions } from '../options.js';
 import { passLines } from '../render.js';
 
 export interface DoctorOptions {
@@ -26,11 +26,11 @@ interface Repair {
  * under the town lock; then it looks again and lists what is left for a person.
  */
 export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   if (!o.fix) {
     const report = await examine(session);
-    print(format === 'json' ? JSON.stringify(reportJson(report), null, 2) : reportLines(report));
+    await printResult(format, reportJson(report), () => reportLines(report));
     return healthy(report) ? 0 : 1;
   }
   const before = (await healthFindings(session)).map(viewOf);
@@ -57,8 +57,8 @@ export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise
   const left = after.findings.map(viewOf);
   const resolved = before.filter((b) => !left.some((a) => sameFinding(a, b)));
   const failedActions = outcomes.some((x) => x.failed);
-  if (format === 'json') {
-    print(JSON.stringify({ ...reportJson(after), fixed: { outcomes, repairs, resolved } }, null, 2));
+  if (format !== 'text') {
+    await printData(format, { ...reportJson(after), fixed: { outcomes, repairs, resolved } });
   } else {
     print(['Reconcile pass:', ...passLines(outcomes).map((l) => `  ${l}`), '']);
     print([...repairLines(repairs, resolved), '']);

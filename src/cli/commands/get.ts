@@ -4,7 +4,7 @@ import { KINDS, kindFromWord, type Kind } from '../../model/objects.js';
 import type { StoredObject } from '../../store/store.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { isSwarmDetails, progressLine, taskTable } from '../../../controllers/swarm/details.js';
 
 export function parseKindWord(word: string): Kind {
@@ -14,7 +14,7 @@ export function parseKindWord(word: string): Kind {
 }
 
 export async function getCommand(g: GlobalOptions, kindWord: string | undefined, name: string | undefined, o: { output?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json', 'yaml']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   const kind = kindWord ? parseKindWord(kindWord) : undefined;
   let objects = await session.store.list(kind);
@@ -24,11 +24,8 @@ export async function getCommand(g: GlobalOptions, kindWord: string | undefined,
   }
   const statuses = await Promise.all(objects.map((x) => session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name)));
   const full = objects.map((x, i) => fullObject(x, statuses[i]));
-  if (format === 'json') {
-    print(JSON.stringify(name !== undefined ? full[0] : { items: full }, null, 2));
-  } else if (format === 'yaml') {
-    const { stringify } = await import('yaml');
-    print(full.map((f) => stringify(f)).join('---\n').trimEnd());
+  if (format !== 'text') {
+    await printData(format, name !== undefined ? full[0] : { items: full });
   } else if (kind === 'Swarm' && name !== undefined) {
     print([...table(objects, statuses), '', ...swarmView(statuses[0])]);
   } else {

@@ -5,7 +5,7 @@ import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { attemptStore } from '../../../controllers/refinery/observe.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, printResult, type GlobalOptions } from '../options.js';
 
 export interface IssuesOptions {
   rig?: string;
@@ -33,8 +33,7 @@ function table(issues: Issue[]): string[] {
   return [['ID', 'PRI', 'STATUS', 'TYPE', 'ASSIGNEE', 'TITLE'], ...rows].map((r) => r.map((cell, c) => (c < 5 ? cell.padEnd(widths[c]!) : cell)).join('  '));
 }
 
-function show(issue: Issue, format: string): string[] {
-  if (format === 'json') return [JSON.stringify(issue, null, 2)];
+function show(issue: Issue): string[] {
   const deps = issue.dependencies.map((d) => `${d.type} ${d.depends_on_id}`);
   return [
     `${issue.id}: ${issue.title}`,
@@ -48,23 +47,23 @@ function show(issue: Issue, format: string): string[] {
 }
 
 export async function issuesList(g: GlobalOptions, o: IssuesOptions & { status?: string }, readyOnly: boolean): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const t = await trackerFor(g, o);
   const issues = readyOnly ? await t.ready() : await t.list(o.status ? { status: o.status } : {});
-  print(format === 'json' ? JSON.stringify(issues, null, 2) : table(issues));
+  await printResult(format, issues, () => table(issues));
   return 0;
 }
 
 export async function issuesShow(g: GlobalOptions, id: string, o: IssuesOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const issue = await (await trackerFor(g, o)).get(id);
   if (!issue) fail({ kind: 'notFound', message: `no issue ${id}` });
-  print(show(issue, format));
+  await printResult(format, issue, () => show(issue));
   return 0;
 }
 
 export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOptions & { description?: string; priority?: string; type?: string; blockedBy?: string[]; parent?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const priority = o.priority === undefined ? undefined : Number(o.priority);
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 4)) fail({ kind: 'usage', message: `-p ${o.priority}: priority is 0 (highest) to 4` });
   const issue = await (await trackerFor(g, o)).create({
@@ -75,13 +74,14 @@ export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOpt
     ...(o.blockedBy?.length ? { blockedBy: o.blockedBy } : {}),
     ...(o.parent ? { parent: o.parent } : {}),
   });
-  print(format === 'json' ? JSON.stringify(issue, null, 2) : `Created ${issue.id}: ${issue.title}`);
+  await printResult(format, issue, () => `Created ${issue.id}: ${issue.title}`);
   return 0;
 }
 
 export async function issuesClose(g: GlobalOptions, id: string, o: IssuesOptions & { reason?: string }): Promise<number> {
+  const format = outputFormat(o.output);
   const issue = await (await trackerFor(g, o)).close(id, o.reason ?? 'closed by hand');
-  print(`Closed ${issue.id}: ${issue.title}`);
+  await printResult(format, issue, () => `Closed ${issue.id}: ${issue.title}`);
   return 0;
 }
 
@@ -90,7 +90,7 @@ export async function issuesClose(g: GlobalOptions, id: string, o: IssuesOptions
  * again (still assigned to the polecat whose branch it is, so the work goes back to it).
  */
 export async function issuesRetry(g: GlobalOptions, id: string, o: IssuesOptions): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json', 'yaml']);
+  const format = outputFormat(o.output);
   const { session, rig, tracker } = await rigTracker(g, o);
   const before = await tracker.get(id);
   if (!before) fail({ kind: 'notFound', message: `no issue ${id} in rig ${rig.metadata.name}` });
@@ -101,8 +101,6 @@ export async function issuesRetry(g: GlobalOptions, id: string, o: IssuesOptions
   const issue = before.status === 'blocked' ? await tracker.update(id, { status: 'open' }) : before;
   await tracker.addComment(id, process.env.GT_AGENT || 'overseer', `Retry: a fresh merge budget (${rejections} rejection${rejections === 1 ? '' : 's'} forgotten).`);
   const result = { id, rig: rig.metadata.name, status: issue.status, rejections };
-  if (format === 'json') print(JSON.stringify(result, null, 2));
-  else if (format === 'yaml') print((await import('yaml')).stringify(result).trimEnd());
-  else print(`${id}: a fresh merge budget (${rejections} rejection${rejections === 1 ? '' : 's'} forgotten); status ${issue.status}.`);
+  await printResult(format, result, () => `${id}: a fresh merge budget (${rejections} rejection${rejections === 1 ? '' : 's'} forgotten); status ${issue.status}.`);
   return 0;
 }

@@ -7,7 +7,7 @@ import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { verifyFacts } from '../../workers/clone.js';
-import { lockTimeoutMs, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, printResult, type GlobalOptions } from '../options.js';
 import { outcomeLines } from '../render.js';
 
 /**
@@ -15,7 +15,8 @@ import { outcomeLines } from '../render.js';
  * path and safety checks: its session has ended, its tree is clean and pushed, no conflict, and
  * the tests pass unless --skip-tests is given.
  */
-export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?: boolean }): Promise<number> {
+export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?: boolean; output?: string }): Promise<number> {
+  const format = outputFormat(o.output);
   const m = /^([a-z0-9-]+)\/(?:polecats\/)?([a-z0-9-]+)$/.exec(who);
   if (!m) fail({ kind: 'usage', message: `gt land RIG/POLECAT: got ${JSON.stringify(who)}` });
   const [rigName, polecat] = [m[1]!, m[2]!];
@@ -42,16 +43,18 @@ export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?
     } else {
       fail({ kind: 'notFound', message: `polecat ${who} has no work to land (no worker and no merge request)` });
     }
+    const result = { town: session.root, polecat: `${rigName}/${polecat}` };
     const loop = await session.runningLoop();
     if (loop) {
-      print(`Queued ${who} for direct landing; the running loop (pid ${loop.pid}) merges it next.`);
+      await printResult(format, { ...result, state: 'queued', reconciledBy: { pid: loop.pid } }, () => `Queued ${who} for direct landing; the running loop (pid ${loop.pid}) merges it next.`);
       return 0;
     }
     const outcome = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${(rigObj.manifest as Rig).metadata.name}`));
-    print(outcome ? outcomeLines([outcome]) : 'Nothing to do.');
-    const landed = !(await queue.list(rigName)).some((r) => r.polecat === polecat);
+    const left = (await queue.list(rigName)).find((r) => r.polecat === polecat);
+    const state = outcome?.failed ? 'failed' : left ? 'refused' : 'landed';
+    await printResult(format, { ...result, state, ...(left?.failure ? { failure: left.failure } : {}), reconciledBy: 'land', outcome: outcome ?? null }, () => (outcome ? outcomeLines([outcome]) : 'Nothing to do.'));
     if (outcome?.failed) fail({ kind: 'reconcileFailed', failures: [{ key: outcome.key, message: outcome.failed.error }] });
-    if (!landed) fail({ kind: 'conflict', message: `${who} was not landed: ${(await queue.list(rigName)).find((r) => r.polecat === polecat)?.failure ?? 'see gt status'}` });
+    if (left) fail({ kind: 'conflict', message: `${who} was not landed: ${left.failure ?? 'see gt status'}` });
     return 0;
   } finally {
     await lock.release();

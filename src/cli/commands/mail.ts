@@ -2,7 +2,7 @@ import { fail } from '../../errors.js';
 import { inboxPath } from '../../mail/address.js';
 import { Mailbox, type MailPriority, type MailType } from '../../mail/mailbox.js';
 import { requireTown } from '../../town/locate.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, printResult, type GlobalOptions } from '../options.js';
 
 const TYPES: MailType[] = ['task', 'escalation', 'notification', 'reply', 'handoff'];
 const PRIORITIES: MailPriority[] = ['low', 'normal', 'high', 'urgent'];
@@ -12,7 +12,8 @@ function me(explicit: string | undefined): string {
   return explicit ?? process.env.GT_AGENT ?? 'overseer';
 }
 
-export async function mailSend(g: GlobalOptions, to: string, o: { subject: string; message: string; from?: string; type?: string; replyTo?: string; priority?: string }): Promise<number> {
+export async function mailSend(g: GlobalOptions, to: string, o: { subject: string; message: string; from?: string; type?: string; replyTo?: string; priority?: string; output?: string }): Promise<number> {
+  const format = outputFormat(o.output);
   const type = (o.type ?? 'notification') as MailType;
   if (!TYPES.includes(type)) fail({ kind: 'usage', message: `--type ${o.type}: expected one of ${TYPES.join(', ')}` });
   const priority = (o.priority ?? 'normal') as MailPriority;
@@ -22,24 +23,23 @@ export async function mailSend(g: GlobalOptions, to: string, o: { subject: strin
   // A reply joins the thread of the message it answers, which is in the replier's own inbox.
   const answered = o.replyTo ? (await new Mailbox(inboxPath(root, from)).list()).find((m) => m.id === o.replyTo) : undefined;
   const msg = await new Mailbox(inboxPath(root, to)).send({ from, to, subject: o.subject, body: o.message, type, priority, ...(o.replyTo ? { replyTo: o.replyTo, threadId: answered?.threadId ?? o.replyTo } : {}) });
-  print(`Sent ${msg.id} to ${to}.`);
+  await printResult(format, msg, () => `Sent ${msg.id} to ${to}.`);
   return 0;
 }
 
 export async function mailInbox(g: GlobalOptions, address: string | undefined, o: { output?: string; unread?: boolean }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const who = me(address);
   const all = await new Mailbox(inboxPath(requireTown(g), who)).list();
   const shown = o.unread ? all.filter((m) => !m.read) : all;
-  if (format === 'json') print(JSON.stringify(shown, null, 2));
-  else print(shown.length ? shown.map((m) => `${m.read ? ' ' : '*'} ${m.id}  ${m.timestamp}  ${m.type.padEnd(12)} from ${m.from}: ${m.subject}`) : `No mail for ${who}.`);
+  await printResult(format, shown, () => (shown.length ? shown.map((m) => `${m.read ? ' ' : '*'} ${m.id}  ${m.timestamp}  ${m.type.padEnd(12)} from ${m.from}: ${m.subject}`) : `No mail for ${who}.`));
   return 0;
 }
 
 export async function mailRead(g: GlobalOptions, id: string, address: string | undefined, o: { output?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const msg = await new Mailbox(inboxPath(requireTown(g), me(address))).markRead(id);
   if (!msg) fail({ kind: 'notFound', message: `no message ${id} in ${me(address)}'s inbox` });
-  print(format === 'json' ? JSON.stringify(msg, null, 2) : [`From: ${msg.from}`, `To: ${msg.to}`, `Date: ${msg.timestamp}`, `Type: ${msg.type}`, `Subject: ${msg.subject}`, '', msg.body]);
+  await printResult(format, msg, () => [`From: ${msg.from}`, `To: ${msg.to}`, `Date: ${msg.timestamp}`, `Type: ${msg.type}`, `Subject: ${msg.subject}`, '', msg.body]);
   return 0;
 }

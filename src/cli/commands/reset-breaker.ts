@@ -1,7 +1,7 @@
 import { fail } from '../../errors.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, printResult, type GlobalOptions } from '../options.js';
 
 export interface ResetBreakerResult {
   rig: string;
@@ -17,7 +17,7 @@ export interface ResetBreakerResult {
  * --once`, releases their issues to ready and ends their sessions, keeping clones with work).
  */
 export async function resetBreaker(g: GlobalOptions, rig: string, o: { output?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json', 'yaml']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   if (!(await session.store.get('Rig', rig))) fail({ kind: 'notFound', message: `no Rig "${rig}" in ${session.root}` });
   const lock = await session.lock('gt reset-breaker', lockTimeoutMs(g));
@@ -31,13 +31,10 @@ export async function resetBreaker(g: GlobalOptions, rig: string, o: { output?: 
   } finally {
     await lock.release();
   }
-  if (format === 'json') print(JSON.stringify(result, null, 2));
-  else if (format === 'yaml') print((await import('yaml')).stringify(result).trimEnd());
-  else {
-    print([
-      result.breaker ? `Rig ${rig}: circuit breaker closed (was open since ${result.breaker.openedAt}: ${result.breaker.reason}).` : `Rig ${rig}: the circuit breaker was not open.`,
-      ...result.rearmed.map((w) => `Re-armed crash-looping polecat ${w.polecat}: ${w.issue} goes back to ready on the next pass (gt run, or gt run --once).`),
-    ]);
-  }
+  const done = result;
+  await printResult(format, done, () => [
+    done.breaker ? `Rig ${rig}: circuit breaker closed (was open since ${done.breaker.openedAt}: ${done.breaker.reason}).` : `Rig ${rig}: the circuit breaker was not open.`,
+    ...done.rearmed.map((w) => `Re-armed crash-looping polecat ${w.polecat}: ${w.issue} goes back to ready on the next pass (gt run, or gt run --once).`),
+  ]);
   return 0;
 }

@@ -1,7 +1,7 @@
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { runLoop } from '../../engine/loop.js';
-import { lockTimeoutMs, outputFormat, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, print, printResult, type GlobalOptions } from '../options.js';
 import { showProgress } from '../progress.js';
 import { failOnErrors, outcomeLines, passLines } from '../render.js';
 
@@ -14,7 +14,7 @@ export interface RunOptions {
 export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
   // Kept for scripts written before gt reset-breaker: the same one-shot reset, then exit.
   if (o.resetBreaker) return (await import('./reset-breaker.js')).resetBreaker(g, o.resetBreaker, o);
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   showProgress(session, format);
   if (!o.once) {
@@ -24,8 +24,7 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
   const lock = await session.lock('gt run --once', lockTimeoutMs(g));
   try {
     const outcomes = await session.reconciler.reconcileAll();
-    if (format === 'json') print(JSON.stringify({ town: session.root, outcomes }, null, 2));
-    else print(passLines(outcomes));
+    await printResult(format, { town: session.root, outcomes }, () => passLines(outcomes));
     failOnErrors(outcomes);
     return 0;
   } finally {

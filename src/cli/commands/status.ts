@@ -9,7 +9,7 @@ import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
 import { agentFingerprint, openBreaker } from '../../workers/breaker.js';
-import { outputFormat, print, type GlobalOptions } from '../options.js';
+import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { age } from './get.js';
 import path from 'node:path';
 import { readAgentState } from '../../agents/state.js';
@@ -37,7 +37,7 @@ function exitText(s: SessionInfo): string {
 
 /** Per rig: its workers, the queue of ready issues, conditions and the breaker. */
 export async function statusCommand(g: GlobalOptions, o: { output?: string }): Promise<number> {
-  const format = outputFormat(o.output, ['text', 'json']);
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   const world = await session.reconciler.loadWorld();
   const town = world.town?.manifest;
@@ -104,8 +104,8 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   }
   // What waits on the person reading this comes first: escalations nobody else will read.
   const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
-  if (format === 'json') {
-    print(JSON.stringify({ town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), escalations, agents, rigs, swarms }, null, 2));
+  if (format !== 'text') {
+    await printData(format, { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), escalations, agents, rigs, swarms });
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];

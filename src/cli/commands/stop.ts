@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { computeChanges, type Incoming } from '../../apply/changeset.js';
+import { computeChanges, type Change, type Incoming } from '../../apply/changeset.js';
 import { writeChanges } from '../../apply/write.js';
 import { inspectClone } from '../../adapters/git.js';
 import type { SessionInfo } from '../../adapters/tmux.js';
@@ -10,14 +10,25 @@ import type { StoredObject } from '../../store/store.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { parseDuration } from '../../util/duration.js';
-import { lockTimeoutMs, print, type GlobalOptions } from '../options.js';
+import { lockTimeoutMs, outputFormat, print, printData, printResult, type GlobalOptions, type OutputFormat } from '../options.js';
 import { changeLines, failOnErrors, passLines } from '../render.js';
 
 export interface StopOptions {
   now?: boolean;
   reconcile?: boolean;
   wait?: string;
+  output?: string;
 }
+
+/** A polecat clone holding work nobody has pushed. */
+interface HeldWork {
+  clone: string;
+  issue?: string;
+  work: { dirty: number; stashes: number; unpushed: number };
+}
+
+/** Who carries out the change: the running loop, this command, or nobody yet (--no-reconcile). */
+type ReconciledBy = { pid: number } | 'stop' | 'start' | 'nobody';
 
 /**
  * `gt stop [RIG]`: declarative. It sets `suspend` on the Town (or the Rig) and the Plugins in
@@ -26,21 +37,27 @@ export interface StopOptions {
  * finish their issue (no new one starts) and are reported. `--now` is the emergency halt.
  */
 export async function stopCommand(g: GlobalOptions, rig: string | undefined, o: StopOptions): Promise<number> {
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
-  await setSuspend(session, g, rig, true);
+  const changes = await setSuspend(session, g, rig, true, format);
   const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
   if (o.now) {
     // Every session on the town's socket at once: the whole private server. Nothing on disk is touched.
     const before = await session.services.sessions(town, true);
     await recordHalt(session, before);
+    const socket = session.services.tmux(town).socket;
     await session.services.tmux(town).killServer();
-    print(`Ended ${before.length} session${before.length === 1 ? '' : 's'} at once (tmux server ${session.services.tmux(town).socket}); nothing on disk was deleted.`);
-    print(await unpushedReport(session, rig));
+    const kept = await unpushedWork(session, rig);
+    await printResult(format, { town: session.root, changes: changeData(changes), halted: { socket, sessions: before.map((x) => x.name) }, kept }, () => [
+      `Ended ${before.length} session${before.length === 1 ? '' : 's'} at once (tmux server ${socket}); nothing on disk was deleted.`,
+      ...kept.map((k) => `Kept: ${k.clone} (${k.issue}) holds ${describeWork(k.work)}.`),
+    ]);
     return 0;
   }
   const waitMs = parseDuration(o.wait ?? '60s');
-  if (o.reconcile !== false) await settle(session, g, rig, waitMs);
-  print(await leftRunning(session, rig));
+  const reconciledBy = o.reconcile !== false ? await settle(session, g, rig, waitMs, format) : 'nobody';
+  const left = await leftRunning(session, rig);
+  await printResult(format, { town: session.root, changes: changeData(changes), reconciledBy, ...left }, () => leftLines(left));
   return 0;
 }
 
@@ -61,20 +78,29 @@ async function recordHalt(session: TownSession, sessions: SessionInfo[]): Promis
   }
 }
 
-export async function startCommand(g: GlobalOptions, rig: string | undefined, o: { reconcile?: boolean }): Promise<number> {
+export async function startCommand(g: GlobalOptions, rig: string | undefined, o: { reconcile?: boolean; output?: string }): Promise<number> {
+  const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
-  await setSuspend(session, g, rig, false);
-  if (o.reconcile !== false && !(await session.runningLoop())) {
-    const lock = await session.lock('gt start', lockTimeoutMs(g));
-    try {
-      const outcomes = await session.reconciler.reconcileAll();
-      print(passLines(outcomes));
-      failOnErrors(outcomes);
-    } finally {
-      await lock.release();
-    }
+  const changes = await setSuspend(session, g, rig, false, format);
+  const loop = await session.runningLoop();
+  const result = { town: session.root, changes: changeData(changes) };
+  if (o.reconcile === false || loop) {
+    if (format !== 'text') await printData(format, { ...result, reconciledBy: loop ? { pid: loop.pid } : 'nobody', outcomes: [] });
+    return 0;
+  }
+  const lock = await session.lock('gt start', lockTimeoutMs(g));
+  try {
+    const outcomes = await session.reconciler.reconcileAll();
+    await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
+    failOnErrors(outcomes);
+  } finally {
+    await lock.release();
   }
   return 0;
+}
+
+function changeData(changes: Change[]): { op: Change['op']; key: string }[] {
+  return changes.filter((c) => c.op !== 'unchanged').map(({ op, key }) => ({ op, key }));
 }
 
 /** The objects a stop or start applies to: the Town and every Rig and Plugin, or one Rig and its Plugins. */
@@ -86,7 +112,8 @@ function inScope(objects: StoredObject[], rig: string | undefined): StoredObject
   });
 }
 
-async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | undefined, suspend: boolean): Promise<void> {
+/** Stores the change (printing it for people at once: a stop may then wait a minute); returns it. */
+async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | undefined, suspend: boolean, format: OutputFormat): Promise<Change[]> {
   await session.init();
   const lock = await session.lock(suspend ? 'gt stop' : 'gt start', lockTimeoutMs(g));
   try {
@@ -102,18 +129,19 @@ async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | 
     const changes = computeChanges(incoming, stored, { prune: false, now });
     await writeChanges(session, changes, now);
     const lines = changeLines(changes);
-    print(lines.length ? lines : [`Already ${suspend ? 'stopped' : 'started'}.`]);
+    if (format === 'text') print(lines.length ? lines : [`Already ${suspend ? 'stopped' : 'started'}.`]);
+    return changes;
   } finally {
     await lock.release();
   }
 }
 
 /** Reconciles until the stopped long-running sessions have ended (after their handoff) or the wait is over. */
-async function settle(session: TownSession, g: GlobalOptions, rig: string | undefined, waitMs: number): Promise<void> {
+async function settle(session: TownSession, g: GlobalOptions, rig: string | undefined, waitMs: number, format: OutputFormat): Promise<ReconciledBy> {
   const loop = await session.runningLoop();
   if (loop) {
-    print(`The running loop (pid ${loop.pid}) ends the sessions after their handoff.`);
-    return;
+    if (format === 'text') print(`The running loop (pid ${loop.pid}) ends the sessions after their handoff.`);
+    return { pid: loop.pid };
   }
   const end = Date.now() + waitMs;
   for (;;) {
@@ -123,7 +151,7 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
     } finally {
       await lock.release();
     }
-    if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) return;
+    if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) return 'stop';
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -136,35 +164,47 @@ async function liveSessions(session: TownSession, rig: string | undefined): Prom
   return { roles: live.filter((s) => !isPolecat(s)), polecats: live.filter(isPolecat) };
 }
 
-async function leftRunning(session: TownSession, rig: string | undefined): Promise<string[]> {
-  const lines: string[] = [];
+interface LeftRunning {
+  /** Long-running agent sessions still ending after their handoff. */
+  ending: string[];
+  /** Polecats, never stopped by a stop: each finishes its issue. */
+  polecats: { session: string; issue?: string; work?: HeldWork['work'] }[];
+}
+
+async function leftRunning(session: TownSession, rig: string | undefined): Promise<LeftRunning> {
   const { roles, polecats } = await liveSessions(session, rig);
-  if (roles.length) lines.push(`Still ending after their handoff: ${roles.map((s) => s.name).join(', ')} (gt run finishes it; gt stop --now ends them at once).`);
+  const left: LeftRunning = { ending: roles.map((s) => s.name), polecats: [] };
   for (const p of polecats) {
     const clone = p.meta.rig && p.meta.polecat ? path.join(session.root, p.meta.rig, 'polecats', p.meta.polecat) : undefined;
     const state = clone ? await inspectClone(clone, { work: true }) : undefined;
-    const work = state?.state === 'repo' && state.work ? describeWork(state.work) : undefined;
-    lines.push(`Left running: ${p.name} (${p.meta.issue ?? 'no issue'}) finishes its issue${work ? `; it holds ${work}` : ''}.`);
+    const work = state?.state === 'repo' && state.work && describeWork(state.work) ? state.work : undefined;
+    left.polecats.push({ session: p.name, ...(p.meta.issue ? { issue: p.meta.issue } : {}), ...(work ? { work } : {}) });
   }
+  return left;
+}
+
+function leftLines(left: LeftRunning): string[] {
+  const lines: string[] = [];
+  if (left.ending.length) lines.push(`Still ending after their handoff: ${left.ending.join(', ')} (gt run finishes it; gt stop --now ends them at once).`);
+  for (const p of left.polecats) lines.push(`Left running: ${p.session} (${p.issue ?? 'no issue'}) finishes its issue${p.work ? `; it holds ${describeWork(p.work)}` : ''}.`);
   if (!lines.length) lines.push('Every agent session in scope has ended.');
   return lines;
 }
 
 /** After `--now`: which clones hold work nobody has pushed (kept, as everything on disk). */
-async function unpushedReport(session: TownSession, rig: string | undefined): Promise<string[]> {
+async function unpushedWork(session: TownSession, rig: string | undefined): Promise<HeldWork[]> {
   const records = (await session.store.list('Rig')).map((o) => o.manifest.metadata.name).filter((n) => rig === undefined || n === rig);
-  const lines: string[] = [];
+  const held: HeldWork[] = [];
   for (const r of records) {
     for (const w of await session.services.workers.list(r)) {
       const state = await inspectClone(path.join(session.root, r, 'polecats', w.name), { work: true });
-      const work = state.state === 'repo' && state.work ? describeWork(state.work) : undefined;
-      if (work) lines.push(`Kept: ${r}/polecats/${w.name} (${w.issueId}) holds ${work}.`);
+      if (state.state === 'repo' && state.work && describeWork(state.work)) held.push({ clone: `${r}/polecats/${w.name}`, issue: w.issueId, work: state.work });
     }
   }
-  return lines;
+  return held;
 }
 
-function describeWork(w: { dirty: number; stashes: number; unpushed: number }): string | undefined {
+function describeWork(w: HeldWork['work']): string | undefined {
   const parts = [w.dirty ? `${w.dirty} uncommitted change${w.dirty === 1 ? '' : 's'}` : '', w.stashes ? `${w.stashes} stash${w.stashes === 1 ? '' : 'es'}` : '', w.unpushed ? `${w.unpushed} unpushed commit${w.unpushed === 1 ? '' : 's'}` : ''].filter(Boolean);
   return parts.length ? parts.join(', ') : undefined;
 }

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureFreshBundle } from './bundle.js';
+
+const uid = process.getuid?.() ?? 0;
+const sharedTmuxDir = path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${uid}`);
+let runDir = '';
+let sharedBefore = new Set<string>();
+
+/** The pids of a tmux server's sessions (its own pid among them), or [] when no server answers. */
+function serverPids(socketDir: string, socket: string): number[] {
+  try {
+    const out = execFileSync('tmux', ['-S', path.join(socketDir, socket), 'list-sessions', '-F', '#{pid}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    return [...new Set(out.split('\n').filter(Boolean).map(Number))];
+  } catch {
+    return [];
+  }
+}
+
+function killServer(socketDir: string, socket: string): void {
+  try {
+    execFileSync('tmux', ['-S', path.join(socketDir, socket), 'kill-server'], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // already gone
+  }
+  rmSync(path.join(socketDir, socket), { force: true });
+}
+
+const listDir = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+/**
+ * vitest's global setup, once per run (also for `npx vitest run` without `npm test`):
+ * - the CLI tests run the bundled gt (dist/bundle/main.js) exactly as users do, so it is built
+ *   first from the current sources;
+ * - the run gets a temp directory of its own (TMPDIR and TMUX_TMPDIR, inherited by every test
+ *   worker, gt process and tmux server), so what it leaves behind is known to be its own even
+ *   while other runs share the machine. The teardown fails the run if anything is left in it: a
+ *   tmux server, a socket, a temp directory. It also fails for a tmux server started on the
+ *   shared socket directory by a process of this run (one that dropped TMUX_TMPDIR). It cleans
+ *   up what it reports.
+ */
+export function setup(): () => void {
+  ensureFreshBundle();
+  runDir = mkdtempSync(path.join(os.tmpdir(), 'gt-test-run-'));
+  sharedBefore = new Set(listDir(sharedTmuxDir));
+  process.env.TMPDIR = runDir;
+  process.env.TMUX_TMPDIR = runDir;
+  process.env.GT_TEST_RUN = runDir;
+  return teardown;
+}
+
+function teardown(): void {
+  const leaks: string[] = [];
+  const runTmuxDir = path.join(runDir, `tmux-${uid}`);
+  for (const socket of listDir(runTmuxDir)) {
+    const pids = serverPids(runTmuxDir, socket);
+    leaks.push(pids.length ? `a tmux server still running: tmux -L ${socket} (server pid ${pids.join(', ')})` : `a tmux socket file left behind: ${socket}`);
+    killServer(runTmuxDir, socket);
+  }
+  for (const socket of listDir(sharedTmuxDir).filter((s) => !sharedBefore.has(s))) {
+    const ours = serverPids(sharedTmuxDir, socket).some((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`GT_TEST_RUN=${runDir}`);
+      } catch {
+        return false;
+      }
+    });
+    if (!ours) continue;
+    leaks.push(`a tmux server still running on the shared socket directory: tmux -L ${socket}`);
+    killServer(sharedTmuxDir, socket);
+  }
+  for (const entry of listDir(runDir).filter((e) => e !== `tmux-${uid}`)) leaks.push(`a temp directory or file left behind: ${entry}`);
+  rmSync(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  if (!leaks.length) return;
+  // vitest reports an error thrown here but exits 0 anyway: the exit code says it too.
+  process.exitCode = 1;
+  throw new Error(`the tests left ${leaks.length} thing(s) behind (now cleaned up):\n  ${leaks.join('\n  ')}`);
+}
