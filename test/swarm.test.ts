@@ -398,10 +398,11 @@ describe('Swarm: waves and progress', () => {
     expect(details).toMatchObject({ total: 5, closed: 4, percent: 80, currentWave: 4, ready: ['z'] });
   });
 
-  it('deleting a Swarm leaves its issues as they are', async () => {
-    const before = await issuesFile();
+  it('deleting a Swarm closes its untouched tasks and its epic, then removes it', async () => {
     const r = await run(['delete', 'swarm', 'k1']);
     expect(r.code, r.stderr).toBe(0);
+    for (const ref of ['gt-swarm:k1', 'gt-swarm:k1/x', 'gt-swarm:k1/y']) expect((await one(ref)).status).toBe('closed');
+    const before = await issuesFile();
     await once();
     expect(await issuesFile()).toBe(before);
     expect((await run(['get', 'swarm', 'k1'])).code).not.toBe(0);

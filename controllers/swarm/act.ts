@@ -12,6 +12,10 @@ import { oldest, workDone } from './refs.js';
  */
 export async function actSwarm(ctx: ControllerContext, t: Target<Swarm>, a: SwarmAction): Promise<void> {
   const swarm = t.object.manifest;
+  if (a.type === 'finalizeSwarm') {
+    await ctx.store.remove('Swarm', a.name);
+    return;
+  }
   const rigObject = t.world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === swarm.spec.rig);
   if (!rigObject) throw new Error(`Rig "${swarm.spec.rig}" is not in the town`);
   const tracker = await ctx.services.tracker(rigObject.manifest as Rig, t.world.town?.manifest);
@@ -68,16 +72,10 @@ export async function actSwarm(ctx: ControllerContext, t: Target<Swarm>, a: Swar
       await link(tracker, issue, on.id, a.depType);
       return;
     }
-    case 'closeRemovedTask': {
-      const issue = await tracker.get(a.issueId);
-      if (!issue || issue.status === 'closed') return;
-      if (issue.external_ref !== a.ref) throw new Error(`${a.issueId} no longer carries external_ref ${a.ref}; not closed`);
-      // The plan saw no work on it; a polecat may have claimed it since. Look again right before closing.
-      const why = workDone(issue);
-      if (why) throw new Error(`not closing ${a.issueId}: ${why} (changed since it was planned)`);
-      await tracker.close(issue.id, `task "${a.task}" was removed from Swarm "${swarm.metadata.name}"; no work had been done on it`);
-      return;
-    }
+    case 'closeRemovedTask':
+      return closeUnworked(tracker, a.issueId, a.ref, `task "${a.task}" was removed from Swarm "${swarm.metadata.name}"; no work had been done on it`);
+    case 'closeTaskOfDeletedSwarm':
+      return closeUnworked(tracker, a.issueId, a.ref, `Swarm "${a.swarm}" was deleted; no work had been done on this task`);
     case 'setEpicStatus': {
       const epic = await need(a.ref, 'the epic');
       if (a.status === 'closed') {
@@ -89,6 +87,16 @@ export async function actSwarm(ctx: ControllerContext, t: Target<Swarm>, a: Swar
       return;
     }
   }
+}
+
+async function closeUnworked(tracker: IssueTracker, issueId: string, ref: string, reason: string): Promise<void> {
+  const issue = await tracker.get(issueId);
+  if (!issue || issue.status === 'closed') return;
+  if (issue.external_ref !== ref) throw new Error(`${issueId} no longer carries external_ref ${ref}; not closed`);
+  // The plan saw no work on it; a polecat may have claimed it since. Look again right before closing.
+  const why = workDone(issue);
+  if (why) throw new Error(`not closing ${issueId}: ${why} (changed since it was planned)`);
+  await tracker.close(issue.id, reason);
 }
 
 async function link(tracker: IssueTracker, issue: Issue, dependsOn: string, type: 'blocks' | 'parent-child'): Promise<void> {

@@ -3,6 +3,7 @@ import type { Issue } from '../../src/beads/record.js';
 import type { Swarm } from '../../src/model/objects.js';
 import { describeSwarmAction, type FieldChange, type SwarmAction } from './actions.js';
 import { progressLine, type SwarmDetails, type SwarmTaskRow, type TaskState } from './details.js';
+import { planSwarmDeletion } from './deletion.js';
 import type { SwarmObserved } from './observe.js';
 import { epicRef, oldest, parseSwarmRef, taskRef, workDone } from './refs.js';
 
@@ -86,7 +87,7 @@ export function planSwarm(swarm: Swarm, deleting: boolean, o: SwarmObserved): Sw
   const findings: Finding[] = [];
   const notes: string[] = [];
 
-  if (deleting) return { actions, findings, notes: [`Swarm "${name}" is being deleted: its issues are left as they are`] };
+  if (deleting) return planSwarmDeletion(name, spec.rig, o);
 
   // Which issue stands for which ref. Duplicates are reported; the oldest is used.
   const byRef = new Map<string, Issue[]>();

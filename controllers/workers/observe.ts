@@ -84,5 +84,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     if (spec.suspend || o.deletionRequestedAt) swarmLimits[o.manifest.metadata.name] = 'suspended';
     else if (spec.maxParallel !== undefined) swarmLimits[o.manifest.metadata.name] = spec.maxParallel;
   }
+  // A deleted swarm's tasks left open (work had been done on them) are not dispatched again either.
+  const stored = new Set(world.objects.filter((o) => o.manifest.kind === 'Swarm').map((o) => o.manifest.metadata.name));
+  for (const sw of Object.values(swarmOf)) if (!stored.has(sw)) swarmLimits[sw] = 'suspended';
   return { now, issues, ready: readyIssues(issues, new Date(now)), records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, contractReady };
 }
