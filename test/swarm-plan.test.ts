@@ -227,6 +227,16 @@ describe('planSwarm', () => {
     expect(p.findings).toEqual([]);
   });
 
+  it('a Swarm whose rig is gone keeps its last known progress and says so', () => {
+    const last = details(planSwarm(swarm(), false, rendered({ a: 'closed', b: 'closed' })));
+    const p = planSwarm(swarm(), false, observed([], { rig: 'missing', beadsReady: false, lastKnown: last }));
+    expect(p.actions).toEqual([]);
+    expect(details(p)).toEqual({ ...last, rigMissing: true });
+    expect(p.findings.map((f) => f.code)).toEqual(['RigMissing']);
+    expect(p.findings[0]!.message).toContain('(last known: 2/5 tasks closed)');
+    expect(progressLine(details(p))).toMatch(/^2\/5 tasks closed \(40%\).*\[last known: rig wyvern is gone\]$/);
+  });
+
   it('a deleted Swarm whose rig is gone is removed without touching any issue', () => {
     const p = planSwarm(swarm(), true, observed([], { rig: 'missing', beadsReady: false }));
     expect(texts(p)).toEqual(['- remove Swarm/s1 from the store']);

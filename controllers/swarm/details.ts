@@ -46,6 +46,8 @@ export interface SwarmDetails {
   complete: boolean;
   /** Tasks removed from the spec whose issues stay open because work was done on them. */
   removedWithWork: { id: string; issue: string; status: string }[];
+  /** The rig (or its issue database) is gone: these are the last facts read from it, kept as they were. */
+  rigMissing?: boolean;
 }
 
 /** One line: "3/5 tasks closed (60%), wave 2 of 3 in progress (ready: b, c); waves to come: 3". */
@@ -57,6 +59,7 @@ export function progressLine(d: SwarmDetails): string {
   if (!d.complete && d.awaitingMerge.length) line += `; awaiting merge: ${d.awaitingMerge.join(', ')}`;
   if (!d.complete) line += `; waves to come: ${d.wavesToCome.length ? d.wavesToCome.join(', ') : 'none'}`;
   if (d.suspended) line += ' [suspended]';
+  if (d.rigMissing) line += ` [last known: rig ${d.rig} is gone]`;
   return line;
 }
 

@@ -121,12 +121,15 @@ export function planSwarm(swarm: Swarm, deleting: boolean, o: SwarmObserved): Sw
   const details = (): SwarmDetails => swarmDetails(swarm, waves, issueOf, epic, o, removedWithWork);
 
   if (o.rig === 'missing' || o.rig === 'removing') {
+    // Status never rewrites history: with the issues out of reach, the last progress read stays.
+    const kept = !o.beadsReady && o.lastKnown ? { ...o.lastKnown, rigMissing: true } : undefined;
+    const lastSeen = kept ? ` (last known: ${kept.closed}/${kept.total} tasks closed)` : '';
     findings.push(
       o.rig === 'missing'
-        ? { code: 'RigMissing', message: `Swarm "${name}" names Rig "${spec.rig}", which is not in the town; nothing is created until it is` }
-        : { code: 'RigBeingRemoved', message: `Rig "${spec.rig}" is being removed; Swarm "${name}" changes nothing in its issues` },
+        ? { code: 'RigMissing', message: `Swarm "${name}" names Rig "${spec.rig}", which is not in the town${lastSeen}; nothing is created until it is: apply the Rig again, or delete the Swarm` }
+        : { code: 'RigBeingRemoved', message: `Rig "${spec.rig}" is being removed${lastSeen}; Swarm "${name}" changes nothing in its issues` },
     );
-    return { actions: [], findings, notes, details: details() };
+    return { actions: [], findings, notes, details: kept ?? details() };
   }
 
   // Tasks removed from the spec: closed when untouched, otherwise reported and left.
