@@ -70,7 +70,7 @@ export function taskTable(d: SwarmDetails): string[] {
     .sort((a, b) => a.t.wave - b.t.wave || a.i - b.i)
     .map(({ t }) => [t.id, t.issue ?? '-', String(t.wave), t.state + (t.awaitingMerge ? ' (merging)' : ''), t.title]);
   const header = ['TASK', 'ISSUE', 'WAVE', 'STATE', 'TITLE'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), h.length));
   return [header, ...rows].map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
 }
 

@@ -136,10 +136,30 @@ export class Reconciler {
     const log: GtEventBody[] = [];
     let failed: KeyOutcome['failed'];
     if (plan.error) failed = { text: { op: '~', text: 'observe' }, error: plan.error, terminal: false };
-    for (const { action, text } of plan.actions) {
-      if (failed) break;
+    const steps = plan.actions;
+    for (let i = 0; i < steps.length && !failed; ) {
+      const batch = c.batch?.accepts(steps[i]!.action) ? c.batch : undefined;
+      let n = 1;
+      if (batch) while (i + n < steps.length && batch.accepts(steps[i + n]!.action)) n++;
+      const run = steps.slice(i, i + n);
+      i += n;
+      const intents = run.filter((s) => c.irreversible(s.action)).map((s): GtEventBody => ({ type: 'intent', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}` }));
+      if (intents.length) await this.events.append(intents);
+      if (batch) {
+        const r = await batch.act(this.ctx, t, run.map((s) => s.action));
+        for (const s of run.slice(0, r.done)) {
+          done.push(s.text);
+          log.push({ type: 'action', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}`, outcome: 'ok' });
+        }
+        const next = run[r.done];
+        if (r.error !== undefined && next) {
+          failed = { text: next.text, error: messageOf(r.error), terminal: r.error instanceof TerminalError };
+          log.push({ type: 'actionFailed', key: t.key, action: next.action, text: `${next.text.op} ${next.text.text}`, error: messageOf(r.error) });
+        }
+        continue;
+      }
+      const { action, text } = run[0]!;
       const line = `${text.op} ${text.text}`;
-      if (c.irreversible(action)) await this.events.append([{ type: 'intent', key: t.key, action, text: line }]);
       try {
         const outcome = await c.act(this.ctx, t, action);
         done.push(outcome ? { op: text.op, text: `${text.text} -> ${outcome}` } : text);
