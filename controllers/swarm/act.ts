@@ -31,19 +31,24 @@ export async function actSwarmBatch(ctx: ControllerContext, t: Target<Swarm>, ac
   if (!rigObject) return { done: 0, error: new Error(`Rig "${swarm.spec.rig}" is not in the town`) };
   const tracker = await ctx.services.tracker(rigObject.manifest as Rig, t.world.town?.manifest);
   let done = 0;
+  let failed: { error: unknown } | undefined;
   try {
     await tracker.batch(async (tx) => {
       const refs = new RefIndex(tx, await tx.list());
-      for (const a of actions) {
-        await actOne(tx, refs, swarm, a);
-        done++;
+      try {
+        for (const a of actions) {
+          await actOne(tx, refs, swarm, a);
+          done++;
+        }
+      } catch (error) {
+        failed = { error }; // the actions before it are written all the same
       }
     });
-    failpoint('swarm:after-write');
-    return { done };
   } catch (error) {
-    return { done, error };
+    return { done: 0, error }; // the write itself failed: none of them happened
   }
+  failpoint('swarm:after-write');
+  return failed ? { done, error: failed.error } : { done };
 }
 
 /**

@@ -151,8 +151,8 @@ export class Reconciler {
           done.push(s.text);
           log.push({ type: 'action', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}`, outcome: 'ok' });
         }
-        const next = run[r.done];
-        if (r.error !== undefined && next) {
+        const next = run[Math.min(r.done, run.length - 1)]!;
+        if (r.error !== undefined) {
           failed = { text: next.text, error: messageOf(r.error), terminal: r.error instanceof TerminalError };
           log.push({ type: 'actionFailed', key: t.key, action: next.action, text: `${next.text.op} ${next.text.text}`, error: messageOf(r.error) });
         }
