@@ -9,6 +9,7 @@ import { benchDiff } from './diff.js';
 import { benchIdle } from './idle-loop.js';
 import { benchLatency } from './spawn-latency.js';
 import { benchMergeQueue } from './merge-queue.js';
+import { benchSwarm } from './swarm-apply.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> = {
   diff: { title: 'gt diff on a town of 20 rigs', run: benchDiff },
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> 
   latency: { title: 'new ready issue -> polecat session running', run: benchLatency },
   idle: { title: 'idle gt run with 20 polecats', run: benchIdle },
   merge: { title: 'merge-queue throughput on 50 branches', run: benchMergeQueue },
+  swarm: { title: 'gt apply of a Swarm of 20,000 tasks', run: benchSwarm },
 };
 
 const say = (line = '') => process.stdout.write(line + '\n');

@@ -16,4 +16,4 @@ export type AnyController = Controller<{ type: string }, unknown, unknown>;
 export const CONTROLLERS: readonly AnyController[] = [townController, townSessionsController, rigController, workerPoolController, refineryController, rigSessionsController, swarmController, pluginSessionsController].map((c) => c as unknown as AnyController);
 
 /** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
-export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig', 'Plugin']);
+export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig', 'Swarm', 'Plugin']);

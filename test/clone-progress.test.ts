@@ -6,18 +6,19 @@ import { actionGroups } from '../src/engine/reconciler.js';
 import { bareRepo, GT_BIN, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 
 const item = (type: string) => ({ action: { type } });
-const types = (groups: { action: { type: string } }[][]) => groups.map((g) => g.map((a) => a.action.type).join('+'));
+const types = (groups: { batch: boolean; steps: { action: { type: string } }[] }[]) => groups.map((g) => (g.batch ? 'batch:' : '') + g.steps.map((a) => a.action.type).join('+'));
 
 describe('actionGroups: which actions of one plan run at the same time', () => {
-  const clone = (a: { type: string }) => a.type === 'clone';
+  const is = { concurrent: (a: { type: string }) => a.type === 'clone', batch: (a: { type: string }) => a.type === 'issue' };
   it.each([
     { given: [], want: [] },
     { given: ['dir', 'file'], want: ['dir', 'file'] },
     { given: ['dir', 'clone', 'clone', 'file'], want: ['dir', 'clone+clone', 'file'] },
     { given: ['clone', 'clone', 'clone', 'clone'], want: ['clone+clone+clone', 'clone'] },
     { given: ['clone', 'dir', 'clone'], want: ['clone', 'dir', 'clone'] },
+    { given: ['dir', 'issue', 'issue', 'issue', 'clone', 'issue'], want: ['dir', 'batch:issue+issue+issue', 'clone', 'batch:issue'] },
   ])('$given -> $want', ({ given, want }) => {
-    expect(types(actionGroups(given.map(item), clone, 3))).toEqual(want);
+    expect(types(actionGroups(given.map(item), is, 3))).toEqual(want);
   });
 });
 

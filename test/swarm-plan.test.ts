@@ -214,10 +214,33 @@ describe('planSwarm', () => {
     expect(p.notes).toContain('  + epic gt-swarm:s1 "Diamond"');
   });
 
-  it('leaves everything alone while the Swarm is being deleted', () => {
-    const p = planSwarm(swarm(), true, rendered());
-    expect(p.actions).toEqual([]);
+  it('a deleted Swarm closes its untouched tasks and its epic, names the worked ones, then removes its record', () => {
+    const o = rendered({ a: 'closed', b: 'in_progress' });
+    o.issues.find((i) => i.id === 'w-c')!.comments = [{ id: '1', issue_id: 'w-c', author: 'wyvern/polecats/nux', text: 'deferred', created_at: '' }];
+    const p = planSwarm(swarm(), true, o);
+    expect(texts(p)).toEqual([
+      '- close w-d (gt-swarm:s1/d): Swarm "s1" was deleted and no work was done on it',
+      '- close w-e (gt-swarm:s1/e): Swarm "s1" was deleted and no work was done on it',
+      '~ close epic w-0 (gt-swarm:s1): Swarm "s1" was deleted',
+      '- remove Swarm/s1 from the store; left as they are (work was done on them): b w-b (it is in_progress), c w-c (it has 1 comment from wyvern/polecats/nux)',
+    ]);
     expect(p.findings).toEqual([]);
+  });
+
+  it('a Swarm whose rig is gone keeps its last known progress and says so', () => {
+    const last = details(planSwarm(swarm(), false, rendered({ a: 'closed', b: 'closed' })));
+    const p = planSwarm(swarm(), false, observed([], { rig: 'missing', beadsReady: false, lastKnown: last }));
+    expect(p.actions).toEqual([]);
+    expect(details(p)).toEqual({ ...last, rigMissing: true });
+    expect(p.findings.map((f) => f.code)).toEqual(['RigMissing']);
+    expect(p.findings[0]!.message).toContain('(last known: 2/5 tasks closed)');
+    expect(progressLine(details(p))).toMatch(/^2\/5 tasks closed \(40%\).*\[last known: rig wyvern is gone\]$/);
+  });
+
+  it('a deleted Swarm whose rig is gone is removed without touching any issue', () => {
+    const p = planSwarm(swarm(), true, observed([], { rig: 'missing', beadsReady: false }));
+    expect(texts(p)).toEqual(['- remove Swarm/s1 from the store']);
+    expect(p.notes).toEqual(['Swarm "s1" is being deleted; its issues are not touched: Rig "wyvern" is not in the town']);
   });
 
   it('says when the swarm is suspended', () => {

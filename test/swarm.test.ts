@@ -186,35 +186,32 @@ describe('Swarm: one epic, a child issue per task, blocks per dependsOn', () => 
 });
 
 describe('Swarm: crash safety', () => {
-  it('a pass killed right after creating the epic (still open) resumes without duplicates', async () => {
+  it('a pass killed in the middle of its batch (after the epic, before the write) leaves the beads file as it was; the next pass creates everything once', async () => {
     await writeManifest({ s1: { title: 'Diamond', tasks: DIAMOND }, k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] } });
+    const before = await issuesFile();
     const r = await apply({ GT_FAILPOINT: 'swarm:after-create-epic' });
     expect(r.code).not.toBe(0);
+    expect(await issuesFile()).toBe(before);
+    await once(); // also takes over the locks the killed process left
     const epic = await one('gt-swarm:k1');
-    expect(epic.status).toBe('open');
-    expect(await withRef('gt-swarm:k1/x')).toEqual([]);
-    await once();
-    const again = await one('gt-swarm:k1');
-    expect(again.id).toBe(epic.id);
-    expect(again.status).toBe('in_progress');
+    expect(epic.status).toBe('in_progress');
     const x = await one('gt-swarm:k1/x');
     const y = await one('gt-swarm:k1/y');
     expect(deps(y, 'blocks')).toEqual([x.id]);
     expect(deps(x, 'parent-child')).toEqual([epic.id]);
   });
 
-  it('a pass killed right after creating its first task resumes without duplicates', async () => {
+  it('a pass killed right after its first task (before the write) resumes without duplicates', async () => {
     await writeManifest({
       s1: { title: 'Diamond', tasks: DIAMOND },
       k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] },
       k2: { tasks: [{ id: 'p', title: 'P' }, { id: 'q', title: 'Q', dependsOn: ['p'] }, { id: 'r', title: 'R', dependsOn: ['q'] }] },
     });
+    const before = await issuesFile();
     const r = await apply({ GT_FAILPOINT: 'swarm:after-create-task' });
     expect(r.code).not.toBe(0);
-    expect(await withRef('gt-swarm:k2')).toHaveLength(1);
-    expect(await withRef('gt-swarm:k2/p')).toHaveLength(1);
-    expect(await withRef('gt-swarm:k2/q')).toEqual([]);
-    await once(); // also takes over the lock the killed process left
+    expect(await issuesFile()).toBe(before);
+    await once();
     const epic = await one('gt-swarm:k2');
     const [p, q, rr] = [await one('gt-swarm:k2/p'), await one('gt-swarm:k2/q'), await one('gt-swarm:k2/r')];
     expect(deps(q, 'blocks')).toEqual([p.id]);
@@ -398,11 +395,14 @@ describe('Swarm: waves and progress', () => {
     expect(details).toMatchObject({ total: 5, closed: 4, percent: 80, currentWave: 4, ready: ['z'] });
   });
 
-  it('deleting a Swarm leaves its issues as they are', async () => {
+  it('deleting a Swarm closes its untouched tasks and its epic, then removes it; killed between the two, the next pass only removes it', async () => {
+    const r = await run(['delete', 'swarm', 'k1'], { GT_FAILPOINT: 'swarm:after-write' });
+    expect(r.code).not.toBe(0);
+    for (const ref of ['gt-swarm:k1', 'gt-swarm:k1/x', 'gt-swarm:k1/y']) expect((await one(ref)).status).toBe('closed');
+    expect((await run(['get', 'swarm', 'k1'])).stdout).toMatch(/^Swarm\s+k1\s+\d+\s+Terminating/m);
     const before = await issuesFile();
-    const r = await run(['delete', 'swarm', 'k1']);
-    expect(r.code, r.stderr).toBe(0);
-    await once();
+    const out = await once();
+    expect(out).toContain('- remove Swarm/k1 from the store');
     expect(await issuesFile()).toBe(before);
     expect((await run(['get', 'swarm', 'k1'])).code).not.toBe(0);
   });

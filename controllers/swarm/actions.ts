@@ -20,7 +20,18 @@ export type SwarmAction =
   /** A task removed from the spec whose issue had no work done on it (act checks again). */
   | { type: 'closeRemovedTask'; ref: string; task: string; issueId: string }
   /** in_progress while tasks remain (reopening a closed epic), closed once every task is closed and merged. */
-  | { type: 'setEpicStatus'; ref: string; issueId: string; status: 'in_progress' | 'closed'; reason: string };
+  | { type: 'setEpicStatus'; ref: string; issueId: string; status: 'in_progress' | 'closed'; reason: string }
+  /** The Swarm is being deleted: a task issue nobody worked on is closed (act checks again). */
+  | { type: 'closeTaskOfDeletedSwarm'; ref: string; swarm: string; task: string; issueId: string }
+  /** The last step of a deletion: the record leaves the store; `left` are the task issues kept because work was done on them. */
+  | { type: 'finalizeSwarm'; name: string; left: LeftTask[] };
+
+/** A task issue a deletion leaves as it is, and why. */
+export interface LeftTask {
+  task: string;
+  issueId: string;
+  why: string;
+}
 
 function changeText(c: FieldChange): string {
   switch (c.field) {
@@ -51,10 +62,17 @@ export function describeSwarmAction(a: SwarmAction): ActionText {
       return { op: '-', text: `close ${a.issueId} (${a.ref}): task "${a.task}" was removed from the spec and no work was done on it` };
     case 'setEpicStatus':
       return a.status === 'closed' ? { op: '~', text: `close epic ${a.issueId} (${a.ref}): ${a.reason}` } : { op: '~', text: `epic ${a.issueId} (${a.ref}) in_progress: ${a.reason}` };
+    case 'closeTaskOfDeletedSwarm':
+      return { op: '-', text: `close ${a.issueId} (${a.ref}): Swarm "${a.swarm}" was deleted and no work was done on it` };
+    case 'finalizeSwarm':
+      return {
+        op: '-',
+        text: `remove Swarm/${a.name} from the store${a.left.length ? `; left as they are (work was done on them): ${a.left.map((l) => `${l.task} ${l.issueId} (${l.why})`).join(', ')}` : ''}`,
+      };
   }
 }
 
-/** Closing a task issue is a judgement on someone's data: its intent is logged first. */
+/** Closing a task issue is a judgement on someone's data, and a removed record is gone: their intent is logged first. */
 export function swarmActionIsIrreversible(a: SwarmAction): boolean {
-  return a.type === 'closeRemovedTask';
+  return a.type === 'closeRemovedTask' || a.type === 'closeTaskOfDeletedSwarm' || a.type === 'finalizeSwarm';
 }

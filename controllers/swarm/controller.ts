@@ -1,7 +1,7 @@
 import type { Controller } from '../../src/engine/controller.js';
 import type { Swarm } from '../../src/model/objects.js';
 import { describeSwarmAction, swarmActionIsIrreversible, type SwarmAction } from './actions.js';
-import { actSwarm } from './act.js';
+import { actSwarm, actSwarmBatch, writesIssues } from './act.js';
 import { observeSwarm, type SwarmObserved } from './observe.js';
 import { planSwarm } from './plan.js';
 
@@ -17,4 +17,5 @@ export const swarmController: Controller<SwarmAction, SwarmObserved, Swarm> = {
   act: (ctx, t, a) => actSwarm(ctx, t, a),
   describe: describeSwarmAction,
   irreversible: swarmActionIsIrreversible,
+  batch: { accepts: writesIssues, act: actSwarmBatch },
 };

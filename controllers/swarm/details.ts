@@ -46,6 +46,8 @@ export interface SwarmDetails {
   complete: boolean;
   /** Tasks removed from the spec whose issues stay open because work was done on them. */
   removedWithWork: { id: string; issue: string; status: string }[];
+  /** The rig (or its issue database) is gone: these are the last facts read from it, kept as they were. */
+  rigMissing?: boolean;
 }
 
 /** One line: "3/5 tasks closed (60%), wave 2 of 3 in progress (ready: b, c); waves to come: 3". */
@@ -57,6 +59,7 @@ export function progressLine(d: SwarmDetails): string {
   if (!d.complete && d.awaitingMerge.length) line += `; awaiting merge: ${d.awaitingMerge.join(', ')}`;
   if (!d.complete) line += `; waves to come: ${d.wavesToCome.length ? d.wavesToCome.join(', ') : 'none'}`;
   if (d.suspended) line += ' [suspended]';
+  if (d.rigMissing) line += ` [last known: rig ${d.rig} is gone]`;
   return line;
 }
 
@@ -67,7 +70,7 @@ export function taskTable(d: SwarmDetails): string[] {
     .sort((a, b) => a.t.wave - b.t.wave || a.i - b.i)
     .map(({ t }) => [t.id, t.issue ?? '-', String(t.wave), t.state + (t.awaitingMerge ? ' (merging)' : ''), t.title]);
   const header = ['TASK', 'ISSUE', 'WAVE', 'STATE', 'TITLE'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), h.length));
   return [header, ...rows].map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
 }
 

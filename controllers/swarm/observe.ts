@@ -3,6 +3,9 @@ import path from 'node:path';
 import type { Issue } from '../../src/beads/record.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import type { Rig, Swarm } from '../../src/model/objects.js';
+import { readTextIfExists } from '../../src/util/atomic.js';
+import { statusFile } from '../../src/town/layout.js';
+import { isSwarmDetails, type SwarmDetails } from './details.js';
 import { belongsTo } from './refs.js';
 
 export interface SwarmObserved {
@@ -16,6 +19,8 @@ export interface SwarmObserved {
   readyIds: string[];
   /** Of those, the ids with a merge request still waiting in `.gt/merge-queue/<rig>/`. */
   awaitingMerge: string[];
+  /** When the issues cannot be read (the rig is gone): the progress this controller last reported. */
+  lastKnown?: SwarmDetails;
 }
 
 export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Promise<SwarmObserved> {
@@ -23,11 +28,13 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const rigName = swarm.spec.rig;
   const rigObject = t.world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rigName);
   const none: SwarmObserved = { rig: 'missing', beadsReady: false, issues: [], readyIds: [], awaitingMerge: [] };
-  if (!rigObject) return none;
-  const rig = rigObject.manifest as Rig;
-  const state = rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
+  const state = !rigObject ? 'missing' : rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
   const beadsReady = statQuiet(path.join(ctx.root, rigName, '.beads'))?.isDirectory() ?? false;
-  if (!beadsReady) return { ...none, rig: state };
+  if (!rigObject || !beadsReady) {
+    const lastKnown = state === 'present' ? undefined : await lastReported(ctx, swarm.metadata.name);
+    return { ...none, rig: state, ...(lastKnown ? { lastKnown } : {}) };
+  }
+  const rig = rigObject.manifest as Rig;
   const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
   const [all, ready] = await Promise.all([tracker.list(), tracker.ready()]);
   const requests = listDirQuiet(path.join(ctx.root, '.gt', 'merge-queue', rigName));
@@ -43,4 +50,15 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
     readyIds: ready.filter((i) => mine.has(i.id)).map((i) => i.id),
     awaitingMerge: [...mine].filter((id) => queued.has(id)).sort(),
   };
+}
+
+async function lastReported(ctx: ControllerContext, swarm: string): Promise<SwarmDetails | undefined> {
+  const text = await readTextIfExists(statusFile(ctx.paths.statusDir, 'Swarm', swarm, 'swarm'));
+  if (text === undefined) return undefined;
+  try {
+    const details: unknown = (JSON.parse(text) as { details?: unknown }).details;
+    return isSwarmDetails(details) ? details : undefined;
+  } catch {
+    return undefined; // unreadable: nothing is known
+  }
 }

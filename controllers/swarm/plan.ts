@@ -3,6 +3,7 @@ import type { Issue } from '../../src/beads/record.js';
 import type { Swarm } from '../../src/model/objects.js';
 import { describeSwarmAction, type FieldChange, type SwarmAction } from './actions.js';
 import { progressLine, type SwarmDetails, type SwarmTaskRow, type TaskState } from './details.js';
+import { planSwarmDeletion } from './deletion.js';
 import type { SwarmObserved } from './observe.js';
 import { epicRef, oldest, parseSwarmRef, taskRef, workDone } from './refs.js';
 
@@ -28,22 +29,35 @@ export function epicDescription(swarm: string): string {
  * anyway, its tasks land in one last wave rather than looping.
  */
 export function specWaves(tasks: readonly SwarmTask[]): Map<string, number> {
-  const wave = new Map<string, number>();
+  // Kahn's order over the dependency graph: each task and each dependsOn edge is visited once.
   const ids = new Set(tasks.map((t) => t.id));
-  let progressed = true;
-  while (progressed && wave.size < tasks.length) {
-    progressed = false;
-    for (const t of tasks) {
-      if (wave.has(t.id)) continue;
-      const deps = (t.dependsOn ?? []).filter((d) => ids.has(d));
-      if (deps.every((d) => wave.has(d))) {
-        wave.set(t.id, 1 + Math.max(0, ...deps.map((d) => wave.get(d)!)));
-        progressed = true;
-      }
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const t of tasks) {
+    const deps = [...new Set(t.dependsOn ?? [])].filter((d) => ids.has(d) && d !== t.id);
+    waiting.set(t.id, deps.length);
+    for (const d of deps) {
+      const list = dependents.get(d);
+      if (list) list.push(t.id);
+      else dependents.set(d, [t.id]);
     }
   }
-  const last = 1 + Math.max(0, ...wave.values());
-  for (const t of tasks) if (!wave.has(t.id)) wave.set(t.id, last);
+  const wave = new Map<string, number>();
+  const queue = tasks.filter((t) => waiting.get(t.id) === 0).map((t) => t.id);
+  for (const id of queue) wave.set(id, 1);
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    for (const next of dependents.get(id) ?? []) {
+      wave.set(next, Math.max(wave.get(next) ?? 0, wave.get(id)! + 1));
+      const left = waiting.get(next)! - 1;
+      waiting.set(next, left);
+      if (left === 0) queue.push(next);
+    }
+  }
+  const stuck = tasks.filter((t) => waiting.get(t.id)! > 0);
+  let last = 1;
+  for (const t of tasks) if (waiting.get(t.id) === 0 && wave.get(t.id)! + 1 > last) last = wave.get(t.id)! + 1;
+  for (const t of stuck) wave.set(t.id, last);
   return wave;
 }
 
@@ -86,11 +100,15 @@ export function planSwarm(swarm: Swarm, deleting: boolean, o: SwarmObserved): Sw
   const findings: Finding[] = [];
   const notes: string[] = [];
 
-  if (deleting) return { actions, findings, notes: [`Swarm "${name}" is being deleted: its issues are left as they are`] };
+  if (deleting) return planSwarmDeletion(name, spec.rig, o);
 
   // Which issue stands for which ref. Duplicates are reported; the oldest is used.
   const byRef = new Map<string, Issue[]>();
-  for (const i of o.issues) byRef.set(i.external_ref!, [...(byRef.get(i.external_ref!) ?? []), i]);
+  for (const i of o.issues) {
+    const list = byRef.get(i.external_ref!);
+    if (list) list.push(i);
+    else byRef.set(i.external_ref!, [i]);
+  }
   for (const [ref, list] of [...byRef].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (list.length < 2) continue;
     const kept = oldest(list)!;
@@ -120,12 +138,15 @@ export function planSwarm(swarm: Swarm, deleting: boolean, o: SwarmObserved): Sw
   const details = (): SwarmDetails => swarmDetails(swarm, waves, issueOf, epic, o, removedWithWork);
 
   if (o.rig === 'missing' || o.rig === 'removing') {
+    // Status never rewrites history: with the issues out of reach, the last progress read stays.
+    const kept = !o.beadsReady && o.lastKnown ? { ...o.lastKnown, rigMissing: true } : undefined;
+    const lastSeen = kept ? ` (last known: ${kept.closed}/${kept.total} tasks closed)` : '';
     findings.push(
       o.rig === 'missing'
-        ? { code: 'RigMissing', message: `Swarm "${name}" names Rig "${spec.rig}", which is not in the town; nothing is created until it is` }
-        : { code: 'RigBeingRemoved', message: `Rig "${spec.rig}" is being removed; Swarm "${name}" changes nothing in its issues` },
+        ? { code: 'RigMissing', message: `Swarm "${name}" names Rig "${spec.rig}", which is not in the town${lastSeen}; nothing is created until it is: apply the Rig again, or delete the Swarm` }
+        : { code: 'RigBeingRemoved', message: `Rig "${spec.rig}" is being removed${lastSeen}; Swarm "${name}" changes nothing in its issues` },
     );
-    return { actions: [], findings, notes, details: details() };
+    return { actions: [], findings, notes, details: kept ?? details() };
   }
 
   // Tasks removed from the spec: closed when untouched, otherwise reported and left.
@@ -247,7 +268,7 @@ function swarmDetails(swarm: Swarm, waves: Map<string, number>, issueOf: Map<str
   for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
   const closed = rows.filter((r) => r.state === 'closed').length;
   const open = rows.filter((r) => r.state !== 'closed');
-  const currentWave = open.length ? Math.min(...open.map((r) => r.wave)) : null;
+  const currentWave = open.length ? open.reduce((m, r) => Math.min(m, r.wave), Infinity) : null;
   const total = rows.length;
   return {
     rig: swarm.spec.rig,
@@ -260,7 +281,7 @@ function swarmDetails(swarm: Swarm, waves: Map<string, number>, issueOf: Map<str
     total,
     closed,
     percent: total ? Math.floor((closed * 100) / total) : 100,
-    waves: Math.max(0, ...rows.map((r) => r.wave)),
+    waves: rows.reduce((m, r) => Math.max(m, r.wave), 0),
     currentWave,
     wavesToCome: currentWave === null ? [] : [...new Set(open.map((r) => r.wave))].filter((w) => w > currentWave).sort((a, b) => a - b),
     ready: rows.filter((r) => r.state === 'open').map((r) => r.id),

@@ -114,6 +114,9 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     if (spec.suspend || o.deletionRequestedAt) swarmLimits[o.manifest.metadata.name] = 'suspended';
     else if (spec.maxParallel !== undefined) swarmLimits[o.manifest.metadata.name] = spec.maxParallel;
   }
+  // A deleted swarm's tasks left open (work had been done on them) are not dispatched again either.
+  const stored = new Set(world.objects.filter((o) => o.manifest.kind === 'Swarm').map((o) => o.manifest.metadata.name));
+  for (const sw of Object.values(swarmOf)) if (!stored.has(sw)) swarmLimits[sw] = 'suspended';
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;

@@ -50,7 +50,7 @@ export interface PoolObserved {
   reusableDirs: string[];
   /** Swarm name by task issue id, from the issues' external_ref (gt-swarm:<swarm>/<task>). */
   swarmOf: Record<string, string>;
-  /** Per swarm: its maxParallel, or 'suspended'. */
+  /** Per swarm: its maxParallel, or 'suspended' (also while it is being deleted, and once it is gone). */
   swarmLimits: Record<string, number | 'suspended'>;
   pool: PoolState;
   /** Plugins with the onWorkerStuck hook for this rig, and their answers in the witness's inbox. */

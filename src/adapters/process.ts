@@ -86,6 +86,29 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
   return result;
 }
 
+/** Programs this process started itself and that still run, with whether each leads its own process group. */
+const running = new Map<number, boolean>();
+
+/**
+ * Ends every program gt started itself and is still waiting for (a clone, a test command), with
+ * what it started in turn where it leads a process group: for an interrupted gt (src/cli/
+ * interrupt.ts), whose children would otherwise run on unseen. Synchronous: it runs in a signal
+ * handler right before exit. Returns how many it signalled.
+ */
+export function endChildren(signal: NodeJS.Signals = 'SIGTERM'): number {
+  let n = 0;
+  for (const [pid, group] of running) {
+    try {
+      process.kill(group ? -pid : pid, signal);
+      n++;
+    } catch {
+      // It has ended meanwhile.
+    }
+  }
+  running.clear();
+  return n;
+}
+
 function runDirect(command: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const out = takeCapture();
@@ -119,6 +142,11 @@ function runDirect(command: string, args: readonly string[], opts: RunOptions): 
       });
     }
     const stderrClosed = onStderr ? new Promise<void>((done) => child.stderr!.on('close', done)) : Promise.resolve();
+    const pid = child.pid;
+    if (pid !== undefined) running.set(pid, opts.timeoutMs !== undefined);
+    child.once('close', () => {
+      if (pid !== undefined) running.delete(pid);
+    });
     let timedOut = false;
     let settled = false;
     const killGroup = () => {

@@ -144,6 +144,11 @@ export class BdTracker implements IssueTracker {
     return this.expect(issueId, (i) => i.dependencies.some((d) => d.depends_on_id === dependsOnId && d.type === type), `depending on ${dependsOnId}`, r);
   }
 
+  /** bd writes its database itself, one call per change: there is nothing to gather. */
+  async batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T> {
+    return work(this);
+  }
+
   private async mustGet(id: string): Promise<Issue> {
     return (await this.get(id)) ?? fail({ kind: 'notFound', message: `issue ${id} not found by bd (BEADS_DIR=${this.env.BEADS_DIR})` });
   }

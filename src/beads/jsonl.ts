@@ -41,6 +41,8 @@ export class JsonlTracker implements IssueTracker {
   private readonly lockTimeoutMs: number;
   private readonly now: () => Date;
   private cache: { key: string; file: BeadsFile } | undefined;
+  /** Set on the tracker a batch hands to its work: the file as read under the lock, changed in memory. */
+  private pending: BeadsFile | undefined;
 
   constructor(beadsDir: string, opts: JsonlTrackerOptions) {
     checkPrefix(opts.prefix);
@@ -160,12 +162,26 @@ export class JsonlTracker implements IssueTracker {
     });
   }
 
+  async batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T> {
+    if (this.pending) return work(this);
+    return this.locked(async (file) => {
+      const tx = new JsonlTracker(path.dirname(this.file), { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: this.now });
+      tx.pending = file;
+      try {
+        return await work(tx);
+      } finally {
+        tx.pending = undefined; // a tx kept by mistake must not write into a file already written
+      }
+    }, true);
+  }
+
   /**
    * The parsed file, reused while it is unchanged: the worker pool reads it on every pass, and
    * parsing 50,000 issues costs far more than the stat. gt and bd replace the file by rename, so
    * a new inode, size or mtime means new content.
    */
   private async read(): Promise<BeadsFile> {
+    if (this.pending) return this.pending;
     const st = statQuiet(this.file);
     const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'absent';
     if (this.cache?.key === key) return this.cache.file;
@@ -175,14 +191,35 @@ export class JsonlTracker implements IssueTracker {
   }
 
   private async mutate<T>(change: (file: BeadsFile, now: Date, stamp: string) => T | Promise<T>): Promise<T> {
+    const stamped = (file: BeadsFile) => {
+      const now = this.now();
+      return change(file, now, formatTimestamp(now));
+    };
+    return this.pending ? stamped(this.pending) : this.locked(stamped, false);
+  }
+
+  /**
+   * Under the lock: read the file, let `change` edit it in memory, write it back if it differs.
+   * With `keepOnError` the edits made before a failure are written too (a batch of changes,
+   * each of which checks before it edits, so none is left half-made).
+   */
+  private async locked<T>(change: (file: BeadsFile) => Promise<T> | T, keepOnError: boolean): Promise<T> {
     const lock = await acquireLock(this.lockFile, { command: `gt beads (${this.file})`, timeoutMs: this.lockTimeoutMs, pollMs: 10 });
     try {
       const before = (await readTextIfExists(this.file)) ?? '';
       const file = parseBeadsFile(before, this.file);
-      const now = this.now();
-      const result = await change(file, now, formatTimestamp(now));
-      const after = renderBeadsFile(file);
-      if (after !== before) await writeFileAtomic(this.file, after);
+      const write = async () => {
+        const after = renderBeadsFile(file);
+        if (after !== before) await writeFileAtomic(this.file, after);
+      };
+      let result: T;
+      try {
+        result = await change(file);
+      } catch (err) {
+        if (keepOnError) await write();
+        throw err;
+      }
+      await write();
       return result;
     } finally {
       await lock.release();

@@ -63,6 +63,13 @@ export interface IssueTracker {
   addComment(id: string, author: string, text: string): Promise<Issue>;
   /** `issueId` depends on `dependsOnId` (for `blocks`: is blocked by it). */
   addDependency(issueId: string, dependsOnId: string, type: DependencyType): Promise<Issue>;
+  /**
+   * Many changes written together: `work` makes them through `tx`, which also answers reads
+   * with them applied. The embedded tracker takes its lock once and writes the file once, at
+   * the end (20,000 creates are one rewrite, not 20,000); what `work` did before a failure is
+   * written too, as separate calls would have left it. bd has no batch: its `tx` is the tracker.
+   */
+  batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T>;
 }
 
 export interface OpenTrackerOptions {

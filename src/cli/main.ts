@@ -189,6 +189,7 @@ function buildProgram(): Command {
 
 /** The one error boundary: every failure becomes a message on stderr and an exit code. */
 async function main(argv: string[]): Promise<number> {
+  (await import('./interrupt.js')).installInterruptHandlers();
   const program = buildProgram();
   try {
     // The demo agent is the agent itself, not one of its calls.

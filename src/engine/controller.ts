@@ -82,6 +82,18 @@ export interface Controller<A extends { type: string }, O, M = unknown> {
    * directory): consecutive ones run at the same time, a few at once.
    */
   concurrent?(action: A): boolean;
+  /**
+   * A run of consecutive actions that `accepts` carried out at once, where one write can do the
+   * work of many (a Swarm of 20,000 tasks is one rewrite of the beads file, not 20,000). Each
+   * action is still described, logged and shown by diff on its own.
+   */
+  batch?: ActionBatcher<A, M>;
+}
+
+export interface ActionBatcher<A, M> {
+  accepts(action: A): boolean;
+  /** Acts on `actions` in order; says how many were done, and why the next one failed if one did. */
+  act(ctx: ControllerContext, target: Target<M>, actions: A[]): Promise<{ done: number; error?: unknown }>;
 }
 
 /** An error that retrying cannot fix (until the spec changes): the object is marked Stalled. */

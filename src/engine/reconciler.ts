@@ -139,7 +139,6 @@ export class Reconciler {
     /** Acts on one action; what it did is recorded by the caller, in plan order. */
     const actOne = async ({ action, text }: KeyPlan['actions'][number]) => {
       const line = `${text.op} ${text.text}`;
-      if (c.irreversible(action)) await this.events.append([{ type: 'intent', key: t.key, action, text: line }]);
       try {
         const outcome = await c.act(this.ctx, t, action);
         return { action, text, line, outcome: outcome || undefined };
@@ -147,11 +146,29 @@ export class Reconciler {
         return { action, text, line, error: messageOf(err), terminal: err instanceof TerminalError };
       }
     };
+    const batch = c.batch;
+    const kinds = { batch: (a: { type: string }) => batch?.accepts(a) ?? false, concurrent: (a: { type: string }) => c.concurrent?.(a) ?? false };
     // In order, stopping at the first failure (later actions may build on earlier ones); a run of
-    // independent actions goes a few at a time, and a failure among them stops what follows.
-    for (const group of actionGroups(plan.actions, (a) => c.concurrent?.(a) ?? false, MAX_CONCURRENT_ACTIONS)) {
+    // independent actions goes a few at a time, a run of batchable ones in one call.
+    for (const group of actionGroups(plan.actions, kinds, MAX_CONCURRENT_ACTIONS)) {
       if (failed) break;
-      for (const r of await Promise.all(group.map(actOne))) {
+      const run = group.steps;
+      const intents = run.filter((s) => c.irreversible(s.action)).map((s): GtEventBody => ({ type: 'intent', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}` }));
+      if (intents.length) await this.events.append(intents);
+      if (group.batch && batch) {
+        const r = await batch.act(this.ctx, t, run.map((s) => s.action));
+        for (const s of run.slice(0, r.done)) {
+          done.push(s.text);
+          log.push({ type: 'action', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}`, outcome: 'ok' });
+        }
+        const next = run[Math.min(r.done, run.length - 1)]!;
+        if (r.error !== undefined) {
+          failed = { text: next.text, error: messageOf(r.error), terminal: r.error instanceof TerminalError };
+          log.push({ type: 'actionFailed', key: t.key, action: next.action, text: `${next.text.op} ${next.text.text}`, error: messageOf(r.error) });
+        }
+        continue;
+      }
+      for (const r of await Promise.all(run.map(actOne))) {
         if (r.error !== undefined) {
           failed ??= { text: r.text, error: r.error, terminal: !!r.terminal };
           log.push({ type: 'actionFailed', key: t.key, action: r.action, text: r.line, error: r.error });
@@ -240,13 +257,24 @@ export class Reconciler {
 /** How many independent actions of one plan run at once (each clone is a git process and a download). */
 const MAX_CONCURRENT_ACTIONS = 3;
 
-/** Splits a plan's actions into groups run one after another: runs of concurrent ones, at most `max` each; any other action alone. */
-export function actionGroups<T extends { action: { type: string } }>(actions: readonly T[], concurrent: (a: { type: string }) => boolean, max: number): T[][] {
-  const groups: T[][] = [];
+/** Actions run together: a batch in one call of the controller's batcher, or independent actions at the same time. */
+export interface ActionGroup<T> {
+  batch: boolean;
+  steps: T[];
+}
+
+/**
+ * Splits a plan's actions into groups run one after another: a run of batchable ones (all of it),
+ * a run of concurrent ones (at most `max`), and any other action alone.
+ */
+export function actionGroups<T extends { action: { type: string } }>(actions: readonly T[], is: { batch(a: { type: string }): boolean; concurrent(a: { type: string }): boolean }, max: number): ActionGroup<T>[] {
+  const groups: ActionGroup<T>[] = [];
   for (const a of actions) {
     const last = groups[groups.length - 1];
-    if (last && concurrent(a.action) && concurrent(last[0]!.action) && last.length < max) last.push(a);
-    else groups.push([a]);
+    const batch = is.batch(a.action);
+    if (last && batch && last.batch) last.steps.push(a);
+    else if (last && !batch && !last.batch && is.concurrent(a.action) && is.concurrent(last.steps[0]!.action) && last.steps.length < max) last.steps.push(a);
+    else groups.push({ batch, steps: [a] });
   }
   return groups;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
 import type { Kind } from '../model/objects.js';
+import { statusFile, statusObjectDir } from '../town/layout.js';
 import type { Finding } from './controller.js';
 
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
@@ -47,11 +48,11 @@ export class StatusStore {
   constructor(private readonly dir: string) {}
 
   private objectDir(kind: Kind, name: string): string {
-    return path.join(this.dir, kind.toLowerCase(), name);
+    return statusObjectDir(this.dir, kind, name);
   }
 
   async getController(kind: Kind, name: string, controller: string): Promise<ControllerStatus | undefined> {
-    return this.reader.read<ControllerStatus>(path.join(this.objectDir(kind, name), `${controller}.json`));
+    return this.reader.read<ControllerStatus>(statusFile(this.dir, kind, name, controller));
   }
 
   async get(kind: Kind, name: string): Promise<ObjectStatus | undefined> {
@@ -80,7 +81,7 @@ export class StatusStore {
       ...rest,
     };
     const text = toJsonText(next);
-    if (previous === undefined || toJsonText(previous) !== text) await writeFileAtomic(path.join(this.objectDir(kind, name), `${controller}.json`), text);
+    if (previous === undefined || toJsonText(previous) !== text) await writeFileAtomic(statusFile(this.dir, kind, name, controller), text);
     return next;
   }
 

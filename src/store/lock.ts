@@ -1,3 +1,4 @@
+import { readFileSync, unlinkSync } from 'node:fs';
 import { open, readFile, rm, stat, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,8 +108,33 @@ async function ageMs(file: string): Promise<number> {
   }
 }
 
+/** Every lock this process holds now, by file: what an interrupted gt gives back before it exits. */
+const holding = new Map<string, LockHolder>();
+
+/**
+ * Removes every lock file this process holds, synchronously (it runs in a signal handler right
+ * before exit), each only if the file still names this holder. Returns the files released.
+ */
+export function releaseHeldLocksSync(): string[] {
+  const out: string[] = [];
+  for (const [file, holder] of holding) {
+    try {
+      const current: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (isLockHolder(current) && current.pid === holder.pid && current.startedAt === holder.startedAt) {
+        unlinkSync(file);
+        out.push(file);
+      }
+    } catch {
+      // Gone or unreadable: nothing of ours to remove.
+    }
+  }
+  holding.clear();
+  return out;
+}
+
 function held(file: string, holder: LockHolder): HeldLock {
   let released = false;
+  holding.set(file, holder);
   return {
     holder,
     async release() {
@@ -116,6 +142,7 @@ function held(file: string, holder: LockHolder): HeldLock {
       released = true;
       const current = await readLockHolder(file);
       if (current && current.pid === holder.pid && current.startedAt === holder.startedAt) await rm(file, { force: true });
+      if (holding.get(file) === holder) holding.delete(file);
     },
   };
 }

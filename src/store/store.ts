@@ -27,7 +27,7 @@ export class Store {
    * As in git's "racy" index check, a directory changed in the last second is always read
    * again: file times are coarse, and two writes in one tick would leave the same mtime.
    */
-  private readonly cache = new Map<Kind, { mtimeMs: number; records: readonly StoredObject[] }>();
+  private readonly cache = new Map<Kind, { mtimeMs: number; records: readonly StoredObject[]; texts: Map<string, { text: string; record: StoredObject }> }>();
 
   constructor(private readonly dir: string) {}
 
@@ -61,22 +61,36 @@ export class Store {
     const hit = this.cache.get(kind);
     if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return hit.records;
     const names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-    const texts = names.sort().map((n) => readFileSync(path.join(dir, n), 'utf8'));
-    // Frozen, not copied for each caller: the loop lists the store several times per key and
-    // pass, and the copies were a good part of an idle loop's garbage. Records are never
-    // changed in place (a change is a new record, put back).
-    const records = deepFreeze(texts.map((t) => JSON.parse(t) as StoredObject));
-    this.cache.set(kind, { mtimeMs, records });
+    // A file whose text is what was parsed last time keeps its record: reading is cheap, parsing
+    // and freezing a big record (a Swarm of 20,000 tasks is 10 MB) is not, and within the racy
+    // second every pass would otherwise parse it again.
+    const texts = new Map<string, { text: string; record: StoredObject }>();
+    for (const n of names.sort()) {
+      const text = readFileSync(path.join(dir, n), 'utf8');
+      const known = hit?.texts.get(n);
+      // Frozen, not copied for each caller: the loop lists the store several times per key and
+      // pass, and the copies were a good part of an idle loop's garbage. Records are never
+      // changed in place (a change is a new record, put back).
+      texts.set(n, known && known.text === text ? known : { text, record: deepFreeze(JSON.parse(text) as StoredObject) });
+    }
+    const records = Object.freeze([...texts.values()].map((t) => t.record));
+    this.cache.set(kind, { mtimeMs, records, texts });
     return records;
   }
 
+  /** Our own write: the next list reads the directory again (its parsed texts are still reused). */
+  private stale(kind: Kind): void {
+    const hit = this.cache.get(kind);
+    if (hit) hit.mtimeMs = Number.NaN;
+  }
+
   async put(obj: StoredObject): Promise<void> {
-    this.cache.delete(obj.manifest.kind);
+    this.stale(obj.manifest.kind);
     await writeFileAtomic(this.file(obj.manifest.kind, obj.manifest.metadata.name), toJsonText(obj));
   }
 
   async remove(kind: Kind, name: string): Promise<void> {
-    this.cache.delete(kind);
+    this.stale(kind);
     await rm(this.file(kind, name), { force: true });
   }
 }

@@ -18,3 +18,12 @@ export function townPaths(root: string) {
   };
 }
 export type TownPaths = ReturnType<typeof townPaths>;
+
+/** Where the status of one object lives: one file per controller, `<statusDir>/<kind>/<name>/<controller>.json`. */
+export function statusObjectDir(statusDir: string, kind: string, name: string): string {
+  return path.join(statusDir, kind.toLowerCase(), name);
+}
+
+export function statusFile(statusDir: string, kind: string, name: string, controller: string): string {
+  return path.join(statusObjectDir(statusDir, kind, name), `${controller}.json`);
+}

@@ -15,7 +15,10 @@ export interface DeleteOptions {
   output?: string;
 }
 
-/** Marks objects for deletion; a Rig is removed by its controller only once no clone holds work. */
+/**
+ * Marks objects for deletion (Rig, Swarm, Plugin: their controller cleans up, then removes the
+ * record; a Rig only once no clone holds work, a Swarm after closing the tasks nobody worked on).
+ */
 export async function deleteCommand(g: GlobalOptions, kindWord: string | undefined, name: string | undefined, o: DeleteOptions): Promise<number> {
   const format = outputFormat(o.output);
   let root: string;
