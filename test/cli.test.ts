@@ -158,7 +158,7 @@ describe('gt completion: scripts generated from the commander program', () => {
     };
     expect(complete('gt ')).toEqual(expect.arrayContaining(['apply', 'completion', 'demo-agent', 'diff', 'get', 'issues', 'mail', 'status']));
     expect(complete('gt st')).toEqual(['start', 'status', 'stop']);
-    expect(complete('gt issues ')).toEqual(['close', 'create', 'help', 'list', 'ready', 'show']);
+    expect(complete('gt issues ')).toEqual(['close', 'create', 'help', 'list', 'ready', 'retry', 'show']);
     expect(complete('gt mail send --ty')).toEqual(['--type']);
     expect(complete('gt diff --')).toEqual(expect.arrayContaining(['--filename', '--output', '--prune', '--town', '--help']));
     expect(complete('gt get rig -o ')).toEqual(['json', 'text', 'yaml']);

@@ -1,8 +1,8 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
-import { beadsDir } from './support.js';
+import { beadsDir, removeTempDirs } from './support.js';
 
 // The embedded tracker's batch: many changes, one rewrite of issues.jsonl, under one lock.
 
@@ -18,6 +18,8 @@ async function fresh(fixture = true): Promise<{ dir: string; tracker: JsonlTrack
   return { dir, tracker: new JsonlTracker(dir, { prefix: 'gt' }), file: path.join(dir, 'issues.jsonl') };
 }
 
+
+afterAll(removeTempDirs);
 describe('JsonlTracker.batch', () => {
   it('creates, links and closes through tx with one write; tx reads its own changes, others see them only after', async () => {
     const { tracker, file } = await fresh();

@@ -1,11 +1,11 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseBeadsFile, fileIssues } from '../../src/beads/jsonl-file.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { Readiness } from '../../src/beads/ready.js';
 import { READY_RULES, READY_RULES_EXPECTED } from './fixtures/ready-rules.js';
-import { beadsDir } from './support.js';
+import { beadsDir, removeTempDirs } from './support.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
@@ -13,6 +13,8 @@ async function readiness(): Promise<Readiness> {
   return new Readiness(fileIssues(parseBeadsFile(await readFile(READY_RULES, 'utf8'), READY_RULES)), NOW);
 }
 
+
+afterAll(removeTempDirs);
 describe('the ready rules, one issue each, from a bd export', () => {
   it('the ready set is exactly what bd ready gives for the fixture', async () => {
     const dir = await beadsDir();

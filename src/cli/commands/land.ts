@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fail } from '../../errors.js';
 import { mergeQueueStore } from '../../../controllers/refinery/observe.js';
 import { sessionName, verificationProblems } from '../../../controllers/workers/plan.js';
-import { workKeyOf } from '../../engine/reconciler.js';
+import { workKeyOf, type KeyOutcome } from '../../engine/reconciler.js';
 import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
@@ -49,10 +49,19 @@ export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?
       await printResult(format, { ...result, state: 'queued', reconciledBy: { pid: loop.pid } }, () => `Queued ${who} for direct landing; the running loop (pid ${loop.pid}) merges it next.`);
       return 0;
     }
-    const outcome = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${(rigObj.manifest as Rig).metadata.name}`));
-    const left = (await queue.list(rigName)).find((r) => r.polecat === polecat);
+    // The queue may first have bookkeeping to do (a closed issue's request or budget to forget):
+    // a few passes, until this request is merged, refused, or nothing moves.
+    const outcomes: KeyOutcome[] = [];
+    let left = queued;
+    for (let pass = 0; pass < 5; pass++) {
+      const o = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${(rigObj.manifest as Rig).metadata.name}`));
+      if (o) outcomes.push(o);
+      left = (await queue.list(rigName)).find((r) => r.polecat === polecat);
+      if (!o || o.failed || !o.done.length || !left || left.failedHead === left.head) break;
+    }
+    const outcome = outcomes[outcomes.length - 1];
     const state = outcome?.failed ? 'failed' : left ? 'refused' : 'landed';
-    await printResult(format, { ...result, state, ...(left?.failure ? { failure: left.failure } : {}), reconciledBy: 'land', outcome: outcome ?? null }, () => (outcome ? outcomeLines([outcome]) : 'Nothing to do.'));
+    await printResult(format, { ...result, state, ...(left?.failure ? { failure: left.failure } : {}), reconciledBy: 'land', outcome: outcome ?? null }, () => (outcomes.length ? outcomeLines(outcomes) : 'Nothing to do.'));
     if (outcome?.failed) fail({ kind: 'reconcileFailed', failures: [{ key: outcome.key, message: outcome.failed.error }] });
     if (left) fail({ kind: 'conflict', message: `${who} was not landed: ${left.failure ?? 'see gt status'}` });
     return 0;
