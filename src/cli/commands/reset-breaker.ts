@@ -31,10 +31,10 @@ export async function resetBreaker(g: GlobalOptions, rig: string, o: { output?: 
   } finally {
     await lock.release();
   }
-  const done = result;
-  await printResult(format, done, () => [
-    done.breaker ? `Rig ${rig}: circuit breaker closed (was open since ${done.breaker.openedAt}: ${done.breaker.reason}).` : `Rig ${rig}: the circuit breaker was not open.`,
-    ...done.rearmed.map((w) => `Re-armed crash-looping polecat ${w.polecat}: ${w.issue} goes back to ready on the next pass (gt run, or gt run --once).`),
+  const reset: ResetBreakerResult = result;
+  await printResult(format, reset, () => [
+    reset.breaker ? `Rig ${rig}: circuit breaker closed (was open since ${reset.breaker.openedAt}: ${reset.breaker.reason}).` : `Rig ${rig}: the circuit breaker was not open.`,
+    ...reset.rearmed.map((w) => `Re-armed crash-looping polecat ${w.polecat}: ${w.issue} goes back to ready on the next pass (gt run, or gt run --once).`),
   ]);
   return 0;
 }
