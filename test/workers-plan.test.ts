@@ -90,9 +90,13 @@ describe('planPool (pure)', () => {
     const breaker = { reason: '3 spawns in a row died', openedAt: '2026-11-25T11:00:00.000Z', generation: 1, agent: a };
     const ready = [issue('w-1')];
     expect(planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 3, breaker } }), { agent: a }).findings.map((f) => f.code)).toEqual(['BreakerOpen']);
-    const rearmed = planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 0, breaker } }), { agent: b });
+    // The deaths that tripped it were the old agent's: forgotten first, never counted again.
+    const rearmed = planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 6, breaker } }), { agent: b });
     expect(rearmed.findings).toEqual([]);
-    expect(rearmed.actions).toMatchObject([{ type: 'spawnWorker', issueId: 'w-1' }]);
+    expect(rearmed.actions).toMatchObject([{ type: 'resetSpawnFailures', rearmed: true }, { type: 'spawnWorker', issueId: 'w-1' }]);
+    expect(rearmed.actions.map((x) => x.type)).not.toContain('tripBreaker');
+    // A new Rig generation re-arms it the same way.
+    expect(planPool(rig, 2, false, observed({ issues: ready, ready, pool: { spawnFailures: 6, breaker } }), { agent: a }).actions.map((x) => x.type)).toEqual(['resetSpawnFailures', 'spawnWorker']);
 
     const looping: WorkerRecord = { ...record('nux', 'w-2'), state: 'crashLooping', escalatedAt: '2026-11-25T11:10:00.000Z', crashLoop: { generation: 1, agent: a } };
     const o = observed({ issues: [issue('w-2', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })], records: [looping], sessions: [{ name: 'gt-wyvern-nux', alive: false, polecat: 'nux', activityAt: now }], clones: { nux: { exists: true, verify: { dirty: 1, stashes: 0, head: 'a', remoteHead: undefined, ahead: 1, unpushed: 1 } } } });

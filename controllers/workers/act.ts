@@ -157,7 +157,8 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'resetSpawnFailures': {
       const pool = await workers.pool(name);
-      await workers.putPool(name, { ...pool, spawnFailures: 0 });
+      const { breaker: _rearmed, ...rest } = pool;
+      await workers.putPool(name, { ...(a.rearmed ? rest : pool), spawnFailures: 0 });
       return;
     }
   }

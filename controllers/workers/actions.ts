@@ -21,7 +21,8 @@ export type WorkerAction =
   | { type: 'tripBreaker'; reason: string; agent: string }
   /** A crash-looping worker re-armed (spec change or gt reset-breaker): its issue back to ready, unclaimed. */
   | { type: 'releaseIssue'; name: string; issueId: string; why: string }
-  | { type: 'resetSpawnFailures' };
+  /** `rearmed`: the breaker opened under an older spec or agent is forgotten too. */
+  | { type: 'resetSpawnFailures'; rearmed?: boolean };
 
 export function describeWorkerAction(a: WorkerAction): ActionText {
   switch (a.type) {
@@ -54,7 +55,7 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
     case 'tripBreaker':
       return { op: '~', text: `circuit breaker opens: ${a.reason}` };
     case 'resetSpawnFailures':
-      return { op: '~', text: 'spawn failure count back to 0 (a worker is running steadily)' };
+      return { op: '~', text: a.rearmed ? 'circuit breaker re-armed by the new Rig spec or agent: spawn failure count back to 0' : 'spawn failure count back to 0 (a worker is running steadily)' };
   }
 }
 

@@ -93,6 +93,10 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
   const breaker = openBreaker(o.pool, generation, agent);
   if (breaker) {
     acc.findings.push({ code: 'BreakerOpen', message: `dispatch stopped since ${breaker.openedAt}: ${breaker.reason}; change the Rig spec or the Town's agent, or run gt reset-breaker ${name}` });
+  } else if (o.pool.breaker) {
+    // Re-armed by a change of the Rig spec or its agent: the deaths counted under the old one
+    // say nothing about the new one, so they are forgotten before anything can trip again.
+    acc.actions.push({ type: 'resetSpawnFailures', rearmed: true });
   } else if (o.pool.spawnFailures >= s.breakerThreshold) {
     acc.actions.push({ type: 'tripBreaker', reason: `${o.pool.spawnFailures} spawns in a row died within ${EARLY_DEATH_MS / 1000}s`, agent });
   } else if (o.pool.spawnFailures > 0 && o.records.some((r) => sessions.get(r.name)?.alive && o.now - lastStart(r) >= HEALTHY_AFTER_MS)) {
