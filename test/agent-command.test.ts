@@ -98,6 +98,31 @@ describe('an agent command that is not installed', () => {
     expect(text).not.toContain('Pane is dead');
   });
 
+  it('a wrapper that is found but cannot start its program (env no-such, exit 127) is not restarted until the agent changes', async () => {
+    t = await TestTown.create({ workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 0s\n    breakerThreshold: 2\n' });
+    const yaml = path.join(t.dir, 'town.yaml');
+    const good = await readFile(yaml, 'utf8');
+    await writeFile(yaml, good.replace(/command: \[.*\]/, `command: ["env", "${MISSING}"]`));
+    expect((await t.gt(['apply', '-f', yaml])).code).toBe(0);
+    await t.createIssue('work');
+    await t.once();
+    await until(async () => t!.sessions().length === 1 && t!.liveSessions().length === 0, 'the pane to die');
+    for (let i = 0; i < 3; i++) await t.once();
+    expect((await t.records())[0]!.starts).toHaveLength(1);
+    const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout);
+    expect(status.rigs[0].breaker).toBeNull();
+    const f = status.rigs[0].findings.find((x: { code: string }) => x.code === 'AgentCommandMissing');
+    expect(f, JSON.stringify(status.rigs[0])).toBeDefined();
+    expect(f.message).toContain('exited with status 127');
+    expect(f.message).toContain('"env" started but could not find a program it starts');
+    expect((await t.mail('overseer')).filter((m) => m.type === 'escalation')).toEqual([]);
+    // A new agent: restarted at once, the old deaths counted against nothing.
+    await writeFile(yaml, good);
+    expect((await t.gt(['apply', '-f', yaml])).code).toBe(0);
+    await until(async () => t!.liveSessions().length === 1, 'the polecat to restart with the new agent');
+    expect((await t.gt(['status', '-o', 'json'])).stdout).not.toContain('AgentCommandMissing');
+  });
+
   it('long-running sessions: the mayor is not started while its command is missing, and the Town says why', async () => {
     t = await TestTown.create({ townExtra: `  agent:\n    command: ["${MISSING}"]\n  mayor:\n    enabled: true\n    restartBackoff: 0s\n`, workers: '    max: 1\n' });
     await t.once();

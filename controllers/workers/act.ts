@@ -226,6 +226,6 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     cwd: dir,
     env: launch.env,
     argv: launch.argv,
-    meta: { role: 'polecat', rig: name, polecat: r.name, issue: r.issueId, agent: polecatAddress(name, r.name), fingerprint: launch.fingerprint },
+    meta: { role: 'polecat', rig: name, polecat: r.name, issue: r.issueId, agent: polecatAddress(name, r.name), fingerprint: launch.fingerprint, agent_fp: agentFingerprint(town, rig) },
   });
 }

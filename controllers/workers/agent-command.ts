@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkCommand, commandMissingMessage, type CommandCheck } from '../../src/agents/command.js';
+import { checkCommand, commandExitMessage, commandMissingMessage, type CommandCheck } from '../../src/agents/command.js';
 import { agentLaunch } from '../../src/agents/contract.js';
 import type { Plan } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
@@ -28,14 +28,19 @@ function startsAgent(a: WorkerAction): boolean {
  * Pure: while the agent command cannot be started, nothing that starts it is done (no claim, no
  * clone, no session, no crash or breaker count); the rig says why instead, naming the command,
  * the PATH searched and the fix. Said only when the pool wants a session, or when a polecat's
- * pane died as env(1) does for a missing program (126/127).
+ * pane died as env(1) does for a missing program (126/127). A pane that died so under the
+ * current agent (`agent`: its fingerprint) holds starts the same way even when the command
+ * itself is found (a wrapper such as `env` that could not start what it runs): until the agent
+ * changes, a restart would only fail again.
  */
-export function gateOnAgentCommand(plan: Plan<WorkerAction>, o: PoolObserved, rig: string): Plan<WorkerAction> {
+export function gateOnAgentCommand(plan: Plan<WorkerAction>, o: PoolObserved, rig: string, agent: string): Plan<WorkerAction> {
   const check = o.agentCommand;
-  if (!check || check.ok) return plan;
-  const died = o.sessions.find((s) => !s.alive && (s.exitStatus === 126 || s.exitStatus === 127));
-  if (!died && !plan.actions.some(startsAgent)) return plan;
-  const message = commandMissingMessage(check, `rig ${rig}'s polecats`, died ? { session: died.name, status: died.exitStatus! } : undefined);
+  const died = o.sessions.find((s) => !s.alive && (s.exitStatus === 126 || s.exitStatus === 127) && (s.agent === undefined || s.agent === agent));
+  const who = `rig ${rig}'s polecats`;
+  let message: string | undefined;
+  if (check && !check.ok && (died || plan.actions.some(startsAgent))) message = commandMissingMessage(check, who, died ? { session: died.name, status: died.exitStatus! } : undefined);
+  else if (check?.ok && died) message = commandExitMessage(check.command, who, { session: died.name, status: died.exitStatus! });
+  if (!message) return plan;
   // Looked for again a while later: it may be installed meanwhile.
   const requeueAfterMs = Math.min(plan.requeueAfterMs ?? COMMAND_RECHECK_MS, COMMAND_RECHECK_MS);
   return { ...plan, actions: plan.actions.filter((a) => !startsAgent(a)), findings: [{ code: 'AgentCommandMissing', message }, ...plan.findings], requeueAfterMs };

@@ -13,12 +13,11 @@ export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> =
   name: 'workers',
   kind: 'Rig',
   observe: (ctx, t) => observePool(ctx, t.object.manifest, t.world),
-  plan: (t, o) =>
-    gateOnAgentCommand(
-      planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend, agent: agentFingerprint(t.world.town?.manifest, t.object.manifest) }),
-      o,
-      t.object.manifest.metadata.name,
-    ),
+  plan: (t, o) => {
+    const agent = agentFingerprint(t.world.town?.manifest, t.object.manifest);
+    const plan = planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend, agent });
+    return gateOnAgentCommand(plan, o, t.object.manifest.metadata.name, agent);
+  },
   act: (ctx, t, a) => actPool(ctx, t, a),
   describe: describeWorkerAction,
   irreversible: workerActionIsIrreversible,

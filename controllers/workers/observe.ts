@@ -71,7 +71,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const now = Date.now();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
-    return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}) }] : [];
+    return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}), ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}) }] : [];
   });
   const byId = new Map(issues.map((i) => [i.id, i]));
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);

@@ -12,6 +12,8 @@ export interface SessionView {
   activityAt: number;
   /** How a dead pane's program exited (126/127: env(1) could not run or find it). */
   exitStatus?: number;
+  /** The effective agent (agentFingerprint) the session was started with, from its metadata. */
+  agent?: string;
 }
 
 /** What verification needs, gathered only for workers that said they are done. */

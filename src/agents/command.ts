@@ -72,3 +72,13 @@ export function commandMissingMessage(check: Extract<CommandCheck, { ok: false }
   const exited = died ? `session ${died.session}'s agent exited with status ${died.status}: ` : '';
   return `${exited}${what}; nothing is started for ${who} until it can be: install it, or set agent.command on the Town or Rig`;
 }
+
+/**
+ * The same finding when the command itself was found but its pane exited as env(1) does for a
+ * missing (127) or unrunnable (126) program: a wrapper (`env`, a script) that could not start
+ * what it runs. Restarting it would fail the same way, so nothing is until the agent changes.
+ */
+export function commandExitMessage(command: string, who: string, died: { session: string; status: number }): string {
+  const what = died.status === 126 ? 'could not run a program it starts (not executable)' : 'could not find a program it starts (command not found)';
+  return `session ${died.session}'s agent exited with status ${died.status}: "${command}" started but ${what}; nothing is started for ${who} until the agent changes: fix agent.command (or agent.env PATH) on the Town or Rig and gt apply`;
+}

@@ -14,7 +14,8 @@ export function townSocket(root: string, town: Town | undefined): string {
   return `gt-${(town?.metadata.name ?? 'town').slice(0, 40)}-${digest}`;
 }
 
-export const META_KEYS = [...DEFAULT_META_KEYS, 'polecat'] as const;
+// agent_fp: the effective agent a polecat was started with (a pane that died as env(1) does for a missing program waits for a new one).
+export const META_KEYS = [...DEFAULT_META_KEYS, 'polecat', 'agent_fp'] as const;
 
 /** Adapters shared by the controllers of one town, created once per process. */
 export class TownServices {
