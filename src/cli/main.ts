@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { SHELLS, type Shell } from './completion.js';
-import { OUTPUT_FORMATS, type GlobalOptions } from './options.js';
+import { OUTPUT_FORMATS, watchStdout, type GlobalOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 /** `-o` wherever a command prints a result; its choices also feed `gt completion`. */
@@ -190,6 +190,7 @@ function buildProgram(): Command {
 /** The one error boundary: every failure becomes a message on stderr and an exit code. */
 async function main(argv: string[]): Promise<number> {
   (await import('./interrupt.js')).installInterruptHandlers();
+  watchStdout();
   const program = buildProgram();
   try {
     // The demo agent is the agent itself, not one of its calls.

@@ -26,9 +26,22 @@ export function lockTimeoutMs(g: GlobalOptions): number {
   }
 }
 
+let readerGone = false;
+
+/**
+ * `gt status | head -2`: the reader went away. Nothing more is printed, and the command finishes
+ * its work (releasing its locks) instead of dying on an unhandled EPIPE.
+ */
+export function watchStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    readerGone = true;
+  });
+}
+
 export function print(lines: string | string[]): void {
   const text = Array.isArray(lines) ? lines.join('\n') : lines;
-  if (text) process.stdout.write(text + '\n');
+  if (text && !readerGone) process.stdout.write(text + '\n');
 }
 
 /** One document for programs: the value as JSON, or the same value as YAML (its printer is loaded only then). */
