@@ -14,12 +14,14 @@ export interface GtResult {
   stderr: string;
 }
 
-/** Runs the compiled gt CLI as a user would, in `cwd`, with optional stdin. */
-export function gt(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GtResult> {
+/** Runs the compiled gt CLI as a user would, in `cwd`, with optional stdin; as another OS user with `uid`/`gid` (root only). */
+export function gt(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): Promise<GtResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [GT_BIN, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, GT_TOWN: '', ...opts.env },
+      ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+      ...(opts.gid === undefined ? {} : { gid: opts.gid }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
