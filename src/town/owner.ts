@@ -1,5 +1,4 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { run } from '../adapters/process.js';
 import { fail } from '../errors.js';
@@ -49,14 +48,15 @@ export async function actAsTownOwner(root: string, access: TownAccess, argv: rea
   const me = process.geteuid?.();
   const owner = townOwnerUid(root);
   if (me === undefined || owner === undefined || me === owner) return;
+  if (me !== 0 && access === 'read') return;
   const account = await lookUp(owner);
   const who = account ? account.name : `uid ${owner}`;
   if (me !== 0) {
-    if (access === 'read') return;
     const sudo = account ? `sudo -u ${account.name} gt ${argv.map(shellWord).join(' ')}` : undefined;
+    const myName = (await lookUp(me))?.name;
     fail({
       kind: 'notOwner',
-      message: `the town at ${root} belongs to ${who}, and this command would change it as ${os.userInfo().username} (uid ${me}); run it as ${who}${sudo ? `: ${sudo}` : ''}`,
+      message: `the town at ${root} belongs to ${who}, and this command would change it as ${myName ? `${myName} (uid ${me})` : `uid ${me}`}; run it as ${who}${sudo ? `: ${sudo}` : ''}`,
     });
   }
   if (!account) {
