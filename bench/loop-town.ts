@@ -217,6 +217,11 @@ function hookExit(): void {
 
 export class LoopTown {
   socket = '';
+
+  /** A town's socket is a path (`tmux -S`); one named in the Town's spec is a name (`tmux -L`). */
+  private server(): string[] {
+    return this.socket.startsWith('/') ? ['-S', this.socket] : ['-L', this.socket];
+  }
   loop: Loop | undefined;
   private readonly trackers = new Map<string, JsonlTracker>();
   readonly workers: WorkerStore;
@@ -330,7 +335,7 @@ export class LoopTown {
   /** Every pane on the town's tmux server: session, dead or not, and gt's @gt_issue (percent-decoded). */
   panes(): Promise<Pane[]> {
     return new Promise((resolve) => {
-      execFile('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_dead} #{@gt_issue}'], { encoding: 'utf8' }, (err, stdout) => {
+      execFile('tmux', [...this.server(), 'list-panes', '-a', '-F', '#{session_name} #{pane_dead} #{@gt_issue}'], { encoding: 'utf8' }, (err, stdout) => {
         if (err) return resolve([]); // no server yet
         resolve(
           stdout
@@ -348,7 +353,7 @@ export class LoopTown {
   /** pid of the town's tmux server, or undefined when none runs. */
   tmuxServerPid(): number | undefined {
     try {
-      const pid = Number(execFileSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{pid}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      const pid = Number(execFileSync('tmux', [...this.server(), 'display-message', '-p', '#{pid}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
       return Number.isInteger(pid) && pid > 0 ? pid : undefined;
     } catch {
       return undefined;
@@ -375,7 +380,7 @@ export class LoopTown {
     if (this.socket) {
       const killServer = () => {
         try {
-          execFileSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+          execFileSync('tmux', [...this.server(), 'kill-server'], { stdio: 'ignore' });
         } catch {
           // no server left: nothing to kill
         }
@@ -387,7 +392,7 @@ export class LoopTown {
         killServer();
       }
       // tmux leaves its socket file behind after kill-server.
-      rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
+      rmSync(this.socket.startsWith('/') ? this.socket : path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -22,6 +22,8 @@ export type GtError =
   | { kind: 'townNotFound'; message: string }
   | { kind: 'notFound'; message: string }
   | { kind: 'conflict'; message: string }
+  /** The town belongs to another OS user than the one running gt (src/town/owner.ts). */
+  | { kind: 'notOwner'; message: string }
   | { kind: 'lockBusy'; lockFile: string; holder: LockHolder | undefined; waitedMs: number }
   | { kind: 'reconcileFailed'; failures: { key: string; message: string }[] };
 
@@ -51,6 +53,7 @@ export function describeError(e: GtError): string {
     case 'townNotFound':
     case 'notFound':
     case 'conflict':
+    case 'notOwner':
       return e.message;
     case 'lockBusy': {
       const h = e.holder;
@@ -62,13 +65,15 @@ export function describeError(e: GtError): string {
   }
 }
 
-/** Exit codes, kubectl-like: 1 = the work failed, 2 = bad input or usage, 3 = the town is busy. */
+/** Exit codes, kubectl-like: 1 = the work failed, 2 = bad input or usage, 3 = the town is busy, 4 = the town is another user's. */
 export function exitCodeFor(e: GtError): number {
   switch (e.kind) {
     case 'reconcileFailed':
       return 1;
     case 'lockBusy':
       return 3;
+    case 'notOwner':
+      return 4;
     case 'invalidInput':
     case 'usage':
     case 'townNotFound':

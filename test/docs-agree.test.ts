@@ -72,14 +72,20 @@ describe('docs and code agree where a fact is checkable', () => {
     }
   });
 
-  it("the Town schema's tmux socket default is the name gt derives", () => {
+  it("the Town schema's tmux socket default is the path gt derives, and so is its fallback for a long root", () => {
     const town = JSON.parse(read('schemas/town.schema.json'));
     const description: string = town.properties.spec.properties.tmux.properties.socket.description;
-    const described = /Defaults to ((?:<[^>]+>|[^\s<,])+?)[,.]?(\s|$)/.exec(description)?.[1];
+    const word = '((?:<[^>]+>|[^\\s<,;])+?)[,.;]?(?:\\s|$)';
+    const described = new RegExp(`Defaults to ${word}`).exec(description)?.[1];
+    const fallback = new RegExp(`\\(107 bytes\\), ${word}`).exec(description)?.[1];
     expect(described, description).toBeDefined();
-    const pattern = new RegExp(`^${described!.replace('<town name>', 'wyvern').replace('<hash>', '[0-9a-f]+')}$`);
-    const manifest = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Town', metadata: { name: 'wyvern' }, spec: { root: '/srv/town' } } as Town;
-    expect(townSocket('/srv/town', manifest)).toMatch(pattern);
+    expect(fallback, description).toBeDefined();
+    const asPattern = (text: string, root: string) => new RegExp(`^${text.replaceAll('.', '\\.').replace('<town root>', root).replace('<hash>', '[0-9a-f]{12}')}$`);
+    const manifest = (root: string) => ({ apiVersion: 'gastown.dev/v1alpha1', kind: 'Town', metadata: { name: 'wyvern' }, spec: { root } }) as Town;
+    expect(townSocket('/srv/town', manifest('/srv/town'))).toMatch(asPattern(described!, '/srv/town'));
+    const long = `/srv/${'x'.repeat(100)}`;
+    expect(townSocket(long, manifest(long))).toMatch(asPattern(fallback!, long));
+    expect(townSocket(long, { ...manifest(long), spec: { root: long, tmux: { socket: 'mine' } } })).toBe('mine');
   });
 
   it('what the README says gt does not depend on, package.json does not list', () => {

@@ -13,7 +13,7 @@ import { splitTorn } from '../src/doctor/judge-files.js';
 import type { StoredObject } from '../src/store/store.js';
 import type { WorkerRecord } from '../src/workers/records.js';
 import { META_KEYS } from '../src/town/services.js';
-import { git, gt as gtCli, REPO_ROOT, rigYaml, tempDir, townYaml } from './support/town.js';
+import { git, gt as gtCli, REPO_ROOT, rigYaml, tempDir, tmuxServer, townYaml } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
 
 /** A finding as `gt doctor -o json` prints it. */
@@ -163,7 +163,7 @@ describe('gt doctor', () => {
 
   it('GT-ORPHAN-SESSION: sessions started by hand on the town socket are reported and left for a person', async () => {
     town = await TestTown.create();
-    execFileSync('tmux', ['-L', town.socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'stray', 'sleep', '600']);
+    execFileSync('tmux', [...tmuxServer(town.socket), '-f', '/dev/null', 'new-session', '-d', '-s', 'stray', 'sleep', '600']);
     // gt's metadata for a role the spec does not enable explains nothing either.
     await new Tmux(town.socket, { metaKeys: META_KEYS }).startSession({ name: 'mayor-by-hand', cwd: town.root, env: {}, argv: ['sleep', '600'], meta: { role: 'mayor' } });
     const stray = await expectFinding(town, 'GT-ORPHAN-SESSION', 'stray');
@@ -274,7 +274,7 @@ describe('gt doctor', () => {
   it('GT-TMUX-SERVER-MISSING: the server is gone while a worker is working; --fix starts its session again', async () => {
     const w = await townWithWorker('    max: 1\n    spawnDelay: 0s\n    restartBackoff: 100ms\n');
     town = w.t;
-    execFileSync('tmux', ['-L', town.socket, 'kill-server']);
+    execFileSync('tmux', [...tmuxServer(town.socket), 'kill-server']);
     const f = await expectFinding(town, 'GT-TMUX-SERVER-MISSING', town.socket);
     expect(f.message).toContain('wyvern/polecats/nux');
     expect(f.fixable).toBe(true);

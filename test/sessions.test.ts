@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestTown, until } from './support/workers.js';
+import { tmuxServer } from './support/town.js';
 
 /**
  * The session-cycle controller with real tmux and the scripted role agent
@@ -23,19 +24,19 @@ afterEach(async () => {
 
 function pane(town: TestTown, session: string): string {
   try {
-    return execFileSync('tmux', ['-L', town.socket, 'capture-pane', '-p', '-t', `=${session}:`], { encoding: 'utf8' });
+    return execFileSync('tmux', [...tmuxServer(town.socket), 'capture-pane', '-p', '-t', `=${session}:`], { encoding: 'utf8' });
   } catch {
     return '';
   }
 }
 
 function panePid(town: TestTown, session: string): string {
-  return execFileSync('tmux', ['-L', town.socket, 'display-message', '-p', '-t', `=${session}:`, '#{pane_pid}'], { encoding: 'utf8' }).trim();
+  return execFileSync('tmux', [...tmuxServer(town.socket), 'display-message', '-p', '-t', `=${session}:`, '#{pane_pid}'], { encoding: 'utf8' }).trim();
 }
 
 function sendKeys(town: TestTown, session: string, text: string): void {
-  execFileSync('tmux', ['-L', town.socket, 'send-keys', '-t', `=${session}:`, '-l', text]);
-  execFileSync('tmux', ['-L', town.socket, 'send-keys', '-t', `=${session}:`, 'Enter']);
+  execFileSync('tmux', [...tmuxServer(town.socket), 'send-keys', '-t', `=${session}:`, '-l', text]);
+  execFileSync('tmux', [...tmuxServer(town.socket), 'send-keys', '-t', `=${session}:`, 'Enter']);
 }
 
 async function state(town: TestTown, dir: string): Promise<{ requesting_cycle?: boolean; handoff?: { messageId: string; by: string } }> {
@@ -49,7 +50,7 @@ describe('long-running sessions', () => {
     t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n'), rigExtra: '  witness:\n    enabled: true\n', workers: '    max: 1\n' });
     // gt apply reconciled once already: the sessions are up.
     expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-witness']);
-    const env = execFileSync('tmux', ['-L', t.socket, 'show-environment', '-t', 'gt-wyvern-witness'], { encoding: 'utf8' });
+    const env = execFileSync('tmux', [...tmuxServer(t.socket), 'show-environment', '-t', 'gt-wyvern-witness'], { encoding: 'utf8' });
     expect(env).toContain('GT_ROLE=witness');
     expect(env).toContain('GT_AGENT=wyvern/witness');
     expect(await readFile(path.join(t.root, 'wyvern', 'witness', 'CLAUDE.md'), 'utf8')).toContain('You are the Witness of rig wyvern');

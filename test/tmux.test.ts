@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDir } from './support/town.js';
@@ -14,7 +14,7 @@ vi.mock('../src/adapters/process.js', async (importOriginal) => {
 });
 
 import { run } from '../src/adapters/process.js';
-import { Tmux, TmuxError, type SessionInfo } from '../src/adapters/tmux.js';
+import { Tmux, TmuxError, tmuxCommandLine, type SessionInfo } from '../src/adapters/tmux.js';
 import { decodeMeta, encodeMeta, parseShowEnvironment, tmuxArg } from '../src/adapters/tmux-text.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -246,7 +246,8 @@ describe('tmux adapter (real tmux on a private socket)', () => {
       await expect(start(bad)).rejects.toThrow(/invalid tmux session name/);
     }
     await expect(tmux.sendKeys('a.b', 'x')).rejects.toThrow(/invalid tmux session name/);
-    for (const bad of ['../x', 'a/b', '.hidden', '-L', '']) expect(() => new Tmux(bad)).toThrow(/invalid tmux socket name/);
+    for (const bad of ['../x', 'a/b', '.hidden', '-L', '']) expect(() => new Tmux(bad)).toThrow(/invalid tmux socket "/);
+    expect(() => new Tmux(`/${'x'.repeat(107)}`)).toThrow(/108 bytes long; a unix socket path may have at most 107/);
     expect(new Tmux('gt-my.town-abc123').socket).toBe('gt-my.town-abc123');
 
     await start('dup', { meta: { role: 'first' } });
@@ -272,6 +273,29 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     const extra = new Tmux(tmux.socket, { metaKeys: ['role', 'swarm'] });
     await extra.setMeta('dup', 'swarm', 'w1');
     expect((await extra.listSessions())[0]!.meta).toEqual({ role: 'first', swarm: 'w1' });
+  });
+
+  it('a socket path (tmux -S): one server whoever names it; a private directory is made 0700 and refused when not ours alone', async () => {
+    const socket = path.join(dir, 'private', 'tmux.sock');
+    const byPath = new Tmux(socket, { privateDir: true });
+    expect(byPath.commandLine).toBe(`tmux -S ${socket}`);
+    expect(tmuxCommandLine("/tmp/it's here/s")).toBe(`tmux -S '/tmp/it'\\''s here/s'`);
+    expect(tmuxCommandLine('gt-x')).toBe('tmux -L gt-x');
+    try {
+      await byPath.startSession({ name: 'p', cwd: dir, env: {}, argv: ['sleep', '30'] });
+      expect((await stat(path.dirname(socket))).mode & 0o777).toBe(0o700);
+      expect((await new Tmux(socket).listSessions()).map((x) => x.name)).toEqual(['p']);
+    } finally {
+      await byPath.killServer();
+    }
+    await chmod(path.dirname(socket), 0o777);
+    await expect(byPath.startSession({ name: 'q', cwd: dir, env: {}, argv: ['sleep', '30'] })).rejects.toThrow(/private\/? may be written by others/);
+    if (process.getuid!() === 0) {
+      await chmod(path.dirname(socket), 0o700);
+      await chown(path.dirname(socket), 65534, 65534);
+      await expect(byPath.startSession({ name: 'q', cwd: dir, env: {}, argv: ['sleep', '30'] })).rejects.toThrow(/belongs to uid 65534, not to this user/);
+    }
+    expect(await byPath.listSessions()).toEqual([]);
   });
 
   it('capturePane shows the visible pane, and with lines also that much scrollback', async () => {
@@ -306,9 +330,9 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     expect(calls.length).toBeGreaterThan(20);
     for (const [, args] of calls) {
       if (args.length === 1 && args[0] === '-V') continue; // version query, no server
-      const i = args.indexOf('-L');
+      const i = args.includes('-L') ? args.indexOf('-L') : args.indexOf('-S');
       expect(i, args.join(' ')).toBeGreaterThanOrEqual(0);
-      expect(args[i + 1]).toMatch(/^gt-test-/);
+      expect(args[i + 1]).toMatch(args[i] === '-L' ? /^gt-test-/ : new RegExp(`^${dir}/`));
       expect(args.slice(0, i)).toEqual(['-u', '-f', '/dev/null']);
     }
     expect(defaultServerState()).toEqual(defaultBefore);

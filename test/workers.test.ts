@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { TestTown, until } from './support/workers.js';
+import { tmuxServer } from './support/town.js';
 
 let town: TestTown | undefined;
 afterEach(async () => {
@@ -76,7 +77,7 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 100ms\n' });
     await town.createIssue('work');
     await town.once();
-    execFileSync('tmux', ['-L', town.socket, 'kill-session', '-t', 'gt-wyvern-nux']);
+    execFileSync('tmux', [...tmuxServer(town.socket), 'kill-session', '-t', 'gt-wyvern-nux']);
     expect(town.sessions()).toEqual([]);
     const out = await until(async () => {
       const o = await town!.once();
@@ -138,7 +139,7 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
       return (await town!.records())[0]?.state === 'stalled';
     }, 'escalation of the stuck worker');
     expect((await town.records())[0]!.nudges).toBe(2);
-    const pane = execFileSync('tmux', ['-L', town.socket, 'capture-pane', '-p', '-t', 'gt-wyvern-nux'], { encoding: 'utf8' });
+    const pane = execFileSync('tmux', [...tmuxServer(town.socket), 'capture-pane', '-p', '-t', 'gt-wyvern-nux'], { encoding: 'utf8' });
     expect(pane).toContain('Are you stuck?');
     expect((await town.mail('mayor')).some((m) => m.body.includes('no progress after 2 nudges'))).toBe(true);
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
@@ -162,7 +163,7 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
 
   it('an orphan session is reported, and stopped when its clone holds no work', async () => {
     town = await TestTown.create();
-    execFileSync('tmux', ['-L', town.socket, 'new-session', '-d', '-s', 'gt-wyvern-ghost', 'sleep', '60']);
+    execFileSync('tmux', [...tmuxServer(town.socket), 'new-session', '-d', '-s', 'gt-wyvern-ghost', 'sleep', '60']);
     const diff = await town.gt(['diff']);
     expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('- orphan session gt-wyvern-ghost');

@@ -85,7 +85,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       await sendEscalation(ctx.services, town, {
         from: `${name}/witness`,
         subject: `Polecat ${name}/${a.name} on ${r.issueId} needs a person`,
-        body: `${a.reason}.\nIts issue stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: tmux -L ${tmux.socket} attach -t ${sessionName(name, a.name)}`,
+        body: `${a.reason}.\nIts issue stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: ${tmux.commandLine} attach -t ${sessionName(name, a.name)}`,
         priority: 'high',
       });
       await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString(), ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}) });

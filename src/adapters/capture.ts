@@ -23,13 +23,12 @@ const spare: Capture[] = [];
 const MAX_SPARE = 16;
 const EMPTY_ABOVE = 1 << 20;
 let counter = 0;
-let tmp: string | undefined;
 
 export function takeCapture(): Capture {
   const c = spare.pop();
   if (c) return c;
-  tmp ??= os.tmpdir();
-  const file = path.join(tmp, `gt-run-${process.pid}-${counter++}-${Math.random().toString(36).slice(2)}`);
+  // Not remembered: root acting as a town's owner (src/town/owner.ts) may change TMPDIR.
+  const file = path.join(os.tmpdir(), `gt-run-${process.pid}-${counter++}-${Math.random().toString(36).slice(2)}`);
   const fd = openSync(file, 'ax+', 0o600);
   unlinkSync(file);
   return { fd, start: 0 };

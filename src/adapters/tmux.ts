@@ -1,11 +1,13 @@
-import { stat } from 'node:fs/promises';
+import { lstat, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunResult } from './process.js';
 import { decodeMeta, encodeMeta, int, parseShowEnvironment, tmuxArg } from './tmux-text.js';
 
 /**
- * tmux on ONE private server per town (`tmux -L <socket>`), never the user's default server.
+ * tmux on ONE private server per town, never the user's default server. The server is named by a
+ * socket path (`tmux -S /path`: one server whichever OS user asks, see src/town/services.ts) or,
+ * when a Town's spec names one, by a socket name (`tmux -L name`, under $TMUX_TMPDIR/tmux-UID/).
  *
  * How values from manifests and beads stay data (all checked on tmux 3.3a, see test/tmux.test.ts):
  * - tmux >= 3.2 executes a new-session command directly (fork + execvp, no /bin/sh) when it is
@@ -33,8 +35,10 @@ import { decodeMeta, encodeMeta, int, parseShowEnvironment, tmuxArg } from './tm
  */
 
 export const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** The socket is a file name under $TMUX_TMPDIR/tmux-UID/ (no "/", not hidden, not an option). */
+/** A socket name is a file name under $TMUX_TMPDIR/tmux-UID/ (no "/", not hidden, not an option). */
 const SOCKET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/** A unix socket path fits sockaddr_un.sun_path (108 bytes on Linux, with its terminating NUL). */
+export const SOCKET_PATH_MAX = 107;
 const META_KEY = /^[a-z][a-z0-9_]{0,31}$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const DEFAULT_META_KEYS = ['fingerprint', 'role', 'rig', 'issue', 'agent'] as const;
@@ -42,7 +46,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** Fixed program that execs the agent's argv; guarantees new-session gets >= 2 command arguments. */
 const ENV_BIN = '/usr/bin/env';
 
-export type TmuxFailure = 'noServer' | 'noSession' | 'duplicate' | 'tooLong' | 'timeout' | 'version' | 'other';
+export type TmuxFailure = 'noServer' | 'denied' | 'noSession' | 'duplicate' | 'tooLong' | 'timeout' | 'version' | 'other';
 
 export class TmuxError extends Error {
   readonly stderr: string;
@@ -96,6 +100,33 @@ export interface TmuxOptions {
   configFile?: string;
   /** Metadata keys listed by listSessions (each becomes `@gt_<key>`). */
   metaKeys?: readonly string[];
+  /**
+   * The socket path's directory is this user's alone: created (mode 0700) before a server is
+   * started, and refused when someone else owns it or may write in it (a shared /tmp lets anyone
+   * create the directory first and then see or replace the socket).
+   */
+  privateDir?: boolean;
+}
+
+/** `tmux -S PATH` or `tmux -L NAME`, as a person types it (the path quoted for a shell when it must be). */
+export function tmuxCommandLine(socket: string): string {
+  return isSocketPath(socket) ? `tmux -S ${/^[A-Za-z0-9_./-]+$/.test(socket) ? socket : `'${socket.replaceAll("'", `'\\''`)}'`}` : `tmux -L ${socket}`;
+}
+
+function isSocketPath(socket: string): boolean {
+  return socket.startsWith('/');
+}
+
+function checkSocket(socket: string): void {
+  if (isSocketPath(socket)) {
+    if (socket.includes('\0')) throw new Error(`invalid tmux socket path ${JSON.stringify(socket)}: it contains a NUL byte`);
+    const bytes = Buffer.byteLength(socket);
+    if (bytes > SOCKET_PATH_MAX) throw new Error(`tmux socket path ${socket} is ${bytes} bytes long; a unix socket path may have at most ${SOCKET_PATH_MAX}`);
+    return;
+  }
+  if (!SOCKET_NAME.test(socket)) {
+    throw new Error(`invalid tmux socket "${socket}": an absolute path, or a name of 1-64 of A-Z a-z 0-9 _ - . (not starting with "." or "-")`);
+  }
 }
 
 let baseEnv: NodeJS.ProcessEnv | undefined;
@@ -116,10 +147,12 @@ export class Tmux {
   readonly metaKeys: readonly string[];
   private readonly timeoutMs: number;
   private readonly configFile: string;
+  private readonly privateDir: boolean;
 
   constructor(socket: string, opts: TmuxOptions = {}) {
-    if (!SOCKET_NAME.test(socket)) throw new Error(`invalid tmux socket name "${socket}": use 1-64 of A-Z a-z 0-9 _ - . (not starting with "." or "-")`);
+    checkSocket(socket);
     this.socket = socket;
+    this.privateDir = !!opts.privateDir && isSocketPath(socket);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.configFile = opts.configFile ?? '/dev/null';
     const keys = opts.metaKeys ?? DEFAULT_META_KEYS;
@@ -127,12 +160,18 @@ export class Tmux {
     this.metaKeys = [...new Set(keys)];
   }
 
-  /** Runs `tmux -u -f CONFIG -L SOCKET ...args`; never throws for a non-zero exit (see `ok`). */
+  /** `tmux -S PATH` or `tmux -L NAME` for messages that tell a person how to reach this server. */
+  get commandLine(): string {
+    return tmuxCommandLine(this.socket);
+  }
+
+  /** Runs `tmux -u -f CONFIG -S PATH|-L NAME ...args`; never throws for a non-zero exit (see `ok`). */
   private exec(args: readonly string[], clientEnv: Record<string, string> = {}): Promise<RunResult> {
     // Copying process.env costs ~3 ms of CPU (it is read through C++): the loop lists sessions
     // every pass, so the common case reuses one copy, taken once.
     const env = Object.keys(clientEnv).length ? { ...clientEnvBase(), ...clientEnv } : clientEnvBase();
-    return run('tmux', ['-u', '-f', this.configFile, '-L', this.socket, ...args], { env, timeoutMs: this.timeoutMs });
+    const server = isSocketPath(this.socket) ? ['-S', this.socket] : ['-L', this.socket];
+    return run('tmux', ['-u', '-f', this.configFile, ...server, ...args], { env, timeoutMs: this.timeoutMs });
   }
 
   private async ok(args: readonly string[]): Promise<string> {
@@ -251,6 +290,7 @@ export class Tmux {
       if (v !== '') metaArgs.push(';', 'set-option', '-t', paneTarget(opts.name), `@gt_${k}`, encodeMeta(v));
     }
     await checkVersion();
+    if (this.privateDir) await ensurePrivateDir(path.dirname(this.socket));
     const args = [
       'set-option', '-g', '-w', 'remain-on-exit', 'on', ';',
       'new-session', '-d', '-s', opts.name, '-c', tmuxArg(opts.cwd.replaceAll('#', '##')), '-x', '200', '-y', '50',
@@ -359,6 +399,19 @@ function checkMetaKey(key: string): void {
   if (!META_KEY.test(key)) throw new Error(`invalid metadata key ${JSON.stringify(key)}: use a-z, 0-9 and _ (starting with a letter, at most 32)`);
 }
 
+/** Creates `dir` (mode 0700) if missing; refuses one that is not a directory of this user's that only it may write to. */
+async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  const st = await lstat(dir);
+  const me = process.geteuid?.();
+  if (!st.isDirectory() || (me !== undefined && st.uid !== me) || (st.mode & 0o022) !== 0) {
+    const what = !st.isDirectory() ? 'is not a directory' : st.uid !== me ? `belongs to uid ${st.uid}, not to this user (uid ${me})` : 'may be written by others';
+    throw new Error(`the tmux socket directory ${dir} ${what}, so the town's server cannot be trusted there: remove it, or set the Town's spec.tmux.socket`);
+  }
+}
+
 function summarize(r: RunResult): string {
   if (r.timedOut) return 'timed out';
   return (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ') || `exit code ${r.exitCode}`;
@@ -367,6 +420,10 @@ function summarize(r: RunResult): string {
 function failure(args: readonly string[], r: RunResult): TmuxError {
   if (r.timedOut) return new TmuxError(args, r, 'timeout', `tmux ${args[0] ?? ''} timed out`);
   const e = r.stderr;
+  // A socket of another user's server: tmux says "error connecting to" here too, with the errno.
+  if (/error connecting to .*\(Permission denied\)|access not allowed/.test(e)) {
+    return new TmuxError(args, r, 'denied', `tmux ${args[0] ?? ''}: this user may not reach the tmux server (${summarize(r)}); run gt as the user who owns the town`);
+  }
   let reason: TmuxFailure = 'other';
   // 'server exited unexpectedly': the server was shutting down (kill-server, last session gone) as we connected.
   if (/no server running on|error connecting to|server exited unexpectedly|lost server/.test(e)) reason = 'noServer';

@@ -28,6 +28,7 @@ function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  program.hook('preAction', async (_program, command) => actAsOwner(g(), command));
 
   program
     .command('apply')
@@ -185,6 +186,25 @@ function buildProgram(): Command {
     .action(act(async (id, address, o) => (await import('./commands/mail.js')).mailRead(g(), id, address, o)));
 
   return program;
+}
+
+/** Commands that only read the town: another user than its owner may run them (src/town/owner.ts). */
+const READ_ONLY = new Set(['get', 'diff', 'status', 'doctor', 'issues list', 'issues ready', 'issues show', 'mail inbox']);
+/** Commands without a town, or whose town is known only from their manifests (they call actAsTownOwner themselves). */
+const OWN_CHECK = new Set(['demo-agent', 'completion', 'apply', 'diff']);
+
+/** Before a command touches its town: as its owner, root acting as the owner, or refused (a change by someone else). */
+async function actAsOwner(g: GlobalOptions, command: Command): Promise<void> {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  const name = names.join(' ');
+  const opts = command.opts<{ fix?: boolean; filename?: string[] }>();
+  if (OWN_CHECK.has(name) && !(name === 'diff' && !opts.filename?.length)) return;
+  const { locateTown } = await import('../town/locate.js');
+  const root = locateTown(g);
+  if (!root) return;
+  const access = READ_ONLY.has(name) && !opts.fix ? 'read' : 'write';
+  await (await import('../town/owner.js')).actAsTownOwner(root, access, process.argv.slice(2));
 }
 
 /** The one error boundary: every failure becomes a message on stderr and an exit code. */

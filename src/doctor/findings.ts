@@ -1,5 +1,6 @@
 import type { LockHolder } from '../errors.js';
 import type { ObjectKey } from '../model/objects.js';
+import { tmuxCommandLine } from '../adapters/tmux.js';
 import { stalledFix } from './stalled-fixes.js';
 
 /**
@@ -66,7 +67,7 @@ export function viewOf(f: HealthFinding): FindingView {
         severity: 'warning',
         subject: f.session,
         message: `tmux session ${f.session} is running on the town's socket and no stored object explains it (${f.why})`,
-        fix: `see what it is (tmux -L ${f.socket} attach -t =${f.session}); end it with tmux -L ${f.socket} kill-session -t =${f.session} once nothing in it is needed`,
+        fix: `see what it is (${tmuxCommandLine(f.socket)} attach -t =${f.session}); end it with ${tmuxCommandLine(f.socket)} kill-session -t =${f.session} once nothing in it is needed`,
         fixable: false,
       };
     case 'GT-ZOMBIE-SESSION':
@@ -77,7 +78,7 @@ export function viewOf(f: HealthFinding): FindingView {
         message: `the agent in tmux session ${f.session} exited (${f.exit}) and nothing will restart or collect the session: ${f.why}`,
         fix: f.unsafe
           ? `its clone ${f.clone} ${f.unsafe}: save that work (commit and push), then run gt doctor --fix to end the session`
-          : `gt doctor --fix ends the session (read its last output first if you need it: tmux -L ${f.socket} capture-pane -p -t =${f.session}:)`,
+          : `gt doctor --fix ends the session (read its last output first if you need it: ${tmuxCommandLine(f.socket)} capture-pane -p -t =${f.session}:)`,
         fixable: !f.unsafe,
       };
     case 'GT-CLONE-REMOTE':
@@ -142,7 +143,7 @@ export function viewOf(f: HealthFinding): FindingView {
         message: `no tmux server runs on the town's socket ${f.socket}, but ${f.expected.length} session${f.expected.length === 1 ? ' is' : 's are'} expected (${f.expected.join(', ')})`,
         fix: f.resume
           ? `${f.resume}: gt stop ended them and nothing starts them while stopped; halted polecats resume their issue at once`
-          : `gt doctor --fix (or gt run) starts the sessions again; if tmux cannot start, try tmux -L ${f.socket} new-session -d by hand`,
+          : `gt doctor --fix (or gt run) starts the sessions again; if tmux cannot start, try ${tmuxCommandLine(f.socket)} new-session -d by hand`,
         fixable: !f.resume,
       };
     case 'GT-STALLED':

@@ -46,7 +46,7 @@ export interface TownSpec {
 
 export interface TmuxSpec {
   /**
-   * Name of the town's private tmux socket (tmux -L). Defaults to gt-<town name>-<hash>, where <hash> is 6 hex digits derived from the town root's path, so two towns never share a tmux server.
+   * The town's private tmux server: an absolute socket path (tmux -S) or a socket name (tmux -L, under $TMUX_TMPDIR/tmux-UID/, so each OS user gets a server of their own). Defaults to <town root>/.gt/tmux.sock, one server for the town whichever user runs gt; when that path is longer than a unix socket path may be (107 bytes), /tmp/gt-tmux-<hash>/tmux.sock, where <hash> is 12 hex digits derived from the town root's path and the directory is created by the town's owner with mode 0700.
    */
   socket?: string;
 }

@@ -1,17 +1,29 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DEFAULT_META_KEYS, Tmux, type SessionInfo } from '../adapters/tmux.js';
+import { DEFAULT_META_KEYS, SOCKET_PATH_MAX, Tmux, TmuxError, type SessionInfo } from '../adapters/tmux.js';
 import { openTracker, type IssueTracker } from '../beads/tracker.js';
 import { Mailbox } from '../mail/mailbox.js';
 import { inboxPath } from '../mail/address.js';
 import type { Rig, Town } from '../model/objects.js';
 import { WorkerStore } from '../workers/records.js';
+import { serverRefused } from './owner.js';
 
-/** The town's private tmux socket: named by the spec, else by town name and root, so two towns never share one. */
+/**
+ * The town's tmux socket: the spec's (a name or a path), else a path the town owns, so every OS
+ * user who runs gt on the town (its owner, root acting as the owner) reaches the one server:
+ * `<root>/.gt/tmux.sock`, or, when that is too long for a unix socket path, a directory of the
+ * owner's in /tmp named by a hash of the root (the same path for everyone, two towns never share it).
+ */
 export function townSocket(root: string, town: Town | undefined): string {
   if (town?.spec.tmux?.socket) return town.spec.tmux.socket;
-  const digest = createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 6);
-  return `gt-${(town?.metadata.name ?? 'town').slice(0, 40)}-${digest}`;
+  const abs = path.resolve(root);
+  const own = path.join(abs, '.gt', 'tmux.sock');
+  if (Buffer.byteLength(own) <= SOCKET_PATH_MAX) return own;
+  return fallbackSocket(abs);
+}
+
+function fallbackSocket(root: string): string {
+  return path.join('/tmp', `gt-tmux-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`, 'tmux.sock');
 }
 
 // agent_fp: the effective agent a polecat was started with (a pane that died as env(1) does for a missing program waits for a new one).
@@ -32,7 +44,7 @@ export class TownServices {
     const socket = townSocket(this.root, town);
     let t = this.tmuxBySocket.get(socket);
     if (!t) {
-      t = new Tmux(socket, { metaKeys: META_KEYS });
+      t = new Tmux(socket, { metaKeys: META_KEYS, privateDir: socket === fallbackSocket(path.resolve(this.root)) });
       this.tmuxBySocket.set(socket, t);
     }
     return t;
@@ -46,7 +58,9 @@ export class TownServices {
     const socket = townSocket(this.root, town);
     const c = this.sessionsCache;
     if (!fresh && c && c.socket === socket && Date.now() - c.at < 200) return c.value;
-    const value = this.tmux(town).listSessions();
+    const value = this.tmux(town)
+      .listSessions()
+      .catch((err: unknown) => (err instanceof TmuxError && err.reason === 'denied' ? serverRefused(this.root, err.stderr.trim()) : Promise.reject(err)));
     this.sessionsCache = { socket, at: Date.now(), value };
     return value;
   }

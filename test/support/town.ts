@@ -14,12 +14,14 @@ export interface GtResult {
   stderr: string;
 }
 
-/** Runs the compiled gt CLI as a user would, in `cwd`, with optional stdin. */
-export function gt(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GtResult> {
+/** Runs the compiled gt CLI as a user would, in `cwd`, with optional stdin; as another OS user with `uid`/`gid` (root only). */
+export function gt(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): Promise<GtResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [GT_BIN, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, GT_TOWN: '', ...opts.env },
+      ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+      ...(opts.gid === undefined ? {} : { gid: opts.gid }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -37,14 +39,19 @@ export function tmuxSocketDir(): string {
   return path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
 }
 
+/** How tmux is told which server: a town's socket is a path (`-S`); a socket named in a Town's spec is a name (`-L`). */
+export function tmuxServer(socket: string): string[] {
+  return socket.startsWith('/') ? ['-S', socket] : ['-L', socket];
+}
+
 /** Ends a town's tmux server (if any) and removes its socket file, which tmux leaves behind. */
 export async function killTmuxServer(socket: string): Promise<void> {
   try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    execFileSync('tmux', [...tmuxServer(socket), 'kill-server'], { stdio: 'ignore' });
   } catch {
     // no server left: nothing to kill
   }
-  await rm(path.join(tmuxSocketDir(), socket), { force: true });
+  await rm(socket.startsWith('/') ? socket : path.join(tmuxSocketDir(), socket), { force: true });
 }
 
 export async function tempDir(prefix = 'gt-test-'): Promise<string> {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bareRepo, gt, killTmuxServer, tempDir } from './town.js';
+import { bareRepo, gt, killTmuxServer, tempDir, tmuxServer } from './town.js';
 
 export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -81,7 +81,7 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
   /** Session names on the town's private socket. */
   sessions(): string[] {
     try {
-      return execFileSync('tmux', ['-L', this.socket, 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
+      return execFileSync('tmux', [...tmuxServer(this.socket), 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
     } catch {
       return [];
     }
@@ -89,7 +89,7 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
 
   liveSessions(): string[] {
     try {
-      return execFileSync('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_dead}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      return execFileSync('tmux', [...tmuxServer(this.socket), 'list-panes', '-a', '-F', '#{session_name} #{pane_dead}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
         .split('\n')
         .filter((l) => l.endsWith(' 0'))
         .map((l) => l.split(' ')[0]!)

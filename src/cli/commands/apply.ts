@@ -1,6 +1,7 @@
 import { computeChanges, type Incoming } from '../../apply/changeset.js';
 import { readValidInput } from '../../apply/input.js';
 import { writeChanges } from '../../apply/write.js';
+import { actAsTownOwner } from '../../town/owner.js';
 import { TownSession } from '../../town/session.js';
 import { lockTimeoutMs, outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { showProgress } from '../progress.js';
@@ -18,6 +19,7 @@ export interface ApplyOptions {
 export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<number> {
   const format = outputFormat(o.output);
   const input = await readValidInput(o.filename, { town: g.town, prune: !!o.prune });
+  await actAsTownOwner(input.root, o.dryRun ? 'read' : 'write', process.argv.slice(2));
   const incoming: Incoming[] = input.parsed.map((p) => ({ manifest: p.manifest, written: p.written, source: p.doc.file }));
   const session = new TownSession(input.root);
   if (o.dryRun) {

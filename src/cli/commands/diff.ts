@@ -1,6 +1,7 @@
 import { applyToWorld, computeChanges, type Change } from '../../apply/changeset.js';
 import { isInSync, worldFrom } from '../../engine/reconciler.js';
 import { requireTown } from '../../town/locate.js';
+import { actAsTownOwner } from '../../town/owner.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { changeLines, planJson, planLines, summarize, summaryLine } from '../render.js';
@@ -23,6 +24,7 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
     const { readValidInput } = await import('../../apply/input.js');
     const input = await readValidInput(o.filename, { town: g.town, prune: !!o.prune });
     root = input.root;
+    await actAsTownOwner(root, 'read', process.argv.slice(2));
     const now = new Date().toISOString();
     changes = computeChanges(
       input.parsed.map((p) => ({ manifest: p.manifest, written: p.written, source: p.doc.file })),

@@ -108,7 +108,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     await printData(format, { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), escalations, agents, rigs, swarms });
     return 0;
   }
-  const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
+  const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (${session.services.tmux(town).commandLine})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
   if (escalations.length) {
     out.push('', `Escalations for you (${escalations.length} unread; gt mail inbox ${OVERSEER}):`);
     for (const e of escalations) out.push(`  * ${age(e.at).padStart(4)} ago  from ${e.from}: ${e.subject}  (gt mail read ${e.id})`);
