@@ -122,3 +122,29 @@ describe('planPool (pure)', () => {
     expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [why] });
   });
 });
+
+describe('planPool: a spawn whose clone failed backs off', () => {
+  const ready = issue('w-1');
+  const failures = (attempts: number, secondsAgo: number) => ({ attempts, lastAt: new Date(now - secondsAgo * 1000).toISOString(), error: 'cannot clone /srv/w.git: no such repository', issueId: 'w-1', polecat: 'nux' });
+
+  it('waits 5 s after one failure, doubling with each further one, and says why with the next attempt time', () => {
+    const one = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(1, 2) } }));
+    expect(one.actions).toEqual([]);
+    expect(one.requeueAfterMs).toBe(3000);
+    expect(one.findings).toEqual([{ code: 'CloneFailing', message: expect.stringContaining('no such repository') }]);
+    expect(one.findings[0]!.message).toContain(`next attempt at ${new Date(now + 3000).toISOString()}`);
+    const three = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(3, 2) } }));
+    expect(three.actions).toEqual([]);
+    expect(three.requeueAfterMs).toBe(18_000);
+    const many = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(30, 2) } }));
+    expect(many.requeueAfterMs).toBe(5 * 60_000 - 2000);
+  });
+
+  it('tries again once the time has come, and says nothing waits when no issue is ready', () => {
+    const due = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(1, 6) } }));
+    expect(due.actions).toEqual([{ type: 'spawnWorker', name: 'nux', issueId: 'w-1', title: 'w-1', branch: 'polecat/nux/w-1' }]);
+    const idle = planPool(rig, 1, false, observed({ pool: { spawnFailures: 0, cloneFailures: failures(1, 2) } }));
+    expect(idle.findings).toEqual([]);
+    expect(idle.notes?.join('\n')).toContain('the next spawn tries again');
+  });
+});

@@ -6,6 +6,7 @@ import type { WorkerRecord } from '../../src/workers/records.js';
 import { unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
 import { crashChain } from '../../src/util/crash-chain.js';
+import { nextCloneAttemptAt } from '../../src/workers/clone-failures.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
@@ -104,11 +105,24 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
     if (f) acc.findings.push(f);
   }
 
+  const cloneWait = planCloneBackoff(rig, o, acc);
+
   const busy = o.records.length;
   if (busy > s.max) acc.notes.push(`${busy} polecats working, max is ${s.max}: no new work until they finish (none is stopped)`);
-  const blockedBy = stopping ? 'the rig is being removed' : suspended ? suspended : breaker ? 'the circuit breaker is open' : !o.contractReady ? 'the town layout (.gt/bin/gt) is not ready yet' : undefined;
+  const blockedBy = stopping
+    ? 'the rig is being removed'
+    : suspended
+      ? suspended
+      : breaker
+        ? 'the circuit breaker is open'
+        : !o.contractReady
+          ? 'the town layout (.gt/bin/gt) is not ready yet'
+          : cloneWait > 0
+            ? `the last clone failed; the next attempt is in ${Math.ceil(cloneWait / 1000)}s`
+            : undefined;
   if (blockedBy) {
     if (!o.contractReady) acc.requeue.push(500);
+    else if (cloneWait > 0 && o.ready.length) acc.requeue.push(cloneWait);
     if (o.ready.length) acc.notes.push(`${o.ready.length} ready issue${o.ready.length === 1 ? '' : 's'} wait: ${blockedBy}`);
   } else {
     planDispatch(name, s, o, busy, acc);
@@ -123,8 +137,27 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
       ready: o.ready.map((i) => i.id),
       breaker: breaker ?? null,
       spawnFailures: o.pool.spawnFailures,
+      cloneFailures: o.pool.cloneFailures ? { ...o.pool.cloneFailures, nextAttemptAt: new Date(nextCloneAttemptAt(o.pool.cloneFailures)).toISOString() } : null,
     },
   };
+}
+
+/**
+ * Spawns whose clone failed back off: dispatch in the rig waits until the time computed from the
+ * recorded attempts (each failed spawn released its issue). Returns how long is left to wait.
+ * The finding names an absolute time, so that it reads the same on every pass until it changes.
+ */
+function planCloneBackoff(rig: Rig, o: PoolObserved, acc: Acc): number {
+  const f = o.pool.cloneFailures;
+  if (!f) return 0;
+  const at = nextCloneAttemptAt(f);
+  const what = `cloning ${rig.spec.gitUrl} for polecat ${f.polecat} (${f.issueId}) failed ${f.attempts === 1 ? 'once' : `${f.attempts} times in a row`}, last at ${f.lastAt}: ${f.error}`;
+  if (!o.ready.length) {
+    acc.notes.push(`${what}; the next spawn tries again`);
+    return 0;
+  }
+  acc.findings.push({ code: 'CloneFailing', message: `${what}; its issue went back to the ready queue; retrying with backoff, next attempt at ${new Date(at).toISOString()}` });
+  return at - o.now;
 }
 
 /**
