@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../src/util/atomic.js';
 import { mergeQueueStore } from '../refinery/observe.js';
 import { agentFingerprint } from '../../src/workers/breaker.js';
 import { preparePolecatClone } from '../../src/workers/clone.js';
+import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-branch.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { WorkerAction } from './actions.js';
@@ -193,7 +194,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? a.title, description: issue?.description ?? '' });
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   try {
-    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: rig.spec.defaultBranch ?? 'main', dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
+    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
   } catch (err) {
     await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
     throw err;
@@ -244,6 +245,8 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   const town = t.world.town?.manifest;
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   const prompt = promptFile(ctx.root, name, r.name);
+  const baseBranch = rig.spec.mergeQueue?.target ?? rigDefaultBranch(rig, observedRemoteHead(ctx.root, name));
+  if (!baseBranch) throw new Error(`rig ${name}'s default branch is not known: its refinery clone records no origin/HEAD (set the Rig's defaultBranch)`);
   const launch = agentLaunch({
     root: ctx.root,
     rig: name,
@@ -254,7 +257,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     instructions: r.issueId,
     issue: r.issueId,
     branch: r.branch,
-    baseBranch: rig.spec.mergeQueue?.target ?? rig.spec.defaultBranch ?? 'main',
+    baseBranch,
     agents: [town?.spec.agent, rig.spec.agent],
   });
   await ctx.services.tmux(town).startSession({
