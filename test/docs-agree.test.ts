@@ -67,7 +67,7 @@ describe('docs and code agree where a fact is checkable', () => {
     );
     expect(mismatches).toEqual([]);
     // The scan finds the fallbacks it is meant to check (a test that checks nothing proves nothing).
-    for (const name of ['defaultBranch', 'idleAfter', 'handoffTimeout', 'maxRestarts', 'timeout', 'defaultVerdict', 'strategy', 'testTimeout', 'max', 'spawnDelay', 'stuckAfter', 'maxNudges', 'breakerThreshold', 'backend', 'priority']) {
+    for (const name of ['idleAfter', 'handoffTimeout', 'maxRestarts', 'timeout', 'defaultVerdict', 'strategy', 'testTimeout', 'max', 'spawnDelay', 'stuckAfter', 'maxNudges', 'breakerThreshold', 'backend', 'priority']) {
       expect(checked.map((f) => f.name), name).toContain(name);
     }
   });

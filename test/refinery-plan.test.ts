@@ -16,7 +16,7 @@ function attempts(issueId: string, n: number, over: Partial<MergeAttempts> = {})
 }
 
 function observed(over: Partial<RefineryObserved> = {}): RefineryObserved {
-  return { now, cloneReady: true, requests: [], current: undefined, issues: {}, attempts: [], plugins: [], verdicts: {}, asked: {}, ...over };
+  return { now, cloneReady: true, remoteHead: 'main', requests: [], current: undefined, issues: {}, attempts: [], plugins: [], verdicts: {}, asked: {}, ...over };
 }
 
 const issue = (status: string) => ({ status, priority: 2, title: 't' });

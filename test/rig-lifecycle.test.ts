@@ -23,7 +23,7 @@ describe('apply -> diff -> run --once -> diff, against real git', () => {
     expect(before.code).toBe(1);
     expect(before.stdout).toContain('+ Town/test');
     expect(before.stdout).toContain('+ Rig/wyvern');
-    expect(before.stdout).toContain(`+ clone wyvern/refinery/rig from ${bare} (main)`);
+    expect(before.stdout).toContain(`+ clone wyvern/refinery/rig from ${bare} (the remote's default branch)`);
     expect(await exists(root)).toBe(false);
 
     const stored = await gt(['apply', '-f', manifest, '--no-reconcile']);
@@ -202,7 +202,7 @@ describe('a bad gitUrl', () => {
       await writeFile(path.join(dir, 't.yaml'), `${townYaml(root)}---\n${rigYaml('wyvern', path.join(dir, 'no-such-repo.git'))}`);
       const a = await gt(['apply', '-f', 't.yaml'], { cwd: dir });
       expect(a.code).toBe(1);
-      expect(a.stdout).toContain(`x + clone wyvern/refinery/rig from ${path.join(dir, 'no-such-repo.git')} (main): cannot clone`);
+      expect(a.stdout).toContain(`x + clone wyvern/refinery/rig from ${path.join(dir, 'no-such-repo.git')} (the remote's default branch): cannot clone`);
       expect(a.stderr).toContain('no such repository');
       expect(await readdir(path.join(root, 'wyvern', 'refinery'))).toEqual([]);
       const status = JSON.parse((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout).status;

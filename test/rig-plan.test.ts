@@ -27,6 +27,7 @@ function observed(over: Partial<RigObserved> = {}): RigObserved {
     workers: [],
     roleSessions: [],
     bdDatabase: false,
+    remoteHead: undefined,
     ...over,
   };
 }

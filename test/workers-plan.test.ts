@@ -18,7 +18,7 @@ function record(name: string, issueId: string): WorkerRecord {
 }
 
 function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, ...over };
+  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, remoteHead: 'main', ...over };
 }
 
 describe('planPool (pure)', () => {
@@ -50,7 +50,7 @@ describe('planPool (pure)', () => {
     const other = issue('w-3');
     const o = observed({ issues: [back, other, issue('w-1', { status: 'in_progress' })], ready: [back, other], records: [record('nux', 'w-1')], sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now }] });
     const p = planPool(rig, 1, false, o);
-    expect(p.actions).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
+    expect(p.actions).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3', base: 'main' }]);
     expect(p.notes).toContain('w-2 waits for polecat nux, whose work it is');
   });
 
@@ -117,12 +117,52 @@ describe('planPool (pure)', () => {
     const free = issue('w-3');
     const o = observed({ issues: [mine, held, free], ready: [mine, held, free], records: [record('nux', 'w-2')], sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now }] });
     const p = planPool(rig, 1, false, o);
-    expect(p.actions.filter((a) => a.type === 'spawnWorker')).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3' }]);
+    expect(p.actions.filter((a) => a.type === 'spawnWorker')).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3', base: 'main' }]);
     expect(p.notes).toContain('2 ready issue(s) are already claimed: not dispatched');
   });
 
   it('a rig whose issues cannot be reached plans nothing and says why', () => {
     const why = { code: 'BeadsBdNotOnPath', message: 'wyvern/.beads holds a SQLite database (beads.db), which only bd reads, and bd is not on PATH' };
     expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [why] });
+  });
+});
+
+describe('planPool: a spawn whose clone failed backs off', () => {
+  const ready = issue('w-1');
+  const failures = (attempts: number, secondsAgo: number) => ({ attempts, lastAt: new Date(now - secondsAgo * 1000).toISOString(), error: 'cannot clone /srv/w.git: no such repository', issueId: 'w-1', polecat: 'nux' });
+
+  it('waits 5 s after one failure, doubling with each further one, and says why with the next attempt time', () => {
+    const one = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(1, 2) } }));
+    expect(one.actions).toEqual([]);
+    expect(one.requeueAfterMs).toBe(3000);
+    expect(one.findings).toEqual([{ code: 'CloneFailing', message: expect.stringContaining('no such repository') }]);
+    expect(one.findings[0]!.message).toContain(`next attempt at ${new Date(now + 3000).toISOString()}`);
+    const three = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(3, 2) } }));
+    expect(three.actions).toEqual([]);
+    expect(three.requeueAfterMs).toBe(18_000);
+    const many = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(30, 2) } }));
+    expect(many.requeueAfterMs).toBe(5 * 60_000 - 2000);
+  });
+
+  it('tries again once the time has come, and says nothing waits when no issue is ready', () => {
+    const due = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(1, 6) } }));
+    expect(due.actions).toEqual([{ type: 'spawnWorker', name: 'nux', issueId: 'w-1', title: 'w-1', branch: 'polecat/nux/w-1', base: 'main' }]);
+    const idle = planPool(rig, 1, false, observed({ pool: { spawnFailures: 0, cloneFailures: failures(1, 2) } }));
+    expect(idle.findings).toEqual([]);
+    expect(idle.notes?.join('\n')).toContain('the next spawn tries again');
+  });
+});
+
+describe("planPool: the rig's default branch", () => {
+  const ready = issue('w-1');
+  it('does not dispatch before the default branch is known, and says why', () => {
+    const p = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], remoteHead: undefined }));
+    expect(p.actions).toEqual([]);
+    expect(p.notes?.join('\n')).toContain("the rig's default branch is not known yet");
+  });
+  it("bases new work on the spec's defaultBranch, else on the remote's HEAD", () => {
+    expect(planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], remoteHead: 'trunk' })).actions).toMatchObject([{ type: 'spawnWorker', base: 'trunk' }]);
+    const named: Rig = { ...rig, spec: { ...rig.spec, defaultBranch: 'develop' } };
+    expect(planPool(named, 1, false, observed({ issues: [ready], ready: [ready], remoteHead: undefined })).actions).toMatchObject([{ type: 'spawnWorker', base: 'develop' }]);
   });
 });

@@ -91,4 +91,25 @@ describe('WorkQueue', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(runs).toBe(1);
   });
+
+  it('a resync does not undo the backoff of a failing key; a change of the spec does', async () => {
+    let runs = 0;
+    const q = new WorkQueue(
+      async (): Promise<WorkResult> => {
+        runs++;
+        return { kind: 'retry', error: 'unreachable', delayMs: 60_000 };
+      },
+      { concurrency: 1, baseDelayMs: 10, maxDelayMs: 100 },
+    );
+    q.add('k');
+    await q.drain();
+    expect(runs).toBe(1);
+    q.addUnlessBackingOff('k');
+    await q.drain();
+    expect(runs).toBe(1);
+    q.add('k');
+    await q.drain();
+    expect(runs).toBe(2);
+    q.stop();
+  });
 });

@@ -4,6 +4,7 @@ import type { ControllerContext, DesiredWorld } from '../../src/engine/controlle
 import type { Rig } from '../../src/model/objects.js';
 import { hookPlugins, hookQuestions, verdictsIn } from '../../src/plugins/hooks.js';
 import { AttemptStore } from '../../src/refinery/attempts.js';
+import { observedRemoteHead } from '../../src/town/default-branch.js';
 import { MergeQueueStore } from '../../src/refinery/requests.js';
 import type { RefineryObserved } from './plan.js';
 
@@ -35,5 +36,5 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
   const verdicts = verdictsIn(inbox);
   const asked: RefineryObserved['asked'] = {};
   for (const p of plugins) asked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/refinery`, 'beforeMerge');
-  return { now: Date.now(), cloneReady: clone.state === 'repo', requests, current, issues, attempts, plugins, verdicts, asked };
+  return { now: Date.now(), cloneReady: clone.state === 'repo', remoteHead: observedRemoteHead(ctx.root, name), requests, current, issues, attempts, plugins, verdicts, asked };
 }

@@ -4,11 +4,14 @@ import { blockedByBudget, budgetSpent, type MergeAttempts } from '../../src/refi
 import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { RefineryAction } from './actions.js';
+import { rigDefaultBranch } from '../../src/town/default-branch.js';
 import { unresponsiveFinding, type HookPlugin, type HookQuestion } from '../../src/plugins/hooks.js';
 
 export interface RefineryObserved {
   now: number;
   cloneReady: boolean;
+  /** The remote's default branch as the refinery clone recorded it. */
+  remoteHead: string | undefined;
   requests: MergeRequest[];
   current: MergeInProgress | undefined;
   /** The issues of the requests and of the attempt records. */
@@ -42,7 +45,7 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
   const notes: string[] = [];
   const mq = rig.spec.mergeQueue ?? {};
   const max = maxAttempts(rig);
-  const target = mq.target ?? rig.spec.defaultBranch ?? 'main';
+  const target = mq.target ?? rigDefaultBranch(rig, o.remoteHead);
   const details = {
     current: o.current ?? null,
     queue: queueOrder(o, max).map((r) => ({ issue: r.issueId, branch: r.branch, readyAt: r.readyAt })),
@@ -77,6 +80,10 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
   if (!o.cloneReady) {
     notes.push('merges wait for the refinery clone');
     return done({ requeueAfterMs: 1000 });
+  }
+  if (!target) {
+    notes.push("merges wait: the remote's default branch is not known (the refinery clone records no origin/HEAD); set the Rig's defaultBranch or mergeQueue.target");
+    return done();
   }
   const plugin = o.plugins[0];
   if (plugin) {

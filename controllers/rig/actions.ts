@@ -6,7 +6,8 @@ export type CloneRole = 'refinery' | 'mayor';
 /** Everything the rig controller can do. Paths are relative to the town root. */
 export type RigAction =
   | FileAction
-  | { type: 'createClone'; role: CloneRole; path: string; url: string; branch: string }
+  /** `branch` undefined: the remote's default branch (its HEAD), as git clone picks it. */
+  | { type: 'createClone'; role: CloneRole; path: string; url: string; branch: string | undefined }
   /** A temporary directory left by an interrupted clone. */
   | { type: 'removePartialClone'; path: string }
   /** Only planned for a clone with no uncommitted, stashed or unpushed work; act checks again. */
@@ -18,7 +19,7 @@ export type RigAction =
 export function describeRigAction(a: RigAction): ActionText {
   switch (a.type) {
     case 'createClone':
-      return { op: '+', text: `clone ${a.path} from ${a.url} (${a.branch})` };
+      return { op: '+', text: `clone ${a.path} from ${a.url} (${a.branch ?? "the remote's default branch"})` };
     case 'removePartialClone':
       return { op: '-', text: `partial clone ${a.path} (left by an interrupted clone)` };
     case 'removeClone':

@@ -3,6 +3,7 @@ import { AGENT_FILES } from '../workers/observe.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
 import { findBdDatabase } from '../../src/beads/layout.js';
+import { observedRemoteHead } from '../../src/town/default-branch.js';
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
 import type { CloneRole } from './actions.js';
 
@@ -21,6 +22,8 @@ export interface RigObserved {
   roleSessions: string[];
   /** `.beads` holds a bd database (Dolt or SQLite): issues.jsonl there is bd's export, not gt's to seed. */
   bdDatabase: boolean;
+  /** The remote's default branch as the refinery clone recorded it (undefined before that clone exists). */
+  remoteHead: string | undefined;
 }
 
 /** Town-relative paths of one rig; the single place the rig controller takes them from. */
@@ -54,7 +57,7 @@ export async function observeRig(root: string, rig: string, removing: boolean, s
     removing ? sources.workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
     removing ? sources.roleSessions(rig) : Promise.resolve([]),
   ]);
-  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions, bdDatabase: findBdDatabase(abs(`${rig}/.beads`)) !== undefined };
+  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions, bdDatabase: findBdDatabase(abs(`${rig}/.beads`)) !== undefined, remoteHead: observedRemoteHead(root, rig) };
 }
 
 function listDir(dir: string): string[] {

@@ -2,6 +2,7 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import { sameRemote, type CloneState } from '../../src/adapters/git.js';
 import { toJsonText } from '../../src/util/atomic.js';
+import { rigDefaultBranch } from '../../src/town/default-branch.js';
 import { planFiles } from '../common/file-actions.js';
 import type { CloneRole, RigAction } from './actions.js';
 import { rigLayout, type RigObserved } from './observe.js';
@@ -48,14 +49,15 @@ export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAc
   if (existingPrefix !== undefined && existingPrefix !== prefix) {
     findings.push({ code: 'BeadsPrefixMismatch', message: `${l.beadsConfig} has issue-prefix "${existingPrefix}" but the spec says "${prefix}"; issues may already use the old prefix, so gt leaves it to you` });
   }
-  for (const role of ['refinery', 'mayor'] as const) planClone(rig, role, l.clones[role], o.clones[role], actions, findings);
+  const branch = rigDefaultBranch(rig, o.remoteHead);
+  for (const role of ['refinery', 'mayor'] as const) planClone(rig, branch, role, l.clones[role], o.clones[role], actions, findings);
   return { actions, findings };
 }
 
-function planClone(rig: Rig, role: CloneRole, at: string, state: CloneState, actions: RigAction[], findings: Finding[]): void {
+function planClone(rig: Rig, branch: string | undefined, role: CloneRole, at: string, state: CloneState, actions: RigAction[], findings: Finding[]): void {
   switch (state.state) {
     case 'missing':
-      actions.push({ type: 'createClone', role, path: at, url: rig.spec.gitUrl, branch: rig.spec.defaultBranch ?? 'main' });
+      actions.push({ type: 'createClone', role, path: at, url: rig.spec.gitUrl, branch });
       return;
     case 'notRepo':
       findings.push({ code: 'CloneNotARepository', message: `${at} exists but is not a git clone; move it away and gt will clone ${rig.spec.gitUrl} there` });

@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../src/util/atomic.js';
 import { mergeQueueStore } from '../refinery/observe.js';
 import { agentFingerprint } from '../../src/workers/breaker.js';
 import { preparePolecatClone } from '../../src/workers/clone.js';
+import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-branch.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../rig/plan.js';
 import type { WorkerAction } from './actions.js';
@@ -183,6 +184,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
     await workers.putPool(name, { ...(await workers.pool(name)), lastSpawnAt: now });
   }
   const tracker = await ctx.services.tracker(rig, town);
+  const before = await tracker.get(r.issueId);
   try {
     await tracker.claim(r.issueId, polecatAddress(name, r.name));
   } catch (err) {
@@ -192,7 +194,17 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const issue = await tracker.get(r.issueId);
   const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? a.title, description: issue?.description ?? '' });
   const dir = path.join(ctx.root, name, 'polecats', r.name);
-  r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: rig.spec.defaultBranch ?? 'main', dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
+  try {
+    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
+  } catch (err) {
+    await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
+    throw err;
+  }
+  const pool = await workers.pool(name);
+  if (pool.cloneFailures) {
+    const { cloneFailures: _over, ...rest } = pool;
+    await workers.putPool(name, rest);
+  }
   const prompt = promptFile(ctx.root, name, r.name);
   await mkdir(path.dirname(prompt), { recursive: true });
   await writeFileAtomic(prompt, instructions);
@@ -202,12 +214,40 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   await workers.put({ ...r, state: 'working', starts: [...r.starts, new Date().toISOString()] });
 }
 
+/**
+ * A spawn whose clone could not be made leaves nothing half-made: its issue goes back to the
+ * ready queue (open; assigned again only to a polecat of this rig it was sent back to), its worker
+ * record goes, and the failure is counted for the plan's backoff. A clone that exists is never
+ * touched (it may hold work). Each step is safe to repeat: a crash between them at worst tries
+ * the clone once more at once.
+ */
+async function abandonSpawn(ctx: ControllerContext, t: Target<Rig>, r: WorkerRecord, previousAssignee: string | undefined, err: unknown): Promise<void> {
+  const rig = t.object.manifest;
+  const name = rig.metadata.name;
+  const workers = ctx.services.workers;
+  const error = err instanceof Error ? err.message : String(err);
+  const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
+  const issue = await tracker.get(r.issueId);
+  const pool = await workers.pool(name);
+  if (issue && issue.status === 'in_progress' && issue.assignee === polecatAddress(name, r.name)) {
+    // Said once per issue, not at every attempt of a remote that stays down.
+    if (pool.cloneFailures?.issueId !== r.issueId) await tracker.addComment(r.issueId, `${name}/witness`, `Released: polecat ${r.name}'s clone could not be made (${error}); ready again, gt retries with backoff.`);
+    await tracker.update(r.issueId, { status: 'open', assignee: previousAssignee?.startsWith(`${name}/polecats/`) ? previousAssignee : null });
+  }
+  await rm(promptFile(ctx.root, name, r.name), { force: true });
+  await workers.remove(name, r.name);
+  const attempts = (pool.cloneFailures?.attempts ?? 0) + 1;
+  await workers.putPool(name, { ...pool, cloneFailures: { attempts, lastAt: new Date().toISOString(), error, issueId: r.issueId, polecat: r.name } });
+}
+
 async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRecord): Promise<void> {
   const rig = t.object.manifest;
   const name = rig.metadata.name;
   const town = t.world.town?.manifest;
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   const prompt = promptFile(ctx.root, name, r.name);
+  const baseBranch = rig.spec.mergeQueue?.target ?? rigDefaultBranch(rig, observedRemoteHead(ctx.root, name));
+  if (!baseBranch) throw new Error(`rig ${name}'s default branch is not known: its refinery clone records no origin/HEAD (set the Rig's defaultBranch)`);
   const launch = agentLaunch({
     root: ctx.root,
     rig: name,
@@ -218,7 +258,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     instructions: r.issueId,
     issue: r.issueId,
     branch: r.branch,
-    baseBranch: rig.spec.mergeQueue?.target ?? rig.spec.defaultBranch ?? 'main',
+    baseBranch,
     agents: [town?.spec.agent, rig.spec.agent],
   });
   await ctx.services.tmux(town).startSession({

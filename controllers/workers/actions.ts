@@ -3,7 +3,7 @@ import type { ActionText } from '../../src/engine/controller.js';
 /** Everything the worker-pool controller can do for one rig. */
 export type WorkerAction =
   /** Record the intent, claim the issue, prepare the clone and branch, start the session. Resumable. */
-  | { type: 'spawnWorker'; name: string; issueId: string; title: string; branch: string }
+  | { type: 'spawnWorker'; name: string; issueId: string; title: string; branch: string; base: string }
   | { type: 'restartSession'; name: string; reason: string; earlyDeath: boolean }
   /** The polecat handed off (gt handoff): a fresh session on the same issue reads the handoff first. */
   | { type: 'cycleWorker'; name: string; handoff: string }
@@ -27,7 +27,7 @@ export type WorkerAction =
 export function describeWorkerAction(a: WorkerAction): ActionText {
   switch (a.type) {
     case 'spawnWorker':
-      return { op: '+', text: `polecat ${a.name} on ${a.issueId} "${a.title}" (branch ${a.branch})` };
+      return { op: '+', text: `polecat ${a.name} on ${a.issueId} "${a.title}" (branch ${a.branch} from ${a.base})` };
     case 'restartSession':
       return { op: '~', text: `restart polecat ${a.name}: ${a.reason}` };
     case 'cycleWorker':

@@ -5,6 +5,7 @@ import { readyIssues } from '../../src/beads/ready.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
+import { observedRemoteHead } from '../../src/town/default-branch.js';
 import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import { readAgentState } from '../../src/agents/state.js';
 import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
@@ -43,6 +44,7 @@ const UNTRACKED: Omit<PoolObserved, 'now'> = {
   stuckVerdicts: {},
   stuckAsked: {},
   contractReady: false,
+  remoteHead: undefined,
 };
 
 export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
@@ -120,5 +122,5 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, ...(agentCommand ? { agentCommand } : {}) };
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), ...(agentCommand ? { agentCommand } : {}) };
 }

@@ -62,6 +62,8 @@ export interface PoolObserved {
   stuckAsked: Record<string, HookQuestion[]>;
   /** Polecats that asked for a fresh session (gt handoff), with the handoff mail's id. */
   handoffs: Record<string, string>;
+  /** The remote's default branch as the rig's refinery clone recorded it (undefined before that clone exists). */
+  remoteHead: string | undefined;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
   contractReady: boolean;
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */

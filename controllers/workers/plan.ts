@@ -6,6 +6,8 @@ import type { WorkerRecord } from '../../src/workers/records.js';
 import { unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
 import { crashChain } from '../../src/util/crash-chain.js';
+import { nextCloneAttemptAt } from '../../src/workers/clone-failures.js';
+import { rigDefaultBranch } from '../../src/town/default-branch.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
@@ -77,9 +79,10 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
 
   const rearmed = (r: WorkerRecord) =>
     r.state === 'crashLooping' && ((r.crashLoop !== undefined && !stillTripped(r.crashLoop, generation, agent)) || (!!o.pool.rearmedAt && !!r.escalatedAt && o.pool.rearmedAt > r.escalatedAt));
+  const base = rigDefaultBranch(rig, o.remoteHead);
   for (const r of o.records) {
     if (rearmed(r)) planRearm(r, o, sessions.get(r.name), acc);
-    else planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended);
+    else planWorker(r, s, o, sessions.get(r.name), issues.get(r.issueId), acc, suspended, base);
   }
 
   const known = new Set(o.records.map((r) => r.name));
@@ -108,14 +111,30 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
     if (f) acc.findings.push(f);
   }
 
+  const cloneWait = planCloneBackoff(rig, o, acc);
+
   const busy = o.records.length;
   if (busy > s.max) acc.notes.push(`${busy} polecats working, max is ${s.max}: no new work until they finish (none is stopped)`);
-  const blockedBy = stopping ? 'the rig is being removed' : suspended ? suspended : breaker ? 'the circuit breaker is open' : !o.contractReady ? 'the town layout (.gt/bin/gt) is not ready yet' : undefined;
+  const blockedBy = stopping
+    ? 'the rig is being removed'
+    : suspended
+      ? suspended
+      : breaker
+        ? 'the circuit breaker is open'
+        : !o.contractReady
+          ? 'the town layout (.gt/bin/gt) is not ready yet'
+          : !base
+            ? "the rig's default branch is not known yet (the remote's HEAD, read from the refinery clone once it exists; or set the Rig's defaultBranch)"
+            : cloneWait > 0
+              ? `the last clone failed; the next attempt is in ${Math.ceil(cloneWait / 1000)}s`
+              : undefined;
   if (blockedBy) {
     if (!o.contractReady) acc.requeue.push(500);
+    else if (!base && o.ready.length) acc.requeue.push(1000);
+    else if (cloneWait > 0 && o.ready.length) acc.requeue.push(cloneWait);
     if (o.ready.length) acc.notes.push(`${o.ready.length} ready issue${o.ready.length === 1 ? '' : 's'} wait: ${blockedBy}`);
-  } else {
-    planDispatch(name, s, o, busy, acc);
+  } else if (base) {
+    planDispatch(name, base, s, o, busy, acc);
   }
   return {
     actions: acc.actions,
@@ -127,8 +146,27 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
       ready: o.ready.map((i) => i.id),
       breaker: breaker ?? null,
       spawnFailures: o.pool.spawnFailures,
+      cloneFailures: o.pool.cloneFailures ? { ...o.pool.cloneFailures, nextAttemptAt: new Date(nextCloneAttemptAt(o.pool.cloneFailures)).toISOString() } : null,
     },
   };
+}
+
+/**
+ * Spawns whose clone failed back off: dispatch in the rig waits until the time computed from the
+ * recorded attempts (each failed spawn released its issue). Returns how long is left to wait.
+ * The finding names an absolute time, so that it reads the same on every pass until it changes.
+ */
+function planCloneBackoff(rig: Rig, o: PoolObserved, acc: Acc): number {
+  const f = o.pool.cloneFailures;
+  if (!f) return 0;
+  const at = nextCloneAttemptAt(f);
+  const what = `cloning ${rig.spec.gitUrl} for polecat ${f.polecat} (${f.issueId}) failed ${f.attempts === 1 ? 'once' : `${f.attempts} times in a row`}, last at ${f.lastAt}: ${f.error}`;
+  if (!o.ready.length) {
+    acc.notes.push(`${what}; the next spawn tries again`);
+    return 0;
+  }
+  acc.findings.push({ code: 'CloneFailing', message: `${what}; its issue went back to the ready queue; retrying with backoff, next attempt at ${new Date(at).toISOString()}` });
+  return at - o.now;
 }
 
 /**
@@ -147,9 +185,10 @@ function lastStart(r: WorkerRecord): number {
   return t ? Date.parse(t) : Date.parse(r.createdAt);
 }
 
-function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: SessionView | undefined, issue: Issue | undefined, acc: Acc, suspended: string | undefined): void {
+function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: SessionView | undefined, issue: Issue | undefined, acc: Acc, suspended: string | undefined, base: string | undefined): void {
   if (r.state === 'starting') {
-    acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch });
+    if (base) acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch, base });
+    else acc.notes.push(`polecat ${r.name}'s spawn waits: the rig's default branch is not known yet`);
     return;
   }
   const signal = o.signals[r.name];
@@ -274,7 +313,7 @@ export function cloneIsDisposable(v: PoolObserved['clones'][string]['verify']): 
   return !!v && !v.dirty && !v.stashes && v.unpushed === 0;
 }
 
-function planDispatch(rig: string, s: PoolSettings, o: PoolObserved, busy: number, acc: Acc): void {
+function planDispatch(rig: string, base: string, s: PoolSettings, o: PoolObserved, busy: number, acc: Acc): void {
   const free = s.max - busy;
   if (free <= 0 || !o.ready.length) return;
   const sinceLast = o.pool.lastSpawnAt ? o.now - Date.parse(o.pool.lastSpawnAt) : Infinity;
@@ -324,7 +363,7 @@ function planDispatch(rig: string, s: PoolSettings, o: PoolObserved, busy: numbe
     busyNames.add(polecat);
     taken.add(polecat);
     if (sw) perSwarm.set(sw, (perSwarm.get(sw) ?? 0) + 1);
-    acc.actions.push({ type: 'spawnWorker', name: polecat, issueId: issue.id, title: issue.title, branch: branchName(polecat, issue.id) });
+    acc.actions.push({ type: 'spawnWorker', name: polecat, issueId: issue.id, title: issue.title, branch: branchName(polecat, issue.id), base });
     started++;
   }
   if (started && started < Math.min(free, candidates.length)) acc.requeue.push(s.spawnDelayMs);

@@ -167,12 +167,12 @@ export type ProgressSink = (line: string) => void;
  * never leaves a half-made clone at `dest` (leftover temporaries are found by their name).
  * With `onProgress`, git's own progress is passed on line by line.
  */
-export async function cloneInto(url: string, branch: string, dest: string, config: Record<string, string> = {}, onProgress?: ProgressSink): Promise<void> {
+export async function cloneInto(url: string, branch: string | undefined, dest: string, config: Record<string, string> = {}, onProgress?: ProgressSink): Promise<void> {
   await mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}${PARTIAL_MARK}${process.pid}-${randomBytes(3).toString('hex')}`;
   const settings = Object.entries(config).flatMap(([k, v]) => ['--config', `${k}=${v}`]);
   try {
-    await gitOk(['clone', onProgress ? '--progress' : '--quiet', '--origin', 'origin', '--branch', branch, ...settings, '--', url, tmp], {
+    await gitOk(['clone', onProgress ? '--progress' : '--quiet', '--origin', 'origin', ...(branch ? ['--branch', branch] : []), ...settings, '--', url, tmp], {
       timeoutMs: 10 * 60_000,
       // "Cloning into" names the temporary directory, which means nothing to the reader.
       ...(onProgress ? { onStderr: progressLines((line) => !line.startsWith('Cloning into') && onProgress(line)) } : {}),
@@ -180,7 +180,7 @@ export async function cloneInto(url: string, branch: string, dest: string, confi
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    if (err instanceof GitError) throw new Error(explainCloneFailure(url, branch, err));
+    if (err instanceof GitError) throw new Error(explainCloneFailure(url, branch, err, /Remote branch .* not found/.test(err.result.stderr) ? await remoteBranches(url) : undefined));
     throw err;
   }
 }
@@ -188,10 +188,20 @@ export async function cloneInto(url: string, branch: string, dest: string, confi
 /** git's words for a remote host that cannot be reached (ssh, http and git transports). */
 const UNREACHABLE = /Connection timed out|Connection refused|Could not resolve host|No route to host|Network is unreachable|Operation timed out|Failed to connect to|timed out during banner exchange|Connection closed by remote host|Connection reset by peer/i;
 
-function explainCloneFailure(url: string, branch: string, err: GitError): string {
+/** The branch names a remote has (git ls-remote --heads), or undefined when it cannot be asked. */
+async function remoteBranches(url: string): Promise<string[] | undefined> {
+  const r = await git(['ls-remote', '--heads', '--', url], { timeoutMs: 60_000 });
+  if (r.exitCode !== 0) return undefined;
+  return r.stdout.split('\n').flatMap((l) => /\trefs\/heads\/(.+)$/.exec(l)?.[1] ?? []);
+}
+
+function explainCloneFailure(url: string, branch: string | undefined, err: GitError, branches: string[] | undefined): string {
   const text = err.result.stderr;
   if (UNREACHABLE.test(text)) return `cannot clone ${url}: the host is unreachable (${summarize(err.result)})`;
-  if (/Remote branch .* not found/.test(text)) return `cannot clone ${url}: it has no branch "${branch}"`;
+  if (/Remote branch .* not found/.test(text)) {
+    const there = branches === undefined ? '' : branches.length ? ` (its branches: ${branches.join(', ')})` : ' (it has no branches yet)';
+    return `cannot clone ${url}: it has no branch "${branch}"${there}; set the Rig's defaultBranch to one it has, or leave it out to use the remote's default branch`;
+  }
   if (/does not appear to be a git repository|not found|does not exist|No such file/i.test(text)) return `cannot clone ${url}: no such repository`;
   return `cannot clone ${url}: ${summarize(err.result)}`;
 }

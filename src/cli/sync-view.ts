@@ -15,8 +15,11 @@ export interface SyncView {
   lastError?: string;
 }
 
-/** Pure: every plan of one object (all its controllers), and the failure its stored status last recorded. */
-export function syncView(plans: readonly KeyPlan[], lastError: string | undefined): SyncView {
+/**
+ * Pure: every plan of one object (all its controllers), and the failure its stored status last
+ * recorded, with the running loop's next attempt when there is one.
+ */
+export function syncView(plans: readonly KeyPlan[], lastError: string | undefined, retry?: { attempts: number; nextAttemptAt: string }): SyncView {
   const pending = plans.flatMap((p) => [...p.actions.map((a) => `${a.text.op} ${a.text.text}`), ...p.pending.map((a) => `${a.op} ${a.text} (waiting)`)]);
   const errors = plans.flatMap((p) => (p.error ? [p.error] : []));
   const findings = plans.flatMap((p) => p.findings);
@@ -26,7 +29,7 @@ export function syncView(plans: readonly KeyPlan[], lastError: string | undefine
   const reason = inSync
     ? 'in sync'
     : (errors[0] ??
-      (failed ? `failed: ${failed}` : undefined) ??
+      (failed ? `failed: ${failed}${retry ? `; gt run retries it at ${retry.nextAttemptAt} (attempt ${retry.attempts + 1})` : ''}` : undefined) ??
       (findings.length ? `waits on you: ${[...new Set(findings.map((f) => f.code))].join(', ')}` : `${pending.length} to do (gt diff): ${pending[0]}${pending.length > 1 ? ', …' : ''}`));
   return { inSync, reason, pending, findings, notes, ...(failed ? { lastError: failed } : {}) };
 }

@@ -54,6 +54,8 @@ export interface FailureFact {
   controller: string;
   /** The status's lastError: the action and why it failed. */
   error: string;
+  /** When the running loop tries again (its backoff), if one is running. */
+  nextAttemptAt?: string;
 }
 
 export interface StalledFact {

@@ -23,6 +23,7 @@ import { stalledFix } from './stalled-fixes.js';
  * - GT-ISSUE-BLOCKED        an issue blocked because the merge queue rejected it mergeQueue.maxAttempts times
  * - GT-BEADS-BD-MISSING     a rig whose .beads holds a bd database while bd is not on PATH
  * - GT-AGENT-COMMAND-MISSING an agent command that cannot be started (not on the session's PATH, or not executable)
+ * - GT-CLONE-FAILING        a polecat's clone keeps failing (the rig's remote unreachable): dispatch backs off
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -36,11 +37,12 @@ export type HealthFinding =
   /** `resume`: the command that brings the sessions back when gt stop (--now) is why they are gone. */
   | { code: 'GT-TMUX-SERVER-MISSING'; socket: string; expected: string[]; resume?: string }
   | { code: 'GT-STALLED'; object: ObjectKey; reason: string; message: string; since?: string }
-  | { code: 'GT-ACTION-FAILED'; object: ObjectKey; controller: string; error: string }
+  | { code: 'GT-ACTION-FAILED'; object: ObjectKey; controller: string; error: string; nextAttemptAt?: string }
   | { code: 'GT-BREAKER-OPEN'; rig: string; reason: string; openedAt: string }
   | { code: 'GT-ISSUE-BLOCKED'; rig: string; issueId: string; rejections: number; reason: string; blockedAt: string }
   | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string }
-  | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string };
+  | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string }
+  | { code: 'GT-CLONE-FAILING'; object: ObjectKey; message: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -160,7 +162,7 @@ export function viewOf(f: HealthFinding): FindingView {
         code: f.code,
         severity: 'error',
         subject: f.object,
-        message: `${f.object}${f.controller ? ` [${f.controller}]` : ''}: the last attempt failed: ${f.error}`,
+        message: `${f.object}${f.controller ? ` [${f.controller}]` : ''}: the last attempt failed: ${f.error}${f.nextAttemptAt ? `; gt run tries again at ${f.nextAttemptAt}` : ''}`,
         fix: `fix the cause the error names${/\b(clone|fetch|push|merge)\b/.test(f.error) ? " (is the Rig's gitUrl a repository gt can reach? correct it in the manifest and gt apply)" : ''}; gt run retries it with backoff, gt doctor --fix tries once now`,
         fixable: false,
       };
@@ -198,6 +200,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: f.object,
         message: f.message,
         fix: 'install the agent command so that it is on the PATH above (or make it executable), or set agent.command on the Town or Rig to one that is (gt apply); gt starts the sessions by itself once it can, nothing was counted as a crash',
+        fixable: false,
+      };
+    case 'GT-CLONE-FAILING':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: f.object,
+        message: f.message,
+        fix: "make the Rig's gitUrl reachable from this machine (try git ls-remote with it), or correct it in the manifest and gt apply; gt run tries again by itself at the time named (backing off up to every 5 minutes)",
         fixable: false,
       };
   }

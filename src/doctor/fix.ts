@@ -37,6 +37,7 @@ export async function repair(session: TownSession, f: HealthFinding): Promise<st
     case 'GT-BREAKER-OPEN':
     case 'GT-BEADS-BD-MISSING':
     case 'GT-AGENT-COMMAND-MISSING':
+    case 'GT-CLONE-FAILING':
       return undefined;
   }
 }

@@ -14,6 +14,7 @@ export function judgePlans(f: DoctorFacts, others: readonly HealthFinding[]): He
     if (p.error) out.push({ code: 'GT-ACTION-FAILED', object: p.key, controller: p.controller, error: p.error });
     for (const x of p.findings) {
       if (x.code === 'AgentCommandMissing') out.push({ code: 'GT-AGENT-COMMAND-MISSING', object: p.key, message: x.message });
+      else if (x.code === 'CloneFailing') out.push({ code: 'GT-CLONE-FAILING', object: p.key, message: x.message });
       else if (!saidElsewhere(others, p.key, x.code)) {
         const since = f.stalled.find((s) => s.key === p.key && s.condition.reason === x.code)?.condition.lastTransitionTime;
         out.push({ code: 'GT-STALLED', object: p.key, reason: x.code, message: x.message, ...(since ? { since } : {}) });
@@ -21,7 +22,9 @@ export function judgePlans(f: DoctorFacts, others: readonly HealthFinding[]): He
     }
   }
   for (const x of f.failures) {
-    if (!out.some((o) => o.code === 'GT-ACTION-FAILED' && o.object === x.key && o.controller === x.controller)) out.push({ code: 'GT-ACTION-FAILED', object: x.key, controller: x.controller, error: x.error });
+    // A failed clone the plan already backs off from: GT-CLONE-FAILING says it with the next attempt.
+    const backingOff = f.plans.some((p) => p.key === x.key && p.controller === x.controller && p.findings.some((y) => y.code === 'CloneFailing'));
+    if (!backingOff && !out.some((o) => o.code === 'GT-ACTION-FAILED' && o.object === x.key && o.controller === x.controller)) out.push({ code: 'GT-ACTION-FAILED', object: x.key, controller: x.controller, error: x.error, ...(x.nextAttemptAt ? { nextAttemptAt: x.nextAttemptAt } : {}) });
   }
   return out;
 }

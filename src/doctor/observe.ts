@@ -84,7 +84,7 @@ async function observeConditions(session: TownSession, world: DesiredWorld): Pro
     for (const [controller, s] of Object.entries(status?.controllers ?? {})) {
       // A terminal error is the Stalled condition above; an error under an older spec is over.
       if (!s.lastError || s.observedGeneration !== o.generation || conditionOf(s, 'Stalled')?.reason === 'TerminalError') continue;
-      failures.push({ key, controller, error: s.lastError });
+      failures.push({ key, controller, error: s.lastError, ...(s.retry ? { nextAttemptAt: s.retry.nextAttemptAt } : {}) });
     }
   }
   return { stalled, failures };

@@ -38,11 +38,19 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
   const queue = new WorkQueue(
     async (key): Promise<WorkResult> => {
       if (await stalledAtThisGeneration(session, key as WorkKey)) return { kind: 'done' };
-      const outcome = await writeLock.with(() => session.reconciler.reconcileKey(key as WorkKey));
+      const { outcome, delayMs } = await writeLock.with(async () => {
+        const o = await session.reconciler.reconcileKey(key as WorkKey);
+        if (!o?.failed || o.failed.terminal) return { outcome: o, delayMs: undefined };
+        // The backoff is chosen here so that status can say when the next attempt comes.
+        const attempts = queue.failureCount(key) + 1;
+        const ms = queue.retryDelay(attempts);
+        await session.reconciler.noteRetry(key as WorkKey, attempts, new Date(Date.now() + ms));
+        return { outcome: o, delayMs: ms };
+      });
       if (!outcome) return { kind: 'done' };
       opts.onOutcome(outcome);
       if (outcome.after?.requeueAfterMs !== undefined) queue.addAfter(key, outcome.after.requeueAfterMs);
-      if (outcome.failed) return { kind: outcome.failed.terminal ? 'terminal' : 'retry', error: outcome.failed.error };
+      if (outcome.failed) return outcome.failed.terminal ? { kind: 'terminal', error: outcome.failed.error } : { kind: 'retry', error: outcome.failed.error, ...(delayMs !== undefined ? { delayMs } : {}) };
       return { kind: 'done' };
     },
     { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 },
@@ -50,9 +58,13 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
 
   const watched = new Set<string>();
   const watcher: FSWatcher = watch([session.paths.storeDir, path.join(session.paths.gtDir, 'workers')], { ignoreInitial: true, awaitWriteFinish: false, ignored: (p) => p.endsWith('.lock') || /\.tmp-/.test(p) });
-  const enqueueAll = async () => {
+  /** `specChanged`: the store changed, so even keys backing off from a failure are tried at once. */
+  const enqueueAll = async (specChanged: boolean) => {
     const world = await session.reconciler.loadWorld();
-    for (const t of session.reconciler.targets(world)) queue.add(t.workKey);
+    for (const t of session.reconciler.targets(world)) {
+      if (specChanged) queue.add(t.workKey);
+      else queue.addUnlessBackingOff(t.workKey);
+    }
     // Each rig's issue database: a new ready issue must not wait for the resync.
     for (const o of world.objects) {
       const beads = path.join(session.root, o.manifest.metadata.name, '.beads');
@@ -63,9 +75,15 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     }
   };
   let debounce: NodeJS.Timeout | undefined;
-  const poke = () => {
+  let storeChanged = false;
+  const poke = (_event: string, file: string) => {
+    if (file.startsWith(session.paths.storeDir)) storeChanged = true;
     if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => void enqueueAll().catch((e: unknown) => opts.log(`! ${String(e)}`)), DEBOUNCE_MS);
+    debounce = setTimeout(() => {
+      const spec = storeChanged;
+      storeChanged = false;
+      void enqueueAll(spec).catch((e: unknown) => opts.log(`! ${String(e)}`));
+    }, DEBOUNCE_MS);
   };
   watcher.on('all', poke);
 
@@ -74,14 +92,14 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     const town = (await session.reconciler.loadWorld()).town;
     const every = town?.manifest.spec.resync ? parseDuration(town.manifest.spec.resync) : DEFAULT_RESYNC_MS;
     resyncTimer = setTimeout(() => {
-      void enqueueAll()
+      void enqueueAll(false)
         .then(scheduleResync)
         .catch((e: unknown) => opts.log(`! ${String(e)}`));
     }, every * (0.9 + Math.random() * 0.2));
   };
 
   opts.log(`gt run: reconciling ${session.root} (pid ${process.pid}); Ctrl-C stops the loop, agent sessions keep running`);
-  await enqueueAll();
+  await enqueueAll(true);
   await scheduleResync();
   await (opts.stopSignal ?? signalled());
   opts.log('gt run: stopping');

@@ -1,5 +1,5 @@
 import { CONTROLLERS, type AnyController } from '../../controllers/registry.js';
-import { keyOf, type Kind, type ObjectKey, type Town } from '../model/objects.js';
+import { keyOf, parseKey, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
 import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
@@ -194,6 +194,13 @@ export class Reconciler {
     if (done.length || failed) log.push({ type: 'reconciled', key: t.key, generation: t.object.generation, ready: !!after && isClean(after) && !after.notReady && !failed, pending: after?.actions.length ?? 0 });
     await this.events.append(log);
     return { workKey, key: t.key, label: t.label, done, ...(failed ? { failed } : {}), after };
+  }
+
+  /** `gt run` will reconcile a failed key again at `at` (its work queue's backoff): status says when. */
+  async noteRetry(workKey: WorkKey, attempts: number, at: Date): Promise<void> {
+    const controller = workKey.slice(0, workKey.indexOf(':'));
+    const { kind, name } = parseKey(workKey.slice(workKey.indexOf(':') + 1));
+    await this.status.setRetry(kind, name, controller, { attempts, nextAttemptAt: at.toISOString() });
   }
 
   private async writeStatus(t: WorkTarget, after: KeyPlan, failed: KeyOutcome['failed']): Promise<void> {

@@ -27,6 +27,8 @@ export interface ControllerStatus {
   pending: string[];
   notes: string[];
   lastError?: string;
+  /** Set by `gt run` after a failure: when it reconciles the object again, and how many attempts failed in a row. */
+  retry?: { attempts: number; nextAttemptAt: string };
   /** Controller-specific facts for `gt status` (workers, queue, breaker, …). */
   details?: unknown;
 }
@@ -85,6 +87,12 @@ export class StatusStore {
     return next;
   }
 
+  /** Records the loop's next attempt after a failure, beside the failure the last pass wrote. */
+  async setRetry(kind: Kind, name: string, controller: string, retry: NonNullable<ControllerStatus['retry']>): Promise<void> {
+    const previous = await this.getController(kind, name, controller);
+    if (previous?.lastError) await writeFileAtomic(statusFile(this.dir, kind, name, controller), toJsonText({ ...previous, retry }));
+  }
+
   async remove(kind: Kind, name: string): Promise<void> {
     await rm(this.objectDir(kind, name), { recursive: true, force: true });
   }
@@ -98,14 +106,15 @@ function summarize(parts: ControllerStatus[]): ControllerStatus {
     return wantTrue ? (all.find((c) => c.status === 'True') ?? all[0]) : (all.find((c) => c.status === 'False') ?? all[0]);
   };
   const conditions = [pick('Ready', false), pick('Reconciling', true), pick('Stalled', true)].filter((c): c is Condition => !!c);
-  const lastError = parts.find((p) => p.lastError)?.lastError;
+  const failed = parts.find((p) => p.lastError);
   return {
     observedGeneration: Math.min(...parts.map((p) => p.observedGeneration)),
     conditions,
     findings: parts.flatMap((p) => p.findings),
     pending: parts.flatMap((p) => p.pending),
     notes: parts.flatMap((p) => p.notes ?? []),
-    ...(lastError ? { lastError } : {}),
+    ...(failed?.lastError ? { lastError: failed.lastError } : {}),
+    ...(failed?.retry ? { retry: failed.retry } : {}),
   };
 }
 

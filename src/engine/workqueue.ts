@@ -9,7 +9,8 @@ export interface WorkQueueOptions {
   maxDelayMs: number;
 }
 
-export type WorkResult = { kind: 'done' } | { kind: 'retry'; error: string } | { kind: 'terminal'; error: string };
+/** `delayMs`: when the caller already chose the retry's delay (retryDelay), to tell people when it comes. */
+export type WorkResult = { kind: 'done' } | { kind: 'retry'; error: string; delayMs?: number } | { kind: 'terminal'; error: string };
 
 /**
  * A per-key work queue in the manner of client-go's: a key already waiting is not queued twice;
@@ -41,6 +42,16 @@ export class WorkQueue {
     if (this.queued.has(key)) return;
     this.queued.add(key);
     void this.pq.add(() => this.process(key));
+  }
+
+  /**
+   * Adds the key unless it failed and waits for its retry: a periodic resync or a file gt itself
+   * wrote must not undo the backoff (a failing clone retried every second). A change of the
+   * desired state uses add.
+   */
+  addUnlessBackingOff(key: string): void {
+    if (this.failureCount(key) > 0 && this.timers.has(key)) return;
+    this.add(key);
   }
 
   /** Adds the key after `ms`; an earlier pending delay for the same key wins. */
@@ -95,7 +106,7 @@ export class WorkQueue {
     if (result.kind === 'retry') {
       const n = this.failureCount(key) + 1;
       this.failures.set(key, n);
-      this.addAfter(key, this.retryDelay(n));
+      this.addAfter(key, result.delayMs ?? this.retryDelay(n));
     } else {
       this.failures.delete(key);
     }

@@ -125,7 +125,7 @@ export interface RigSpec {
    */
   gitUrl: string;
   /**
-   * A git branch name.
+   * The branch polecats start from and the merge queue merges into. Default: the remote's default branch (its HEAD), as git clone picks it.
    */
   defaultBranch?: string;
   beads?: RigBeadsSpec;

@@ -22,8 +22,13 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
     const mail = `${opts.dir}.mail-${process.pid}`;
     await rename(path.join(opts.dir, 'mail'), mail).catch(() => undefined);
     await rm(opts.dir, { recursive: true, force: true });
-    await cloneInto(opts.url, opts.base, opts.dir, identity, opts.onProgress);
-    await rename(mail, path.join(opts.dir, 'mail')).catch(() => undefined);
+    try {
+      await cloneInto(opts.url, opts.base, opts.dir, identity, opts.onProgress);
+    } finally {
+      // A failed clone gives the polecat's mail back its directory.
+      await mkdir(opts.dir, { recursive: true });
+      await rename(mail, path.join(opts.dir, 'mail')).catch(() => undefined);
+    }
   } else if (state === 'missing') {
     await cloneInto(opts.url, opts.base, opts.dir, identity, opts.onProgress);
   } else {

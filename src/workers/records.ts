@@ -3,6 +3,7 @@ import { listDirQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
+import type { CloneFailures } from './clone-failures.js';
 
 /**
  * What gt remembers about one polecat that reality cannot tell it: which issue it was given,
@@ -48,6 +49,8 @@ export interface PoolState {
   breaker?: { reason: string; openedAt: string; generation: number; agent?: string };
   /** gt reset-breaker: crash-looping workers escalated before this are re-armed (their issue released). */
   rearmedAt?: string;
+  /** Spawns in a row whose clone failed: dispatch backs off (nextCloneAttemptAt). */
+  cloneFailures?: CloneFailures;
 }
 
 /** .gt/workers/<rig>/<name>.json, .gt/workers/<rig>/<name>.done.json and .gt/workers/<rig>/_pool.json */

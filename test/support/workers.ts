@@ -22,10 +22,12 @@ export class TestTown {
     readonly bare: string,
   ) {}
 
-  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string } = {}): Promise<TestTown> {
+  /** `headBranch`: the remote's default branch (its HEAD) is renamed from main to this. */
+  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string; headBranch?: string } = {}): Promise<TestTown> {
     const dir = await tempDir('gt-workers-');
     const root = path.join(dir, 'town');
     const bare = await bareRepo(dir);
+    if (opts.headBranch) execFileSync('git', ['branch', '-m', 'main', opts.headBranch], { cwd: bare });
     const t = new TestTown(dir, root, bare);
     await t.writeManifest(opts);
     const a = await gt(['apply', '-f', 'town.yaml'], { cwd: dir });

@@ -71,7 +71,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
     const mine = plansOf(keyOf(rig));
-    const sync = syncView(mine, status?.lastError);
+    const sync = syncView(mine, status?.lastError, status?.retry);
     const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
     rigs.push({
       rig: name,
@@ -94,12 +94,13 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     const swarm = obj.manifest as Swarm;
     const status = await session.reconciler.status.get('Swarm', swarm.metadata.name);
     const details = status?.controllers.swarm?.details;
-    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError);
+    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError, status?.retry);
     swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, inSync: sync.inSync, pending: sync.pending, findings: sync.findings });
   }
   const others = [];
   for (const x of world.objects.filter((o) => o.manifest.kind === 'Town' || o.manifest.kind === 'Plugin')) {
-    const sync = syncView(plansOf(keyOf(x.manifest)), (await session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name))?.lastError);
+    const status = await session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name);
+    const sync = syncView(plansOf(keyOf(x.manifest)), status?.lastError, status?.retry);
     if (!sync.inSync) others.push({ manifest: x.manifest, sync });
   }
   // What waits on the person reading this comes first: escalations nobody else will read.
