@@ -106,7 +106,14 @@ export function passLines(outcomes: KeyOutcome[]): string[] {
 }
 
 /** A pass in which any action failed makes the command fail (exit 1), naming each failure. */
-export function failOnErrors(outcomes: KeyOutcome[]): void {
-  const failures = outcomes.filter((x) => x.failed).map((x) => ({ key: x.label, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
+/**
+ * Exit 1 when reconciling what the command was about failed. `inScope` says which objects those
+ * are (default: all); a failure elsewhere (another rig's clone) is said on stderr as a warning
+ * and does not make a command that did its job fail.
+ */
+export function failOnErrors(outcomes: KeyOutcome[], inScope: (key: string) => boolean = () => true): void {
+  const failed = outcomes.filter((x) => x.failed);
+  for (const x of failed.filter((f) => !inScope(f.key))) process.stderr.write(`warning: ${x.label}: ${x.failed!.text.text}: ${x.failed!.error} (not part of this command; gt status shows it)\n`);
+  const failures = failed.filter((x) => inScope(x.key)).map((x) => ({ key: x.label, message: `${x.failed!.text.text}: ${x.failed!.error}` }));
   if (failures.length) fail({ kind: 'reconcileFailed', failures });
 }

@@ -47,7 +47,9 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
       else if (!reconcile) print('Stored only (--no-reconcile): gt diff shows the plan, gt run --once carries it out.');
       else print(passLines(outcomes));
     }
-    failOnErrors(outcomes);
+    // Only the objects this input names decide the exit code; another rig's failure is a warning.
+    const named = new Set<string>(changes.map((c) => c.key));
+    failOnErrors(outcomes, (key) => named.has(key));
     return 0;
   } finally {
     await lock.release();

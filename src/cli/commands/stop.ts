@@ -11,6 +11,7 @@ import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { parseDuration } from '../../util/duration.js';
 import { lockTimeoutMs, outputFormat, print, printData, printResult, type GlobalOptions, type OutputFormat } from '../options.js';
+import type { KeyOutcome } from '../../engine/reconciler.js';
 import { changeLines, failOnErrors, passLines } from '../render.js';
 
 export interface StopOptions {
@@ -92,7 +93,7 @@ export async function startCommand(g: GlobalOptions, rig: string | undefined, o:
   try {
     const outcomes = await session.reconciler.reconcileAll();
     await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
-    failOnErrors(outcomes);
+    failOnErrors(outcomes, (key) => !rig || key === `Rig/${rig}`);
   } finally {
     await lock.release();
   }
@@ -144,16 +145,21 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
     return { pid: loop.pid };
   }
   const end = Date.now() + waitMs;
+  const failed = new Map<string, KeyOutcome>();
   for (;;) {
     const lock = await session.lock('gt stop', lockTimeoutMs(g));
     try {
-      failOnErrors(await session.reconciler.reconcileAll());
+      for (const x of await session.reconciler.reconcileAll()) if (x.failed) failed.set(x.label, x);
     } finally {
       await lock.release();
     }
-    if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) return 'stop';
+    if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+  // The stop is stored and takes effect; a failure elsewhere (a clone of another rig) is a
+  // warning, said once, never a reason to say the stop failed.
+  failOnErrors([...failed.values()], () => false);
+  return 'stop';
 }
 
 /** Live sessions in scope, one listing: the long-running agents' and the polecats'. */
