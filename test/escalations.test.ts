@@ -49,3 +49,13 @@ describe('escalations', () => {
     expect((await t.mail('overseer')).filter((m) => m.type === 'escalation')).toEqual([]);
   });
 });
+
+describe('escalationRecipients (pure)', () => {
+  it('the target, plus the Overseer when nobody reads the target or only a person can decide', async () => {
+    const { escalationRecipients } = await import('../src/town/escalate.js');
+    expect(escalationRecipients('mayor', new Set(['mayor']))).toEqual(['mayor']);
+    expect(escalationRecipients('mayor', new Set())).toEqual(['mayor', 'overseer']);
+    expect(escalationRecipients('mayor', new Set(['mayor']), true)).toEqual(['mayor', 'overseer']);
+    expect(escalationRecipients('overseer', new Set(), true)).toEqual(['overseer']);
+  });
+});

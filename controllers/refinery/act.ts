@@ -108,13 +108,13 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
         await tracker.update(a.issueId, { status: 'blocked' });
       }
       const worker = request(a.issueId)?.polecat;
-      await ctx.services.mailbox('overseer').send({
+      // The escalation target (a running mayor) hears of it, and the Overseer always: only a person decides.
+      await sendEscalation(ctx.services, t.world.town?.manifest, {
         from: `${name}/refinery`,
-        to: 'overseer',
         subject: `Blocked: ${a.issueId} (merge rejected ${a.rejections} times)`,
         body: `${a.issueId} "${issue?.title ?? ''}" in rig ${name} was rejected by the merge queue ${a.rejections} times; gt stopped sending it back${worker ? ` to polecat ${worker}` : ''}.\nLast: ${a.reason}\n\n${record.lastDetail}\n\nFix it by hand, then: gt issues retry ${a.issueId} --rig ${name}`,
-        type: 'escalation',
         priority: 'high',
+        forOverseer: true,
       });
       await attempts.put(name, { ...record, blockedAt: new Date().toISOString() });
       return 'blocked; the Overseer was told';

@@ -10,6 +10,8 @@ export interface Escalation {
   subject: string;
   body: string;
   priority: Extract<MailPriority, 'high' | 'urgent'>;
+  /** Only a person can decide it (an issue blocked by its merge budget): the Overseer gets it too, always. */
+  forOverseer?: boolean;
 }
 
 /**
@@ -17,8 +19,8 @@ export interface Escalation {
  * when no running session reads the target's inbox (a mayor that is not enabled, stopped or
  * crashed), so an escalation never waits in an inbox nobody reads.
  */
-export function escalationRecipients(target: string, readers: ReadonlySet<string>): string[] {
-  return target === OVERSEER || readers.has(target) ? [target] : [target, OVERSEER];
+export function escalationRecipients(target: string, readers: ReadonlySet<string>, forOverseer = false): string[] {
+  return target === OVERSEER || (readers.has(target) && !forOverseer) ? [target] : [target, OVERSEER];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function sendEscalation(services: TownServices, town: Town | undefi
   const target = town?.spec.escalation?.target ?? 'mayor';
   // A reader is a live session whose agent has that mail address (gt's tmux metadata says whose).
   const readers = new Set((await services.sessions(town, true)).filter((s) => !s.dead && s.meta.agent).map((s) => s.meta.agent!));
-  const to = escalationRecipients(target, readers);
+  const to = escalationRecipients(target, readers, e.forOverseer);
   for (const address of to) await services.mailbox(address).send({ from: e.from, to: address, subject: e.subject, body: e.body, type: 'escalation', priority: e.priority });
   return to;
 }
