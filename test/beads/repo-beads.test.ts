@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bareRepo, exists, git, gt, rigYaml, tempDir, townYaml } from '../support/town.js';
+
+const ISSUE = (id: string, title: string, priority: number) =>
+  JSON.stringify({ id, title, status: 'open', priority, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', _type: 'issue' });
+
+/** A project that keeps its tracker in the repository, as many beads users do. */
+export const REPO_BEADS = {
+  'README.md': 'toy\n',
+  '.beads/issues.jsonl': `${ISSUE('proj-a1', 'first', 1)}\n${ISSUE('proj-a2', 'second', 2)}\n`,
+  '.beads/config.yaml': 'issue-prefix: "proj"\n',
+};
+
+function onMain(bare: string, file: string): string {
+  return execFileSync('git', ['show', `main:${file}`], { cwd: bare, encoding: 'utf8' });
+}
+
+function mainLog(bare: string): string[] {
+  return execFileSync('git', ['log', '--format=%s', 'main'], { cwd: bare, encoding: 'utf8' }).trim().split('\n');
+}
+
+interface FindingView {
+  code: string;
+  subject: string;
+  message: string;
+  fix: string;
+}
+
+async function applyTown(dir: string, name: string, bare: string, beads: string): Promise<string> {
+  const root = path.join(dir, name);
+  const manifest = path.join(dir, `${name}.yaml`);
+  await writeFile(manifest, `${townYaml(root, name)}---\n${rigYaml('wyvern', bare, beads)}`);
+  const applied = await gt(['apply', '-f', manifest]);
+  expect(applied.code, applied.stderr).toBe(0);
+  return root;
+}
+
+describe('a repository that carries its own beads', () => {
+  let dir: string;
+  let bare: string;
+
+  beforeAll(async () => {
+    dir = await tempDir('gt-repo-beads-');
+    bare = await bareRepo(dir, REPO_BEADS);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('the default layout reads the town\'s .beads, and gt doctor points at the repository\'s', async () => {
+    const root = await applyTown(dir, 'plain', bare, '');
+    const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json']);
+    expect(ready.code, ready.stderr).toBe(0);
+    expect(JSON.parse(ready.stdout)).toEqual([]);
+    const doctor = await gt(['doctor', '--town', root, '-o', 'json']);
+    const findings = (JSON.parse(doctor.stdout) as { findings: FindingView[] }).findings;
+    const hint = findings.find((f) => f.code === 'GT-BEADS-REPO-UNUSED');
+    expect(hint, doctor.stdout).toBeDefined();
+    expect(hint!.subject).toBe('Rig/wyvern');
+    expect(hint!.message).toContain('.beads/issues.jsonl');
+    expect(hint!.message).toContain('2 issues');
+    expect(hint!.fix).toContain('location: repository');
+  });
+
+  it('location: town said explicitly silences the hint', async () => {
+    const root = await applyTown(dir, 'chosen', bare, '  beads:\n    location: town\n');
+    const doctor = await gt(['doctor', '--town', root, '-o', 'json']);
+    const findings = (JSON.parse(doctor.stdout) as { findings: FindingView[] }).findings;
+    expect(findings.map((f) => f.code)).not.toContain('GT-BEADS-REPO-UNUSED');
+  });
+
+  it('location: repository lists the repository\'s issues, and commits and pushes every change gt makes', async () => {
+    const root = await applyTown(dir, 'inrepo', bare, '  beads:\n    location: repository\n');
+    const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json']);
+    expect(ready.code, ready.stderr).toBe(0);
+    expect((JSON.parse(ready.stdout) as { id: string }[]).map((i) => i.id)).toEqual(['proj-a1', 'proj-a2']);
+    // Nothing of the town's own tracker is seeded beside it.
+    expect(await exists(path.join(root, 'wyvern', '.beads', 'issues.jsonl'))).toBe(false);
+
+    const created = await gt(['issues', 'create', 'third', '-p', '0', '--town', root, '-o', 'json']);
+    expect(created.code, created.stderr).toBe(0);
+    const id = (JSON.parse(created.stdout) as { id: string }).id;
+    expect(id).toMatch(/^proj-/); // the repository's own prefix, from its .beads/config.yaml
+    expect(onMain(bare, '.beads/issues.jsonl')).toContain(`"id":"${id}"`);
+    expect(mainLog(bare)[0]).toContain(id);
+
+    const closed = await gt(['issues', 'close', 'proj-a1', '-r', 'done elsewhere', '--town', root]);
+    expect(closed.code, closed.stderr).toBe(0);
+    const line = onMain(bare, '.beads/issues.jsonl').split('\n').find((l) => l.includes('"proj-a1"'))!;
+    expect(JSON.parse(line)).toMatchObject({ status: 'closed', close_reason: 'done elsewhere' });
+    // The lines gt did not change are kept byte for byte.
+    expect(onMain(bare, '.beads/issues.jsonl')).toContain(ISSUE('proj-a2', 'second', 2));
+
+    // Someone else pushes an issue to main: gt sees it, and its next write builds on it.
+    const other = path.join(dir, 'other');
+    git(['clone', '-q', bare, other], dir);
+    await writeFile(path.join(other, '.beads/issues.jsonl'), `${onMain(bare, '.beads/issues.jsonl')}${ISSUE('proj-b9', 'from a person', 3)}\n`);
+    git(['commit', '-q', '-am', 'bd: new issue'], other);
+    git(['push', '-q', 'origin', 'main'], other);
+    const after = await gt(['issues', 'ready', '--town', root, '-o', 'json']);
+    expect((JSON.parse(after.stdout) as { id: string }[]).map((i) => i.id)).toEqual([id, 'proj-a2', 'proj-b9']);
+    const comment = await gt(['issues', 'close', 'proj-b9', '--town', root]);
+    expect(comment.code, comment.stderr).toBe(0);
+    expect(onMain(bare, '.beads/issues.jsonl')).toContain('"id":"proj-b9"');
+
+    const doctor = await gt(['doctor', '--town', root, '-o', 'json']);
+    expect((JSON.parse(doctor.stdout) as { findings: FindingView[] }).findings.map((f) => f.code)).not.toContain('GT-BEADS-REPO-UNUSED');
+  });
+});
