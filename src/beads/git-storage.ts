@@ -27,6 +27,11 @@ export interface GitStorageOptions {
 export const REPO_ISSUES = '.beads/issues.jsonl';
 const IDENTITY = ['-c', 'user.name=gt', '-c', 'user.email=gt@gastown.local'];
 const NETWORK_TIMEOUT_MS = 120_000;
+/**
+ * How `git push --porcelain` says the branch moved: behind it (refused before sending), or moved
+ * by a push that reached the remote at the same moment (its ref lock saw another old value).
+ */
+const MOVED = /^!\t.*\t(\[rejected\] \((fetch first|non-fast-forward)\)|\[remote rejected\] \((failed to update ref|incorrect old value provided)\))/m;
 
 /**
  * `.beads/issues.jsonl` on a branch of the project's own repository, read and written through a
@@ -158,7 +163,7 @@ export class GitStorage implements BeadsStorage {
     const args = ['push', '--porcelain', 'origin', `${commit}:refs/heads/${this.o.branch}`];
     const r = await git(args, { cwd: this.o.clone, timeoutMs: NETWORK_TIMEOUT_MS });
     if (r.exitCode === 0) return true;
-    if (/^!\t.*\[rejected\] \((fetch first|non-fast-forward)\)/m.test(r.stdout)) return false;
+    if (MOVED.test(r.stdout)) return false;
     const cause = new GitError(args, r);
     const refused = /^!\t.*\t(.*)$/m.exec(r.stdout)?.[1];
     fail({ kind: 'conflict', message: `could not push "${what}" to ${this.o.branch}: ${refused ? `${refused}; ` : ''}${cause.message}` });

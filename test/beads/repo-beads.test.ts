@@ -3,16 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bareRepo, exists, git, gt, rigYaml, tempDir, townYaml } from '../support/town.js';
+import { REPO_BEADS, repoIssue as ISSUE } from './support.js';
 
-const ISSUE = (id: string, title: string, priority: number) =>
-  JSON.stringify({ id, title, status: 'open', priority, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', _type: 'issue' });
-
-/** A project that keeps its tracker in the repository, as many beads users do. */
-export const REPO_BEADS = {
-  'README.md': 'toy\n',
-  '.beads/issues.jsonl': `${ISSUE('proj-a1', 'first', 1)}\n${ISSUE('proj-a2', 'second', 2)}\n`,
-  '.beads/config.yaml': 'issue-prefix: "proj"\n',
-};
 
 function onMain(bare: string, file: string): string {
   return execFileSync('git', ['show', `main:${file}`], { cwd: bare, encoding: 'utf8' });
