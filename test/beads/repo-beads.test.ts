@@ -3,8 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bareRepo, exists, git, gt, rigYaml, tempDir, townYaml } from '../support/town.js';
+import { TestTown, until } from '../support/workers.js';
 import { REPO_BEADS, repoIssue as ISSUE } from './support.js';
-
 
 function onMain(bare: string, file: string): string {
   return execFileSync('git', ['show', `main:${file}`], { cwd: bare, encoding: 'utf8' });
@@ -98,5 +98,28 @@ describe('a repository that carries its own beads', () => {
 
     const doctor = await gt(['doctor', '--town', root, '-o', 'json']);
     expect((JSON.parse(doctor.stdout) as { findings: FindingView[] }).findings.map((f) => f.code)).not.toContain('GT-BEADS-REPO-UNUSED');
+  });
+});
+
+describe('a polecat on an issue kept in the repository', () => {
+  let town: TestTown | undefined;
+  afterAll(() => town?.dispose());
+
+  it('is dispatched, merged, and its claim and close are commits on main', async () => {
+    town = await TestTown.create({ repoFiles: REPO_BEADS, rigExtra: '  beads:\n    location: repository\n' });
+    await until(async () => {
+      await town!.once();
+      const both = await Promise.all(['proj-a1', 'proj-a2'].map((id) => town!.issue(id)));
+      return both.every((i) => i.status === 'closed') && (await town!.records()).length === 0 && town!.sessions().length === 0;
+    }, 'both issues to be worked, merged and closed', 60_000);
+    const issues = onMain(town.bare, '.beads/issues.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string; close_reason?: string });
+    expect(issues.map((i) => [i.id, i.status])).toEqual([['proj-a1', 'closed'], ['proj-a2', 'closed']]);
+    expect(issues[0]!.close_reason).toMatch(/^merged into main as [0-9a-f]{40}$/);
+    expect(onMain(town.bare, 'work/proj-a1.md')).toContain('first');
+    const log = mainLog(town.bare);
+    expect(log).toContain('beads: claim proj-a1 for wyvern/polecats/nux');
+    expect(log).toContain('beads: close proj-a1');
+    // The town's own tracker was never used.
+    expect(await exists(path.join(town.root, 'wyvern', '.beads', 'issues.jsonl'))).toBe(false);
   });
 });

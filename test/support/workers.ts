@@ -22,10 +22,11 @@ export class TestTown {
     readonly bare: string,
   ) {}
 
-  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string } = {}): Promise<TestTown> {
+  /** `repoFiles`: the project's first commit (a README by default). */
+  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string; repoFiles?: Record<string, string> } = {}): Promise<TestTown> {
     const dir = await tempDir('gt-workers-');
     const root = path.join(dir, 'town');
-    const bare = await bareRepo(dir);
+    const bare = await bareRepo(dir, opts.repoFiles);
     const t = new TestTown(dir, root, bare);
     await t.writeManifest(opts);
     const a = await gt(['apply', '-f', 'town.yaml'], { cwd: dir });
