@@ -158,20 +158,22 @@ function observeBeads(root: string, rigs: string[], bdUnreachable: boolean): Bea
 function observeRepoBeads(root: string, world: DesiredWorld): RepoBeadsFact[] {
   const out: RepoBeadsFact[] = [];
   for (const o of world.objects) {
-    const rig = o.manifest as Rig;
-    if (rig.kind !== 'Rig' || rig.spec.beads?.location !== undefined) continue;
-    const beadsDir = path.join(rigBeadsPaths(root, rig.metadata.name, 'repository').dir);
-    const database = findBdDatabase(beadsDir);
-    const rel = path.relative(root, beadsDir);
-    if (database) {
-      out.push({ rig: rig.metadata.name, found: `${describeBdDatabase(database, beadsDir)} in ${rel}` });
-      continue;
-    }
-    const text = readTextQuiet(path.join(beadsDir, 'issues.jsonl'));
-    const issues = text === undefined ? 0 : countIssues(text);
-    if (issues > 0) out.push({ rig: rig.metadata.name, found: `${rel}/issues.jsonl with ${issues} issue${issues === 1 ? '' : 's'}` });
+    const found = o.manifest.kind === 'Rig' ? unusedRepoBeads(root, o.manifest as Rig) : undefined;
+    if (found) out.push({ rig: o.manifest.metadata.name, found });
   }
   return out;
+}
+
+/** The repository's own tracker of a rig that uses the town's by default, described; else undefined. */
+export function unusedRepoBeads(root: string, rig: Rig): string | undefined {
+  if (rig.spec.beads?.location !== undefined) return undefined;
+  const beadsDir = rigBeadsPaths(root, rig.metadata.name, 'repository').dir;
+  const rel = path.relative(root, beadsDir);
+  const database = findBdDatabase(beadsDir);
+  if (database) return `${describeBdDatabase(database, beadsDir)} in ${rel}`;
+  const text = readTextQuiet(path.join(beadsDir, 'issues.jsonl'));
+  const issues = text === undefined ? 0 : countIssues(text);
+  return issues > 0 ? `${rel}/issues.jsonl with ${issues} issue${issues === 1 ? '' : 's'}` : undefined;
 }
 
 /** Issue records in a beads file; one that does not parse counts its lines (still a tracker). */

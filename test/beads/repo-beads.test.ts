@@ -45,6 +45,9 @@ describe('a repository that carries its own beads', () => {
     const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json']);
     expect(ready.code, ready.stderr).toBe(0);
     expect(JSON.parse(ready.stdout)).toEqual([]);
+    const said = await gt(['issues', 'ready', '--town', root]);
+    expect(said.stdout).toContain('No issues.');
+    expect(said.stdout).toContain('its repository carries wyvern/refinery/rig/.beads/issues.jsonl with 2 issues');
     const doctor = await gt(['doctor', '--town', root, '-o', 'json']);
     const findings = (JSON.parse(doctor.stdout) as { findings: FindingView[] }).findings;
     const hint = findings.find((f) => f.code === 'GT-BEADS-REPO-UNUSED');
