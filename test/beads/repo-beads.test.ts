@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bareRepo, exists, git, gt, rigYaml, tempDir, townYaml } from '../support/town.js';
 import { TestTown, until } from '../support/workers.js';
-import { REPO_BEADS, repoIssue as ISSUE } from './support.js';
+import { HERE, REPO_BEADS, repoIssue as ISSUE } from './support.js';
 
 function onMain(bare: string, file: string): string {
   return execFileSync('git', ['show', `main:${file}`], { cwd: bare, encoding: 'utf8' });
@@ -101,6 +101,32 @@ describe('a repository that carries its own beads', () => {
 
     const doctor = await gt(['doctor', '--town', root, '-o', 'json']);
     expect((JSON.parse(doctor.stdout) as { findings: FindingView[] }).findings.map((f) => f.code)).not.toContain('GT-BEADS-REPO-UNUSED');
+  });
+});
+
+describe('a repository whose .beads holds a bd database', () => {
+  let dir: string;
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('location: repository goes through bd in the refinery clone and commits nothing', async () => {
+    dir = await tempDir('gt-repo-bd-');
+    const fakeBd = path.join(HERE, 'fake-bd');
+    await chmod(path.join(fakeBd, 'bd'), 0o755);
+    // What bd init --server commits: metadata naming a Dolt server; the data lives on the server.
+    const bare = await bareRepo(dir, { 'README.md': 'toy\n', '.beads/metadata.json': JSON.stringify({ backend: 'dolt', dolt_mode: 'server', database: 'proj' }) });
+    const before = mainLog(bare);
+    const root = await applyTown(dir, 'bdtown', bare, '  beads:\n    location: repository\n');
+    const state = { next: 1, issues: { 'proj-db1': { id: 'proj-db1', title: 'in dolt', status: 'open', priority: 2, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' } } };
+    await writeFile(path.join(dir, 'state.json'), JSON.stringify(state));
+    const env = { PATH: `${fakeBd}${path.delimiter}${process.env.PATH}`, FAKE_BD_LOG: path.join(dir, 'calls.jsonl'), FAKE_BD_STATE: path.join(dir, 'state.json') };
+    const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json'], { env });
+    expect(ready.code, ready.stderr).toBe(0);
+    expect((JSON.parse(ready.stdout) as { id: string }[]).map((i) => i.id)).toEqual(['proj-db1']);
+    const calls = (await readFile(env.FAKE_BD_LOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { beadsDir: string });
+    expect(calls.map((c) => c.beadsDir)).toEqual([path.join(root, 'wyvern', 'refinery', 'rig', '.beads')]);
+    const closed = await gt(['issues', 'close', 'proj-db1', '--town', root], { env });
+    expect(closed.code, closed.stderr).toBe(0);
+    expect(mainLog(bare)).toEqual(before);
   });
 });
 
