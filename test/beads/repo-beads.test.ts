@@ -3,6 +3,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bareRepo, exists, git, gt, rigYaml, tempDir, townYaml } from '../support/town.js';
+import { agentLaunch } from '../../src/agents/contract.js';
 import { TestTown, until } from '../support/workers.js';
 import { HERE, REPO_BEADS, repoIssue as ISSUE } from './support.js';
 
@@ -150,5 +151,16 @@ describe('a polecat on an issue kept in the repository', () => {
     expect(log).toContain('beads: close proj-a1');
     // The town's own tracker was never used.
     expect(await exists(path.join(town.root, 'wyvern', '.beads', 'issues.jsonl'))).toBe(false);
+  });
+});
+
+describe('BEADS_DIR in the agent contract', () => {
+  const launch = (beadsLocation?: 'town' | 'repository') =>
+    agentLaunch({ root: '/srv/town', rig: 'wyvern', role: 'polecat', address: 'wyvern/polecats/nux', cwd: '/srv/town/wyvern/polecats/nux', promptFile: '/p.md', instructions: '', agents: [], beadsLocation });
+
+  it("names the town's .beads, or the refinery clone's when the issues live in the repository", () => {
+    expect(launch().env.BEADS_DIR).toBe('/srv/town/wyvern/.beads');
+    expect(launch('town').env.BEADS_DIR).toBe('/srv/town/wyvern/.beads');
+    expect(launch('repository').env.BEADS_DIR).toBe('/srv/town/wyvern/refinery/rig/.beads');
   });
 });
