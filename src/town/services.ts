@@ -60,7 +60,7 @@ export class TownServices {
     const name = rig.metadata.name;
     const backend = town?.spec.beads?.backend ?? 'auto';
     const location = rig.spec.beads?.location ?? 'town';
-    const key = `${name}|${rig.spec.beads?.prefix ?? ''}|${backend}|${location}|${rig.spec.defaultBranch ?? ''}`;
+    const key = JSON.stringify([name, rig.spec.beads?.prefix, backend, location, rig.spec.defaultBranch]);
     let t = this.trackers.get(key);
     if (!t) {
       const p = rigBeadsPaths(this.root, name, location);
