@@ -138,7 +138,10 @@ describe('a polecat on an issue kept in the repository', () => {
   it('is dispatched, merged, and its claim and close are commits on main', async () => {
     town = await TestTown.create({ repoFiles: REPO_BEADS, rigExtra: '  beads:\n    location: repository\n' });
     await until(async () => {
-      await town!.once();
+      // A pass may fail a merge whose push found main moved by a beads commit (a claim, a comment):
+      // the next pass merges again. That is the trade-off the README names, not an error here.
+      const pass = await town!.gt(['run', '--once']);
+      if (pass.code !== 0 && !pass.stderr.includes('push to main failed')) throw new Error(`run --once failed (${pass.code}): ${pass.stdout}\n${pass.stderr}`);
       const both = await Promise.all(['proj-a1', 'proj-a2'].map((id) => town!.issue(id)));
       return both.every((i) => i.status === 'closed') && (await town!.records()).length === 0 && town!.sessions().length === 0;
     }, 'both issues to be worked, merged and closed', 60_000);
