@@ -319,7 +319,7 @@ describe('gt doctor', () => {
 
 describe('doctor judges (pure)', () => {
   const rig: StoredObject = { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/r.git' } }, generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
-  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, plans: [], stalled: [], failures: [], clones: [], locks: [], beads: [], mail: [], blockedIssues: [], ...p });
+  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, plans: [], stalled: [], failures: [], clones: [], locks: [], beads: [], repoBeads: [], mail: [], blockedIssues: [], ...p });
   const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({ name, created: new Date(0), pid: 1, dead, exitStatus: dead ? 3 : undefined, exitSignal: undefined, currentCommand: '', activity: new Date(0), meta });
   const record = (state: WorkerRecord['state']): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'wyvern-a1', branch: 'polecat/nux/wyvern-a1', state, createdAt: '', starts: [], nudges: 0, rejectedDone: 0 });
   const nux = session('gt-wyvern-nux', true, { role: 'polecat', rig: 'wyvern', polecat: 'nux' });

@@ -125,6 +125,11 @@ describe('planPool (pure)', () => {
     const why = { code: 'BeadsBdNotOnPath', message: 'wyvern/.beads holds a SQLite database (beads.db), which only bd reads, and bd is not on PATH' };
     expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [why] });
   });
+
+  it('issues kept in the repository wait for the refinery clone: a note, looked at again soon, no finding', () => {
+    const why = { code: 'BeadsCloneMissing', message: 'the rig\'s issues live in its repository, read through the clone /t/wyvern/refinery/rig, which is not there yet', waiting: true };
+    expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [], notes: [why.message], requeueAfterMs: 1000 });
+  });
 });
 
 describe('planPool: a spawn whose clone failed backs off', () => {

@@ -20,17 +20,19 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
   const name = rig.metadata.name;
   const store = mergeQueueStore(ctx.root);
   const plugins = hookPlugins(world, name, 'beforeMerge');
-  const [requests, current, clone, tracker, inbox] = await Promise.all([
+  const [requests, current, clone, inbox] = await Promise.all([
     store.list(name),
     store.current(name),
     inspectClone(path.join(ctx.root, name, 'refinery', 'rig')),
-    ctx.services.tracker(rig, world.town?.manifest),
     plugins.length ? ctx.services.mailbox(`${name}/refinery`).list() : Promise.resolve([]),
   ]);
   const attempts = attemptStore(ctx.root).list(name);
   const issues: RefineryObserved['issues'] = {};
-  for (const id of new Set([...requests.map((r) => r.issueId), ...attempts.map((a) => a.issueId)])) {
-    const i = await tracker.get(id);
+  const ids = new Set([...requests.map((r) => r.issueId), ...attempts.map((a) => a.issueId)]);
+  // Opened only when there is something to look up: issues kept in the repository need the clone first.
+  const tracker = ids.size ? await ctx.services.tracker(rig, world.town?.manifest) : undefined;
+  for (const id of ids) {
+    const i = await tracker!.get(id);
     if (i) issues[id] = { status: i.status, priority: i.priority, title: i.title };
   }
   const verdicts = verdictsIn(inbox);

@@ -31,22 +31,26 @@ export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAc
   }
   const l = rigLayout(name);
   const prefix = beadsPrefix(rig);
+  // Issues kept in the repository are the project's: the town's .beads holds only gt's lock then.
+  const inTown = rig.spec.beads?.location !== 'repository';
   actions.push(
     ...planFiles(
       {
         dirs: l.dirs,
         rendered: { [l.config]: renderRigConfig(rig) },
-        seeded: {
-          // Where bd keeps a database, issues.jsonl is bd's export: gt creates nothing there.
-          ...(o.bdDatabase ? {} : { [l.issues]: { content: '', note: 'empty issue database' } }),
-          [l.beadsConfig]: { content: `issue-prefix: "${prefix}"\n`, note: `issue prefix "${prefix}"` },
-        },
+        seeded: inTown
+          ? {
+              // Where bd keeps a database, issues.jsonl is bd's export: gt creates nothing there.
+              ...(o.bdDatabase ? {} : { [l.issues]: { content: '', note: 'empty issue database' } }),
+              [l.beadsConfig]: { content: `issue-prefix: "${prefix}"\n`, note: `issue prefix "${prefix}"` },
+            }
+          : {},
       },
       o.paths,
     ),
   );
   const existingPrefix = /^issue-prefix:\s*["']?([^"'\s]+)/m.exec(o.paths.files[l.beadsConfig] ?? '')?.[1];
-  if (existingPrefix !== undefined && existingPrefix !== prefix) {
+  if (inTown && existingPrefix !== undefined && existingPrefix !== prefix) {
     findings.push({ code: 'BeadsPrefixMismatch', message: `${l.beadsConfig} has issue-prefix "${existingPrefix}" but the spec says "${prefix}"; issues may already use the old prefix, so gt leaves it to you` });
   }
   const branch = rigDefaultBranch(rig, o.remoteHead);

@@ -7,6 +7,7 @@ import { agentDir, pluginAddress } from '../../src/mail/address.js';
 import type { Plugin, Rig, Town } from '../../src/model/objects.js';
 import type { StoredObject } from '../../src/store/store.js';
 import { parseDuration } from '../../src/util/duration.js';
+import type { BeadsLocation } from '../../src/town/layout.js';
 
 /** One long-running agent session as the spec wants it (DESIGN.md §4 session-cycle). */
 export interface DesiredSession {
@@ -53,11 +54,11 @@ function blocked(spec: SessionSpec | undefined, town: Town | undefined, rig: Rig
   return undefined;
 }
 
-function session(root: string, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec | undefined; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string }): DesiredSession {
+function session(root: string, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec | undefined; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
   const home = agentDir(root, d.address);
   const promptFile = path.join(root, '.gt', 'prompts', d.rig || '_town', `${d.name}.md`);
   const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec?.instructions].filter((x): x is string => !!x).join('\n\n') });
-  const launch = agentLaunch({ root, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents });
+  const launch = agentLaunch({ root, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
   return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
 }
 
@@ -72,7 +73,7 @@ export function rigSessions(root: string, rig: StoredObject<Rig>, world: Desired
   const name = r.metadata.name;
   return (['witness', 'refinery'] as const).map((role) => {
     const spec = r.spec[role];
-    return session(root, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec?.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined) });
+    return session(root, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec?.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined), beadsLocation: r.spec.beads?.location });
   });
 }
 
@@ -92,6 +93,7 @@ export function pluginSession(root: string, plugin: StoredObject<Plugin>, world:
     spec: p.spec.session,
     agents: [town?.spec.agent, rig?.spec.agent, p.spec.agent],
     why,
+    beadsLocation: rig?.spec.beads?.location,
     extraInstructions: `## Your hooks: ${p.spec.hooks.join(', ')}\n\n${p.spec.instructions}`,
   });
 }

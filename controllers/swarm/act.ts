@@ -34,6 +34,9 @@ export async function actSwarmBatch(ctx: ControllerContext, t: Target<Swarm>, ac
   let failed: { error: unknown } | undefined;
   try {
     await tracker.batch(async (tx) => {
+      // A batch may be run again on a newer version of the issues (a repository's branch that moved).
+      done = 0;
+      failed = undefined;
       const refs = new RefIndex(tx, await tx.list());
       try {
         for (const a of actions) {

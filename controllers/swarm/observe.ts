@@ -4,7 +4,7 @@ import type { Issue } from '../../src/beads/record.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import type { Rig, Swarm } from '../../src/model/objects.js';
 import { readTextIfExists } from '../../src/util/atomic.js';
-import { statusFile } from '../../src/town/layout.js';
+import { rigBeadsPaths, statusFile } from '../../src/town/layout.js';
 import { isSwarmDetails, type SwarmDetails } from './details.js';
 import { belongsTo } from './refs.js';
 
@@ -29,7 +29,9 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const rigObject = t.world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rigName);
   const none: SwarmObserved = { rig: 'missing', beadsReady: false, issues: [], readyIds: [], awaitingMerge: [] };
   const state = !rigObject ? 'missing' : rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
-  const beadsReady = statQuiet(path.join(ctx.root, rigName, '.beads'))?.isDirectory() ?? false;
+  // The town's <rig>/.beads, or for issues kept in the repository the refinery clone they are read through.
+  const home = rigBeadsPaths(ctx.root, rigName, (rigObject?.manifest as Rig | undefined)?.spec.beads?.location);
+  const beadsReady = statQuiet(home.location === 'repository' ? path.join(home.clone, '.git') : home.townDir)?.isDirectory() ?? false;
   if (!rigObject || !beadsReady) {
     const lastKnown = state === 'present' ? undefined : await lastReported(ctx, swarm.metadata.name);
     return { ...none, rig: state, ...(lastKnown ? { lastKnown } : {}) };

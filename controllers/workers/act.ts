@@ -260,6 +260,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     branch: r.branch,
     baseBranch,
     agents: [town?.spec.agent, rig.spec.agent],
+    beadsLocation: rig.spec.beads?.location,
   });
   await ctx.services.tmux(town).startSession({
     name: sessionName(name, r.name),

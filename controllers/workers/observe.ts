@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { inspectClone } from '../../src/adapters/git.js';
 import { BdNotOnPath } from '../../src/beads/layout.js';
+import { BeadsCloneMissing } from '../../src/beads/repo.js';
 import { readyIssues } from '../../src/beads/ready.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
@@ -51,11 +52,13 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const town: Town | undefined = world.town?.manifest;
   const name = rig.metadata.name;
   const opened = await ctx.services.tracker(rig, town).catch((err: unknown) => {
-    if (err instanceof BdNotOnPath) return err;
+    if (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing) return err;
     throw err;
   });
   // Without its tracker the pool neither dispatches nor finishes anything: the plan says why.
   if (opened instanceof BdNotOnPath) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message } };
+  // Issues kept in the repository are read through the refinery clone, which the rig controller makes.
+  if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
   const tracker = opened;
   const [issues, records, signals, pool, sessions] = await Promise.all([
     tracker.list(),

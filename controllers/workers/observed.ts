@@ -67,7 +67,8 @@ export interface PoolObserved {
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
   contractReady: boolean;
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */
-  trackerUnavailable?: { code: string; message: string };
+  /** `waiting`: something gt makes by itself comes first (a note, looked at again soon), not a person's job (a finding). */
+  trackerUnavailable?: { code: string; message: string; waiting?: boolean };
   /** Whether the polecats' agent command can be started (checked once the town layout is ready). */
   agentCommand?: CommandCheck;
 }

@@ -68,7 +68,8 @@ interface Acc {
 /** Pure: what the worker pool of one rig should do now (DESIGN.md §4 worker-pool). */
 export function planPool(rig: Rig, generation: number, stopping: boolean, o: PoolObserved, opts: { townSuspended?: boolean; agent?: string } = {}): Plan<WorkerAction> {
   // Nothing was observed but the reason: no action can be planned safely, not even a finish.
-  if (o.trackerUnavailable) return { actions: [], findings: [o.trackerUnavailable] };
+  if (o.trackerUnavailable?.waiting) return { actions: [], findings: [], notes: [o.trackerUnavailable.message], requeueAfterMs: 1000 };
+  if (o.trackerUnavailable) return { actions: [], findings: [{ code: o.trackerUnavailable.code, message: o.trackerUnavailable.message }] };
   const agent = opts.agent ?? '';
   const s = poolSettings(rig);
   const suspended = rig.spec.suspend ? 'the rig is suspended' : opts.townSuspended ? 'the town is stopped' : undefined;

@@ -2,7 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { lstatQuiet, readTextQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { run, type RunResult } from './process.js';
+import { run, type RunOptions, type RunResult } from './process.js';
 
 /** Seconds a remote host may take to answer before git gives up on it. */
 export const CONNECT_TIMEOUT_S = 10;
@@ -58,11 +58,14 @@ function progressLines(onLine: (line: string) => void): (chunk: string) => void 
   };
 }
 
-export async function git(args: string[], opts: { cwd?: string; timeoutMs?: number; onStderr?: (chunk: string) => void } = {}): Promise<RunResult> {
+/** `input` is written to git's stdin (hash-object --stdin, mktree). */
+export type GitOptions = Pick<RunOptions, 'cwd' | 'timeoutMs' | 'onStderr' | 'input'>;
+
+export async function git(args: string[], opts: GitOptions = {}): Promise<RunResult> {
   return run('git', [...SAFE, ...args], { ...opts, env: GIT_ENV });
 }
 
-export async function gitOk(args: string[], opts: { cwd?: string; timeoutMs?: number; onStderr?: (chunk: string) => void } = {}): Promise<string> {
+export async function gitOk(args: string[], opts: GitOptions = {}): Promise<string> {
   const r = await git(args, opts);
   if (r.exitCode !== 0) throw new GitError(args, r);
   return r.stdout;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { AgentSpec } from '../generated/manifest-types.js';
 import { TerminalError } from '../engine/controller.js';
+import { rigBeadsPaths, type BeadsLocation } from '../town/layout.js';
 
 export type AgentRole = 'polecat' | 'witness' | 'refinery' | 'mayor' | 'plugin';
 
@@ -29,6 +30,8 @@ export interface ContractInput {
   baseBranch?: string;
   /** Town, then rig, then object-level agent settings; later ones win field by field. */
   agents: (AgentSpec | undefined)[];
+  /** The rig's `beads.location`: BEADS_DIR names the town's `<rig>/.beads` or the refinery clone's. */
+  beadsLocation?: BeadsLocation;
 }
 
 /**
@@ -45,7 +48,7 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
     GT_RIG: c.rig,
     GT_ROLE: c.role,
     GT_AGENT: c.address,
-    BEADS_DIR: path.join(c.root, c.rig, '.beads'),
+    BEADS_DIR: rigBeadsPaths(c.root, c.rig, c.beadsLocation).dir,
     GT_PROMPT_FILE: c.promptFile,
     PATH: `${path.join(c.root, '.gt', 'bin')}:${userEnv.PATH ?? process.env.PATH ?? '/usr/bin:/bin'}`,
     ...(c.issue ? { GT_ISSUE: c.issue } : {}),

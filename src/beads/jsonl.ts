@@ -1,15 +1,12 @@
-import { statQuiet } from '../util/quick-fs.js';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { fail } from '../errors.js';
-import { acquireLock } from '../store/lock.js';
-import { readTextIfExists, writeFileAtomic } from '../util/atomic.js';
 import { checkPrefix, newIssueId } from './ids.js';
-import { appendIssue, fileIssues, parseBeadsFile, renderBeadsFile, updateRecord, type BeadsFile, type IssueLine } from './jsonl-file.js';
+import { appendIssue, fileIssues, updateRecord, type BeadsFile, type IssueLine } from './jsonl-file.js';
 import { Readiness, readyIssues } from './ready.js';
 import { dependencyRecord, newIssueRecord, type Dependency, type DependencyType, type Issue, type RawRecord } from './record.js';
 import { checkClaim, checkCreate, checkDependencyType, checkPatch, matchesFilter } from './rules.js';
 import { formatTimestamp } from './time.js';
+import { FileStorage, type BeadsStorage, type Describe } from './storage.js';
 import type { CreateIssueInput, IssueFilter, IssuePatch, IssueTracker } from './tracker.js';
 
 export interface JsonlTrackerOptions {
@@ -20,37 +17,38 @@ export interface JsonlTrackerOptions {
   lockTimeoutMs?: number;
   /** The clock; tests pin it. */
   now?: () => Date;
+  /** Where the file lives; `<beadsDir>/issues.jsonl` when left out. */
+  storage?: BeadsStorage;
 }
 
 /** Dependency types that order work, which must not form a cycle. */
 const ORDERING: ReadonlySet<string> = new Set(['blocks', 'conditional-blocks', 'waits-for', 'parent-child']);
 
 /**
- * The embedded tracker: `<beadsDir>/issues.jsonl` in bd's own format. Reads take no lock (the
- * file is only ever replaced by rename, so a reader sees a whole version). Every change takes
- * `issues.jsonl.lock`, re-reads the file, applies itself and replaces the file atomically, so
- * writers in different processes serialise and none loses another's change. A file that does not
- * parse is reported by line and never written.
+ * The embedded tracker: an issues.jsonl in bd's own format, in `<beadsDir>` or wherever its
+ * storage keeps it (storage.ts). Every change is a read-modify-write of the whole file with no
+ * other writer in between, so none loses another's change. A file that does not parse is
+ * reported by line and never written.
  */
 export class JsonlTracker implements IssueTracker {
   readonly backend = 'jsonl';
-  readonly file: string;
-  private readonly lockFile: string;
+  private readonly storage: BeadsStorage;
   private readonly prefix: string;
   private readonly actor: string;
   private readonly lockTimeoutMs: number;
   private readonly now: () => Date;
-  private cache: { key: string; file: BeadsFile } | undefined;
   /** Set on the tracker a batch hands to its work: the file as read under the lock, changed in memory. */
   private pending: BeadsFile | undefined;
 
-  constructor(beadsDir: string, opts: JsonlTrackerOptions) {
+  constructor(
+    private readonly beadsDir: string,
+    opts: JsonlTrackerOptions,
+  ) {
     checkPrefix(opts.prefix);
-    this.file = path.join(beadsDir, 'issues.jsonl');
-    this.lockFile = `${this.file}.lock`;
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
+    this.storage = opts.storage ?? new FileStorage(beadsDir, this.lockTimeoutMs);
     this.prefix = opts.prefix;
     this.actor = opts.actor ?? 'gt';
-    this.lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
     this.now = opts.now ?? (() => new Date());
   }
 
@@ -68,11 +66,13 @@ export class JsonlTracker implements IssueTracker {
 
   async create(input: CreateIssueInput): Promise<Issue> {
     checkCreate(input);
-    return this.mutate((file, now, stamp) => {
+    let created = '';
+    return this.mutate(() => `create ${created}: ${input.title}`, (file, now, stamp) => {
       if (input.parent !== undefined) requireEntry(file, input.parent);
       const blockers = [...new Set(input.blockedBy ?? [])];
       for (const b of blockers) if (!isExternal(b)) requireEntry(file, b);
       const id = newIssueId(this.prefix, input.title, now, file.takenIds);
+      created = id;
       const deps: Dependency[] = [];
       if (input.parent !== undefined) deps.push({ issue_id: id, depends_on_id: input.parent, type: 'parent-child', created_at: stamp });
       for (const b of blockers) deps.push({ issue_id: id, depends_on_id: b, type: 'blocks', created_at: stamp });
@@ -95,7 +95,7 @@ export class JsonlTracker implements IssueTracker {
 
   async update(id: string, patch: IssuePatch): Promise<Issue> {
     checkPatch(patch);
-    return this.mutate((file, _now, stamp) => {
+    return this.mutate(`update ${id}`, (file, _now, stamp) => {
       const entry = requireEntry(file, id);
       const fields: Record<string, unknown> = { updated_at: stamp };
       if (patch.title !== undefined) fields.title = patch.title;
@@ -110,7 +110,7 @@ export class JsonlTracker implements IssueTracker {
   }
 
   async claim(id: string, assignee: string): Promise<Issue> {
-    return this.mutate(async (file, now, stamp) => {
+    return this.mutate(`claim ${id} for ${assignee}`, async (file, now, stamp) => {
       const entry = file.byId.get(id);
       const held = await checkClaim(id, entry?.issue, assignee, async () => new Readiness(fileIssues(file), now).whyNotReady(id));
       if (held) return entry!.issue;
@@ -119,7 +119,7 @@ export class JsonlTracker implements IssueTracker {
   }
 
   async close(id: string, reason: string): Promise<Issue> {
-    return this.mutate((file, _now, stamp) => {
+    return this.mutate(`close ${id}`, (file, _now, stamp) => {
       const entry = requireEntry(file, id);
       if (entry.issue.status === 'closed') fail({ kind: 'conflict', message: `cannot close ${id}: already closed at ${entry.issue.closed_at}` });
       return updateRecord(file, entry, { ...statusFields(entry.issue, 'closed', stamp), close_reason: reason === '' ? undefined : reason, updated_at: stamp });
@@ -128,7 +128,7 @@ export class JsonlTracker implements IssueTracker {
 
   /** As `bd reopen`: open again, no longer deferred, and the reason kept as a comment. */
   async reopen(id: string, reason: string): Promise<Issue> {
-    return this.mutate((file, _now, stamp) => {
+    return this.mutate(`reopen ${id}`, (file, _now, stamp) => {
       const entry = requireEntry(file, id);
       if (entry.issue.status !== 'closed') fail({ kind: 'conflict', message: `cannot reopen ${id}: it is ${entry.issue.status}, not closed` });
       const fields: Record<string, unknown> = { ...statusFields(entry.issue, 'open', stamp), defer_until: undefined, updated_at: stamp };
@@ -139,7 +139,7 @@ export class JsonlTracker implements IssueTracker {
 
   async addComment(id: string, author: string, text: string): Promise<Issue> {
     if (text.trim() === '') fail({ kind: 'usage', message: 'a comment needs text' });
-    return this.mutate((file, _now, stamp) => {
+    return this.mutate(`comment on ${id}`, (file, _now, stamp) => {
       const entry = requireEntry(file, id);
       const comments = [...rawList(entry.raw.comments), commentRecord(id, author, text, stamp)];
       return updateRecord(file, entry, { comments, updated_at: stamp });
@@ -149,7 +149,7 @@ export class JsonlTracker implements IssueTracker {
   async addDependency(issueId: string, dependsOnId: string, type: DependencyType): Promise<Issue> {
     checkDependencyType(type);
     if (issueId === dependsOnId) fail({ kind: 'usage', message: `${issueId} cannot depend on itself` });
-    return this.mutate((file, _now, stamp) => {
+    return this.mutate(`${issueId} depends on ${dependsOnId} (${type})`, (file, _now, stamp) => {
       const entry = requireEntry(file, issueId);
       if (!isExternal(dependsOnId)) requireEntry(file, dependsOnId);
       const existing = entry.issue.dependencies.some((d) => d.depends_on_id === dependsOnId && d.type === type);
@@ -164,8 +164,8 @@ export class JsonlTracker implements IssueTracker {
 
   async batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T> {
     if (this.pending) return work(this);
-    return this.locked(async (file) => {
-      const tx = new JsonlTracker(path.dirname(this.file), { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: this.now });
+    return this.storage.write('a batch of changes', async (file) => {
+      const tx = new JsonlTracker(this.beadsDir, { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: this.now, storage: this.storage });
       tx.pending = file;
       try {
         return await work(tx);
@@ -175,55 +175,16 @@ export class JsonlTracker implements IssueTracker {
     }, true);
   }
 
-  /**
-   * The parsed file, reused while it is unchanged: the worker pool reads it on every pass, and
-   * parsing 50,000 issues costs far more than the stat. gt and bd replace the file by rename, so
-   * a new inode, size or mtime means new content.
-   */
   private async read(): Promise<BeadsFile> {
-    if (this.pending) return this.pending;
-    const st = statQuiet(this.file);
-    const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'absent';
-    if (this.cache?.key === key) return this.cache.file;
-    const file = parseBeadsFile((await readTextIfExists(this.file)) ?? '', this.file);
-    this.cache = { key, file };
-    return file;
+    return this.pending ?? this.storage.read();
   }
 
-  private async mutate<T>(change: (file: BeadsFile, now: Date, stamp: string) => T | Promise<T>): Promise<T> {
+  private async mutate<T>(what: Describe, change: (file: BeadsFile, now: Date, stamp: string) => T | Promise<T>): Promise<T> {
     const stamped = (file: BeadsFile) => {
       const now = this.now();
       return change(file, now, formatTimestamp(now));
     };
-    return this.pending ? stamped(this.pending) : this.locked(stamped, false);
-  }
-
-  /**
-   * Under the lock: read the file, let `change` edit it in memory, write it back if it differs.
-   * With `keepOnError` the edits made before a failure are written too (a batch of changes,
-   * each of which checks before it edits, so none is left half-made).
-   */
-  private async locked<T>(change: (file: BeadsFile) => Promise<T> | T, keepOnError: boolean): Promise<T> {
-    const lock = await acquireLock(this.lockFile, { command: `gt beads (${this.file})`, timeoutMs: this.lockTimeoutMs, pollMs: 10 });
-    try {
-      const before = (await readTextIfExists(this.file)) ?? '';
-      const file = parseBeadsFile(before, this.file);
-      const write = async () => {
-        const after = renderBeadsFile(file);
-        if (after !== before) await writeFileAtomic(this.file, after);
-      };
-      let result: T;
-      try {
-        result = await change(file);
-      } catch (err) {
-        if (keepOnError) await write();
-        throw err;
-      }
-      await write();
-      return result;
-    } finally {
-      await lock.release();
-    }
+    return this.pending ? stamped(this.pending) : this.storage.write(what, stamped, false);
   }
 }
 

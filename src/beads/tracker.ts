@@ -68,6 +68,8 @@ export interface IssueTracker {
    * with them applied. The embedded tracker takes its lock once and writes the file once, at
    * the end (20,000 creates are one rewrite, not 20,000); what `work` did before a failure is
    * written too, as separate calls would have left it. bd has no batch: its `tx` is the tracker.
+   * Issues kept on a repository's branch run `work` again on the branch's new version when a push
+   * finds it moved: `work` must start from what `tx` says, not from what an earlier run left.
    */
   batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T>;
 }

@@ -28,6 +28,8 @@ export interface DoctorFacts {
   clones: CloneFact[];
   locks: LockFact[];
   beads: BeadsFact[];
+  /** Rigs that left beads.location out while their repository carries beads of its own. */
+  repoBeads: RepoBeadsFact[];
   mail: MailFact[];
   /** Issues blocked because the merge queue rejected them maxAttempts times, still blocked. */
   blockedIssues: BlockedIssueFact[];
@@ -87,6 +89,12 @@ export interface BeadsFact {
   problems: Diagnostic[];
   /** The rig's bd database, when the town's backend is auto and bd is not on PATH. */
   bdMissing?: string;
+}
+
+export interface RepoBeadsFact {
+  rig: string;
+  /** The repository's tracker as seen in the refinery clone: its issues.jsonl with how many issues, or its bd database. */
+  found: string;
 }
 
 export interface MailFact {

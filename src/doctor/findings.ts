@@ -24,6 +24,7 @@ import { stalledFix } from './stalled-fixes.js';
  * - GT-BEADS-BD-MISSING     a rig whose .beads holds a bd database while bd is not on PATH
  * - GT-AGENT-COMMAND-MISSING an agent command that cannot be started (not on the session's PATH, or not executable)
  * - GT-CLONE-FAILING        a polecat's clone keeps failing (the rig's remote unreachable): dispatch backs off
+ * - GT-BEADS-REPO-UNUSED    a rig's repository carries its own beads while the rig, saying nothing of beads.location, uses the town's
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -42,7 +43,8 @@ export type HealthFinding =
   | { code: 'GT-ISSUE-BLOCKED'; rig: string; issueId: string; rejections: number; reason: string; blockedAt: string }
   | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string }
   | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string }
-  | { code: 'GT-CLONE-FAILING'; object: ObjectKey; message: string };
+  | { code: 'GT-CLONE-FAILING'; object: ObjectKey; message: string }
+  | { code: 'GT-BEADS-REPO-UNUSED'; rig: string; found: string };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -209,6 +211,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: f.object,
         message: f.message,
         fix: "make the Rig's gitUrl reachable from this machine (try git ls-remote with it), or correct it in the manifest and gt apply; gt run tries again by itself at the time named (backing off up to every 5 minutes)",
+        fixable: false,
+      };
+    case 'GT-BEADS-REPO-UNUSED':
+      return {
+        code: f.code,
+        severity: 'warning',
+        subject: `Rig/${f.rig}`,
+        message: `rig ${f.rig}'s repository carries beads of its own (${f.found}), which gt does not read: it dispatches only the issues of the town's ${f.rig}/.beads`,
+        fix: `to work on the repository's issues, set spec.beads.location: repository on Rig ${f.rig} and gt apply (gt's claims and closes then become commits pushed to its default branch; see the README on issues); to keep the town's tracker, set location: town, which silences this`,
         fixable: false,
       };
   }

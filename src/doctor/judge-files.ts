@@ -1,7 +1,7 @@
 import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
 
-/** Stale locks, issue databases that do not parse, inboxes with torn lines. */
+/** Stale locks, issue databases that do not parse or are not used, inboxes with torn lines. */
 export function judgeFiles(f: DoctorFacts): HealthFinding[] {
   const out: HealthFinding[] = [];
   for (const l of f.locks) if (l.stale) out.push({ code: 'GT-STALE-LOCK', file: l.file, holder: l.holder });
@@ -10,6 +10,7 @@ export function judgeFiles(f: DoctorFacts): HealthFinding[] {
     if (first) out.push({ code: 'GT-BEADS-PARSE', file: b.file, line: first.line, problem: first.message, others: b.problems.length - 1 });
     if (b.bdMissing) out.push({ code: 'GT-BEADS-BD-MISSING', rig: b.file.split('/')[0]!, database: b.bdMissing });
   }
+  for (const r of f.repoBeads) out.push({ code: 'GT-BEADS-REPO-UNUSED', rig: r.rig, found: r.found });
   for (const m of f.mail) if (m.torn.length) out.push({ code: 'GT-MAIL-TORN', file: m.file, lines: m.torn });
   return out;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { inspectClone } from '../adapters/git.js';
-import { parseBeadsFile } from '../beads/jsonl-file.js';
+import { fileIssues, parseBeadsFile } from '../beads/jsonl-file.js';
 import { describeBdDatabase, findBdDatabase, onPath } from '../beads/layout.js';
 import type { DesiredWorld } from '../engine/controller.js';
 import type { KeyPlan } from '../engine/reconciler.js';
@@ -14,7 +14,8 @@ import type { PoolState, WorkerRecord } from '../workers/records.js';
 import { blockedByBudget } from '../refinery/attempts.js';
 import { attemptStore } from '../../controllers/refinery/observe.js';
 import type { Rig } from '../model/objects.js';
-import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, FailureFact, LockFact, MailFact, StalledFact } from './facts.js';
+import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, FailureFact, LockFact, MailFact, RepoBeadsFact, StalledFact } from './facts.js';
+import { rigBeadsPaths } from '../town/layout.js';
 import { splitTorn } from './judge-files.js';
 import { polecatCloneOf } from './judge-sessions.js';
 
@@ -51,6 +52,7 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
     clones,
     locks: await observeLocks(root, lockFiles),
     beads: observeBeads(root, rigs, (town?.spec.beads?.backend ?? 'auto') === 'auto' && !onPath('bd')),
+    repoBeads: observeRepoBeads(root, world),
     mail: observeMail(root, inboxes),
     blockedIssues: await observeBlockedIssues(session, world),
   };
@@ -146,6 +148,41 @@ function observeBeads(root: string, rigs: string[], bdUnreachable: boolean): Bea
     if (text !== undefined || database) out.push({ file: rel, problems: text === undefined ? [] : beadsProblems(text, rel), ...bdMissing });
   }
   return out;
+}
+
+/**
+ * Rigs whose spec says nothing of where their issues live (so gt uses the town's .beads) while
+ * the repository, as the refinery clone has it, carries a tracker: issues.jsonl with issues, or a
+ * bd database.
+ */
+function observeRepoBeads(root: string, world: DesiredWorld): RepoBeadsFact[] {
+  const out: RepoBeadsFact[] = [];
+  for (const o of world.objects) {
+    const found = o.manifest.kind === 'Rig' ? unusedRepoBeads(root, o.manifest as Rig) : undefined;
+    if (found) out.push({ rig: o.manifest.metadata.name, found });
+  }
+  return out;
+}
+
+/** The repository's own tracker of a rig that uses the town's by default, described; else undefined. */
+export function unusedRepoBeads(root: string, rig: Rig): string | undefined {
+  if (rig.spec.beads?.location !== undefined) return undefined;
+  const beadsDir = rigBeadsPaths(root, rig.metadata.name, 'repository').dir;
+  const rel = path.relative(root, beadsDir);
+  const database = findBdDatabase(beadsDir);
+  if (database) return `${describeBdDatabase(database, beadsDir)} in ${rel}`;
+  const text = readTextQuiet(path.join(beadsDir, 'issues.jsonl'));
+  const issues = text === undefined ? 0 : countIssues(text);
+  return issues > 0 ? `${rel}/issues.jsonl with ${issues} issue${issues === 1 ? '' : 's'}` : undefined;
+}
+
+/** Issue records in a beads file; one that does not parse counts its lines (still a tracker). */
+function countIssues(text: string): number {
+  try {
+    return fileIssues(parseBeadsFile(text, 'issues.jsonl')).length;
+  } catch {
+    return text.split('\n').filter((l) => l.trim()).length;
+  }
 }
 
 function beadsProblems(text: string, file: string): Diagnostic[] {

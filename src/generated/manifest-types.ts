@@ -142,9 +142,13 @@ export interface RigSpec {
 
 export interface RigBeadsSpec {
   /**
-   * Issue id prefix (ids look like <prefix>-<hash>). Defaults to the rig's name.
+   * Issue id prefix (ids look like <prefix>-<hash>). Defaults to the rig's name (with location repository: the issue-prefix of the repository's .beads/config.yaml, else the rig's name).
    */
   prefix?: string;
+  /**
+   * Where the rig's issues live. town (the default): <root>/<rig>/.beads, gt's own tracker. repository: the project's own .beads/ on its default branch, read in the refinery clone; every change gt makes (a claim, a close, a new issue, a comment) is a commit pushed to that branch, retried on top of it when the branch moved; where that .beads holds a bd database, gt goes through bd instead and commits nothing. Left out, gt doctor points out a repository that carries beads of its own (GT-BEADS-REPO-UNUSED); town said explicitly keeps it quiet.
+   */
+  location?: 'town' | 'repository';
 }
 
 export interface WorkersSpec {

@@ -27,3 +27,23 @@ export function statusObjectDir(statusDir: string, kind: string, name: string): 
 export function statusFile(statusDir: string, kind: string, name: string, controller: string): string {
   return path.join(statusObjectDir(statusDir, kind, name), `${controller}.json`);
 }
+
+export type BeadsLocation = 'town' | 'repository';
+
+/**
+ * Where a rig's issues live (Rig `beads.location`): `dir` is what BEADS_DIR names, the town's
+ * `<rig>/.beads` or the `.beads` of the refinery clone (the repository's own). The town's
+ * directory keeps gt's lock and push mark in both cases.
+ */
+export function rigBeadsPaths(root: string, rig: string, location: BeadsLocation = 'town') {
+  const townDir = path.join(root, rig, '.beads');
+  const clone = path.join(root, rig, 'refinery', 'rig');
+  return {
+    location,
+    townDir,
+    clone,
+    dir: location === 'repository' ? path.join(clone, '.beads') : townDir,
+    lockFile: path.join(townDir, 'issues.jsonl.lock'),
+    pushedMark: path.join(townDir, 'repository-head'),
+  };
+}

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULT_META_KEYS, SOCKET_PATH_MAX, Tmux, TmuxError, type SessionInfo } from '../adapters/tmux.js';
+import { openRepoTracker } from '../beads/repo.js';
 import { openTracker, type IssueTracker } from '../beads/tracker.js';
 import { Mailbox } from '../mail/mailbox.js';
 import { inboxPath } from '../mail/address.js';
 import type { Rig, Town } from '../model/objects.js';
 import { WorkerStore } from '../workers/records.js';
 import { serverRefused } from './owner.js';
+import { rigBeadsPaths } from './layout.js';
 
 /**
  * The town's tmux socket: the spec's (a name or a path), else a path the town owns, so every OS
@@ -70,14 +72,19 @@ export class TownServices {
   }
 
   tracker(rig: Rig, town: Town | undefined): Promise<IssueTracker> {
-    const prefix = rig.spec.beads?.prefix ?? rig.metadata.name;
+    const name = rig.metadata.name;
     const backend = town?.spec.beads?.backend ?? 'auto';
-    const key = `${rig.metadata.name}|${prefix}|${backend}`;
+    const location = rig.spec.beads?.location ?? 'town';
+    const key = JSON.stringify([name, rig.spec.beads?.prefix, backend, location, rig.spec.defaultBranch]);
     let t = this.trackers.get(key);
     if (!t) {
-      t = openTracker(path.join(this.root, rig.metadata.name, '.beads'), { prefix, backend, actor: 'gt' });
+      const p = rigBeadsPaths(this.root, name, location);
+      t =
+        location === 'repository'
+          ? openRepoTracker({ clone: p.clone, branch: rig.spec.defaultBranch, prefix: rig.spec.beads?.prefix, fallbackPrefix: name, backend, actor: 'gt', lockFile: p.lockFile, pushedMark: p.pushedMark })
+          : openTracker(p.dir, { prefix: rig.spec.beads?.prefix ?? name, backend, actor: 'gt' });
       this.trackers.set(key, t);
-      // A refusal (a bd database without bd on PATH) is not remembered: installing bd fixes it without a restart.
+      // A refusal (a bd database without bd on PATH, a clone not made yet) is not remembered: fixing it needs no restart.
       const opened = t;
       opened.catch(() => {
         if (this.trackers.get(key) === opened) this.trackers.delete(key);

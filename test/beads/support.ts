@@ -10,6 +10,17 @@ export const FIXTURE = path.join(HERE, 'fixtures', 'real-format.jsonl');
 /** RFC 3339 with a millisecond fraction and an offset, as gt writes timestamps. */
 export const GT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})$/;
 
+/** An issue line as bd exports it. */
+export const repoIssue = (id: string, title: string, priority: number) =>
+  JSON.stringify({ id, title, status: 'open', priority, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', _type: 'issue' });
+
+/** A project that keeps its tracker in the repository, as many beads users do (files for bareRepo). */
+export const REPO_BEADS = {
+  'README.md': 'toy\n',
+  '.beads/issues.jsonl': `${repoIssue('proj-a1', 'first', 1)}\n${repoIssue('proj-a2', 'second', 2)}\n`,
+  '.beads/config.yaml': 'issue-prefix: "proj"\n',
+};
+
 const made: string[] = [];
 
 /** A fresh temp directory of this test file; `removeTempDirs` (in its afterAll) removes them all. */

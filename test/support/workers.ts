@@ -22,11 +22,11 @@ export class TestTown {
     readonly bare: string,
   ) {}
 
-  /** `headBranch`: the remote's default branch (its HEAD) is renamed from main to this. */
-  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string; headBranch?: string } = {}): Promise<TestTown> {
+  /** `headBranch`: the remote's default branch (its HEAD) is renamed from main to this. `repoFiles`: the project's first commit (a README by default). */
+  static async create(opts: { agentArgs?: string[]; workers?: string; rigExtra?: string; townExtra?: string; headBranch?: string; repoFiles?: Record<string, string> } = {}): Promise<TestTown> {
     const dir = await tempDir('gt-workers-');
     const root = path.join(dir, 'town');
-    const bare = await bareRepo(dir);
+    const bare = await bareRepo(dir, opts.repoFiles);
     if (opts.headBranch) execFileSync('git', ['branch', '-m', 'main', opts.headBranch], { cwd: bare });
     const t = new TestTown(dir, root, bare);
     await t.writeManifest(opts);

@@ -5,6 +5,7 @@ import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { attemptStore } from '../../../controllers/refinery/observe.js';
+import { unusedRepoBeads } from '../../doctor/observe.js';
 import { outputFormat, printResult, type GlobalOptions } from '../options.js';
 
 export interface IssuesOptions {
@@ -48,9 +49,12 @@ function show(issue: Issue): string[] {
 
 export async function issuesList(g: GlobalOptions, o: IssuesOptions & { status?: string }, readyOnly: boolean): Promise<number> {
   const format = outputFormat(o.output);
-  const t = await trackerFor(g, o);
+  const { session, rig, tracker: t } = await rigTracker(g, o);
   const issues = readyOnly ? await t.ready() : await t.list(o.status ? { status: o.status } : {});
-  await printResult(format, issues, () => table(issues));
+  // "No issues." while the repository carries a tracker of its own is the question people ask next.
+  const unused = issues.length ? undefined : unusedRepoBeads(session.root, rig);
+  const hint = unused ? [`(rig ${rig.metadata.name} uses the town's ${rig.metadata.name}/.beads; its repository carries ${unused}: set spec.beads.location: repository on the Rig to use those, see gt doctor)`] : [];
+  await printResult(format, issues, () => [...table(issues), ...hint]);
   return 0;
 }
 

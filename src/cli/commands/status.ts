@@ -1,4 +1,5 @@
 import { BdNotOnPath } from '../../beads/layout.js';
+import { BeadsCloneMissing } from '../../beads/repo.js';
 import type { Rig, Swarm } from '../../model/objects.js';
 import { isSwarmDetails, progressLine } from '../../../controllers/swarm/details.js';
 import { isInSync } from '../../engine/reconciler.js';
@@ -55,11 +56,11 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       session.reconciler.status.get('Rig', name),
       session.services.tracker(rig, town).then(
         (t) => t.ready(),
-        // A rig whose issues gt must not touch has no ready queue; its plan's finding says why.
-        (err: unknown) => (err instanceof BdNotOnPath ? err : Promise.reject(err)),
+        // A rig whose issues gt must not (or cannot yet) read has no ready queue; its plan says why.
+        (err: unknown) => (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing ? err : Promise.reject(err)),
       ),
     ]);
-    const readyQueue = ready instanceof BdNotOnPath ? [] : ready;
+    const readyQueue = ready instanceof BdNotOnPath || ready instanceof BeadsCloneMissing ? [] : ready;
     const workers: WorkerView[] = [];
     for (const r of records) {
       const sname = sessionName(name, r.name);
