@@ -337,6 +337,16 @@ describe('doctor judges (pure)', () => {
     expect(codes({ sessions: [session('gt-other-nux', false, { role: 'polecat', rig: 'other' })] })).toEqual(['GT-ORPHAN-SESSION']);
   });
 
+  it('no GT-TMUX-SERVER-MISSING for sessions whose agent command cannot be started (AgentCommandMissing says it)', () => {
+    const withWitness: StoredObject = { ...rig, manifest: { ...rig.manifest, spec: { gitUrl: '/r.git', witness: { enabled: true } } } as StoredObject['manifest'] };
+    const codes = (p: Partial<DoctorFacts>) => judgeHealth(facts({ world: { town: undefined, objects: [withWitness] }, ...p })).map((f) => f.code);
+    expect(codes({})).toContain('GT-TMUX-SERVER-MISSING');
+    const missing = { key: 'Rig/wyvern' as const, controller: 'sessions', findings: [{ code: 'AgentCommandMissing', message: 'agent command "claude" was not found' }] };
+    const found = codes({ plans: [missing] });
+    expect(found).not.toContain('GT-TMUX-SERVER-MISSING');
+    expect(found).toContain('GT-AGENT-COMMAND-MISSING');
+  });
+
   it('a breaker or a Stalled condition from an older generation of the spec is over', () => {
     const breaker = (generation: number) => ({ wyvern: { spawnFailures: 3, breaker: { reason: 'r', openedAt: 't', generation } } });
     const stalled = (observedGeneration: number) => [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'TerminalError', message: 'm', lastTransitionTime: 't', observedGeneration } }];

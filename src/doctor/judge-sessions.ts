@@ -105,8 +105,10 @@ export function expectedSessions(f: DoctorFacts): string[] {
   const town = f.world.town?.manifest;
   // `gt stop` sets spec.suspend on the Town, a Rig or a Plugin: their agent sessions end.
   const townStopped = !!town?.spec.suspend;
+  // Sessions whose agent command cannot be started are not expected: AgentCommandMissing says why.
+  const startable = (key: string) => !f.plans.some((p) => p.key === key && p.controller === 'sessions' && p.findings.some((x) => x.code === 'AgentCommandMissing'));
   const out: string[] = [];
-  if (town?.spec.mayor?.enabled && !townStopped) out.push('mayor');
+  if (town?.spec.mayor?.enabled && !townStopped && startable(`Town/${town.metadata.name}`)) out.push('mayor');
   const running = new Set<string>();
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Rig') continue;
@@ -115,12 +117,13 @@ export function expectedSessions(f: DoctorFacts): string[] {
     for (const r of f.workers[name] ?? []) if (r.state === 'working' || r.state === 'starting') out.push(`${name}/polecats/${r.name}`);
     if (townStopped || rig.spec.suspend || o.deletionRequestedAt) continue;
     running.add(name);
+    if (!startable(`Rig/${name}`)) continue;
     for (const role of ['witness', 'refinery'] as const) if (rig.spec[role]?.enabled) out.push(`${name}/${role}`);
   }
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Plugin' || townStopped || o.deletionRequestedAt) continue;
     const p = o.manifest as Plugin;
-    if (p.spec.suspend || (p.spec.rig !== undefined && !running.has(p.spec.rig))) continue;
+    if (p.spec.suspend || (p.spec.rig !== undefined && !running.has(p.spec.rig)) || !startable(`Plugin/${p.metadata.name}`)) continue;
     out.push(p.spec.rig ? `${p.spec.rig}/plugins/${p.metadata.name}` : `plugins/${p.metadata.name}`);
   }
   return out;
