@@ -46,11 +46,13 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
   const mq = rig.spec.mergeQueue ?? {};
   const max = maxAttempts(rig);
   const target = mq.target ?? rigDefaultBranch(rig, o.remoteHead);
+  const blocked = o.attempts.filter((a) => blockedByBudget(a, o.issues[a.issueId]?.status));
   const details = {
     current: o.current ?? null,
     queue: queueOrder(o, max).map((r) => ({ issue: r.issueId, branch: r.branch, readyAt: r.readyAt })),
-    failed: o.requests.filter((r) => r.failedHead === r.head).map((r) => ({ issue: r.issueId, branch: r.branch, failure: r.failure })),
-    blocked: o.attempts.filter((a) => blockedByBudget(a, o.issues[a.issueId]?.status)).map((a) => ({ issue: a.issueId, rejections: a.rejections.length, failure: a.rejections[a.rejections.length - 1]?.reason ?? '' })),
+    // Sent back to its polecat; a blocked issue is not (it waits for a person), and is listed as blocked.
+    failed: o.requests.filter((r) => r.failedHead === r.head && !blocked.some((b) => b.issueId === r.issueId)).map((r) => ({ issue: r.issueId, branch: r.branch, failure: r.failure })),
+    blocked: blocked.map((a) => ({ issue: a.issueId, rejections: a.rejections.length, failure: a.rejections[a.rejections.length - 1]?.reason ?? '' })),
   };
   const done = (extra: { requeueAfterMs?: number } = {}): Plan<RefineryAction> => ({ actions, findings, notes, details, ...extra });
 
@@ -65,7 +67,7 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
     if (!issue) actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue no longer exists' });
     else if (issue.status === 'closed') actions.push({ type: 'dropRequest', issueId: r.issueId, why: 'its issue was closed' });
   }
-  planBudgets(o, max, actions, findings);
+  planBudgets(o, max, actions, findings, rig.metadata.name);
   for (const p of o.plugins) {
     const f = unresponsiveFinding(p, 'beforeMerge', o.asked[p.name] ?? [], o.verdicts, o.now);
     if (f) findings.push(f);
@@ -125,13 +127,13 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
  * the Overseer told); blocked, it is a finding until a person lets it go; reopened or closed,
  * its count is forgotten.
  */
-function planBudgets(o: RefineryObserved, max: number, actions: RefineryAction[], findings: Finding[]): void {
+function planBudgets(o: RefineryObserved, max: number, actions: RefineryAction[], findings: Finding[], rigName: string): void {
   for (const a of o.attempts) {
     const issue = o.issues[a.issueId];
     const last = a.rejections[a.rejections.length - 1];
     if (!issue || issue.status === 'closed') actions.push({ type: 'forgetAttempts', issueId: a.issueId, why: issue ? 'it was closed' : 'it no longer exists' });
     else if (blockedByBudget(a, issue.status)) {
-      findings.push({ code: 'IssueBlocked', message: `${a.issueId} is blocked: its branch was rejected ${a.rejections.length} times by the merge queue (last: ${last?.reason ?? 'unknown'}); fix it by hand and reopen it, or run gt issues retry ${a.issueId} for a fresh budget` });
+      findings.push({ code: 'IssueBlocked', message: `${a.issueId} is blocked: its branch was rejected ${a.rejections.length} times by the merge queue (last: ${last?.reason ?? 'unknown'}); fix it by hand and reopen it, or run gt issues retry ${a.issueId} --rig ${rigName} for a fresh budget` });
     } else if (a.blockedAt) actions.push({ type: 'forgetAttempts', issueId: a.issueId, why: `it was reopened (${issue.status})` });
     else if (budgetSpent(a, max)) actions.push({ type: 'blockIssue', issueId: a.issueId, rejections: a.rejections.length, reason: last?.reason ?? 'unknown' });
   }

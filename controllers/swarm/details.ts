@@ -1,3 +1,5 @@
+import { listShort } from '../../src/util/list-text.js';
+
 /** What a task's issue is doing, as `gt get swarm` shows it. `missing`: not created yet. */
 export type TaskState = 'missing' | 'open' | 'blocked' | 'in_progress' | 'closed' | (string & {});
 
@@ -54,10 +56,10 @@ export interface SwarmDetails {
 export function progressLine(d: SwarmDetails): string {
   const parts = [`${d.closed}/${d.total} tasks closed (${d.percent}%)`];
   if (d.complete) parts.push('every task closed and merged');
-  else if (d.currentWave !== null) parts.push(`wave ${d.currentWave} of ${d.waves} in progress${d.ready.length ? ` (ready: ${d.ready.join(', ')})` : ''}`);
+  else if (d.currentWave !== null) parts.push(`wave ${d.currentWave} of ${d.waves} in progress${d.ready.length ? ` (ready: ${listShort(d.ready)})` : ''}`);
   let line = parts.join(', ');
-  if (!d.complete && d.awaitingMerge.length) line += `; awaiting merge: ${d.awaitingMerge.join(', ')}`;
-  if (!d.complete) line += `; waves to come: ${d.wavesToCome.length ? d.wavesToCome.join(', ') : 'none'}`;
+  if (!d.complete && d.awaitingMerge.length) line += `; awaiting merge: ${listShort(d.awaitingMerge)}`;
+  if (!d.complete) line += `; waves to come: ${d.wavesToCome.length ? listShort(d.wavesToCome.map(String)) : 'none'}`;
   if (d.suspended) line += ' [suspended]';
   if (d.rigMissing) line += ` [last known: rig ${d.rig} is gone]`;
   return line;

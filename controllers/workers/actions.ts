@@ -45,9 +45,9 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
     case 'returnIssue':
       return { op: '~', text: `return ${a.issueId} from polecat ${a.name} as ${a.status}${a.message ? `: ${a.message}` : ''}` };
     case 'stopSession':
-      return { op: '-', text: `session ${a.session} (polecat ${a.name} finished)` };
+      return { op: '-', text: `session ${a.session} of polecat ${a.name}` };
     case 'releaseWorker':
-      return { op: '-', text: `polecat ${a.name}${a.removeClone ? ' and its clone (clean, pushed)' : ' (its clone is kept: it holds work)'}` };
+      return { op: '-', text: `polecat ${a.name}${a.removeClone ? ' and its clone (clean, nothing unpushed)' : ' (its clone is kept: it holds work)'}` };
     case 'stopOrphan':
       return { op: '-', text: `orphan session ${a.session} (no worker explains it; its clone holds no unpushed work)` };
     case 'releaseIssue':

@@ -156,7 +156,7 @@ export function viewOf(f: HealthFinding): FindingView {
         severity: 'error',
         subject: f.object,
         message: `${f.object} ${f.since ? `is Stalled since ${f.since}` : 'waits on you'}: ${f.reason}${f.message ? `: ${f.message}` : ''}`,
-        fix: stalledFix(f.reason),
+        fix: stalledFix(f.reason, f.object),
         fixable: false,
       };
     case 'GT-ACTION-FAILED':

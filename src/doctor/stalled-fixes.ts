@@ -24,6 +24,9 @@ const FIXES: Record<string, string> = {
   StaleTaskDependency: 'remove the dependency the message names by hand (bd dep remove A B)',
 };
 
-export function stalledFix(reason: string): string {
-  return FIXES[reason] ?? 'do what the message says (gt status shows the object); gt sees the change on its next pass';
+/** The fix for `reason`, with RIG named when the object is a Rig (`gt reset-breaker wyvern`, not `RIG`). */
+export function stalledFix(reason: string, object?: string): string {
+  const fix = FIXES[reason] ?? 'do what the message says (gt status shows the object); gt sees the change on its next pass';
+  const rig = object?.startsWith('Rig/') ? object.slice('Rig/'.length) : undefined;
+  return rig ? fix.replace(/\bRIG\b/g, rig) : fix;
 }

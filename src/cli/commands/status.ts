@@ -6,6 +6,7 @@ import { isInSync } from '../../engine/reconciler.js';
 import { keyOf } from '../../model/objects.js';
 import { summarize, summaryLine } from '../render.js';
 import { syncView } from '../sync-view.js';
+import { listShort } from '../../util/list-text.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { sessionName } from '../../../controllers/workers/plan.js';
@@ -80,7 +81,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       ...sync,
       workers,
       max: rig.spec.workers?.max ?? 3,
-      readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title })),
+      readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title, ...(i.assignee ? { assignee: i.assignee } : {}) })),
       breaker: openBreaker(pool, obj.generation, agentFingerprint(town, rig)) ?? null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
     });
@@ -128,9 +129,9 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     for (const p of r.pending) out.push(`  ${p}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
     for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${w.state.padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
-    out.push(`  ready queue: ${r.readyIssues.length ? r.readyIssues.map((i) => `${i.id} (P${i.priority})`).join(', ') : 'empty'}`);
+    out.push(`  ready queue: ${r.readyIssues.length ? listShort(r.readyIssues.map((i) => `${i.id} (P${i.priority}${i.assignee ? `, claimed by ${i.assignee}` : ''})`)) : 'empty'}`);
     const q = r.mergeQueue;
-    out.push(`  merge queue: ${q.merging ? `merging ${q.merging.issueId} (${q.merging.phase}); ` : ''}${q.queued.length ? q.queued.map((x) => x.issue).join(', ') : 'empty'}`);
+    out.push(`  merge queue: ${q.merging ? `merging ${q.merging.issueId} (${q.merging.phase}); ` : ''}${q.queued.length ? listShort(q.queued.map((x) => x.issue)) : 'empty'}`);
     for (const f of q.sentBack) out.push(`    sent back: ${f.issue}: ${f.failure ?? ''}`);
     for (const f of r.findings) out.push(`  ! ${f.code}: ${f.message}`);
     for (const n of r.notes) out.push(`  = ${n}`);
