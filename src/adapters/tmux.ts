@@ -219,7 +219,8 @@ export class Tmux {
     const r = await this.exec(args);
     if (r.timedOut || r.exitCode !== 0) {
       const err = failure(args, r);
-      if (err.reason === 'noServer') return [];
+      // noSession here is a server whose last session just ended ("no current target"): none.
+      if (err.reason === 'noServer' || err.reason === 'noSession') return [];
       throw err;
     }
     return this.parseList(r.stdout, nonce, fields.length);
