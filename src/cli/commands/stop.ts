@@ -72,8 +72,7 @@ async function recordHalt(session: TownSession, sessions: SessionInfo[]): Promis
     if (s.meta.role && s.meta.role !== 'polecat') {
       await records.update(s.name, (r) => ({ ...r, stoppedAt: at }));
     } else if (s.meta.rig && s.meta.polecat) {
-      const w = (await session.services.workers.list(s.meta.rig)).find((x) => x.name === s.meta.polecat);
-      if (w) await session.services.workers.put({ ...w, haltedAt: at });
+      await session.services.workers.update(s.meta.rig, s.meta.polecat, (w) => ({ ...w, haltedAt: at }));
     }
   }
 }
@@ -88,14 +87,9 @@ export async function startCommand(g: GlobalOptions, rig: string | undefined, o:
     if (format !== 'text') await printData(format, { ...result, reconciledBy: loop ? { pid: loop.pid } : 'nobody', outcomes: [] });
     return 0;
   }
-  const lock = await session.lock('gt start', lockTimeoutMs(g));
-  try {
-    const outcomes = await session.reconciler.reconcileAll();
-    await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
-    failOnErrors(outcomes);
-  } finally {
-    await lock.release();
-  }
+  const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt start', waitMs: lockTimeoutMs(g) } });
+  await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
+  failOnErrors(outcomes);
   return 0;
 }
 
@@ -112,7 +106,7 @@ function inScope(objects: StoredObject[], rig: string | undefined): StoredObject
   });
 }
 
-/** Stores the change (printing it for people at once: a stop may then wait a minute); returns it. */
+/** Stores the change under the town lock (printing it for people at once: a stop may then wait a minute); returns it. */
 async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | undefined, suspend: boolean, format: OutputFormat): Promise<Change[]> {
   await session.init();
   const lock = await session.lock(suspend ? 'gt stop' : 'gt start', lockTimeoutMs(g));
@@ -145,12 +139,7 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
   }
   const end = Date.now() + waitMs;
   for (;;) {
-    const lock = await session.lock('gt stop', lockTimeoutMs(g));
-    try {
-      failOnErrors(await session.reconciler.reconcileAll());
-    } finally {
-      await lock.release();
-    }
+    failOnErrors(await session.reconciler.reconcileAll({ wait: { command: 'gt stop', waitMs: lockTimeoutMs(g) } }));
     if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) return 'stop';
     await new Promise((r) => setTimeout(r, 500));
   }
