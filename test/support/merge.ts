@@ -137,8 +137,9 @@ export class MergeTown {
     return path.join(this.queueDir, '_current.json');
   }
 
+  /** The merge queue's work key lock, held by whoever merges (never the town's write lock). */
   get lockFile(): string {
-    return path.join(this.root, '.gt', 'lock');
+    return path.join(this.root, '.gt', 'reconciling', 'refinery.Rig.wyvern.lock');
   }
 
   async writeManifest(opts: ManifestOptions): Promise<void> {
