@@ -71,7 +71,7 @@ describe('a long reconcile holds only its own key', () => {
     expect(await loop.stop()).toEqual({ code: 0, signal: null });
   }, 90_000);
 
-  it('a clone from a host that never answers does not block gt apply of another object', async () => {
+  it('a clone from a host that never answers does not block gt apply of another object; gt status says it is cloning', async () => {
     const dir = await tempDir();
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const held: net.Socket[] = [];
@@ -96,6 +96,9 @@ describe('a long reconcile holds only its own key', () => {
       return h?.doing?.text.includes('clone ssh://') ? h : undefined;
     }, 'the loop to start the clone');
     expect(cloning.pid).toBe(loop.child.pid);
+    // gt status tells it from the key's lock: being reconciled right now, not only "to do".
+    const status = await gt(['status', '--town', root]);
+    expect(status.stdout).toMatch(new RegExp(`Rig stuck: reconciling: clone ssh://git@127\\.0\\.0\\.1:${port}/repo\\.git into stuck/\\S+ \\(pid ${loop.child.pid}, gt run, since \\S+\\)`));
 
     await writeFile(path.join(dir, 'drake.yaml'), rigYaml('drake', bare, '  suspend: true\n'));
     const applied = await gt(['apply', '-f', 'drake.yaml', '--town', root, '--lock-timeout', '5s'], { cwd: dir });
