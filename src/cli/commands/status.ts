@@ -110,14 +110,12 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     await printData(format, { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), loop: loop ? { pid: loop.pid, since: loop.startedAt } : null, escalations, agents, rigs, swarms });
     return 0;
   }
-  const out: string[] = [
-    `Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`,
-    loop ? `Loop: gt run, pid ${loop.pid}, since ${loop.startedAt}` : 'Loop: none running (gt run reconciles the town; gt run --once does one pass)',
-  ];
+  const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (tmux -L ${session.services.tmux(town).socket})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
   if (escalations.length) {
     out.push('', `Escalations for you (${escalations.length} unread; gt mail inbox ${OVERSEER}):`);
     for (const e of escalations) out.push(`  * ${age(e.at).padStart(4)} ago  from ${e.from}: ${e.subject}  (gt mail read ${e.id})`);
   }
+  out.push('', loop ? `Loop: gt run, pid ${loop.pid}, since ${loop.startedAt}` : 'Loop: none running (gt run reconciles the town; gt run --once does one pass)');
   if (agents.length) {
     out.push('', 'Agent sessions:');
     for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);
