@@ -7,8 +7,8 @@ import { until } from './support/workers.js';
 import { bareRepo, exists, gt, GT_BIN, tempDir } from './support/town.js';
 
 // Ctrl-C (SIGINT) or SIGTERM of a real `gt apply` in the middle of a slow clone: the clone is a
-// real git whose ssh transport is a `sleep` that never answers, so gt holds the town lock and
-// waits on its child when the signal comes.
+// real git whose ssh transport is a `sleep` that never answers, so gt waits on its child, holding
+// the rig's key lock, when the signal comes.
 
 const MARK = '613.271';
 let dir = '';
@@ -66,8 +66,11 @@ async function interrupted(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
-  const lock = path.join(dir, 'town', '.gt', 'lock');
-  await until(async () => marked().length > 0 && (await exists(lock)), 'gt apply to hold the lock while its clone waits');
+  // The rig's work key is locked for the clone; the town's write lock is not (gt apply of
+  // anything else, gt stop, must not wait for a clone).
+  const lock = path.join(dir, 'town', '.gt', 'reconciling', 'rig.Rig.wyvern.lock');
+  await until(async () => marked().length > 0 && (await exists(lock)), "gt apply to hold the rig's key lock while its clone waits");
+  expect(await exists(path.join(dir, 'town', '.gt', 'lock'))).toBe(false);
 
   child.kill(signal);
   const end = await exited;
@@ -84,6 +87,6 @@ async function interrupted(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
 }
 
 describe('an interrupted gt apply', () => {
-  it('Ctrl-C (SIGINT) ends its clone, releases the town lock and exits 130; the next apply works at once', () => interrupted('SIGINT'), 60_000);
+  it('Ctrl-C (SIGINT) ends its clone, releases its lock and exits 130; the next apply works at once', () => interrupted('SIGINT'), 60_000);
   it('SIGTERM does the same and exits 143', () => interrupted('SIGTERM'), 60_000);
 });

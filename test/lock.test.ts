@@ -56,7 +56,7 @@ describe('the town lock', () => {
     const dead = spawn('true');
     await new Promise((r) => dead.on('close', r));
     await writeFile(path.join(root, '.gt', 'lock'), JSON.stringify({ pid: dead.pid, host: os.hostname(), command: 'gt apply', startedAt: '2026-01-01T00:00:00.000Z' }));
-    const r = await gt(['run', '--once', '--town', root, '--lock-timeout', '5s']);
+    const r = await gt(['apply', '-f', 'a.yaml', '--town', root, '--lock-timeout', '5s'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(await exists(path.join(root, '.gt', 'lock'))).toBe(false);
   });

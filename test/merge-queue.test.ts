@@ -319,7 +319,7 @@ describe('crash safety: killed at each step of a merge, the next pass finishes o
   /** Commits on main that carry this branch's merge (the refinery's message names the branch). */
   const mergesOf = (p: Prepared) => t.mainCommits().filter((c) => c.subject.startsWith(`Merge ${p.branch}:`));
 
-  /** Runs one pass that dies at `failpoint`; checks what it left: the intent record and its lock. */
+  /** Runs one pass that dies at `failpoint`; checks what it left: the intent record and the queue's key lock. */
   async function crash(failpoint: string, p: Prepared, phase: string) {
     const r = await t.gt(['run', '--once'], { GT_FAILPOINT: failpoint });
     expect(r.signal, `${r.code} ${r.stdout} ${r.stderr}`).toBe('SIGKILL');

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestTown } from './support/workers.js';
+import { startLoop } from './support/merge.js';
+import { TestTown, until } from './support/workers.js';
 
 /** gt status and gt diff come from the same plan: "in sync" exactly when diff exits 0 for that object. */
 let t: TestTown | undefined;
@@ -31,5 +32,25 @@ describe('gt status agrees with gt diff', () => {
     expect((await t.gt(['diff'])).code).toBe(0);
     expect((await t.gt(['status'])).stdout).toContain('Rig wyvern: in sync');
     expect(JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).rigs[0]).toMatchObject({ inSync: true, pending: [] });
+  });
+});
+
+describe('gt status says who carries out the plan', () => {
+  it('a ready issue and no loop running: not in sync, and it says no loop is running; with a loop it does not', async () => {
+    t = await TestTown.create({ townExtra: '  resync: 1h\n' });
+    const id = await t.createIssue('nobody dispatches this yet');
+    const text = (await t.gt(['status'])).stdout;
+    expect(text).toContain('Loop: none running');
+    expect(text).not.toContain('Rig wyvern: in sync');
+    expect(text).toMatch(new RegExp(`Rig wyvern: \\d+ to do \\(gt diff\\): .*${id}.*; no loop is running: gt run carries it out`));
+    expect(JSON.parse((await t.gt(['status', '-o', 'json'])).stdout)).toMatchObject({ loop: null, rigs: [{ inSync: false }] });
+
+    const loop = startLoop(t.root);
+    try {
+      await until(async () => (await t!.gt(['status', '-o', 'json'])).stdout.includes(`"pid": ${loop.child.pid}`), 'status to see the loop');
+      expect((await t.gt(['status'])).stdout).not.toContain('no loop is running');
+    } finally {
+      await loop.stop();
+    }
   });
 });

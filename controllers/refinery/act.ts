@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { git } from '../../src/adapters/git.js';
+import { git, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from '../../src/refinery/merge.js';
@@ -31,6 +31,7 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
 
   switch (a.type) {
     case 'merge': {
+      ctx.activity?.(`merge ${a.branch} into ${a.target}: fetching`, TRANSFER_TIMEOUT_MS);
       // Fetching changes nothing that matters; the intent is recorded before the first real step.
       const targetBefore = await resetToTarget(clone, a.target);
       await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'merging', startedAt: new Date().toISOString() });
@@ -42,6 +43,7 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       failpoint('merge:after-merge');
       if (!merged.ok) return reject(a, merged.reason, merged.detail);
       if (!a.skipTests && a.testCommand.length) {
+        ctx.activity?.(`merge ${a.branch} into ${a.target}: testing (${a.testCommand.join(' ')})`, a.testTimeoutMs);
         const tests = await runTests(clone, a.testCommand, a.testTimeoutMs);
         failpoint('merge:after-test');
         if (!tests.ok) return reject(a, `tests failed (${a.testCommand.join(' ')})`, tests.tail);
@@ -50,7 +52,8 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       // One push updates the target and deletes the merged branch, the deletion leased on the
       // merged head: commits the polecat pushed since then are never deleted (and the target's
       // update does not depend on it).
-      const push = await git(['push', '--porcelain', `--force-with-lease=refs/heads/${a.branch}:${a.head}`, 'origin', `HEAD:refs/heads/${a.target}`, `:refs/heads/${a.branch}`], { cwd: clone, timeoutMs: 10 * 60_000 });
+      ctx.activity?.(`merge ${a.branch} into ${a.target}: pushing`, TRANSFER_TIMEOUT_MS);
+      const push = await git(['push', '--porcelain', `--force-with-lease=refs/heads/${a.branch}:${a.head}`, 'origin', `HEAD:refs/heads/${a.target}`, `:refs/heads/${a.branch}`], { cwd: clone, timeoutMs: TRANSFER_TIMEOUT_MS });
       const refs = pushedRefs(push.stdout);
       if (!refs.get(`refs/heads/${a.target}`)) {
         // A failed push may still have landed (a dropped connection after the server accepted

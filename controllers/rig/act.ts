@@ -1,6 +1,6 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { cloneInto, inspectClone } from '../../src/adapters/git.js';
+import { cloneInto, inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
 import type { ControllerContext } from '../../src/engine/controller.js';
 import { actFileAction } from '../common/file-actions.js';
 import type { RigAction } from './actions.js';
@@ -8,10 +8,11 @@ import { unsafeToDelete } from './plan.js';
 
 const RIG_ENTRIES = ['config.json', 'polecats', 'witness', 'plugins', 'refinery', 'mayor'];
 
-export async function actRig(ctx: ControllerContext, a: RigAction): Promise<void> {
+export async function actRig(ctx: ControllerContext, a: RigAction): Promise<string | void> {
   const abs = (p: string) => path.join(ctx.root, p);
   switch (a.type) {
     case 'createClone':
+      ctx.activity?.(`clone ${a.url} into ${a.path}`, TRANSFER_TIMEOUT_MS);
       await cloneInto(a.url, a.branch, abs(a.path), {}, ctx.progress && ((line) => ctx.progress!(a.path, line)));
       return;
     case 'removePartialClone':
@@ -35,7 +36,7 @@ export async function actRig(ctx: ControllerContext, a: RigAction): Promise<void
       return;
     }
     case 'finalize':
-      await ctx.store.remove('Rig', a.name);
+      if (!(await ctx.store.finalize('Rig', a.name))) return 'kept: applied again while it was being removed';
       return;
     default:
       await actFileAction(ctx.root, a);

@@ -12,7 +12,7 @@ import { sessionStore } from './observe.js';
 
 export async function actSessions(ctx: ControllerContext, world: DesiredWorld, desired: DesiredSession[], generation: number, a: SessionAction): Promise<string | void> {
   if (a.type === 'finalizePlugin') {
-    await ctx.store.remove('Plugin', a.name);
+    if (!(await ctx.store.finalize('Plugin', a.name))) return 'kept: applied again while it was being removed';
     return;
   }
   const d = desired.find((x) => x.name === a.session);

@@ -11,9 +11,9 @@ export function writesIssues(a: SwarmAction): boolean {
   return a.type !== 'finalizeSwarm';
 }
 
-export async function actSwarm(ctx: ControllerContext, t: Target<Swarm>, a: SwarmAction): Promise<void> {
+export async function actSwarm(ctx: ControllerContext, t: Target<Swarm>, a: SwarmAction): Promise<string | void> {
   if (a.type === 'finalizeSwarm') {
-    await ctx.store.remove('Swarm', a.name);
+    if (!(await ctx.store.finalize('Swarm', a.name))) return 'kept: applied again while it was being removed';
     return;
   }
   const r = await actSwarmBatch(ctx, t, [a]);

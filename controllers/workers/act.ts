@@ -3,7 +3,7 @@ import path from 'node:path';
 import { agentLaunch, polecatInstructions } from '../../src/agents/contract.js';
 import { handoffPreamble } from '../../src/agents/roles.js';
 import { updateAgentState } from '../../src/agents/state.js';
-import { inspectClone } from '../../src/adapters/git.js';
+import { inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
@@ -43,10 +43,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       // A halt is not a crash: it does not count towards the crash-loop limit.
       const { haltedAt, ...rest } = r;
       await workers.put(haltedAt ? rest : { ...rest, starts: [...r.starts, new Date().toISOString()] });
-      if (a.earlyDeath) {
-        const pool = await workers.pool(name);
-        await workers.putPool(name, { ...pool, spawnFailures: pool.spawnFailures + 1 });
-      }
+      if (a.earlyDeath) await workers.updatePool(name, (pool) => ({ ...pool, spawnFailures: pool.spawnFailures + 1 }));
       return;
     }
     case 'cycleWorker': {
@@ -151,15 +148,15 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       return;
     }
     case 'tripBreaker': {
-      const pool = await workers.pool(name);
-      await workers.putPool(name, { ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation, agent: a.agent } });
+      await workers.updatePool(name, (pool) => ({ ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation, agent: a.agent } }));
       await sendEscalation(ctx.services, town, { from: `${name}/witness`, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec or the Town's agent changes, or gt reset-breaker ${name}.`, priority: 'urgent' });
       return;
     }
     case 'resetSpawnFailures': {
-      const pool = await workers.pool(name);
-      const { breaker: _rearmed, ...rest } = pool;
-      await workers.putPool(name, { ...(a.rearmed ? rest : pool), spawnFailures: 0 });
+      await workers.updatePool(name, (pool) => {
+        const { breaker: _rearmed, ...rest } = pool;
+        return { ...(a.rearmed ? rest : pool), spawnFailures: 0 };
+      });
       return;
     }
   }
@@ -181,7 +178,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   if (!r) {
     r = { name: a.name, rig: name, issueId: a.issueId, branch: a.branch, state: 'starting', createdAt: now, starts: [], nudges: 0, rejectedDone: 0 };
     await workers.put(r);
-    await workers.putPool(name, { ...(await workers.pool(name)), lastSpawnAt: now });
+    await workers.updatePool(name, (pool) => ({ ...pool, lastSpawnAt: now }));
   }
   const tracker = await ctx.services.tracker(rig, town);
   const before = await tracker.get(r.issueId);
@@ -194,16 +191,18 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const issue = await tracker.get(r.issueId);
   const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? a.title, description: issue?.description ?? '' });
   const dir = path.join(ctx.root, name, 'polecats', r.name);
+  ctx.activity?.(`clone ${rig.spec.gitUrl} into ${path.relative(ctx.root, dir)}`, TRANSFER_TIMEOUT_MS);
   try {
     r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
   } catch (err) {
     await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
     throw err;
   }
-  const pool = await workers.pool(name);
-  if (pool.cloneFailures) {
-    const { cloneFailures: _over, ...rest } = pool;
-    await workers.putPool(name, rest);
+  if ((await workers.pool(name)).cloneFailures) {
+    await workers.updatePool(name, (pool) => {
+      const { cloneFailures: _over, ...rest } = pool;
+      return rest;
+    });
   }
   const prompt = promptFile(ctx.root, name, r.name);
   await mkdir(path.dirname(prompt), { recursive: true });
@@ -211,7 +210,9 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   // Only a resumed spawn can have left a session behind; a fresh one's name had none (the plan saw).
   if (resuming) await ctx.services.tmux(town).killSession(sessionName(name, r.name));
   await startSession(ctx, t, r);
-  await workers.put({ ...r, state: 'working', starts: [...r.starts, new Date().toISOString()] });
+  // Read again: the clone may have taken minutes, and the record may have changed meanwhile (gt stop --now).
+  const baseSha = r.baseSha;
+  await workers.update(name, r.name, (now) => ({ ...now, ...(baseSha ? { baseSha } : {}), state: 'working', starts: [...now.starts, new Date().toISOString()] }));
 }
 
 /**
@@ -236,8 +237,7 @@ async function abandonSpawn(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   }
   await rm(promptFile(ctx.root, name, r.name), { force: true });
   await workers.remove(name, r.name);
-  const attempts = (pool.cloneFailures?.attempts ?? 0) + 1;
-  await workers.putPool(name, { ...pool, cloneFailures: { attempts, lastAt: new Date().toISOString(), error, issueId: r.issueId, polecat: r.name } });
+  await workers.updatePool(name, (now) => ({ ...now, cloneFailures: { attempts: (now.cloneFailures?.attempts ?? 0) + 1, lastAt: new Date().toISOString(), error, issueId: r.issueId, polecat: r.name } }));
 }
 
 async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRecord): Promise<void> {

@@ -162,6 +162,9 @@ async function inspectWork(dir: string): Promise<WorkState | undefined> {
 
 export const PARTIAL_MARK = '.gt-partial-';
 
+/** The longest a clone, fetch or push may run (a big repository over a slow link). */
+export const TRANSFER_TIMEOUT_MS = 10 * 60_000;
+
 /** Where a long step reports how far it got: one line at a time (git's own progress lines). */
 export type ProgressSink = (line: string) => void;
 
@@ -176,7 +179,7 @@ export async function cloneInto(url: string, branch: string | undefined, dest: s
   const settings = Object.entries(config).flatMap(([k, v]) => ['--config', `${k}=${v}`]);
   try {
     await gitOk(['clone', onProgress ? '--progress' : '--quiet', '--origin', 'origin', ...(branch ? ['--branch', branch] : []), ...settings, '--', url, tmp], {
-      timeoutMs: 10 * 60_000,
+      timeoutMs: TRANSFER_TIMEOUT_MS,
       // "Cloning into" names the temporary directory, which means nothing to the reader.
       ...(onProgress ? { onStderr: progressLines((line) => !line.startsWith('Cloning into') && onProgress(line)) } : {}),
     });

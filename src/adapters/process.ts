@@ -90,10 +90,10 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
 const running = new Map<number, boolean>();
 
 /**
- * Ends every program gt started itself and is still waiting for (a clone, a test command), with
- * what it started in turn where it leads a process group: for an interrupted gt (src/cli/
- * interrupt.ts), whose children would otherwise run on unseen. Synchronous: it runs in a signal
- * handler right before exit. Returns how many it signalled.
+ * Ends every program gt is still waiting for (a clone, a test command), started by itself or by
+ * its spawner, with what it started in turn where it leads a process group: for an interrupted
+ * gt (src/cli/interrupt.ts), whose children would otherwise run on unseen. Synchronous: it runs
+ * in a signal handler right before exit. Returns how many it signalled.
  */
 export function endChildren(signal: NodeJS.Signals = 'SIGTERM'): number {
   let n = 0;
@@ -106,7 +106,7 @@ export function endChildren(signal: NodeJS.Signals = 'SIGTERM'): number {
     }
   }
   running.clear();
-  return n;
+  return n + (spawner?.endGroups(signal) ?? 0);
 }
 
 function runDirect(command: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {

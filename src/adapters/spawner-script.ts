@@ -16,7 +16,8 @@
  *   E id code       run id exited: its exit code, or 128 when a signal ended it
  *   F id errno      run id could not start (chdir, open or exec failed with errno)
  *
- * It exits when gt closes the request pipe (gt exited), and by SIGPIPE when gt stops reading.
+ * It exits when gt closes the request pipe (gt exited), killing the process groups of the runs
+ * still going, and by SIGPIPE when gt stops reading.
  */
 export const SPAWNER_SCRIPT = String.raw`
 import errno, os, select, signal, sys, time
@@ -150,6 +151,11 @@ while True:
     if 0 in ready:
         chunk = os.read(0, 65536)
         if not chunk:
+            # gt is gone (a second Ctrl-C, a kill): nobody can wait for what it started any more,
+            # and a test run left going would work on beside the next gt's own merge.
+            for pid, (_, group) in running.items():
+                if group:
+                    kill_group(pid)
             sys.exit(0)
         buf += chunk
         while len(buf) >= 4:

@@ -128,6 +128,25 @@ export class Spawner {
     });
   }
 
+  /**
+   * Signals the process group of every run in flight that leads one and has told its pid (runs
+   * younger than 200 ms have not; the spawner kills those when gt's exit closes its pipe).
+   * Synchronous, for a signal handler right before exit. Returns how many it signalled.
+   */
+  endGroups(signal: NodeJS.Signals): number {
+    let n = 0;
+    for (const p of this.pending.values()) {
+      if (!p.group || !p.pid) continue;
+      try {
+        process.kill(-p.pid, signal);
+        n++;
+      } catch {
+        // It has ended meanwhile.
+      }
+    }
+    return n;
+  }
+
   private send(fields: string[]): void {
     const body = fields.join('\0');
     const len = Buffer.byteLength(body);

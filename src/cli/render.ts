@@ -2,6 +2,7 @@ import type { Change, FieldChange } from '../apply/changeset.js';
 import type { KeyOutcome, KeyPlan } from '../engine/reconciler.js';
 import { fail } from '../errors.js';
 import { isClean, isInSync } from '../engine/reconciler.js';
+import { describeHolder } from '../store/key-lock.js';
 
 /** Human-readable lines. Every command prints actions through these, so diff, apply and run look alike. */
 export function changeLines(changes: Change[]): string[] {
@@ -89,6 +90,10 @@ export function summaryLine(s: Summary): string {
 export function outcomeLines(outcomes: KeyOutcome[]): string[] {
   const out: string[] = [];
   for (const o of outcomes) {
+    if (o.busy) {
+      out.push(`${o.label}: left to the process reconciling it: ${describeHolder(o.busy)}`, ...o.done.map((d) => `  ${d.op} ${d.text}`));
+      continue;
+    }
     const lines = [...o.done.map((d) => `  ${d.op} ${d.text}`)];
     if (o.failed) lines.push(`  x ${o.failed.text.op} ${o.failed.text.text}: ${o.failed.error}`);
     for (const f of o.after?.findings ?? []) lines.push(`  ! ${f.code}: ${f.message}`);

@@ -39,7 +39,8 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
   const sessionClones = sessions.map((s) => polecatCloneOf(s, rigs)).filter((c): c is string => c !== undefined);
   const [{ stalled, failures }, clones] = await Promise.all([observeConditions(session, world), observeClones(root, rigs, sessionClones)]);
   const inboxes = inboxFiles(root, rigs);
-  const lockFiles = [session.paths.lock, session.paths.runLock, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
+  const keyLocks = listDirQuiet(session.paths.reconcilingDir).filter((n) => n.endsWith('.lock')).map((n) => path.join(session.paths.reconcilingDir, n));
+  const lockFiles = [session.paths.lock, session.paths.runLock, `${session.paths.events}.lock`, ...keyLocks, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
   return {
     world,
     socket: session.services.tmux(town).socket,

@@ -61,6 +61,11 @@ export interface ControllerContext {
    * set only when a person watches a terminal, never for a pipe or `-o json`.
    */
   progress?: (subject: string, line: string) => void;
+  /**
+   * Set while acting on one work key: says what a long step does now and the longest it can
+   * take (its own timeout), so `gt status` can show it and a stopping loop can say what it waits for.
+   */
+  activity?: (text: string, limitMs?: number) => void;
 }
 
 /**

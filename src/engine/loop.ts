@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { useSpawner } from '../adapters/process.js';
-import { acquireLock, type HeldLock } from '../store/lock.js';
+import { acquireLock } from '../store/lock.js';
+import { LOOP_COMMAND, type KeyHolder } from '../store/key-lock.js';
 import type { TownSession } from '../town/session.js';
-import { parseDuration } from '../util/duration.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
 import { parseKey } from '../model/objects.js';
 import type { KeyOutcome, WorkKey } from './reconciler.js';
 import { conditionOf } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
 export interface LoopOptions {
-  lockTimeoutMs: number;
   log: (line: string) => void;
   onOutcome: (outcome: KeyOutcome) => void;
   /** Resolves when the loop should stop; by default SIGINT or SIGTERM. */
@@ -21,6 +21,8 @@ export interface LoopOptions {
 const DEFAULT_RESYNC_MS = 5000;
 /** Coalesces the burst of events one atomic write makes (temp file, rename) into one wake-up. */
 const DEBOUNCE_MS = 25;
+/** A key another process is reconciling (a one-shot command) is looked at again this soon. */
+const BUSY_RETRY_MS = 1000;
 
 /**
  * `gt run`: one loop per town (the run lock), reconciling continuously. Store changes wake it
@@ -29,25 +31,29 @@ const DEBOUNCE_MS = 25;
  */
 export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
   await session.init();
-  const runLock = await acquireLock(session.paths.runLock, { command: 'gt run', timeoutMs: 0 });
+  const runLock = await acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 });
   // The loop starts git and tmux all the time: through the spawner each costs gt a small part
   // of forking this process (src/adapters/spawner.ts). Until it is ready, and if it cannot
   // start, programs are started directly.
   void useSpawner();
-  const writeLock = sharedLock(() => session.lock('gt run', opts.lockTimeoutMs));
   const queue = new WorkQueue(
     async (key): Promise<WorkResult> => {
       if (await stalledAtThisGeneration(session, key as WorkKey)) return { kind: 'done' };
-      const { outcome, delayMs } = await writeLock.with(async () => {
-        const o = await session.reconciler.reconcileKey(key as WorkKey);
-        if (!o?.failed || o.failed.terminal) return { outcome: o, delayMs: undefined };
+      // Only the key's own lock is held, whatever the reconcile runs: the town's write lock stays
+      // free for gt apply, gt stop and the rest.
+      const outcome = await session.reconciler.reconcileKey(key as WorkKey, { command: LOOP_COMMAND, waitMs: 0 });
+      let delayMs: number | undefined;
+      if (outcome && !outcome.busy && outcome.failed && !outcome.failed.terminal) {
         // The backoff is chosen here so that status can say when the next attempt comes.
         const attempts = queue.failureCount(key) + 1;
-        const ms = queue.retryDelay(attempts);
-        await session.reconciler.noteRetry(key as WorkKey, attempts, new Date(Date.now() + ms));
-        return { outcome: o, delayMs: ms };
-      });
+        delayMs = queue.retryDelay(attempts);
+        await session.reconciler.noteRetry(key as WorkKey, attempts, new Date(Date.now() + delayMs));
+      }
       if (!outcome) return { kind: 'done' };
+      if (outcome.busy) {
+        queue.addAfter(key, BUSY_RETRY_MS);
+        return { kind: 'done' };
+      }
       opts.onOutcome(outcome);
       if (outcome.after?.requeueAfterMs !== undefined) queue.addAfter(key, outcome.after.requeueAfterMs);
       if (outcome.failed) return outcome.failed.terminal ? { kind: 'terminal', error: outcome.failed.error } : { kind: 'retry', error: outcome.failed.error, ...(delayMs !== undefined ? { delayMs } : {}) };
@@ -102,13 +108,12 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
   await enqueueAll(true);
   await scheduleResync();
   await (opts.stopSignal ?? signalled());
-  opts.log('gt run: stopping');
+  opts.log(stoppingLine(session.reconciler.keyLocks.heldHere()));
   if (resyncTimer) clearTimeout(resyncTimer);
   if (debounce) clearTimeout(debounce);
   await watcher.close();
   queue.stop();
   await queue.drain();
-  await writeLock.close();
   await runLock.release();
   return 0;
 }
@@ -136,28 +141,16 @@ function signalled(): Promise<void> {
   });
 }
 
-/** The town write lock, taken while any key is being reconciled and given back when the loop is idle. */
-function sharedLock(take: () => Promise<HeldLock>) {
-  let held: Promise<HeldLock> | undefined;
-  let users = 0;
-  return {
-    async with<T>(fn: () => Promise<T>): Promise<T> {
-      users++;
-      held ??= take();
-      try {
-        await held;
-        return await fn();
-      } finally {
-        users--;
-        if (users === 0 && held) {
-          const h = held;
-          held = undefined;
-          await h.then((l) => l.release(), () => undefined);
-        }
-      }
-    },
-    async close() {
-      if (held) await held.then((l) => l.release(), () => undefined);
-    },
-  };
+/**
+ * What a stopping loop still waits for, and for how long at most: a merge's tests can run for
+ * minutes, and silence would look like a hang. A second signal ends it at once (cli/interrupt.ts).
+ */
+export function stoppingLine(inHand: KeyHolder[], now = Date.now()): string {
+  if (!inHand.length) return 'gt run: stopping';
+  const parts = inHand.map((h) => {
+    const since = Date.parse(h.doing?.since ?? h.startedAt);
+    const left = h.doing?.limitMs !== undefined ? `at most ${formatDuration(h.doing.limitMs - (now - since))} more` : 'no time limit known';
+    return `${h.workKey}: ${h.doing?.text ?? 'observing'} (for ${formatDuration(now - since)}, ${left})`;
+  });
+  return `gt run: stopping after the work in hand: ${parts.join('; ')}. A second Ctrl-C or SIGTERM ends it at once; the next gt run finishes or undoes what it leaves.`;
 }

@@ -1,6 +1,7 @@
 import { CONTROLLERS, type AnyController } from '../../controllers/registry.js';
 import { keyOf, parseKey, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
+import { isLease, KeyLocks, type KeyHolder, type KeyLease, type KeyWait } from '../store/key-lock.js';
 import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
 import { TerminalError, type ActionText, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
@@ -38,8 +39,10 @@ export interface KeyOutcome {
   label: string;
   done: ActionText[];
   failed?: { text: ActionText; error: string; terminal: boolean };
-  /** What is still planned after acting (empty when in sync), or undefined when the object was finalized. */
+  /** What is still planned after acting (empty when in sync), or undefined when the object was finalized or busy. */
   after: KeyPlan | undefined;
+  /** Another process is reconciling this key right now: nothing was done here, it is left to that one. */
+  busy?: KeyHolder;
 }
 
 interface WorkTarget extends Target {
@@ -56,8 +59,13 @@ export function workKeyOf(controller: string, key: ObjectKey): WorkKey {
   return `${controller}:${key}`;
 }
 
+/** A one-shot command's way with a busy key when it says nothing else: wait up to 30 s for another one-shot. */
+const ONE_SHOT: KeyWait = { command: 'gt', waitMs: 30_000 };
+
 export class Reconciler {
   readonly status: StatusStore;
+  /** Who reconciles which key now, across processes. */
+  readonly keyLocks: KeyLocks;
 
   constructor(
     readonly ctx: ControllerContext,
@@ -65,6 +73,7 @@ export class Reconciler {
     private readonly controllers: readonly AnyController[] = CONTROLLERS,
   ) {
     this.status = new StatusStore(townPaths(ctx.root).statusDir);
+    this.keyLocks = new KeyLocks(townPaths(ctx.root).reconcilingDir);
   }
 
   async loadWorld(): Promise<DesiredWorld> {
@@ -127,10 +136,25 @@ export class Reconciler {
    * first failure, since later actions may build on it), then observe and plan again so the
    * status says what is really left.
    */
-  async reconcileKey(workKey: WorkKey): Promise<KeyOutcome | undefined> {
+  async reconcileKey(workKey: WorkKey, wait: KeyWait = ONE_SHOT): Promise<KeyOutcome | undefined> {
+    const seen = this.targets(await this.loadWorld()).find((x) => x.workKey === workKey);
+    if (!seen) return undefined;
+    // The key's lock, held across the whole reconcile (a clone, a merge's tests): never the town's.
+    const lease = await this.keyLocks.take(workKey, wait);
+    if (!isLease(lease)) return { workKey, key: seen.key, label: seen.label, done: [], after: undefined, busy: lease };
+    try {
+      return await this.reconcileLeased(workKey, lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async reconcileLeased(workKey: WorkKey, lease: KeyLease): Promise<KeyOutcome | undefined> {
+    // Read again under the key's lock: the holder before us may have changed what we saw.
     const t = this.targets(await this.loadWorld()).find((x) => x.workKey === workKey);
     if (!t) return undefined;
     const c = t.controller;
+    const ctx: ControllerContext = { ...this.ctx, activity: (text, limitMs) => void lease.doing(text, limitMs).catch(() => undefined) };
     const plan = await this.planKey(t);
     const done: ActionText[] = [];
     const log: GtEventBody[] = [];
@@ -140,7 +164,7 @@ export class Reconciler {
     const actOne = async ({ action, text }: KeyPlan['actions'][number]) => {
       const line = `${text.op} ${text.text}`;
       try {
-        const outcome = await c.act(this.ctx, t, action);
+        const outcome = await c.act(ctx, t, action);
         return { action, text, line, outcome: outcome || undefined };
       } catch (err) {
         return { action, text, line, error: messageOf(err), terminal: err instanceof TerminalError };
@@ -153,10 +177,11 @@ export class Reconciler {
     for (const group of actionGroups(plan.actions, kinds, MAX_CONCURRENT_ACTIONS)) {
       if (failed) break;
       const run = group.steps;
+      await lease.doing(run.map((s) => `${s.text.op} ${s.text.text}`).join('; '));
       const intents = run.filter((s) => c.irreversible(s.action)).map((s): GtEventBody => ({ type: 'intent', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}` }));
       if (intents.length) await this.events.append(intents);
       if (group.batch && batch) {
-        const r = await batch.act(this.ctx, t, run.map((s) => s.action));
+        const r = await batch.act(ctx, t, run.map((s) => s.action));
         for (const s of run.slice(0, r.done)) {
           done.push(s.text);
           log.push({ type: 'action', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}`, outcome: 'ok' });
@@ -230,10 +255,11 @@ export class Reconciler {
    * `maxPasses`): finalizing one object can change another's plan (a removed Rig leaves
    * config/rigs.json to render again), and a merge queue merges one branch per pass.
    */
-  async reconcileAll(opts: { concurrency?: number; maxPasses?: number } = {}): Promise<KeyOutcome[]> {
+  async reconcileAll(opts: { concurrency?: number; maxPasses?: number; wait?: KeyWait } = {}): Promise<KeyOutcome[]> {
     const outcomes = new Map<string, KeyOutcome>();
     // A key that failed is left to its backoff (the loop, or the next command): running it again
     // in the next pass would only repeat a slow failure (an unreachable host) within one command.
+    // A key another process is reconciling is left to it.
     const failedKeys = new Set<string>();
     for (let pass = 0; pass < (opts.maxPasses ?? 10); pass++) {
       const keys = this.targets(await this.loadWorld())
@@ -242,8 +268,14 @@ export class Reconciler {
       let changed = false;
       const queue = new WorkQueue(
         async (key): Promise<WorkResult> => {
-          const o = await this.reconcileKey(key as WorkKey);
+          const o = await this.reconcileKey(key as WorkKey, opts.wait);
           if (!o) return { kind: 'done' };
+          // Another process has it: said once, and not tried again in this command.
+          if (o.busy) {
+            outcomes.set(key, { ...o, done: outcomes.get(key)?.done ?? [] });
+            failedKeys.add(key);
+            return { kind: 'done' };
+          }
           const prev = outcomes.get(key);
           outcomes.set(key, { ...o, done: [...(prev?.done ?? []), ...o.done] });
           if (o.done.length) changed = true;

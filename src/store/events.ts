@@ -1,6 +1,7 @@
 import { appendFile, open, stat } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { acquireLock } from './lock.js';
 
 /** What happened, as an append-only JSONL log (.gt/events.jsonl). One closed union, one line each. */
 export type GtEventBody =
@@ -14,19 +15,40 @@ export type GtEventBody =
 export type GtEvent = GtEventBody & { seq: number; time: string };
 
 export class EventLog {
-  private nextSeq: number | undefined;
+  /** The next sequence number, while the file is the size our last append left it. */
+  private next: { seq: number; size: number } | undefined;
 
   constructor(readonly file: string) {}
 
-  /** Appends under the caller's town lock, so sequence numbers are unique and increasing. */
+  /**
+   * Appends under the log's own short lock: the loop and one-shot commands reconcile side by side
+   * (the town lock is no longer held across a reconcile), and sequence numbers must stay unique
+   * and increasing. The last number is read again from the file when another process appended.
+   */
   async append(bodies: GtEventBody[]): Promise<GtEvent[]> {
     if (!bodies.length) return [];
-    if (this.nextSeq === undefined) this.nextSeq = (await lastSeq(this.file)) + 1;
-    const time = new Date().toISOString();
-    const events = bodies.map((b) => ({ seq: this.nextSeq!++, time, ...b }) as GtEvent);
     await mkdir(path.dirname(this.file), { recursive: true });
-    await appendFile(this.file, events.map((e) => JSON.stringify(e) + '\n').join(''));
-    return events;
+    const held = await acquireLock(`${this.file}.lock`, { command: 'gt events', timeoutMs: 30_000, pollMs: 10 });
+    try {
+      const size = await sizeOf(this.file);
+      let seq = this.next && this.next.size === size ? this.next.seq : (await lastSeq(this.file)) + 1;
+      const time = new Date().toISOString();
+      const events = bodies.map((b) => ({ seq: seq++, time, ...b }) as GtEvent);
+      const text = events.map((e) => JSON.stringify(e) + '\n').join('');
+      await appendFile(this.file, text);
+      this.next = { seq, size: size + Buffer.byteLength(text) };
+      return events;
+    } finally {
+      await held.release();
+    }
+  }
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
   }
 }
 

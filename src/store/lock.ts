@@ -3,7 +3,7 @@ import { open, readFile, rm, stat, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fail, isLockHolder, type LockHolder } from '../errors.js';
-import { isErrno } from '../util/atomic.js';
+import { isErrno, toJsonText, writeFileAtomic } from '../util/atomic.js';
 
 export interface LockOptions {
   /** What the holder is doing, shown to whoever waits (e.g. "gt apply"). */
@@ -11,11 +11,15 @@ export interface LockOptions {
   /** How long to wait for a live holder before giving up. */
   timeoutMs: number;
   pollMs?: number;
+  /** More for whoever reads the lock file (a reconcile's work key), kept with the holder. */
+  extra?: Record<string, unknown>;
 }
 
 export interface HeldLock {
   holder: LockHolder;
   release(): Promise<void>;
+  /** Rewrites the lock file with more facts for its readers (what the holder does now); the holder stays the same. */
+  update(extra: Record<string, unknown>): Promise<void>;
 }
 
 export function pidAlive(pid: number): boolean {
@@ -47,7 +51,7 @@ export function isStale(h: LockHolder | undefined): boolean {
  */
 export async function acquireLock(file: string, opts: LockOptions): Promise<HeldLock> {
   await mkdir(path.dirname(file), { recursive: true });
-  const holder: LockHolder = { pid: process.pid, host: os.hostname(), command: opts.command, startedAt: new Date().toISOString() };
+  const holder: LockHolder = { ...opts.extra, pid: process.pid, host: os.hostname(), command: opts.command, startedAt: new Date().toISOString() };
   const started = Date.now();
   const poll = opts.pollMs ?? 50;
   for (;;) {
@@ -143,6 +147,11 @@ function held(file: string, holder: LockHolder): HeldLock {
       const current = await readLockHolder(file);
       if (current && current.pid === holder.pid && current.startedAt === holder.startedAt) await rm(file, { force: true });
       if (holding.get(file) === holder) holding.delete(file);
+    },
+    async update(extra) {
+      if (released) return;
+      // Atomic (a rename): a reader never sees half a holder, and the file never disappears.
+      await writeFileAtomic(file, toJsonText({ ...extra, ...holder }));
     },
   };
 }

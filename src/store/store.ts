@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { deepFreeze } from '../util/freeze.js';
+import { acquireLock } from './lock.js';
 import { KINDS, KIND_ORDER, type Kind, type Manifest, type ManifestOf } from '../model/objects.js';
 
 /** The desired state of one object as gt keeps it (one JSON file per object under .gt/store/). */
@@ -29,7 +30,11 @@ export class Store {
    */
   private readonly cache = new Map<Kind, { mtimeMs: number; records: readonly StoredObject[]; texts: Map<string, { text: string; record: StoredObject }> }>();
 
-  constructor(private readonly dir: string) {}
+  /** `lockFile`: the town write lock, taken by `finalize` for its read-modify-write. */
+  constructor(
+    private readonly dir: string,
+    private readonly lockFile?: string,
+  ) {}
 
   private file(kind: Kind, name: string): string {
     return path.join(this.dir, kind.toLowerCase(), `${name}.json`);
@@ -87,6 +92,24 @@ export class Store {
   async put(obj: StoredObject): Promise<void> {
     this.stale(obj.manifest.kind);
     await writeFileAtomic(this.file(obj.manifest.kind, obj.manifest.metadata.name), toJsonText(obj));
+  }
+
+  /**
+   * A finalizer's last step: removes the record only if its deletion is still requested, read
+   * again under the town write lock, so a re-apply that cancelled the deletion while the cleanup
+   * ran (without the lock: it may take minutes) is never lost. Returns whether it removed it.
+   */
+  async finalize(kind: Kind, name: string): Promise<boolean> {
+    if (!this.lockFile) throw new Error('Store.finalize needs the town lock file');
+    const held = await acquireLock(this.lockFile, { command: `finalize ${kind}/${name}`, timeoutMs: 30_000 });
+    try {
+      const current = await this.get(kind, name);
+      if (!current?.deletionRequestedAt) return false;
+      await this.remove(kind, name);
+      return true;
+    } finally {
+      await held.release();
+    }
   }
 
   async remove(kind: Kind, name: string): Promise<void> {

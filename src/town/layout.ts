@@ -11,6 +11,8 @@ export function townPaths(root: string) {
     events: path.join(gt, 'events.jsonl'),
     lock: path.join(gt, 'lock'),
     runLock: path.join(gt, 'run.lock'),
+    /** One lock per work key being reconciled (src/store/key-lock.ts). */
+    reconcilingDir: path.join(gt, 'reconciling'),
     configDir: path.join(root, 'config'),
     townJson: path.join(root, 'config', 'town.json'),
     rigsJson: path.join(root, 'config', 'rigs.json'),

@@ -17,7 +17,7 @@ export class TownSession {
 
   constructor(readonly root: string) {
     this.paths = townPaths(root);
-    this.store = new Store(this.paths.storeDir);
+    this.store = new Store(this.paths.storeDir, this.paths.lock);
     this.events = new EventLog(this.paths.events);
     this.services = new TownServices(root);
     this.reconciler = new Reconciler({ root, paths: this.paths, store: this.store, services: this.services }, this.events);
@@ -29,7 +29,10 @@ export class TownSession {
     await this.store.init();
   }
 
-  /** The town write lock: apply, delete and every reconcile pass hold it. */
+  /**
+   * The town write lock: held only for short read-modify-writes of the desired state (apply,
+   * delete, stop/start, a finalizer's removal) and of gt's own files; never across a reconcile.
+   */
   lock(command: string, timeoutMs: number): Promise<HeldLock> {
     return acquireLock(this.paths.lock, { command, timeoutMs });
   }

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { acquireLock } from '../store/lock.js';
 import { listDirQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
@@ -103,5 +104,39 @@ export class WorkerStore {
 
   async putPool(rig: string, p: PoolState): Promise<void> {
     await writeFileAtomic(path.join(this.rigDir(rig), '_pool.json'), toJsonText(p));
+  }
+
+  /**
+   * Read-modify-write of the pool state under its own short lock: the worker pool and
+   * `gt reset-breaker` both change it, from different processes, and neither may undo the other.
+   */
+  async updatePool(rig: string, change: (p: PoolState) => PoolState): Promise<PoolState> {
+    return this.locked(path.join(this.rigDir(rig), '_pool.json'), async () => {
+      const next = change(await this.pool(rig));
+      await this.putPool(rig, next);
+      return next;
+    });
+  }
+
+  /** Read-modify-write of one worker's record under its own short lock (the pool and `gt stop --now` both write it); undefined when it has none. */
+  async update(rig: string, name: string, change: (r: WorkerRecord) => WorkerRecord): Promise<WorkerRecord | undefined> {
+    const file = path.join(this.rigDir(rig), `${name}.json`);
+    return this.locked(file, async () => {
+      const text = await readTextIfExists(file);
+      if (text === undefined) return undefined;
+      const next = change(JSON.parse(text) as WorkerRecord);
+      await this.put(next);
+      return next;
+    });
+  }
+
+  private async locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const held = await acquireLock(`${file}.lock`, { command: 'gt workers', timeoutMs: 10_000, pollMs: 10 });
+    try {
+      return await fn();
+    } finally {
+      await held.release();
+    }
   }
 }

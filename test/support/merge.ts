@@ -40,6 +40,8 @@ if (s.includes('hang')) {
 
 export interface ManifestOptions {
   strategy?: string;
+  /** The rig's mergeQueue.testCommand; by default the toy project's `node test.js`. */
+  testCommand?: string[];
   testTimeout?: string;
   rigExtra?: string;
   extraManifests?: string;
@@ -135,8 +137,9 @@ export class MergeTown {
     return path.join(this.queueDir, '_current.json');
   }
 
+  /** The merge queue's work key lock, held by whoever merges (never the town's write lock). */
   get lockFile(): string {
-    return path.join(this.root, '.gt', 'lock');
+    return path.join(this.root, '.gt', 'reconciling', 'refinery.Rig.wyvern.lock');
   }
 
   async writeManifest(opts: ManifestOptions): Promise<void> {
@@ -160,7 +163,7 @@ spec:
     max: 1
   mergeQueue:
     strategy: ${opts.strategy ?? 'merge'}
-    testCommand: ["node", "test.js"]
+    testCommand: ${JSON.stringify(opts.testCommand ?? ['node', 'test.js'])}
 ${opts.testTimeout ? `    testTimeout: ${opts.testTimeout}\n` : ''}${opts.rigExtra ?? ''}${opts.extraManifests ? `---\n${opts.extraManifests}` : ''}`,
     );
   }
@@ -381,4 +384,46 @@ exit 0
     // A session just ended may still have been writing in its directory.
     await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
+}
+
+/**
+ * A merge test command for timing cases: it writes its pid to `<dir>/test.pid`, then, while
+ * `<dir>/slow` exists, runs for 20 s and writes `<dir>/test.done` at its end; it always passes.
+ */
+export function slowTestCommand(dir: string): string[] {
+  const script = `const fs=require('fs'),d=${JSON.stringify(dir)};fs.writeFileSync(d+'/test.pid',String(process.pid));if(fs.existsSync(d+'/slow'))setTimeout(()=>fs.writeFileSync(d+'/test.done',''),20000)`;
+  return [process.execPath, '-e', script];
+}
+
+/** Whether a process is alive (signal 0 reaches it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `gt run` on the town in the background, its output gathered; `stop` sends SIGTERM (twice with `hard`) and waits for the exit. */
+export function startLoop(root: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [GT_BIN, 'run', '--town', root], { env: { ...process.env, GT_TOWN: '', GT_FAILPOINT: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loop = {
+    child,
+    output: '',
+    exited: new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+    async stop(hard = false): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        if (hard) {
+          await new Promise((r) => setTimeout(r, 300));
+          child.kill('SIGTERM');
+        }
+      }
+      return loop.exited;
+    },
+  };
+  child.stdout.on('data', (d: Buffer) => (loop.output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (loop.output += d.toString()));
+  return loop;
 }

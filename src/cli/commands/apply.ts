@@ -30,28 +30,30 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
   }
   await session.init();
   showProgress(session, format);
+  // The town lock guards the read-modify-write of the store only: never the reconcile after it.
   const lock = await session.lock('gt apply', lockTimeoutMs(g));
+  let changes: ReturnType<typeof computeChanges>;
   try {
     const now = new Date().toISOString();
     // Read the store again under the lock: another apply may have finished while we validated.
-    const changes = computeChanges(incoming, await session.store.list(), { prune: !!o.prune, now });
+    changes = computeChanges(incoming, await session.store.list(), { prune: !!o.prune, now });
     await writeChanges(session, changes, now);
-    const loop = await session.runningLoop();
-    const reconcile = o.reconcile !== false && !loop;
-    const outcomes = reconcile ? await session.reconciler.reconcileAll() : [];
-    if (format !== 'text') {
-      await printData(format, { town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : reconcile ? 'apply' : 'nobody', outcomes });
-    } else {
-      print(changes.every((c) => c.op === 'unchanged') ? 'Desired state unchanged.' : changeLines(changes));
-      if (loop) print(`The running loop (pid ${loop.pid}) reconciles the change.`);
-      else if (!reconcile) print('Stored only (--no-reconcile): gt diff shows the plan, gt run --once carries it out.');
-      else print(passLines(outcomes));
-    }
-    // Only the objects this input names decide the exit code; another rig's failure is a warning.
-    const named = new Set<string>(changes.map((c) => c.key));
-    failOnErrors(outcomes, (key) => named.has(key));
-    return 0;
   } finally {
     await lock.release();
   }
+  const loop = await session.runningLoop();
+  const reconcile = o.reconcile !== false && !loop;
+  const outcomes = reconcile ? await session.reconciler.reconcileAll({ wait: { command: 'gt apply', waitMs: lockTimeoutMs(g) } }) : [];
+  if (format !== 'text') {
+    await printData(format, { town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : reconcile ? 'apply' : 'nobody', outcomes });
+  } else {
+    print(changes.every((c) => c.op === 'unchanged') ? 'Desired state unchanged.' : changeLines(changes));
+    if (loop) print(`The running loop (pid ${loop.pid}) reconciles the change.`);
+    else if (!reconcile) print('Stored only (--no-reconcile): gt diff shows the plan, gt run --once carries it out.');
+    else print(passLines(outcomes));
+  }
+  // Only the objects this input names decide the exit code; another rig's failure is a warning.
+  const named = new Set<string>(changes.map((c) => c.key));
+  failOnErrors(outcomes, (key) => named.has(key));
+  return 0;
 }

@@ -33,10 +33,11 @@ export async function deleteCommand(g: GlobalOptions, kindWord: string | undefin
     wanted = [{ kind: parseKindWord(kindWord), name }];
   }
   const session = new TownSession(root);
+  // The town lock guards the read-modify-write of the store only: the cleanup runs without it.
   const lock = await session.lock('gt delete', lockTimeoutMs(g));
+  const changes: Change[] = [];
   try {
     const stored = await session.store.list();
-    const changes: Change[] = [];
     for (const w of wanted) {
       const prev = stored.find((s) => s.manifest.kind === w.kind && s.manifest.metadata.name === w.name);
       if (!prev) {
@@ -54,13 +55,13 @@ export async function deleteCommand(g: GlobalOptions, kindWord: string | undefin
     // Town last: its rigs' cleanup needs it.
     changes.sort((a, b) => Number(a.key.startsWith('Town/')) - Number(b.key.startsWith('Town/')));
     await writeChanges(session, changes, new Date().toISOString());
-    if (format === 'text') print(changes.length ? changes.map((c) => `- ${c.key} (deletion requested)`) : 'Nothing to delete.');
-    const loop = await session.runningLoop();
-    const outcomes = loop ? [] : await session.reconciler.reconcileAll();
-    if (format !== 'text') await printData(format, { town: root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : 'delete', outcomes });
-    else print(loop ? `The running loop (pid ${loop.pid}) carries out the removal.` : outcomeLines(outcomes));
-    return 0;
   } finally {
     await lock.release();
   }
+  if (format === 'text') print(changes.length ? changes.map((c) => `- ${c.key} (deletion requested)`) : 'Nothing to delete.');
+  const loop = await session.runningLoop();
+  const outcomes = loop ? [] : await session.reconciler.reconcileAll({ wait: { command: 'gt delete', waitMs: lockTimeoutMs(g) } });
+  if (format !== 'text') await printData(format, { town: root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : 'delete', outcomes });
+  else print(loop ? `The running loop (pid ${loop.pid}) carries out the removal.` : outcomeLines(outcomes));
+  return 0;
 }

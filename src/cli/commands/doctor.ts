@@ -22,7 +22,7 @@ interface Repair {
 
 /**
  * `gt doctor`: the full diff plus health findings; exit 0 in sync and healthy, 1 not, 2 error.
- * `--fix`: one reconcile pass (the safe part of the plan, as gt run --once) and the safe repairs,
+ * `--fix`: one reconcile pass (the safe part of the plan, as gt run --once), then the safe repairs
  * under the town lock; then it looks again and lists what is left for a person.
  */
 export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise<number> {
@@ -36,9 +36,10 @@ export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise
   const before = (await healthFindings(session)).map(viewOf);
   let outcomes: KeyOutcome[];
   const repairs: Repair[] = [];
+  outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt doctor --fix', waitMs: lockTimeoutMs(g) } });
+  // The repairs are short (a stale lock, a torn inbox, a zombie session): under the town lock, the pass before is not.
   const lock = await session.lock('gt doctor --fix', lockTimeoutMs(g));
   try {
-    outcomes = await session.reconciler.reconcileAll();
     // Judged again after the pass: it may have resolved some findings and changed others.
     for (const f of await healthFindings(session)) {
       const { code, subject } = viewOf(f);

@@ -24,9 +24,12 @@ export async function resetBreaker(g: GlobalOptions, rig: string, o: { output?: 
   let result: ResetBreakerResult;
   try {
     const workers = session.services.workers;
-    const pool = await workers.pool(rig);
+    let pool: Awaited<ReturnType<typeof workers.pool>> = { spawnFailures: 0 };
     const rearmed = (await workers.list(rig)).filter((r) => r.state === 'crashLooping').map((r) => ({ polecat: r.name, issue: r.issueId }));
-    await workers.putPool(rig, { spawnFailures: 0, ...(pool.lastSpawnAt ? { lastSpawnAt: pool.lastSpawnAt } : {}), rearmedAt: new Date().toISOString() });
+    await workers.updatePool(rig, (was) => {
+      pool = was;
+      return { spawnFailures: 0, ...(was.lastSpawnAt ? { lastSpawnAt: was.lastSpawnAt } : {}), rearmedAt: new Date().toISOString() };
+    });
     result = { rig, breaker: pool.breaker ? { reason: pool.breaker.reason, openedAt: pool.breaker.openedAt } : null, rearmed };
   } finally {
     await lock.release();

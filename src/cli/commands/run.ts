@@ -19,15 +19,10 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
   showProgress(session, format);
   if (!o.once) {
     const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
-    return runLoop(session, { lockTimeoutMs: lockTimeoutMs(g), log, onOutcome: (x) => outcomeLines([x]).forEach(log) });
+    return runLoop(session, { log, onOutcome: (x) => outcomeLines([x]).forEach(log) });
   }
-  const lock = await session.lock('gt run --once', lockTimeoutMs(g));
-  try {
-    const outcomes = await session.reconciler.reconcileAll();
-    await printResult(format, { town: session.root, outcomes }, () => passLines(outcomes));
-    failOnErrors(outcomes);
-    return 0;
-  } finally {
-    await lock.release();
-  }
+  const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt run --once', waitMs: lockTimeoutMs(g) } });
+  await printResult(format, { town: session.root, outcomes }, () => passLines(outcomes));
+  failOnErrors(outcomes);
+  return 0;
 }

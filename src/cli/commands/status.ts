@@ -46,6 +46,8 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   // The plans gt diff prints (observed now), so status and diff cannot disagree.
   const plans = await session.reconciler.planAll(world);
   const plansOf = (key: string) => plans.filter((p) => p.key === key);
+  const loop = await session.runningLoop();
+  const actors = { loop: !!loop, reconciling: await session.reconciler.keyLocks.live() };
   const sessions = await session.services.sessions(town, true);
   const rigs = [];
   for (const obj of world.objects.filter((x) => x.manifest.kind === 'Rig')) {
@@ -73,7 +75,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
     const mine = plansOf(keyOf(rig));
-    const sync = syncView(mine, status?.lastError, status?.retry);
+    const sync = syncView(mine, status?.lastError, actors, status?.retry);
     const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
     rigs.push({
       rig: name,
@@ -96,19 +98,19 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     const swarm = obj.manifest as Swarm;
     const status = await session.reconciler.status.get('Swarm', swarm.metadata.name);
     const details = status?.controllers.swarm?.details;
-    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError, status?.retry);
+    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError, actors, status?.retry);
     swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, inSync: sync.inSync, pending: sync.pending, findings: sync.findings });
   }
   const others = [];
   for (const x of world.objects.filter((o) => o.manifest.kind === 'Town' || o.manifest.kind === 'Plugin')) {
     const status = await session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name);
-    const sync = syncView(plansOf(keyOf(x.manifest)), status?.lastError, status?.retry);
+    const sync = syncView(plansOf(keyOf(x.manifest)), status?.lastError, actors, status?.retry);
     if (!sync.inSync) others.push({ manifest: x.manifest, sync });
   }
   // What waits on the person reading this comes first: escalations nobody else will read.
   const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
   if (format !== 'text') {
-    await printData(format, { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), escalations, agents, rigs, swarms });
+    await printData(format, { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), loop: loop ? { pid: loop.pid, since: loop.startedAt } : null, escalations, agents, rigs, swarms });
     return 0;
   }
   const out: string[] = [`Town ${town?.metadata.name ?? '?'} at ${session.root} (${session.services.tmux(town).commandLine})${town?.spec.suspend ? ' [stopped: gt start resumes it]' : ''}`];
@@ -116,6 +118,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     out.push('', `Escalations for you (${escalations.length} unread; gt mail inbox ${OVERSEER}):`);
     for (const e of escalations) out.push(`  * ${age(e.at).padStart(4)} ago  from ${e.from}: ${e.subject}  (gt mail read ${e.id})`);
   }
+  out.push('', loop ? `Loop: gt run, pid ${loop.pid}, since ${loop.startedAt}` : 'Loop: none running (gt run reconciles the town; gt run --once does one pass)');
   if (agents.length) {
     out.push('', 'Agent sessions:');
     for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);

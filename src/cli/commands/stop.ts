@@ -73,8 +73,7 @@ async function recordHalt(session: TownSession, sessions: SessionInfo[]): Promis
     if (s.meta.role && s.meta.role !== 'polecat') {
       await records.update(s.name, (r) => ({ ...r, stoppedAt: at }));
     } else if (s.meta.rig && s.meta.polecat) {
-      const w = (await session.services.workers.list(s.meta.rig)).find((x) => x.name === s.meta.polecat);
-      if (w) await session.services.workers.put({ ...w, haltedAt: at });
+      await session.services.workers.update(s.meta.rig, s.meta.polecat, (w) => ({ ...w, haltedAt: at }));
     }
   }
 }
@@ -89,14 +88,9 @@ export async function startCommand(g: GlobalOptions, rig: string | undefined, o:
     if (format !== 'text') await printData(format, { ...result, reconciledBy: loop ? { pid: loop.pid } : 'nobody', outcomes: [] });
     return 0;
   }
-  const lock = await session.lock('gt start', lockTimeoutMs(g));
-  try {
-    const outcomes = await session.reconciler.reconcileAll();
-    await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
-    failOnErrors(outcomes, (key) => !rig || key === `Rig/${rig}`);
-  } finally {
-    await lock.release();
-  }
+  const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt start', waitMs: lockTimeoutMs(g) } });
+  await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
+  failOnErrors(outcomes, (key) => !rig || key === `Rig/${rig}`);
   return 0;
 }
 
@@ -113,7 +107,7 @@ function inScope(objects: StoredObject[], rig: string | undefined): StoredObject
   });
 }
 
-/** Stores the change (printing it for people at once: a stop may then wait a minute); returns it. */
+/** Stores the change under the town lock (printing it for people at once: a stop may then wait a minute); returns it. */
 async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | undefined, suspend: boolean, format: OutputFormat): Promise<Change[]> {
   await session.init();
   const lock = await session.lock(suspend ? 'gt stop' : 'gt start', lockTimeoutMs(g));
@@ -147,12 +141,7 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
   const end = Date.now() + waitMs;
   const failed = new Map<string, KeyOutcome>();
   for (;;) {
-    const lock = await session.lock('gt stop', lockTimeoutMs(g));
-    try {
-      for (const x of await session.reconciler.reconcileAll()) if (x.failed) failed.set(x.label, x);
-    } finally {
-      await lock.release();
-    }
+    for (const x of await session.reconciler.reconcileAll({ wait: { command: 'gt stop', waitMs: lockTimeoutMs(g) } })) if (x.failed) failed.set(x.label, x);
     if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) break;
     await new Promise((r) => setTimeout(r, 500));
   }
