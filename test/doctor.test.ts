@@ -156,6 +156,10 @@ describe('gt doctor', () => {
     expect(f).toMatchObject({ severity: 'error', fixable: false });
     expect(f.message).toContain('wyvern/.beads holds an embedded Dolt database (embeddeddolt), which only bd reads, and bd is not on PATH');
     expect(f.fix).toContain('install bd');
+    // Said once, as the condition it is: not as failures of each controller that reads the rig.
+    const all = JSON.parse((await town.gt(['doctor', '-o', 'json'])).stdout).findings as { code: string }[];
+    expect(all.map((x) => x.code)).not.toContain('GT-ACTION-FAILED');
+    expect((await town.gt(['status'])).stdout).toContain('Rig wyvern: waits on you: BeadsBdNotOnPath');
     expect((await town.gt(['issues', 'create', 'lost'])).code).toBe(2);
     await fix(town);
     expect(await readFile(path.join(beads, 'issues.jsonl'), 'utf8')).toBe(before);

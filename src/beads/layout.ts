@@ -74,6 +74,11 @@ export function onPath(command: string): boolean {
 export class BdNotOnPath extends GtFailure {
   readonly code = 'BeadsBdNotOnPath';
 
+  /** A named condition, not a failure: every controller that observes the rig shows it as this finding. */
+  get condition(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+
   constructor(
     readonly beadsDir: string,
     readonly database: BdDatabase,

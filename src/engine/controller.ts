@@ -101,6 +101,16 @@ export interface ActionBatcher<A, M> {
   act(ctx: ControllerContext, target: Target<M>, actions: A[]): Promise<{ done: number; error?: unknown }>;
 }
 
+/**
+ * What an observation may throw for a named condition a person must fix (bd is not installed
+ * where the rig's issues need it): an error with a `condition`. The plan then carries it as a
+ * finding, the same one every controller of the object shows, instead of "observing failed".
+ */
+export function conditionIn(err: unknown): Finding | undefined {
+  const c = (err as { condition?: Partial<Finding> } | null)?.condition;
+  return c && typeof c.code === 'string' && typeof c.message === 'string' ? { code: c.code, message: c.message } : undefined;
+}
+
 /** An error that retrying cannot fix (until the spec changes): the object is marked Stalled. */
 export class TerminalError extends Error {
   constructor(message: string) {

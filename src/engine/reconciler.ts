@@ -4,7 +4,7 @@ import type { EventLog, GtEventBody } from '../store/events.js';
 import { isLease, KeyLocks, type KeyHolder, type KeyLease, type KeyWait } from '../store/key-lock.js';
 import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
-import { TerminalError, type ActionText, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
+import { TerminalError, conditionIn, type ActionText, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
 import { StatusStore, type ConditionInput } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
@@ -101,6 +101,8 @@ export class Reconciler {
     try {
       observed = await c.observe(this.ctx, t);
     } catch (err) {
+      const condition = conditionIn(err);
+      if (condition) return { ...base, actions: [], findings: [condition], pending: [] };
       return { ...base, actions: [], findings: [], pending: [], error: `observing failed: ${messageOf(err)}` };
     }
     const plan = c.plan(t, observed);
