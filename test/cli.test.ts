@@ -121,6 +121,12 @@ describe('gt itself', () => {
     expect(r.code).toBe(0);
     for (const c of ['apply', 'diff', 'get', 'delete', 'run', 'status', 'done', 'land', 'doctor', 'handoff', 'stop', 'start', 'demo-agent', 'issues', 'mail']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
+
+  it('gt demo-agent --help shows its modes instead of running the agent', async () => {
+    const r = await gt(['demo-agent', '--help']);
+    expect(r.code).toBe(0);
+    for (const m of ['normal', 'crash', 'stuck', 'dirty', 'handoff']) expect(r.stdout).toContain(`--mode ${m}`);
+  });
 });
 
 /** A shell on PATH, or why a check is skipped (`.ci/run` installs zsh and fish). */

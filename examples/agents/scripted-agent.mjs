@@ -18,6 +18,12 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  // The usage is the comment at the top of this file: printed from it, so the two never differ.
+  const usage = readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, ''));
+  console.log(['gt demo-agent [--mode M] [--delay MS]: a scripted stand-in for a coding agent, run by gt as a polecat (agent command ["gt", "demo-agent", ...]).', '', ...usage].join('\n'));
+  process.exit(0);
+}
 const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;

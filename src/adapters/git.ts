@@ -180,8 +180,8 @@ export async function cloneInto(url: string, branch: string | undefined, dest: s
   try {
     await gitOk(['clone', onProgress ? '--progress' : '--quiet', '--origin', 'origin', ...(branch ? ['--branch', branch] : []), ...settings, '--', url, tmp], {
       timeoutMs: TRANSFER_TIMEOUT_MS,
-      // "Cloning into" names the temporary directory, which means nothing to the reader.
-      ...(onProgress ? { onStderr: progressLines((line) => !line.startsWith('Cloning into') && onProgress(line)) } : {}),
+      // "Cloning into" names the temporary directory (a local clone ends that line with "done."): nothing to the reader.
+      ...(onProgress ? { onStderr: progressLines((line) => !line.startsWith('Cloning into') && line !== 'done.' && onProgress(line)) } : {}),
     });
     await rename(tmp, dest);
   } catch (err) {

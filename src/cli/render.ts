@@ -110,7 +110,6 @@ export function passLines(outcomes: KeyOutcome[]): string[] {
   return lines.length ? lines : ['Everything already matches the spec.'];
 }
 
-/** A pass in which any action failed makes the command fail (exit 1), naming each failure. */
 /**
  * Exit 1 when reconciling what the command was about failed. `inScope` says which objects those
  * are (default: all); a failure elsewhere (another rig's clone) is said on stderr as a warning

@@ -1,6 +1,7 @@
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { runLoop } from '../../engine/loop.js';
+import type { KeyOutcome } from '../../engine/reconciler.js';
 import { lockTimeoutMs, outputFormat, print, printResult, type GlobalOptions } from '../options.js';
 import { showProgress } from '../progress.js';
 import { failOnErrors, outcomeLines, passLines } from '../render.js';
@@ -19,7 +20,16 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
   showProgress(session, format);
   if (!o.once) {
     const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
-    return runLoop(session, { log, onOutcome: (x) => outcomeLines([x]).forEach(log) });
+    // A key that did nothing and still waits on the same thing is said once, not at every pass.
+    const lastSaid = new Map<string, string>();
+    const onOutcome = (x: KeyOutcome) => {
+      const lines = outcomeLines([x]);
+      const said = lines.join('\n');
+      if (!x.done.length && !x.failed && lastSaid.get(x.workKey) === said) return;
+      lastSaid.set(x.workKey, said);
+      lines.forEach(log);
+    };
+    return runLoop(session, { log, onOutcome });
   }
   const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt run --once', waitMs: lockTimeoutMs(g) } });
   await printResult(format, { town: session.root, outcomes }, () => passLines(outcomes));
