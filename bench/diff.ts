@@ -8,6 +8,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CONTROLLERS } from '../controllers/registry.js';
 import { git } from '../src/adapters/git.js';
 import { run as runProcess } from '../src/adapters/process.js';
 import { isClean, Reconciler, worldFrom } from '../src/engine/reconciler.js';
@@ -58,7 +59,7 @@ function version(cmd: string, args: string[]): string {
 function planner(root: string, concurrency?: number): () => Promise<void> {
   const paths = townPaths(root);
   const store = new Store(paths.storeDir);
-  const reconciler = new Reconciler({ root, paths, store, services: new TownServices(root) }, new EventLog(paths.events));
+  const reconciler = new Reconciler({ root, paths, store, services: new TownServices(root) }, new EventLog(paths.events), CONTROLLERS);
   return async () => {
     const plans = await reconciler.planAll(worldFrom(await store.list()), concurrency);
     const dirty = plans.filter((p) => !isClean(p));

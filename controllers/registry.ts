@@ -1,5 +1,4 @@
-import type { Controller } from '../src/engine/controller.js';
-import type { Kind } from '../src/model/objects.js';
+import type { AnyController } from '../src/engine/controller.js';
 import { rigController } from './rig/controller.js';
 import { townController } from './town/controller.js';
 import { workerPoolController } from './workers/controller.js';
@@ -7,13 +6,8 @@ import { swarmController } from './swarm/controller.js';
 import { refineryController } from './refinery/controller.js';
 import { pluginSessionsController, rigSessionsController, townSessionsController } from './sessions/controller.js';
 
-export type AnyController = Controller<{ type: string }, unknown, unknown>;
-
 /**
  * Every controller, in the order they run for an object; the first one of a kind is its primary
  * (it finalizes deletions). Kinds without a controller are stored and validated only.
  */
 export const CONTROLLERS: readonly AnyController[] = [townController, townSessionsController, rigController, workerPoolController, refineryController, rigSessionsController, swarmController, pluginSessionsController].map((c) => c as unknown as AnyController);
-
-/** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
-export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig', 'Swarm', 'Plugin']);

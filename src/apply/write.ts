@@ -1,5 +1,4 @@
-import { FINALIZED_KINDS } from '../../controllers/registry.js';
-import { parseKey } from '../model/objects.js';
+import { FINALIZED_KINDS, parseKey } from '../model/objects.js';
 import type { GtEventBody } from '../store/events.js';
 import type { TownSession } from '../town/session.js';
 import type { Change } from './changeset.js';

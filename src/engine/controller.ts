@@ -95,6 +95,9 @@ export interface Controller<A extends { type: string }, O, M = unknown> {
   batch?: ActionBatcher<A, M>;
 }
 
+/** Any controller, its action, observation and manifest types erased: what the engine holds a list of. */
+export type AnyController = Controller<{ type: string }, unknown, unknown>;
+
 export interface ActionBatcher<A, M> {
   accepts(action: A): boolean;
   /** Acts on `actions` in order; says how many were done, and why the next one failed if one did. */

@@ -1,10 +1,9 @@
-import { CONTROLLERS, type AnyController } from '../../controllers/registry.js';
 import { keyOf, parseKey, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
 import { isLease, KeyLocks, type KeyHolder, type KeyLease, type KeyWait } from '../store/key-lock.js';
 import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
-import { TerminalError, conditionIn, type ActionText, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
+import { TerminalError, conditionIn, type ActionText, type AnyController, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
 import { StatusStore, type ConditionInput } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
@@ -70,7 +69,8 @@ export class Reconciler {
   constructor(
     readonly ctx: ControllerContext,
     private readonly events: EventLog,
-    private readonly controllers: readonly AnyController[] = CONTROLLERS,
+    /** Every controller, in the order they run for an object (the town's wiring passes them in). */
+    private readonly controllers: readonly AnyController[],
   ) {
     this.status = new StatusStore(townPaths(ctx.root).statusDir);
     this.keyLocks = new KeyLocks(townPaths(ctx.root).reconcilingDir);

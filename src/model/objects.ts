@@ -5,6 +5,9 @@ export const API_VERSION = 'gastown.dev/v1alpha1';
 export const KINDS = ['Town', 'Rig', 'Swarm', 'Plugin'] as const;
 export type Kind = (typeof KINDS)[number];
 
+/** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
+export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig', 'Swarm', 'Plugin']);
+
 /** A manifest object as the user wrote it (after schema defaults and path resolution). */
 export type Manifest = Town | Rig | Swarm | Plugin;
 export type ManifestOf<K extends Kind> = Extract<Manifest, { kind: K }>;

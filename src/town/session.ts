@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { CONTROLLERS } from '../../controllers/registry.js';
 import { Reconciler } from '../engine/reconciler.js';
 import { EventLog } from '../store/events.js';
 import { acquireLock, isStale, readLockHolder, type HeldLock } from '../store/lock.js';
@@ -20,7 +21,7 @@ export class TownSession {
     this.store = new Store(this.paths.storeDir, this.paths.lock);
     this.events = new EventLog(this.paths.events);
     this.services = new TownServices(root);
-    this.reconciler = new Reconciler({ root, paths: this.paths, store: this.store, services: this.services }, this.events);
+    this.reconciler = new Reconciler({ root, paths: this.paths, store: this.store, services: this.services }, this.events, CONTROLLERS);
   }
 
   async init(): Promise<void> {
