@@ -5,7 +5,8 @@ import type { Rig } from '../../src/model/objects.js';
 import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from '../../src/refinery/merge.js';
 import { failpoint } from '../../src/util/failpoint.js';
 import type { RefineryAction } from './actions.js';
-import { attemptStore, mergeQueueStore } from './observe.js';
+import { attemptStore } from '../../src/refinery/attempts.js';
+import { mergeQueueStore } from '../../src/refinery/requests.js';
 import { sendEscalation } from '../../src/town/escalate.js';
 
 /** Returns a short outcome for the log when it is not plain success (a rejected merge). */

@@ -3,18 +3,10 @@ import { inspectClone } from '../../src/adapters/git.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import { hookPlugins, hookQuestions, verdictsIn } from '../../src/plugins/hooks.js';
-import { AttemptStore } from '../../src/refinery/attempts.js';
 import { observedRemoteHead } from '../../src/town/default-branch.js';
-import { MergeQueueStore } from '../../src/refinery/requests.js';
+import { attemptStore } from '../../src/refinery/attempts.js';
+import { mergeQueueStore } from '../../src/refinery/requests.js';
 import type { RefineryObserved } from './plan.js';
-
-export function mergeQueueStore(root: string): MergeQueueStore {
-  return new MergeQueueStore(path.join(root, '.gt', 'merge-queue'));
-}
-
-export function attemptStore(root: string): AttemptStore {
-  return new AttemptStore(path.join(root, '.gt', 'merge-queue'));
-}
 
 export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<RefineryObserved> {
   const name = rig.metadata.name;

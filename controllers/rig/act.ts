@@ -4,7 +4,7 @@ import { cloneInto, inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters
 import type { ControllerContext } from '../../src/engine/controller.js';
 import { actFileAction } from '../common/file-actions.js';
 import type { RigAction } from './actions.js';
-import { unsafeToDelete } from './plan.js';
+import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 
 const RIG_ENTRIES = ['config.json', 'polecats', 'witness', 'plugins', 'refinery', 'mayor'];
 

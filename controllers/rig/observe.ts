@@ -1,5 +1,5 @@
 import { listDirQuiet, readTextQuiet } from '../../src/util/quick-fs.js';
-import { AGENT_FILES } from '../workers/observe.js';
+import { AGENT_FILES } from '../../src/workers/polecat.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
 import { findBdDatabase } from '../../src/beads/layout.js';

@@ -1,6 +1,7 @@
 import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import { sameRemote, type CloneState } from '../../src/adapters/git.js';
+import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import { toJsonText } from '../../src/util/atomic.js';
 import { rigDefaultBranch } from '../../src/town/default-branch.js';
 import { planFiles } from '../common/file-actions.js';
@@ -74,19 +75,6 @@ function planClone(rig: Rig, branch: string | undefined, role: CloneRole, at: st
         });
       }
   }
-}
-
-/** Why a clone may not be deleted, or undefined when deleting it loses nothing. */
-export function unsafeToDelete(state: CloneState): string | undefined {
-  if (state.state === 'missing') return undefined;
-  if (state.state === 'notRepo') return 'is not a git clone (its files may be someone\'s work)';
-  const w = state.work;
-  if (!w) return 'was not inspected for work';
-  const why: string[] = [];
-  if (w.dirty) why.push(`${w.dirty} uncommitted change${w.dirty === 1 ? '' : 's'}`);
-  if (w.stashes) why.push(`${w.stashes} stash${w.stashes === 1 ? '' : 'es'}`);
-  if (w.unpushed > 0) why.push(Number.isFinite(w.unpushed) ? `${w.unpushed} unpushed commit${w.unpushed === 1 ? '' : 's'}` : 'commits that may be unpushed');
-  return why.length ? `has ${why.join(', ')}` : undefined;
 }
 
 function planRemoval(name: string, o: RigObserved, actions: RigAction[], findings: Finding[]): void {

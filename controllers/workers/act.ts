@@ -9,14 +9,14 @@ import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
 import { sendEscalation } from '../../src/town/escalate.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
-import { mergeQueueStore } from '../refinery/observe.js';
+import { mergeQueueStore } from '../../src/refinery/requests.js';
 import { agentFingerprint } from '../../src/workers/breaker.js';
 import { preparePolecatClone } from '../../src/workers/clone.js';
+import { sessionName } from '../../src/workers/polecat.js';
 import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-branch.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
-import { unsafeToDelete } from '../rig/plan.js';
+import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { WorkerAction } from './actions.js';
-import { sessionName } from './plan.js';
 
 export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<void> {
   const rig = t.object.manifest;

@@ -6,27 +6,14 @@ import { readyIssues } from '../../src/beads/ready.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
+import { AGENT_FILES, poolSessionOf } from '../../src/workers/polecat.js';
 import { observedRemoteHead } from '../../src/town/default-branch.js';
 import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import { readAgentState } from '../../src/agents/state.js';
 import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
-import { unsafeToDelete } from '../rig/plan.js';
+import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
-
-/** What an agent's directory holds besides a clone: a polecat directory with only these is reusable. */
-export const AGENT_FILES: ReadonlySet<string> = new Set(['mail', 'state.json', 'state.json.lock']);
-
-/**
- * Whether a tmux session is one of `rig`'s polecats, and which: gt's metadata says so, or (for a
- * session made without metadata) its name `gt-RIG-NAME`. The one rule (gt doctor uses it too).
- */
-export function poolSessionOf(s: { name: string; meta: Record<string, string> }, rig: string): { polecat: string | undefined } | undefined {
-  const prefix = `gt-${rig}-`;
-  const mine = (s.meta.rig === rig && (s.meta.role ?? 'polecat') === 'polecat') || (!s.meta.role && s.name.startsWith(prefix));
-  if (!mine) return undefined;
-  return { polecat: s.meta.polecat ?? (s.name.startsWith(prefix) ? s.name.slice(prefix.length) : undefined) };
-}
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],

@@ -2,6 +2,7 @@ import type { CommandCheck } from '../../src/agents/command.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { HookPlugin, HookQuestion, Verdict } from '../../src/plugins/hooks.js';
 import type { DoneSignal, PoolState, WorkerRecord } from '../../src/workers/records.js';
+import type { VerifyFacts } from '../../src/workers/verification.js';
 
 /** A tmux session of this rig as the worker pool sees it. */
 export interface SessionView {
@@ -14,19 +15,6 @@ export interface SessionView {
   exitStatus?: number;
   /** The effective agent (agentFingerprint) the session was started with, from its metadata. */
   agent?: string;
-}
-
-/** What verification needs, gathered only for workers that said they are done. */
-export interface VerifyFacts {
-  dirty: number;
-  stashes: number;
-  head: string | undefined;
-  /** The branch's commit on the rig's remote, undefined when the remote has no such branch. */
-  remoteHead: string | undefined;
-  /** Commits on HEAD since the worker's base commit. */
-  ahead: number;
-  /** Commits on any local branch (or HEAD) that no remote-tracking ref holds. */
-  unpushed: number;
 }
 
 export interface CloneFacts {

@@ -7,6 +7,7 @@ import { unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
 import { crashChain } from '../../src/util/crash-chain.js';
 import { nextCloneAttemptAt } from '../../src/workers/clone-failures.js';
+import { verificationProblems } from '../../src/workers/verification.js';
 import { rigDefaultBranch } from '../../src/town/default-branch.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
@@ -22,10 +23,6 @@ export const EARLY_DEATH_MS = 10_000;
 export const HANDOFF_IDLE_MS = 3000;
 /** A session alive this long proves spawning works again: the failure count resets. */
 const HEALTHY_AFTER_MS = 30_000;
-
-export function sessionName(rig: string, polecat: string): string {
-  return `gt-${rig}-${polecat}`;
-}
 
 export function branchName(polecat: string, issueId: string): string {
   return `polecat/${polecat}/${issueId}`;
@@ -279,18 +276,6 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
   } else {
     acc.actions.push({ type: 'escalate', name: r.name, state: 'stalled', reason: `no progress after ${r.nudges} nudges` });
   }
-}
-
-/** Why finished work is not ready to hand on, or [] when it is. */
-export function verificationProblems(v: PoolObserved['clones'][string]['verify'], branch: string): string[] {
-  if (!v) return ['the clone is missing'];
-  const p: string[] = [];
-  if (v.dirty) p.push(`${v.dirty} uncommitted change${v.dirty === 1 ? '' : 's'}`);
-  if (v.stashes) p.push(`${v.stashes} stash${v.stashes === 1 ? '' : 'es'}`);
-  if (v.ahead < 1) p.push('no commit on the branch');
-  if (!v.remoteHead) p.push(`branch ${branch} is not on the remote (git push origin HEAD:${branch})`);
-  else if (v.remoteHead !== v.head) p.push(`the remote's ${branch} is not your HEAD (push again)`);
-  return p;
 }
 
 function planDone(r: WorkerRecord, status: 'completed' | 'deferred' | 'escalated', message: string, o: PoolObserved, session: SessionView | undefined, acc: Acc): void {

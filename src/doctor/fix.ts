@@ -5,7 +5,7 @@ import { acquireLock, readLockHolder } from '../store/lock.js';
 import { Mailbox } from '../mail/mailbox.js';
 import type { TownSession } from '../town/session.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { unsafeToDelete } from '../../controllers/rig/plan.js';
+import { unsafeToDelete } from '../policy/clone-safety.js';
 import type { HealthFinding } from './findings.js';
 import { splitTorn } from './judge-files.js';
 

@@ -1,6 +1,6 @@
 import { sameRemote } from '../adapters/git.js';
 import type { Rig } from '../model/objects.js';
-import { unsafeToDelete } from '../../controllers/rig/plan.js';
+import { unsafeToDelete } from '../policy/clone-safety.js';
 import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
 

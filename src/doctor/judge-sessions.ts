@@ -1,7 +1,7 @@
 import type { SessionInfo } from '../adapters/tmux.js';
 import type { Plugin, Rig } from '../model/objects.js';
-import { unsafeToDelete } from '../../controllers/rig/plan.js';
-import { poolSessionOf } from '../../controllers/workers/observe.js';
+import { unsafeToDelete } from '../policy/clone-safety.js';
+import { poolSessionOf } from '../workers/polecat.js';
 import type { WorkerRecord } from '../workers/records.js';
 import type { CloneFact, DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';

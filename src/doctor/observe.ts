@@ -12,7 +12,7 @@ import type { TownSession } from '../town/session.js';
 import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
 import type { PoolState, WorkerRecord } from '../workers/records.js';
 import { blockedByBudget } from '../refinery/attempts.js';
-import { attemptStore } from '../../controllers/refinery/observe.js';
+import { attemptStore } from '../refinery/attempts.js';
 import type { Rig } from '../model/objects.js';
 import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, FailureFact, LockFact, MailFact, RepoBeadsFact, StalledFact } from './facts.js';
 import { rigBeadsPaths } from '../town/layout.js';

@@ -67,3 +67,8 @@ export class AttemptStore {
     await rm(path.join(this.rigDir(rig), `${issueId}.json`), { force: true });
   }
 }
+
+/** The town's merge attempt budgets (the refinery counts, gt doctor and gt issues read and reset them). */
+export function attemptStore(root: string): AttemptStore {
+  return new AttemptStore(path.join(root, '.gt', 'merge-queue'));
+}

@@ -73,3 +73,8 @@ export class MergeQueueStore {
     await rm(path.join(this.rigDir(rig), CURRENT), { force: true });
   }
 }
+
+/** The town's merge queue (the worker pool and gt land add to it, the refinery takes from it). */
+export function mergeQueueStore(root: string): MergeQueueStore {
+  return new MergeQueueStore(path.join(root, '.gt', 'merge-queue'));
+}

@@ -2,7 +2,7 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'nod
 import { readTextQuiet, statQuiet } from '../util/quick-fs.js';
 import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
-import type { VerifyFacts } from '../../controllers/workers/observed.js';
+import type { VerifyFacts } from './verification.js';
 
 /** Files gt puts into a polecat's clone that must never count as the agent's work. */
 const EXCLUDED = ['/CLAUDE.md', '/mail/', '/state.json', '/state.json.lock'];

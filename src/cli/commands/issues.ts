@@ -4,7 +4,7 @@ import type { IssueTracker } from '../../beads/tracker.js';
 import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { attemptStore } from '../../../controllers/refinery/observe.js';
+import { attemptStore } from '../../refinery/attempts.js';
 import { unusedRepoBeads } from '../../doctor/observe.js';
 import { outputFormat, printResult, type GlobalOptions } from '../options.js';
 

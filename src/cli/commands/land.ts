@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fail } from '../../errors.js';
-import { mergeQueueStore } from '../../../controllers/refinery/observe.js';
-import { sessionName, verificationProblems } from '../../../controllers/workers/plan.js';
+import { mergeQueueStore } from '../../refinery/requests.js';
+import { sessionName } from '../../workers/polecat.js';
+import { verificationProblems } from '../../workers/verification.js';
 import { workKeyOf, type KeyOutcome } from '../../engine/reconciler.js';
 import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';

@@ -9,7 +9,7 @@ import { syncView } from '../sync-view.js';
 import { listShort } from '../../util/list-text.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
-import { sessionName } from '../../../controllers/workers/plan.js';
+import { sessionName } from '../../workers/polecat.js';
 import { agentFingerprint, openBreaker } from '../../workers/breaker.js';
 import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
 import { age } from './get.js';
