@@ -1,5 +1,6 @@
 import { commandMissingMessage } from '../../src/agents/command.js';
 import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
+import type { SessionDetail } from '../../src/sessions/detail.js';
 import { crashChain } from '../../src/util/crash-chain.js';
 import { describeSessionAction, type SessionAction } from './actions.js';
 import type { DesiredSession } from './desired.js';
@@ -16,17 +17,6 @@ interface Acc {
   notes: string[];
   pending: ActionText[];
   requeue: number[];
-}
-
-export interface SessionDetail {
-  name: string;
-  role: string;
-  address: string;
-  state: 'running' | 'idle' | 'stopped' | 'disabled' | 'dead' | 'crashLooping' | 'stopping' | 'commandMissing';
-  heartbeat?: string;
-  activityAt?: string;
-  drifted: boolean;
-  restarts: number;
 }
 
 /** Pure: what to do about each long-running session of one object (DESIGN.md §4 session-cycle). */

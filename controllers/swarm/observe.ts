@@ -5,7 +5,7 @@ import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import type { Rig, Swarm } from '../../src/model/objects.js';
 import { readTextIfExists } from '../../src/util/atomic.js';
 import { rigBeadsPaths, statusFile } from '../../src/town/layout.js';
-import { isSwarmDetails, type SwarmDetails } from './details.js';
+import { isSwarmDetails, type SwarmDetails } from '../../src/swarm/details.js';
 import { belongsTo } from './refs.js';
 
 export interface SwarmObserved {

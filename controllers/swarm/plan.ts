@@ -2,7 +2,7 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { Swarm } from '../../src/model/objects.js';
 import { describeSwarmAction, type FieldChange, type SwarmAction } from './actions.js';
-import { progressLine, type SwarmDetails, type SwarmTaskRow, type TaskState } from './details.js';
+import { progressLine, type SwarmDetails, type SwarmTaskRow, type TaskState } from '../../src/swarm/details.js';
 import { planSwarmDeletion } from './deletion.js';
 import type { SwarmObserved } from './observe.js';
 import { epicRef, oldest, parseSwarmRef, taskRef, workDone } from './refs.js';

@@ -5,7 +5,7 @@ import type { StoredObject } from '../../store/store.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
-import { isSwarmDetails, progressLine, taskTable } from '../../../controllers/swarm/details.js';
+import { isSwarmDetails, progressLine, taskTable } from '../../swarm/details.js';
 
 export function parseKindWord(word: string): Kind {
   const kind = kindFromWord(word);

@@ -1,7 +1,7 @@
 import { BdNotOnPath } from '../../beads/layout.js';
 import { BeadsCloneMissing } from '../../beads/repo.js';
 import type { Rig, Swarm } from '../../model/objects.js';
-import { isSwarmDetails, progressLine } from '../../../controllers/swarm/details.js';
+import { isSwarmDetails, progressLine } from '../../swarm/details.js';
 import { isInSync } from '../../engine/reconciler.js';
 import { keyOf } from '../../model/objects.js';
 import { summarize, summaryLine } from '../render.js';
@@ -15,7 +15,7 @@ import { outputFormat, print, printData, type GlobalOptions } from '../options.j
 import { age } from './get.js';
 import path from 'node:path';
 import { readAgentState } from '../../agents/state.js';
-import type { SessionDetail } from '../../../controllers/sessions/plan.js';
+import type { SessionDetail } from '../../sessions/detail.js';
 import { commandExitStatus } from '../../agents/command.js';
 import { OVERSEER } from '../../town/escalate.js';
 import type { SessionInfo } from '../../adapters/tmux.js';

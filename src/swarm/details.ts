@@ -1,4 +1,5 @@
-import { listShort } from '../../src/util/list-text.js';
+// A Swarm's progress as its controller reports it (Plan.details) and gt get / gt status show it.
+import { listShort } from '../util/list-text.js';
 
 /** What a task's issue is doing, as `gt get swarm` shows it. `missing`: not created yet. */
 export type TaskState = 'missing' | 'open' | 'blocked' | 'in_progress' | 'closed' | (string & {});
