@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Issue } from '../src/beads/record.js';
 import type { Swarm } from '../src/model/objects.js';
-import { describeSwarmAction } from '../controllers/swarm/actions.js';
+import { describeSwarmAction, type SwarmPlan } from '../controllers/swarm/actions.js';
 import { progressLine, taskTable, type SwarmDetails } from '../src/swarm/details.js';
 import type { SwarmObserved } from '../controllers/swarm/observe.js';
-import { planSwarm, specWaves, type SwarmPlan } from '../controllers/swarm/plan.js';
+import { planSwarm, specWaves } from '../controllers/swarm/plan.js';
 import { parseSwarmRef, workDone } from '../controllers/swarm/refs.js';
 
 // The pure half of the swarm controller: no files, no processes.

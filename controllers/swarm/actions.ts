@@ -1,4 +1,4 @@
-import type { ActionText } from '../../src/engine/controller.js';
+import type { ActionText, Plan } from '../../src/engine/controller.js';
 
 export type FieldChange =
   | { field: 'title' | 'description'; from: string; to: string }
@@ -25,6 +25,15 @@ export type SwarmAction =
   | { type: 'closeTaskOfDeletedSwarm'; ref: string; swarm: string; task: string; issueId: string }
   /** The last step of a deletion: the record leaves the store; `left` are the task issues kept because work was done on them. */
   | { type: 'finalizeSwarm'; name: string; left: LeftTask[] };
+
+/**
+ * A plan that may also say "nothing to do, but not done": while tasks are still being worked the
+ * Swarm is not Ready, yet `gt diff` has nothing to show. `notReady` is read by the engine once
+ * `Plan` has the field (see the report to the lead); until then it is carried but ignored.
+ */
+export interface SwarmPlan extends Plan<SwarmAction> {
+  notReady?: { reason: string; message: string };
+}
 
 /** A task issue a deletion leaves as it is, and why. */
 export interface LeftTask {

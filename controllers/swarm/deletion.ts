@@ -1,7 +1,6 @@
 import type { Finding } from '../../src/engine/controller.js';
-import type { SwarmAction, LeftTask } from './actions.js';
+import type { SwarmAction, LeftTask, SwarmPlan } from './actions.js';
 import type { SwarmObserved } from './observe.js';
-import type { SwarmPlan } from './plan.js';
 import { epicRef, oldest, parseSwarmRef, taskRef, workDone } from './refs.js';
 
 /**

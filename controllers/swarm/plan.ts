@@ -1,22 +1,13 @@
-import type { Finding, Plan } from '../../src/engine/controller.js';
+import type { Finding } from '../../src/engine/controller.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { Swarm } from '../../src/model/objects.js';
-import { describeSwarmAction, type FieldChange, type SwarmAction } from './actions.js';
+import { describeSwarmAction, type FieldChange, type SwarmAction, type SwarmPlan } from './actions.js';
 import { progressLine, type SwarmDetails, type SwarmTaskRow, type TaskState } from '../../src/swarm/details.js';
 import { planSwarmDeletion } from './deletion.js';
 import type { SwarmObserved } from './observe.js';
 import { epicRef, oldest, parseSwarmRef, taskRef, workDone } from './refs.js';
 
 type SwarmTask = Swarm['spec']['tasks'][number];
-
-/**
- * A plan that may also say "nothing to do, but not done": while tasks are still being worked the
- * Swarm is not Ready, yet `gt diff` has nothing to show. `notReady` is read by the engine once
- * `Plan` has the field (see the report to the lead); until then it is carried but ignored.
- */
-export interface SwarmPlan extends Plan<SwarmAction> {
-  notReady?: { reason: string; message: string };
-}
 
 /** The epic's description: fixed, so it never drifts when tasks change. */
 export function epicDescription(swarm: string): string {

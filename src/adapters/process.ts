@@ -1,28 +1,10 @@
 import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { giveBack, readAll, takeCapture } from './capture.js';
+import type { RunOptions, RunResult } from './run-types.js';
 import { Spawner } from './spawner.js';
 
-export interface RunOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Kills the program and everything it started (its process group) after this long. */
-  timeoutMs?: number;
-  input?: string;
-  /**
-   * Called with each piece of the program's stderr as it arrives (git's progress). Such a run
-   * uses a pipe for stderr and is started by gt itself, not the spawner; `stderr` in the result
-   * still holds all of it.
-   */
-  onStderr?: (chunk: string) => void;
-}
-
-export interface RunResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
+export type { RunOptions, RunResult };
 
 /**
  * What a run looks like to a diagnostics_channel subscriber (the benchmarks' spawn log): the same

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { capturePath, discard, giveBack, readAll, takeCapture, takeInput, type Capture } from './capture.js';
-import type { RunOptions, RunResult } from './process.js';
+import type { RunOptions, RunResult } from './run-types.js';
 import { SPAWNER_SCRIPT } from './spawner-script.js';
 
 interface Pending {

@@ -5,7 +5,8 @@ import { statQuiet } from '../util/quick-fs.js';
 import { GitStorage } from './git-storage.js';
 import { JsonlTracker } from './jsonl.js';
 import { findBdDatabase } from './layout.js';
-import { openTracker, type IssueTracker, type OpenTrackerOptions } from './tracker.js';
+import { openTracker, type OpenTrackerOptions } from './open.js';
+import type { IssueTracker } from './tracker.js';
 
 export interface RepoTrackerOptions extends Omit<OpenTrackerOptions, 'prefix'> {
   /** The clone gt reads the repository's `.beads` in: the rig's refinery clone. */

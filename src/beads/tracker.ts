@@ -1,7 +1,4 @@
 import type { DependencyType, Issue, IssueStatus } from './record.js';
-import { BdTracker } from './bd.js';
-import { JsonlTracker } from './jsonl.js';
-import { BdNotOnPath, findBdDatabase, onPath } from './layout.js';
 
 export type { Comment, Dependency, DependencyType, Issue, IssueStatus } from './record.js';
 
@@ -72,29 +69,4 @@ export interface IssueTracker {
    * finds it moved: `work` must start from what `tx` says, not from what an earlier run left.
    */
   batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T>;
-}
-
-export interface OpenTrackerOptions {
-  /** The rig's issue prefix, e.g. `gt` for ids like `gt-a3f8`. */
-  prefix: string;
-  /**
-   * `auto`: bd where the directory holds a bd database (Dolt or SQLite, see layout.ts), refusing
-   * with BdNotOnPath when bd cannot be run; the JSONL file elsewhere.
-   */
-  backend: 'auto' | 'jsonl' | 'bd';
-  /** Who gt acts as where beads records an author (reopen notes). Default `gt`. */
-  actor?: string;
-  /** The bd program; default `bd`, looked up on PATH. */
-  bdCommand?: string;
-}
-
-export async function openTracker(beadsDir: string, opts: OpenTrackerOptions): Promise<IssueTracker> {
-  const bdCommand = opts.bdCommand ?? 'bd';
-  const actor = opts.actor ?? 'gt';
-  if (opts.backend === 'auto') {
-    const database = findBdDatabase(beadsDir);
-    if (database && !onPath(bdCommand)) throw new BdNotOnPath(beadsDir, database, bdCommand);
-    if (database) return new BdTracker(beadsDir, { bdCommand, actor });
-  }
-  return opts.backend === 'bd' ? new BdTracker(beadsDir, { bdCommand, actor }) : new JsonlTracker(beadsDir, { prefix: opts.prefix, actor });
 }

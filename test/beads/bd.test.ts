@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { BdCommandError, BdTracker } from '../../src/beads/bd.js';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { BdNotOnPath, findBdDatabase, type BdDatabase } from '../../src/beads/layout.js';
-import { openTracker } from '../../src/beads/tracker.js';
+import { openTracker } from '../../src/beads/open.js';
 import { beadsDir, HERE, removeTempDirs, scratchDir } from './support.js';
 
 const FAKE_BD_DIR = path.join(HERE, 'fake-bd');
