@@ -1,0 +1,56 @@
+import madge from 'madge';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// Imports point down (DESIGN.md §8): cli → engine/doctor → controllers → src services. Type-only
+// imports count: a type that callers need lives below them as well.
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** The one file of src/ that may name the controllers: it wires the town (engine + controller list). */
+const WIRING: Record<string, string[]> = { 'src/town/session.ts': ['controllers/registry.ts'] };
+
+let graph: Record<string, string[]> = {};
+let cycles: string[][] = [];
+
+beforeAll(async () => {
+  const result = await madge(['src', 'controllers'], { baseDir: root, fileExtensions: ['ts'], tsConfig: path.join(root, 'tsconfig.json'), detectiveOptions: { ts: { skipTypeImports: false } } });
+  graph = result.obj();
+  cycles = result.circular();
+});
+
+/** Every import edge `from -> to` that breaks the direction rule, with the reason. */
+function upwardImports(): string[] {
+  const out: string[] = [];
+  for (const [from, tos] of Object.entries(graph)) {
+    for (const to of tos) {
+      if (!to.startsWith('controllers/')) continue;
+      if (from.startsWith('src/')) {
+        if (!WIRING[from]?.includes(to)) out.push(`${from} -> ${to} (src/ imports a controller)`);
+        continue;
+      }
+      const [, fromController] = from.split('/');
+      const [, toController] = to.split('/');
+      if (from === 'controllers/registry.ts' || toController === 'common' || fromController === toController) continue;
+      out.push(`${from} -> ${to} (a controller imports another controller${to === 'controllers/registry.ts' ? "'s list" : ''})`);
+    }
+  }
+  return out.sort();
+}
+
+describe('the import graph of src/ and controllers/', () => {
+  it('reads every source file', () => {
+    // A graph that missed the files (a broken tsconfig path) would pass every rule below.
+    expect(Object.keys(graph).filter((f) => f.startsWith('src/engine/')).length).toBeGreaterThan(3);
+    expect(Object.keys(graph).filter((f) => f.startsWith('controllers/')).length).toBeGreaterThan(10);
+    expect(graph['src/town/session.ts']).toContain('src/engine/reconciler.ts');
+  });
+
+  it('has no import cycle', () => {
+    expect(cycles.map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('points down only: src/ does not import controllers, no controller imports another one', () => {
+    expect(upwardImports()).toEqual([]);
+  });
+});

@@ -1,0 +1,15 @@
+// madge ships no types: the part of its API test/imports.test.ts uses.
+declare module 'madge' {
+  interface MadgeResult {
+    /** Each file (relative to baseDir) and the files it imports. */
+    obj(): Record<string, string[]>;
+    circular(): string[][];
+  }
+  interface MadgeConfig {
+    baseDir?: string;
+    fileExtensions?: string[];
+    tsConfig?: string;
+    detectiveOptions?: { ts?: { skipTypeImports?: boolean } };
+  }
+  export default function madge(paths: string | string[], config?: MadgeConfig): Promise<MadgeResult>;
+}
