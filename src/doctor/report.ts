@@ -1,7 +1,6 @@
-import { planJson, planLines, summarize, summaryLine } from '../cli/render.js';
 import { isInSync, type KeyPlan } from '../engine/reconciler.js';
 import type { TownSession } from '../town/session.js';
-import { viewOf, type FindingView, type HealthFinding } from './findings.js';
+import type { HealthFinding } from './findings.js';
 import { judgeHealth } from './judge.js';
 import { observeHealth } from './observe.js';
 
@@ -28,28 +27,4 @@ export async function examine(session: TownSession): Promise<DoctorReport> {
 
 export function healthy(r: DoctorReport): boolean {
   return r.inSync && r.findings.length === 0;
-}
-
-export function reportLines(r: DoctorReport): string[] {
-  return [...planLines(r.plans), summaryLine(summarize([], r.plans)), '', ...healthLines(r.findings.map(viewOf))];
-}
-
-function healthLines(views: FindingView[]): string[] {
-  if (!views.length) return ['Health: no findings.'];
-  const fixable = views.filter((v) => v.fixable).length;
-  return [
-    `Health: ${views.length} finding${views.length === 1 ? '' : 's'}${fixable ? `, ${fixable} repaired by gt doctor --fix` : ''}:`,
-    ...views.flatMap((v) => [`  ! ${v.code} [${v.severity}] ${v.subject}`, `      ${v.message}`, `      fix: ${v.fix}`]),
-  ];
-}
-
-/** The JSON form: plans as gt diff -o json shows them, findings as FindingView. */
-export function reportJson(r: DoctorReport) {
-  return {
-    town: r.town,
-    inSync: r.inSync,
-    healthy: healthy(r),
-    plans: r.plans.map(planJson),
-    findings: r.findings.map(viewOf),
-  };
 }

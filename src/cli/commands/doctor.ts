@@ -1,11 +1,12 @@
 import { messageOf, type KeyOutcome } from '../../engine/reconciler.js';
 import { viewOf, sameFinding, type FindingCode, type FindingView } from '../../doctor/findings.js';
 import { repair } from '../../doctor/fix.js';
-import { examine, healthFindings, healthy, reportJson, reportLines } from '../../doctor/report.js';
+import { examine, healthFindings, healthy } from '../../doctor/report.js';
 import { keyOf } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { lockTimeoutMs, outputFormat, print, printData, printResult, type GlobalOptions } from '../options.js';
+import { reportJson, reportLines } from '../doctor-report.js';
 import { passLines } from '../render.js';
 
 export interface DoctorOptions {
