@@ -4,6 +4,8 @@ declare module 'madge' {
     /** Each file (relative to baseDir) and the files it imports. */
     obj(): Record<string, string[]>;
     circular(): string[][];
+    /** Imports madge could not resolve to a file. */
+    warnings(): { skipped: string[] };
   }
   interface MadgeConfig {
     baseDir?: string;
