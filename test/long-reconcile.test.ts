@@ -46,6 +46,10 @@ describe('a long reconcile holds only its own key', () => {
     const testPid = Number(await readFile(path.join(marks, 'test.pid'), 'utf8'));
     const holder = await keyLock(t.root, 'refinery.Rig.wyvern.lock');
     expect(holder?.doing?.text).toMatch(/testing/);
+    // The merge in progress is not an interrupted one to recover: gt diff and gt status say it is under way.
+    const during = await t.gt(['diff']);
+    expect(during.stdout).not.toContain('recover the merge');
+    expect(during.stdout).toMatch(/being reconciled: merge .*testing/);
 
     await writeFile(path.join(t.dir, 'drake.yaml'), rigYaml('drake', t.bare, '  suspend: true\n'));
     const applied = await t.gt(['apply', '-f', path.join(t.dir, 'drake.yaml'), '--lock-timeout', '5s']);
@@ -99,6 +103,9 @@ describe('a long reconcile holds only its own key', () => {
     // gt status tells it from the key's lock: being reconciled right now, not only "to do".
     const status = await gt(['status', '--town', root]);
     expect(status.stdout).toMatch(new RegExp(`Rig stuck: reconciling: clone ssh://git@127\\.0\\.0\\.1:${port}/repo\\.git into stuck/\\S+ \\(pid ${loop.child.pid}, gt run, since \\S+\\)`));
+    // The clone's temporary directory is its work in progress, not a leftover to remove.
+    expect(status.stdout).not.toContain('partial clone');
+    expect((await gt(['diff', '--town', root])).stdout).not.toContain('partial clone');
 
     await writeFile(path.join(dir, 'drake.yaml'), rigYaml('drake', bare, '  suspend: true\n'));
     const applied = await gt(['apply', '-f', 'drake.yaml', '--town', root, '--lock-timeout', '5s'], { cwd: dir });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bareRepo, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 
@@ -34,9 +35,39 @@ describe('a broken rig does not make commands about another rig fail', () => {
     const stop = await gt(['stop', 'beta', '--town', root, '-o', 'json', '--wait', '1s']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(JSON.parse(stop.stdout)).toMatchObject({ changes: [{ key: 'Rig/beta' }] });
-    expect(stop.stderr).toContain('warning: Rig/gamma');
+    // A stop of one rig reconciles that rig only: gamma's clone is not even tried.
+    expect(stop.stderr).not.toContain('gamma');
     const start = await gt(['start', 'beta', '--town', root, '-o', 'json']);
     expect(start.code, start.stderr).toBe(0);
     expect(JSON.parse(start.stdout)).toMatchObject({ reconciledBy: 'start' });
+  });
+});
+
+describe('a one-shot command tries a failing key once', () => {
+  let dir: string;
+  let silent: net.Server;
+  const held: net.Socket[] = [];
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    silent = net.createServer((s) => held.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    for (const s of held) s.destroy();
+    await new Promise((r) => silent.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('while another key takes its time (a silent host), a refused clone is not retried within the same apply', async () => {
+    const root = path.join(dir, 'town');
+    const port = (silent.address() as net.AddressInfo).port;
+    const manifest = path.join(dir, 'town.yaml');
+    await writeFile(manifest, `${townYaml(root)}---\n${rigYaml('slow', `ssh://git@127.0.0.1:${port}/x.git`)}---\n${rigYaml('refused', 'ssh://git@127.0.0.1:1/x.git')}`);
+    const r = await gt(['apply', '-f', manifest], { env: { HOME: dir } });
+    expect(r.code).toBe(1);
+    const events = (await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; key?: string });
+    // Its two clones (refinery and mayor) were tried once each, not again with backoff while the silent host held the command.
+    expect(events.filter((e) => e.type === 'actionFailed' && e.key === 'Rig/refused').length).toBeLessThanOrEqual(2);
   });
 });

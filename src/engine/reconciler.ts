@@ -1,6 +1,6 @@
 import { keyOf, parseKey, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
-import { isLease, KeyLocks, type KeyHolder, type KeyLease, type KeyWait } from '../store/key-lock.js';
+import { describeHolder, isLease, KeyLocks, type KeyHolder, type KeyLease, type KeyWait } from '../store/key-lock.js';
 import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
 import { TerminalError, conditionIn, type ActionText, type AnyController, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
@@ -58,8 +58,11 @@ export function workKeyOf(controller: string, key: ObjectKey): WorkKey {
   return `${controller}:${key}`;
 }
 
-/** A one-shot command's way with a busy key when it says nothing else: wait up to 30 s for another one-shot. */
-const ONE_SHOT: KeyWait = { command: 'gt', waitMs: 30_000 };
+/**
+ * A one-shot command's way with a busy key when it says nothing else: left to whoever holds it
+ * (a clone or a test run can take minutes; the command says so and returns).
+ */
+const ONE_SHOT: KeyWait = { command: 'gt', waitMs: 0 };
 
 export class Reconciler {
   readonly status: StatusStore;
@@ -97,6 +100,11 @@ export class Reconciler {
   async planKey(t: WorkTarget): Promise<KeyPlan> {
     const c = t.controller;
     const base = { workKey: t.workKey, key: t.key, controller: c.name, label: t.label, generation: t.object.generation, deleting: t.object.deletionRequestedAt !== undefined, notes: [] as string[] };
+    // Another process is in the middle of this key (a clone, a merge's test run): what it is
+    // doing is the plan. Its in-progress records (a partial clone, the merge's intent) are not
+    // leftovers to clean up, and nothing else is done to the key until it is finished.
+    const busy = await this.keyLocks.heldElsewhere(t.workKey);
+    if (busy) return { ...base, actions: [], findings: [], pending: [{ op: '~', text: `being reconciled: ${describeHolder(busy)}` }] };
     let observed: unknown;
     try {
       observed = await c.observe(this.ctx, t);
@@ -257,7 +265,7 @@ export class Reconciler {
    * `maxPasses`): finalizing one object can change another's plan (a removed Rig leaves
    * config/rigs.json to render again), and a merge queue merges one branch per pass.
    */
-  async reconcileAll(opts: { concurrency?: number; maxPasses?: number; wait?: KeyWait } = {}): Promise<KeyOutcome[]> {
+  async reconcileAll(opts: { concurrency?: number; maxPasses?: number; wait?: KeyWait; only?: (key: ObjectKey) => boolean } = {}): Promise<KeyOutcome[]> {
     const outcomes = new Map<string, KeyOutcome>();
     // A key that failed is left to its backoff (the loop, or the next command): running it again
     // in the next pass would only repeat a slow failure (an unreachable host) within one command.
@@ -265,6 +273,7 @@ export class Reconciler {
     const failedKeys = new Set<string>();
     for (let pass = 0; pass < (opts.maxPasses ?? 10); pass++) {
       const keys = this.targets(await this.loadWorld())
+        .filter((t) => !opts.only || opts.only(t.key))
         .map((t) => t.workKey)
         .filter((k) => !failedKeys.has(k));
       let changed = false;
@@ -281,8 +290,10 @@ export class Reconciler {
           const prev = outcomes.get(key);
           outcomes.set(key, { ...o, done: [...(prev?.done ?? []), ...o.done] });
           if (o.done.length) changed = true;
+          // One attempt per command: its retries with backoff are the loop's (or the next command's),
+          // so a one-shot never spends minutes retrying a remote that does not answer.
           if (o.failed) failedKeys.add(key);
-          return o.failed ? { kind: o.failed.terminal ? 'terminal' : 'retry', error: o.failed.error } : { kind: 'done' };
+          return { kind: 'done' };
         },
         { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 60_000 },
       );

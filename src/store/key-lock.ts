@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { GtFailure, type LockHolder } from '../errors.js';
 import { acquireLock, isStale, readLockHolder, type HeldLock } from './lock.js';
@@ -96,6 +97,12 @@ export class KeyLocks {
   /** What this process is reconciling now. */
   heldHere(): KeyHolder[] {
     return [...this.mine.values()].map((m) => m.holder);
+  }
+
+  /** The live process other than this one that is reconciling `workKey` now, if any. */
+  async heldElsewhere(workKey: string): Promise<KeyHolder | undefined> {
+    const h = (await readLockHolder(this.file(workKey))) as KeyHolder | undefined;
+    return h && !isStale(h) && !(h.pid === process.pid && h.host === hostname()) ? { ...h, workKey } : undefined;
   }
 
   /** Every work key some live process is reconciling now, by work key. */

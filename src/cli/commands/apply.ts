@@ -43,7 +43,7 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
   }
   const loop = await session.runningLoop();
   const reconcile = o.reconcile !== false && !loop;
-  const outcomes = reconcile ? await session.reconciler.reconcileAll({ wait: { command: 'gt apply', waitMs: lockTimeoutMs(g) } }) : [];
+  const outcomes = reconcile ? await session.reconciler.reconcileAll({ wait: { command: 'gt apply', waitMs: 0 } }) : [];
   if (format !== 'text') {
     await printData(format, { town: input.root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : reconcile ? 'apply' : 'nobody', outcomes });
   } else {

@@ -60,7 +60,7 @@ export async function deleteCommand(g: GlobalOptions, kindWord: string | undefin
   }
   if (format === 'text') print(changes.length ? changes.map((c) => `- ${c.key} (deletion requested)`) : 'Nothing to delete.');
   const loop = await session.runningLoop();
-  const outcomes = loop ? [] : await session.reconciler.reconcileAll({ wait: { command: 'gt delete', waitMs: lockTimeoutMs(g) } });
+  const outcomes = loop ? [] : await session.reconciler.reconcileAll({ wait: { command: 'gt delete', waitMs: 0 } });
   if (format !== 'text') await printData(format, { town: root, changes: changes.map(({ op, key }) => ({ op, key })), reconciledBy: loop ? { pid: loop.pid } : 'delete', outcomes });
   else print(loop ? `The running loop (pid ${loop.pid}) carries out the removal.` : outcomeLines(outcomes));
   return 0;

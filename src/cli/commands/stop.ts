@@ -5,7 +5,7 @@ import { inspectClone } from '../../adapters/git.js';
 import type { SessionInfo } from '../../adapters/tmux.js';
 import { SessionStore } from '../../sessions/records.js';
 import { fail } from '../../errors.js';
-import type { Town } from '../../model/objects.js';
+import type { Plugin, Town } from '../../model/objects.js';
 import type { StoredObject } from '../../store/store.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
@@ -56,7 +56,7 @@ export async function stopCommand(g: GlobalOptions, rig: string | undefined, o: 
     return 0;
   }
   const waitMs = parseDuration(o.wait ?? '60s');
-  const reconciledBy = o.reconcile !== false ? await settle(session, g, rig, waitMs, format) : 'nobody';
+  const reconciledBy = o.reconcile !== false ? await settle(session, rig, waitMs, format) : 'nobody';
   const left = await leftRunning(session, rig);
   await printResult(format, { town: session.root, changes: changeData(changes), reconciledBy, ...left }, () => leftLines(left));
   return 0;
@@ -88,7 +88,7 @@ export async function startCommand(g: GlobalOptions, rig: string | undefined, o:
     if (format !== 'text') await printData(format, { ...result, reconciledBy: loop ? { pid: loop.pid } : 'nobody', outcomes: [] });
     return 0;
   }
-  const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt start', waitMs: lockTimeoutMs(g) } });
+  const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt start', waitMs: 0 }, only: await scopeOf(session, rig) });
   await printResult(format, { ...result, reconciledBy: 'start', outcomes }, () => passLines(outcomes));
   failOnErrors(outcomes, (key) => !rig || key === `Rig/${rig}`);
   return 0;
@@ -132,7 +132,7 @@ async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | 
 }
 
 /** Reconciles until the stopped long-running sessions have ended (after their handoff) or the wait is over. */
-async function settle(session: TownSession, g: GlobalOptions, rig: string | undefined, waitMs: number, format: OutputFormat): Promise<ReconciledBy> {
+async function settle(session: TownSession, rig: string | undefined, waitMs: number, format: OutputFormat): Promise<ReconciledBy> {
   const loop = await session.runningLoop();
   if (loop) {
     if (format === 'text') print(`The running loop (pid ${loop.pid}) ends the sessions after their handoff.`);
@@ -141,7 +141,7 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
   const end = Date.now() + waitMs;
   const failed = new Map<string, KeyOutcome>();
   for (;;) {
-    for (const x of await session.reconciler.reconcileAll({ wait: { command: 'gt stop', waitMs: lockTimeoutMs(g) } })) if (x.failed) failed.set(x.label, x);
+    for (const x of await session.reconciler.reconcileAll({ wait: { command: 'gt stop', waitMs: 0 }, only: await scopeOf(session, rig) })) if (x.failed) failed.set(x.label, x);
     if (!(await liveSessions(session, rig)).roles.length || Date.now() >= end) break;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -149,6 +149,17 @@ async function settle(session: TownSession, g: GlobalOptions, rig: string | unde
   // warning, said once, never a reason to say the stop failed.
   failOnErrors([...failed.values()], () => false);
   return 'stop';
+}
+
+/**
+ * What a stop or start of one rig reconciles: that rig and its plugins, nothing else (another
+ * rig's failing clone is not this command's business); the whole town when no rig is named.
+ */
+async function scopeOf(session: TownSession, rig: string | undefined): Promise<((key: string) => boolean) | undefined> {
+  if (rig === undefined) return undefined;
+  const plugins = (await session.store.list('Plugin')).filter((p) => (p.manifest as Plugin).spec.rig === rig).map((p) => `Plugin/${p.manifest.metadata.name}`);
+  const keys = new Set([`Rig/${rig}`, ...plugins]);
+  return (key) => keys.has(key);
 }
 
 /** Live sessions in scope, one listing: the long-running agents' and the polecats'. */
