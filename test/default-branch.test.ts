@@ -59,6 +59,18 @@ describe("a rig without defaultBranch takes the remote's HEAD (here trunk), as g
       const a = await gt(['apply', '-f', 'town.yaml'], { cwd: dir });
       expect(a.code).toBe(1);
       expect(a.stderr).toContain('it has no branch "develop" (its branches: release, trunk)');
+      // The spec's mistake, not a passing outage: Stalled until the spec changes, and no issue is claimed meanwhile.
+      const root = path.join(dir, 'town');
+      const created = await gt(['issues', 'create', 'work', '--town', root, '--rig', 'wyvern']);
+      expect(created.code, created.stderr).toBe(0);
+      await gt(['run', '--once', '--town', root]);
+      const issues = JSON.parse((await gt(['issues', 'list', '--town', root, '--rig', 'wyvern', '-o', 'json'])).stdout) as { status: string; assignee?: string }[];
+      expect(issues.map((i) => [i.status, i.assignee ?? null])).toEqual([['open', null]]);
+      const doctor = JSON.parse((await gt(['doctor', '--town', root, '-o', 'json'])).stdout) as { findings: { code: string; message: string; fix: string }[] };
+      const stalled = doctor.findings.find((f) => f.code === 'GT-STALLED');
+      expect(stalled?.message).toContain('it has no branch "develop"');
+      expect(stalled?.fix).toContain('correct the spec');
+      expect(doctor.findings.map((f) => f.code)).not.toContain('GT-CLONE-FAILING');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -18,7 +18,7 @@ function record(name: string, issueId: string): WorkerRecord {
 }
 
 function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, remoteHead: 'main', ...over };
+  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, remoteHead: 'main', refineryCloned: true, ...over };
 }
 
 describe('planPool (pure)', () => {

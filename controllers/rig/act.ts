@@ -1,7 +1,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { cloneInto, inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
-import type { ControllerContext } from '../../src/engine/controller.js';
+import { CloneError, cloneInto, inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
+import { TerminalError, type ControllerContext } from '../../src/engine/controller.js';
 import { actFileAction } from '../common/file-actions.js';
 import type { RigAction } from './actions.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
@@ -13,7 +13,13 @@ export async function actRig(ctx: ControllerContext, a: RigAction): Promise<stri
   switch (a.type) {
     case 'createClone':
       ctx.activity?.(`clone ${a.url} into ${a.path}`, TRANSFER_TIMEOUT_MS);
-      await cloneInto(a.url, a.branch, abs(a.path), {}, ctx.progress && ((line) => ctx.progress!(a.path, line)));
+      try {
+        await cloneInto(a.url, a.branch, abs(a.path), {}, ctx.progress && ((line) => ctx.progress!(a.path, line)));
+      } catch (err) {
+        // A branch the remote does not have is the spec's to fix: Stalled until it changes, not retried.
+        if (err instanceof CloneError && err.why === 'noSuchBranch') throw new TerminalError(err.message);
+        throw err;
+      }
       return;
     case 'removePartialClone':
       await rm(abs(a.path), { recursive: true, force: true });

@@ -8,7 +8,7 @@ import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
 import { AGENT_FILES, poolSessionOf } from '../../src/workers/polecat.js';
 import { observedRemoteHead } from '../../src/town/default-branch.js';
-import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
+import { listDirQuiet, lstatQuiet, statQuiet } from '../../src/util/quick-fs.js';
 import { readAgentState } from '../../src/agents/state.js';
 import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
@@ -33,6 +33,7 @@ const UNTRACKED: Omit<PoolObserved, 'now'> = {
   stuckAsked: {},
   contractReady: false,
   remoteHead: undefined,
+  refineryCloned: false,
 };
 
 export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
@@ -112,5 +113,5 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), ...(agentCommand ? { agentCommand } : {}) };
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), refineryCloned: lstatQuiet(path.join(ctx.root, name, 'refinery', 'rig', '.git')) !== undefined, ...(agentCommand ? { agentCommand } : {}) };
 }

@@ -52,6 +52,8 @@ export interface PoolObserved {
   handoffs: Record<string, string>;
   /** The remote's default branch as the rig's refinery clone recorded it (undefined before that clone exists). */
   remoteHead: string | undefined;
+  /** The rig's refinery clone exists: a polecat's clone of a remote (or branch) the rig could not clone would only fail. */
+  refineryCloned: boolean;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it. */
   contractReady: boolean;
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */

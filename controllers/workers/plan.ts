@@ -113,22 +113,10 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
 
   const busy = o.records.length;
   if (busy > s.max) acc.notes.push(`${busy} polecats working, max is ${s.max}: no new work until they finish (none is stopped)`);
-  const blockedBy = stopping
-    ? 'the rig is being removed'
-    : suspended
-      ? suspended
-      : breaker
-        ? 'the circuit breaker is open'
-        : !o.contractReady
-          ? 'the town layout (.gt/bin/gt) is not ready yet'
-          : !base
-            ? "the rig's default branch is not known yet (the remote's HEAD, read from the refinery clone once it exists; or set the Rig's defaultBranch)"
-            : cloneWait > 0
-              ? `the last clone failed; the next attempt is in ${Math.ceil(cloneWait / 1000)}s`
-              : undefined;
+  const blockedBy = dispatchBlocker(o, { stopping, suspended, breaker: !!breaker, base, cloneWait });
   if (blockedBy) {
     if (!o.contractReady) acc.requeue.push(500);
-    else if (!base && o.ready.length) acc.requeue.push(1000);
+    else if ((!o.refineryCloned || !base) && o.ready.length) acc.requeue.push(1000);
     else if (cloneWait > 0 && o.ready.length) acc.requeue.push(cloneWait);
     if (o.ready.length) acc.notes.push(`${o.ready.length} ready issue${o.ready.length === 1 ? '' : 's'} wait: ${blockedBy}`);
   } else if (base) {
@@ -353,4 +341,17 @@ function planDispatch(rig: string, base: string, s: PoolSettings, o: PoolObserve
     started++;
   }
   if (started && started < Math.min(free, candidates.length)) acc.requeue.push(s.spawnDelayMs);
+}
+
+/** Why no polecat may be dispatched in the rig now, or undefined when one may. */
+function dispatchBlocker(o: PoolObserved, w: { stopping: boolean; suspended: string | undefined; breaker: boolean; base: string | undefined; cloneWait: number }): string | undefined {
+  if (w.stopping) return 'the rig is being removed';
+  if (w.suspended) return w.suspended;
+  if (w.breaker) return 'the circuit breaker is open';
+  if (!o.contractReady) return 'the town layout (.gt/bin/gt) is not ready yet';
+  // A polecat's clone of a remote (or a branch) the rig itself could not clone would only fail after its issue was claimed.
+  if (!o.refineryCloned) return "the rig's refinery clone is not made yet (gt status says why when its clone failed)";
+  if (!w.base) return "the rig's default branch is not known yet (the remote's HEAD, read from the refinery clone once it exists; or set the Rig's defaultBranch)";
+  if (w.cloneWait > 0) return `the last clone failed; the next attempt is in ${Math.ceil(w.cloneWait / 1000)}s`;
+  return undefined;
 }

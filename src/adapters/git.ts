@@ -186,13 +186,28 @@ export async function cloneInto(url: string, branch: string | undefined, dest: s
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    if (err instanceof GitError) throw new Error(explainCloneFailure(url, branch, err, /Remote branch .* not found/.test(err.result.stderr) ? await remoteBranches(url) : undefined));
-    throw err;
+    if (!(err instanceof GitError)) throw err;
+    const noBranch = /Remote branch .* not found/.test(err.result.stderr);
+    throw new CloneError(explainCloneFailure(url, branch, err, noBranch ? await remoteBranches(url) : undefined), noBranch ? 'noSuchBranch' : UNREACHABLE.test(err.result.stderr) ? 'unreachable' : 'other');
+  }
+}
+
+/**
+ * A clone that failed, with what kind of failure: a branch the remote does not have is the spec's
+ * mistake (retrying cannot fix it); an unreachable host may come back.
+ */
+export class CloneError extends Error {
+  constructor(
+    message: string,
+    readonly why: 'noSuchBranch' | 'unreachable' | 'other',
+  ) {
+    super(message);
+    this.name = 'CloneError';
   }
 }
 
 /** git's words for a remote host that cannot be reached (ssh, http and git transports). */
-const UNREACHABLE = /Connection timed out|Connection refused|Could not resolve host|No route to host|Network is unreachable|Operation timed out|Failed to connect to|timed out during banner exchange|Connection closed by remote host|Connection reset by peer/i;
+const UNREACHABLE = /Connection timed out|Connection refused|Could not resolve host|No route to host|Network is unreachable|Operation timed out|Failed to connect to|timed out during banner exchange|Connection closed by remote host|Connection reset by peer|Operation too slow/i;
 
 /** The branch names a remote has (git ls-remote --heads), or undefined when it cannot be asked. */
 async function remoteBranches(url: string): Promise<string[] | undefined> {
