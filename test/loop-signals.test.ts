@@ -36,7 +36,9 @@ describe('signals to gt run during a merge test', () => {
 
     loop.child.kill('SIGTERM');
     expect(await loop.exited).toEqual({ code: 143, signal: null });
-    expect(loop.output).toMatch(/gt: interrupted by SIGTERM; released \d+ locks?, ended \d+ programs? it had started/);
+    // The spawner may not have told gt the test's pid yet (it does after 200 ms); it ends its
+    // groups itself when gt exits, so what matters is that the test run ends, checked next.
+    expect(loop.output).toMatch(/gt: interrupted by SIGTERM; released \d+ locks?/);
     await until(async () => !alive(testPid), 'the test run to end with the loop', 5000);
     expect(await exists(path.join(marks, 'test.done'))).toBe(false);
     // No lock is left behind, nothing was pushed, and the intent record says a merge was under way.
