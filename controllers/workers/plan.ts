@@ -6,6 +6,7 @@ import type { WorkerRecord } from '../../src/workers/records.js';
 import { unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
 import { crashChain } from '../../src/util/crash-chain.js';
+import { cloneIsDisposable } from '../../src/policy/clone-safety.js';
 import { nextCloneAttemptAt } from '../../src/workers/clone-failures.js';
 import { verificationProblems } from '../../src/workers/verification.js';
 import { rigDefaultBranch } from '../../src/town/default-branch.js';
@@ -280,11 +281,6 @@ function planDone(r: WorkerRecord, status: 'completed' | 'deferred' | 'escalated
   }
   if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
   acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(clone?.verify) });
-}
-
-/** The one rule for deleting a polecat's clone: nothing uncommitted, stashed or unpushed on any branch. */
-export function cloneIsDisposable(v: PoolObserved['clones'][string]['verify']): boolean {
-  return !!v && !v.dirty && !v.stashes && v.unpushed === 0;
 }
 
 function planDispatch(rig: string, base: string, s: PoolSettings, o: PoolObserved, busy: number, acc: Acc): void {
