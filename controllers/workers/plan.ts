@@ -3,7 +3,7 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
-import { unresponsiveFinding } from '../../src/plugins/hooks.js';
+import { awaitVerdict, unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
 import { CRASH_WINDOW_MS, crashChain, isCrashLoop, restartBackoffMs } from '../../src/util/crash-chain.js';
 import { cloneIsDisposable } from '../../src/policy/clone-safety.js';
@@ -246,14 +246,13 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
       acc.actions.push({ type: 'askStuckPlugin', name: r.name, plugin: plugin.name, address: plugin.address, quietMinutes: mins });
       return;
     }
-    const waited = o.now - Date.parse(r.stuckAsk.at);
-    const verdict = o.stuckVerdicts[r.stuckAsk.messageId] ?? (waited >= plugin.timeoutMs ? plugin.defaultVerdict : undefined);
-    if (!verdict) {
-      acc.notes.push(`polecat ${r.name} is stuck; plugin ${plugin.name} decides (at most ${Math.ceil((plugin.timeoutMs - waited) / 1000)}s more)`);
-      acc.requeue.push(Math.min(plugin.timeoutMs - waited, 5000));
+    const v = awaitVerdict(plugin, r.stuckAsk, o.stuckVerdicts, o.now);
+    if (!('verdict' in v)) {
+      acc.notes.push(`polecat ${r.name} is stuck; plugin ${plugin.name} decides (at most ${Math.ceil(v.waitMs / 1000)}s more)`);
+      acc.requeue.push(v.recheckMs);
       return;
     }
-    if (verdict === 'escalate') {
+    if (v.verdict === 'escalate') {
       acc.actions.push({ type: 'escalate', name: r.name, state: 'stalled', reason: `plugin ${plugin.name} said escalate (onWorkerStuck) after ${mins || '<1'} min without progress` });
       return;
     }
