@@ -68,7 +68,7 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 
   const crashLoop = crashLoopHolds(r, d, generation) ? r!.crashLoop : undefined;
   if (crashLoop && !t?.alive) {
-    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
+    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} died again after ${d.settings.maxRestarts} restarts without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
     return;
   }
 
