@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cloneIsDisposable, planPool } from '../controllers/workers/plan.js';
+import { planPool } from '../controllers/workers/plan.js';
+import { cloneIsDisposable } from '../src/policy/clone-safety.js';
 import type { PoolObserved } from '../controllers/workers/observed.js';
 import type { Issue } from '../src/beads/record.js';
 import type { Rig } from '../src/model/objects.js';

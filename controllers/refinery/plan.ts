@@ -5,7 +5,7 @@ import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.
 import { parseDuration } from '../../src/util/duration.js';
 import type { RefineryAction } from './actions.js';
 import { rigDefaultBranch } from '../../src/town/default-branch.js';
-import { unresponsiveFinding, type HookPlugin, type HookQuestion } from '../../src/plugins/hooks.js';
+import { awaitVerdict, unresponsiveFinding, type HookPlugin, type HookQuestion } from '../../src/plugins/hooks.js';
 
 export interface RefineryObserved {
   now: number;
@@ -93,14 +93,13 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
       actions.push({ type: 'askPlugin', issueId: next.issueId, plugin: plugin.name, address: plugin.address });
       return done();
     }
-    const waited = o.now - Date.parse(next.asked.at);
-    const verdict = o.verdicts[next.asked.messageId] ?? (waited >= plugin.timeoutMs ? plugin.defaultVerdict : undefined);
-    if (!verdict) {
-      notes.push(`${next.issueId} waits for plugin ${next.asked.plugin}'s verdict (beforeMerge), at most ${Math.ceil((plugin.timeoutMs - waited) / 1000)}s more`);
-      return done({ requeueAfterMs: Math.min(plugin.timeoutMs - waited, 5000) });
+    const v = awaitVerdict(plugin, next.asked, o.verdicts, o.now);
+    if (!('verdict' in v)) {
+      notes.push(`${next.issueId} waits for plugin ${next.asked.plugin}'s verdict (beforeMerge), at most ${Math.ceil(v.waitMs / 1000)}s more`);
+      return done({ requeueAfterMs: v.recheckMs });
     }
-    if (verdict === 'escalate') {
-      actions.push({ type: 'holdRequest', issueId: next.issueId, head: next.head, why: `plugin ${next.asked.plugin} escalated it${o.verdicts[next.asked.messageId] ? '' : ' (no answer in time: its default verdict)'}` });
+    if (v.verdict === 'escalate') {
+      actions.push({ type: 'holdRequest', issueId: next.issueId, head: next.head, why: `plugin ${next.asked.plugin} escalated it${v.answered ? '' : ' (no answer in time: its default verdict)'}` });
       return done();
     }
   }

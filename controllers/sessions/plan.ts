@@ -1,13 +1,11 @@
 import { commandMissingMessage } from '../../src/agents/command.js';
 import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
 import type { SessionDetail } from '../../src/sessions/detail.js';
-import { crashChain } from '../../src/util/crash-chain.js';
+import { CRASH_WINDOW_MS, crashChain, isCrashLoop, restartBackoffMs } from '../../src/util/crash-chain.js';
 import { describeSessionAction, type SessionAction } from './actions.js';
 import type { DesiredSession } from './desired.js';
 import type { SessionFacts, SessionsObserved } from './observe.js';
 
-const CRASH_WINDOW_MS = 10 * 60_000;
-const MAX_BACKOFF_MS = 5 * 60_000;
 /** A missing agent command is looked for again this often (it may be installed meanwhile). */
 const COMMAND_RECHECK_MS = 30_000;
 
@@ -70,7 +68,7 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 
   const crashLoop = crashLoopHolds(r, d, generation) ? r!.crashLoop : undefined;
   if (crashLoop && !t?.alive) {
-    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} crashed ${d.settings.maxRestarts} times without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
+    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} died again after ${d.settings.maxRestarts} restarts without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
     return;
   }
 
@@ -96,17 +94,18 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
     }
     const lastStart = Date.parse(r.starts[r.starts.length - 1]!);
     // Crashes in an unbroken chain, each within 10 minutes of the next: a session that never
-    // stays up 10 minutes is a crash loop however slowly it dies.
+    // stays up 10 minutes is a crash loop however slowly it dies. A crash is recorded when its
+    // restart starts, so this death is one more than the chain holds.
     // Crashes before a crash loop that was re-armed (new spec or agent) start no new chain.
     const loopAt = r.crashLoop?.at;
-    const recent = crashChain(loopAt ? r.crashes.filter((c) => c > loopAt) : r.crashes, now, CRASH_WINDOW_MS);
-    if (recent >= d.settings.maxRestarts) {
-      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: recent + 1 });
+    const deaths = crashChain(loopAt ? r.crashes.filter((c) => c > loopAt) : r.crashes, now, CRASH_WINDOW_MS) + 1;
+    if (isCrashLoop(deaths, d.settings.maxRestarts)) {
+      acc.actions.push({ type: 'escalateCrashLoop', session: d.name, crashes: deaths });
       return;
     }
-    const wait = Math.min(MAX_BACKOFF_MS, d.settings.restartBackoffMs * 2 ** recent) - (now - lastStart);
+    const wait = restartBackoffMs(d.settings.restartBackoffMs, deaths) - (now - lastStart);
     if (wait > 0) {
-      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${recent + 1} without 10 minutes up)`);
+      acc.notes.push(`session ${d.name} ${t ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s (crash ${deaths} without 10 minutes up)`);
       acc.requeue.push(wait);
       return;
     }

@@ -3,9 +3,10 @@ import type { Finding, Plan } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
-import { unresponsiveFinding } from '../../src/plugins/hooks.js';
+import { awaitVerdict, unresponsiveFinding } from '../../src/plugins/hooks.js';
 import { openBreaker, stillTripped } from '../../src/workers/breaker.js';
-import { crashChain } from '../../src/util/crash-chain.js';
+import { CRASH_WINDOW_MS, crashChain, isCrashLoop, restartBackoffMs } from '../../src/util/crash-chain.js';
+import { cloneIsDisposable } from '../../src/policy/clone-safety.js';
 import { nextCloneAttemptAt } from '../../src/workers/clone-failures.js';
 import { verificationProblems } from '../../src/workers/verification.js';
 import { rigDefaultBranch } from '../../src/town/default-branch.js';
@@ -15,8 +16,6 @@ import type { PoolObserved, SessionView } from './observed.js';
 
 /** Built-in polecat names, used in order when the spec gives none. */
 export const NAME_POOL = ['nux', 'toast', 'capable', 'furiosa', 'slit', 'rictus', 'ace', 'dag', 'max', 'angharad', 'cheedo', 'keeper', 'valkyrie', 'morsov', 'toecutter', 'dementus', 'scrotus', 'praetorian', 'buzzard', 'glory'];
-const CRASH_WINDOW_MS = 10 * 60_000;
-const MAX_BACKOFF_MS = 5 * 60_000;
 /** A session that dies sooner than this after starting counts as a failed spawn (for the breaker). */
 export const EARLY_DEATH_MS = 10_000;
 /** A polecat that handed off gets its fresh session once its pane has been quiet this long. */
@@ -204,18 +203,18 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     return;
   }
   if (!session?.alive) {
-    // Starts in an unbroken chain, each within 10 minutes of the next: no run in between was healthy.
-    const recent = crashChain(r.starts, o.now, CRASH_WINDOW_MS);
+    // Starts in an unbroken chain, each within 10 minutes of the next: each one died, no run in between was healthy.
+    const deaths = crashChain(r.starts, o.now, CRASH_WINDOW_MS);
     const early = o.now - lastStart(r) < EARLY_DEATH_MS || (session !== undefined && session.activityAt - lastStart(r) < EARLY_DEATH_MS);
-    if (recent > s.maxRestarts) {
-      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${recent} times without running 10 minutes in one go` });
+    if (isCrashLoop(deaths, s.maxRestarts)) {
+      acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${deaths} times without running 10 minutes in one go` });
       return;
     }
     if (r.starts.length - 1 >= s.restartBudget) {
       acc.actions.push({ type: 'escalate', name: r.name, state: 'crashLooping', reason: `its session died ${r.starts.length} times on ${r.issueId} (workers.restartBudget ${s.restartBudget})` });
       return;
     }
-    const wait = Math.min(MAX_BACKOFF_MS, s.restartBackoffMs * 2 ** Math.max(0, recent - 1)) - (o.now - lastStart(r));
+    const wait = restartBackoffMs(s.restartBackoffMs, deaths) - (o.now - lastStart(r));
     if (wait > 0) {
       acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'}; restart in ${Math.ceil(wait / 1000)}s`);
       acc.requeue.push(wait);
@@ -247,14 +246,13 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
       acc.actions.push({ type: 'askStuckPlugin', name: r.name, plugin: plugin.name, address: plugin.address, quietMinutes: mins });
       return;
     }
-    const waited = o.now - Date.parse(r.stuckAsk.at);
-    const verdict = o.stuckVerdicts[r.stuckAsk.messageId] ?? (waited >= plugin.timeoutMs ? plugin.defaultVerdict : undefined);
-    if (!verdict) {
-      acc.notes.push(`polecat ${r.name} is stuck; plugin ${plugin.name} decides (at most ${Math.ceil((plugin.timeoutMs - waited) / 1000)}s more)`);
-      acc.requeue.push(Math.min(plugin.timeoutMs - waited, 5000));
+    const v = awaitVerdict(plugin, r.stuckAsk, o.stuckVerdicts, o.now);
+    if (!('verdict' in v)) {
+      acc.notes.push(`polecat ${r.name} is stuck; plugin ${plugin.name} decides (at most ${Math.ceil(v.waitMs / 1000)}s more)`);
+      acc.requeue.push(v.recheckMs);
       return;
     }
-    if (verdict === 'escalate') {
+    if (v.verdict === 'escalate') {
       acc.actions.push({ type: 'escalate', name: r.name, state: 'stalled', reason: `plugin ${plugin.name} said escalate (onWorkerStuck) after ${mins || '<1'} min without progress` });
       return;
     }
@@ -280,11 +278,6 @@ function planDone(r: WorkerRecord, status: 'completed' | 'deferred' | 'escalated
   }
   if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
   acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(clone?.verify) });
-}
-
-/** The one rule for deleting a polecat's clone: nothing uncommitted, stashed or unpushed on any branch. */
-export function cloneIsDisposable(v: PoolObserved['clones'][string]['verify']): boolean {
-  return !!v && !v.dirty && !v.stashes && v.unpushed === 0;
 }
 
 function planDispatch(rig: string, base: string, s: PoolSettings, o: PoolObserved, busy: number, acc: Acc): void {

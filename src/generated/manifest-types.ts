@@ -89,7 +89,7 @@ export interface SessionSpec {
    */
   restartBackoff?: string;
   /**
-   * Crashes within 10 minutes after which the session is left stopped and escalated (crash loop).
+   * Restarts in an unbroken chain of crashes (each within 10 minutes of the one before) after which the next crash leaves the session stopped and escalated (crash loop).
    */
   maxRestarts?: number;
 }
@@ -240,7 +240,7 @@ export interface SessionSpec1 {
    */
   restartBackoff?: string;
   /**
-   * Crashes within 10 minutes after which the session is left stopped and escalated (crash loop).
+   * Restarts in an unbroken chain of crashes (each within 10 minutes of the one before) after which the next crash leaves the session stopped and escalated (crash loop).
    */
   maxRestarts?: number;
 }

@@ -74,3 +74,24 @@ export function unresponsiveFinding(p: HookPlugin, hook: Hook, questions: HookQu
   if (n < UNRESPONSIVE_AFTER) return undefined;
   return { code: 'PluginUnresponsive', message: `plugin ${p.name} left its last ${n} ${hook} questions unanswered for its timeout (${Math.round(p.timeoutMs / 1000)}s each); its default verdict (${p.defaultVerdict}) decided each time; check its session (gt status), or remove ${hook} from its hooks` };
 }
+
+/** While a verdict is awaited, the plan looks again at least this often (an answer may come before the timeout). */
+export const VERDICT_RECHECK_MS = 5000;
+
+/** Where a question asked at a hook point stands: decided (by the plugin's answer or, past its timeout, by its default verdict), or still waited for. */
+export type VerdictWait =
+  | { verdict: Verdict; answered: boolean }
+  | { waitMs: number; recheckMs: number };
+
+/**
+ * Pure: the plugin's verdict on the question `asked` (the mail's id and when it was sent), or how
+ * long at most it is still waited for and when to look again. Silence decides nothing until the
+ * plugin's timeout, then its default verdict decides.
+ */
+export function awaitVerdict(p: HookPlugin, asked: { messageId: string; at: string }, verdicts: Record<string, Verdict>, now: number): VerdictWait {
+  const answer = verdicts[asked.messageId];
+  if (answer) return { verdict: answer, answered: true };
+  const waitMs = p.timeoutMs - (now - Date.parse(asked.at));
+  if (waitMs <= 0) return { verdict: p.defaultVerdict, answered: false };
+  return { waitMs, recheckMs: Math.min(waitMs, VERDICT_RECHECK_MS) };
+}

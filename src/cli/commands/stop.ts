@@ -3,6 +3,7 @@ import { computeChanges, type Change, type Incoming } from '../../apply/changese
 import { writeChanges } from '../../apply/write.js';
 import { inspectClone } from '../../adapters/git.js';
 import type { SessionInfo } from '../../adapters/tmux.js';
+import { heldWork, type CloneWork } from '../../policy/clone-safety.js';
 import { SessionStore } from '../../sessions/records.js';
 import { fail } from '../../errors.js';
 import type { Plugin, Town } from '../../model/objects.js';
@@ -25,7 +26,7 @@ export interface StopOptions {
 interface HeldWork {
   clone: string;
   issue?: string;
-  work: { dirty: number; stashes: number; unpushed: number };
+  work: CloneWork;
 }
 
 /** Who carries out the change: the running loop, this command, or nobody yet (--no-reconcile). */
@@ -51,7 +52,7 @@ export async function stopCommand(g: GlobalOptions, rig: string | undefined, o: 
     const kept = await unpushedWork(session, rig);
     await printResult(format, { town: session.root, changes: changeData(changes), halted: { socket, sessions: before.map((x) => x.name) }, kept }, () => [
       `Ended ${before.length} session${before.length === 1 ? '' : 's'} at once (tmux server ${socket}); nothing on disk was deleted.`,
-      ...kept.map((k) => `Kept: ${k.clone} (${k.issue}) holds ${describeWork(k.work)}.`),
+      ...kept.map((k) => `Kept: ${k.clone} (${k.issue}) holds ${heldWork(k.work)}.`),
     ]);
     return 0;
   }
@@ -183,7 +184,7 @@ async function leftRunning(session: TownSession, rig: string | undefined): Promi
   for (const p of polecats) {
     const clone = p.meta.rig && p.meta.polecat ? path.join(session.root, p.meta.rig, 'polecats', p.meta.polecat) : undefined;
     const state = clone ? await inspectClone(clone, { work: true }) : undefined;
-    const work = state?.state === 'repo' && state.work && describeWork(state.work) ? state.work : undefined;
+    const work = state?.state === 'repo' && state.work && heldWork(state.work) ? state.work : undefined;
     left.polecats.push({ session: p.name, ...(p.meta.issue ? { issue: p.meta.issue } : {}), ...(work ? { work } : {}) });
   }
   return left;
@@ -192,7 +193,7 @@ async function leftRunning(session: TownSession, rig: string | undefined): Promi
 function leftLines(left: LeftRunning): string[] {
   const lines: string[] = [];
   if (left.ending.length) lines.push(`Still ending after their handoff: ${left.ending.join(', ')} (gt run finishes it; gt stop --now ends them at once).`);
-  for (const p of left.polecats) lines.push(`Left running: ${p.session} (${p.issue ?? 'no issue'}) finishes its issue${p.work ? `; it holds ${describeWork(p.work)}` : ''}.`);
+  for (const p of left.polecats) lines.push(`Left running: ${p.session} (${p.issue ?? 'no issue'}) finishes its issue${p.work ? `; it holds ${heldWork(p.work)}` : ''}.`);
   if (!lines.length) lines.push('Every agent session in scope has ended.');
   return lines;
 }
@@ -204,13 +205,9 @@ async function unpushedWork(session: TownSession, rig: string | undefined): Prom
   for (const r of records) {
     for (const w of await session.services.workers.list(r)) {
       const state = await inspectClone(path.join(session.root, r, 'polecats', w.name), { work: true });
-      if (state.state === 'repo' && state.work && describeWork(state.work)) held.push({ clone: `${r}/polecats/${w.name}`, issue: w.issueId, work: state.work });
+      if (state.state === 'repo' && state.work && heldWork(state.work)) held.push({ clone: `${r}/polecats/${w.name}`, issue: w.issueId, work: state.work });
     }
   }
   return held;
 }
 
-function describeWork(w: HeldWork['work']): string | undefined {
-  const parts = [w.dirty ? `${w.dirty} uncommitted change${w.dirty === 1 ? '' : 's'}` : '', w.stashes ? `${w.stashes} stash${w.stashes === 1 ? '' : 'es'}` : '', w.unpushed ? `${w.unpushed} unpushed commit${w.unpushed === 1 ? '' : 's'}` : ''].filter(Boolean);
-  return parts.length ? parts.join(', ') : undefined;
-}
