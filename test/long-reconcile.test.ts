@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { alive, MergeTown, slowTestCommand, startLoop } from './support/merge.js';
+import { alive, startLoop } from './support/merge.js';
+import { slowMergeUnderLoop } from './support/slow-merge.js';
 import { bareRepo, exists, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 import { until } from './support/workers.js';
 
@@ -33,17 +34,7 @@ async function keyLock(root: string, file: string): Promise<KeyLockFile | undefi
 
 describe('a long reconcile holds only its own key', () => {
   it('while a merge runs its 20 s tests under gt run, gt apply of a change and gt stop answer with exit 0 and take effect', async () => {
-    const marks = await tempDir('gt-marks-');
-    cleanups.push(() => rm(marks, { recursive: true, force: true }));
-    const t = await MergeTown.create({ testCommand: slowTestCommand(marks) });
-    cleanups.push(() => t.dispose());
-    await writeFile(path.join(marks, 'slow'), '');
-    const p = await t.prepare(await t.createIssue('slow tests'), 'nux', { 'a.txt': 'a\n' });
-
-    const loop = startLoop(t.root);
-    cleanups.push(() => loop.stop(true));
-    await until(() => exists(path.join(marks, 'test.pid')), 'the merge to start its tests');
-    const testPid = Number(await readFile(path.join(marks, 'test.pid'), 'utf8'));
+    const { marks, t, p, loop, testPid } = await slowMergeUnderLoop(cleanups);
     const holder = await keyLock(t.root, 'refinery.Rig.wyvern.lock');
     expect(holder?.doing?.text).toMatch(/testing/);
     // The merge in progress is not an interrupted one to recover: gt diff and gt status say it is under way.

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { alive, MergeTown, slowTestCommand, startLoop } from './support/merge.js';
-import { exists, tempDir } from './support/town.js';
+import { alive } from './support/merge.js';
+import { slowMergeUnderLoop } from './support/slow-merge.js';
+import { exists } from './support/town.js';
 import { until } from './support/workers.js';
 
 // gt run stopped during a merge's 20 s tests: the first signal says what it is finishing and for
@@ -16,17 +17,7 @@ afterEach(async () => {
 
 describe('signals to gt run during a merge test', () => {
   it('the first says what it finishes and for how long at most; a second ends the test run and the loop; gt run --once then merges once', async () => {
-    const marks = await tempDir('gt-marks-');
-    cleanups.push(() => rm(marks, { recursive: true, force: true }));
-    const t = await MergeTown.create({ testCommand: slowTestCommand(marks), testTimeout: '5m' });
-    cleanups.push(() => t.dispose());
-    await writeFile(path.join(marks, 'slow'), '');
-    const p = await t.prepare(await t.createIssue('slow tests'), 'nux', { 'a.txt': 'a\n' });
-
-    const loop = startLoop(t.root);
-    cleanups.push(() => loop.stop(true));
-    await until(() => exists(path.join(marks, 'test.pid')), 'the merge to start its tests');
-    const testPid = Number(await readFile(path.join(marks, 'test.pid'), 'utf8'));
+    const { marks, t, p, loop, testPid } = await slowMergeUnderLoop(cleanups, { testTimeout: '5m' });
 
     loop.child.kill('SIGTERM');
     await until(async () => loop.output.includes('gt run: stopping'), 'the loop to say it stops');
