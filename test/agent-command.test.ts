@@ -30,6 +30,24 @@ async function doctorFindings(town: TestTown): Promise<Finding[]> {
   return JSON.parse(r.stdout).findings;
 }
 
+/**
+ * A polecat is dispatched, its pane dies with 127, and three more passes run: it was started
+ * once, the breaker stayed closed, and the rig's AgentCommandMissing finding says why.
+ */
+async function diedWith127(town: TestTown): Promise<{ message: string }> {
+  await town.createIssue('work');
+  await town.once();
+  await until(async () => town.sessions().length === 1 && town.liveSessions().length === 0, 'the pane to die');
+  for (let i = 0; i < 3; i++) await town.once();
+  expect((await town.records())[0]!.starts).toHaveLength(1);
+  const status = JSON.parse((await town.gt(['status', '-o', 'json'])).stdout);
+  expect(status.rigs[0].breaker).toBeNull();
+  const f = status.rigs[0].findings.find((x: { code: string }) => x.code === 'AgentCommandMissing');
+  expect(f, JSON.stringify(status.rigs[0])).toBeDefined();
+  expect(f.message).toContain('exited with status 127');
+  return f;
+}
+
 describe('an agent command that is not installed', () => {
   it('polecats: nothing is started or claimed, the rig says which command and PATH, doctor reports it; a spec naming a real command starts work', async () => {
     t = await TestTown.create({ workers: '    max: 1\n    spawnDelay: 0s\n    breakerThreshold: 1\n' });
@@ -82,17 +100,7 @@ describe('an agent command that is not installed', () => {
     const yaml = path.join(t.dir, 'town.yaml');
     await writeFile(yaml, (await readFile(yaml, 'utf8')).replace(/command: \[.*\]/, `command: ["${agent}"]`));
     expect((await t.gt(['apply', '-f', yaml])).code).toBe(0);
-    await t.createIssue('work');
-    await t.once();
-    await until(async () => t!.sessions().length === 1 && t!.liveSessions().length === 0, 'the pane to die');
-    await t.once();
-    await t.once();
-    expect((await t.records())[0]!.starts).toHaveLength(1);
-    const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout);
-    expect(status.rigs[0].breaker).toBeNull();
-    const f = status.rigs[0].findings.find((x: { code: string }) => x.code === 'AgentCommandMissing');
-    expect(f, JSON.stringify(status.rigs[0])).toBeDefined();
-    expect(f.message).toContain('exited with status 127');
+    const f = await diedWith127(t);
     expect(f.message).toContain(agent);
     const text = (await t.gt(['status'])).stdout;
     expect(text).not.toContain('Pane is dead');
@@ -104,16 +112,7 @@ describe('an agent command that is not installed', () => {
     const good = await readFile(yaml, 'utf8');
     await writeFile(yaml, good.replace(/command: \[.*\]/, `command: ["env", "${MISSING}"]`));
     expect((await t.gt(['apply', '-f', yaml])).code).toBe(0);
-    await t.createIssue('work');
-    await t.once();
-    await until(async () => t!.sessions().length === 1 && t!.liveSessions().length === 0, 'the pane to die');
-    for (let i = 0; i < 3; i++) await t.once();
-    expect((await t.records())[0]!.starts).toHaveLength(1);
-    const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout);
-    expect(status.rigs[0].breaker).toBeNull();
-    const f = status.rigs[0].findings.find((x: { code: string }) => x.code === 'AgentCommandMissing');
-    expect(f, JSON.stringify(status.rigs[0])).toBeDefined();
-    expect(f.message).toContain('exited with status 127');
+    const f = await diedWith127(t);
     expect(f.message).toContain('"env" started but could not find a program it starts');
     expect((await t.mail('overseer')).filter((m) => m.type === 'escalation')).toEqual([]);
     // A new agent: restarted at once, the old deaths counted against nothing.
