@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { spawnerPid, useSpawner } from '../src/adapters/process.js';
 import { JsonlTracker } from '../src/beads/jsonl.js';
 import { workKeyOf } from '../src/engine/reconciler.js';
 import { MergeQueueStore } from '../src/refinery/requests.js';
@@ -68,8 +67,6 @@ export async function benchMergeQueue(): Promise<string[]> {
 
     const session = new TownSession(root);
     const key = workKeyOf('refinery', 'Rig/wyvern');
-    const withSpawner = await useSpawner();
-    const spawner = spawnerPid();
     let merged = 0;
     const started = performance.now();
     const cpu = await measureCpu(async () => {
@@ -78,7 +75,7 @@ export async function benchMergeQueue(): Promise<string[]> {
         if (o?.failed) throw new Error(`merge failed: ${o.failed.error}`);
         merged += o?.done.filter((d) => d.text.includes('merged as')).length ?? 0;
       }
-    }, spawner);
+    });
     const wallMs = performance.now() - started;
     const rssMb = process.memoryUsage().rss / 1e6;
     const mainCommits = Number(git(bare, 'rev-list', '--count', 'main').trim());
@@ -89,12 +86,11 @@ export async function benchMergeQueue(): Promise<string[]> {
     const perMerge = (ms: number) => `${(ms / Math.max(1, merged)).toFixed(1)} ms per merge`;
     return [
       `  ${BRANCHES} small non-conflicting branches, strategy merge, test command "node test.js", one at a time, in process`,
-      `  programs started ${withSpawner ? `by the spawner (pid ${spawner})` : `by gt itself (${process.env.GT_SPAWNER === '0' ? 'GT_SPAWNER=0' : 'no spawner: python3 missing or unusable'})`}; gt's RSS at the end ${rssMb.toFixed(0)} MB`,
+      `  gt's RSS at the end ${rssMb.toFixed(0)} MB`,
       `  merged ${merged} (main now has ${mainCommits} commits), wall ${(wallMs / 1000).toFixed(1)} s`,
       `  throughput                             ${((merged / wallMs) * 60_000).toFixed(1)} merges per minute (${(wallMs / Math.max(1, merged)).toFixed(0)} ms per merge)`,
       `  CPU, gt's own work                     ${own.toFixed(0).padStart(6)} ms  ${pct(own, total).padStart(4)}  ${perMerge(own)}`,
       `    the gt process (JS, fs, starting)    ${cpu.selfMs.toFixed(0).padStart(6)} ms  ${pct(cpu.selfMs, total).padStart(4)}  ${perMerge(cpu.selfMs)}`,
-      `    its spawner                          ${cpu.spawnerMs.toFixed(0).padStart(6)} ms  ${pct(cpu.spawnerMs, total).padStart(4)}  ${perMerge(cpu.spawnerMs)}`,
       `  CPU, git and the test command          ${children.toFixed(0).padStart(6)} ms  ${pct(children, total).padStart(4)}  ${perMerge(children)}`,
       `  target: our own work under 10% of the total: ${share < 0.1 ? 'met' : 'NOT MET'} (${(share * 100).toFixed(1)}%)`,
     ];

@@ -1,4 +1,4 @@
-import { readTextQuiet, statQuiet } from '../../src/util/quick-fs.js';
+import { readTextIfExists, statIfExists } from '../../src/util/fs-read.js';
 import path from 'node:path';
 
 export interface PathsObserved {
@@ -11,11 +11,13 @@ export interface PathsObserved {
 }
 
 /** Observes the given town-relative paths. */
-export function observePaths(root: string, want: { dirs: string[]; files: string[]; present: string[] }): PathsObserved {
+export async function observePaths(root: string, want: { dirs: string[]; files: string[]; present: string[] }): Promise<PathsObserved> {
   const abs = (p: string) => path.join(root, p);
-  const d = want.dirs.map((p) => statQuiet(abs(p))?.isDirectory() ?? false);
-  const f = want.files.map((p) => readTextQuiet(abs(p)));
-  const e = want.present.map((p) => statQuiet(abs(p)) !== undefined);
+  const [d, f, e] = await Promise.all([
+    Promise.all(want.dirs.map(async (p) => (await statIfExists(abs(p)))?.isDirectory() ?? false)),
+    Promise.all(want.files.map((p) => readTextIfExists(abs(p)))),
+    Promise.all(want.present.map(async (p) => (await statIfExists(abs(p))) !== undefined)),
+  ]);
   return {
     dirs: Object.fromEntries(want.dirs.map((p, i) => [p, d[i]!])),
     files: Object.fromEntries(want.files.map((p, i) => [p, f[i]])),

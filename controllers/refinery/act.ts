@@ -103,7 +103,7 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       return;
     }
     case 'blockIssue': {
-      const record = attempts.get(name, a.issueId);
+      const record = await attempts.get(name, a.issueId);
       if (!record) return;
       const issue = await tracker.get(a.issueId);
       // Repeated after a crash: the comment and the status are written once.

@@ -18,7 +18,7 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
     inspectClone(path.join(ctx.root, name, 'refinery', 'rig')),
     plugins.length ? ctx.services.mailbox(`${name}/refinery`).list() : Promise.resolve([]),
   ]);
-  const attempts = attemptStore(ctx.root).list(name);
+  const attempts = await attemptStore(ctx.root).list(name);
   const issues: RefineryObserved['issues'] = {};
   const ids = new Set([...requests.map((r) => r.issueId), ...attempts.map((a) => a.issueId)]);
   // Opened only when there is something to look up: issues kept in the repository need the clone first.
@@ -30,5 +30,5 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
   const verdicts = verdictsIn(inbox);
   const asked: RefineryObserved['asked'] = {};
   for (const p of plugins) asked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/refinery`, 'beforeMerge');
-  return { now: Date.now(), cloneReady: clone.state === 'repo', remoteHead: observedRemoteHead(ctx.root, name), requests, current, issues, attempts, plugins, verdicts, asked };
+  return { now: Date.now(), cloneReady: clone.state === 'repo', remoteHead: await observedRemoteHead(ctx.root, name), requests, current, issues, attempts, plugins, verdicts, asked };
 }

@@ -1,4 +1,4 @@
-import { listDirQuiet, readTextQuiet } from '../../src/util/quick-fs.js';
+import { listDir, readTextIfExists } from '../../src/util/fs-read.js';
 import { AGENT_FILES } from '../../src/workers/polecat.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
@@ -57,27 +57,23 @@ export async function observeRig(root: string, rig: string, removing: boolean, s
     removing ? sources.workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
     removing ? sources.roleSessions(rig) : Promise.resolve([]),
   ]);
-  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions, bdDatabase: findBdDatabase(abs(`${rig}/.beads`)) !== undefined, remoteHead: observedRemoteHead(root, rig) };
-}
-
-function listDir(dir: string): string[] {
-  return listDirQuiet(dir);
+  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions, bdDatabase: (await findBdDatabase(abs(`${rig}/.beads`))) !== undefined, remoteHead: await observedRemoteHead(root, rig) };
 }
 
 async function findPartials(root: string, parents: string[]): Promise<string[]> {
-  const found = parents.map((p) => listDir(path.join(root, p)).filter((n) => n.includes(PARTIAL_MARK)).map((n) => `${p}/${n}`));
+  const found = await Promise.all(parents.map(async (p) => (await listDir(path.join(root, p))).filter((n) => n.includes(PARTIAL_MARK)).map((n) => `${p}/${n}`)));
   return found.flat().sort();
 }
 
 async function observePolecats(root: string, dir: string): Promise<{ path: string; state: CloneState }[]> {
-  const all = listDir(path.join(root, dir)).sort();
+  const all = (await listDir(path.join(root, dir))).sort();
   // A released polecat's directory may hold only its mail: nothing there is work.
-  const mailOnly = all.map((n) => listDir(path.join(root, dir, n)).every((e) => AGENT_FILES.has(e)));
+  const mailOnly = await Promise.all(all.map(async (n) => (await listDir(path.join(root, dir, n))).every((e) => AGENT_FILES.has(e))));
   const names = all.filter((_, i) => !mailOnly[i]);
   return Promise.all(names.map(async (n) => ({ path: `${dir}/${n}`, state: await inspectClone(path.join(root, dir, n), { work: true }) })));
 }
 
 async function countLines(file: string): Promise<number> {
-  const text = readTextQuiet(file) ?? '';
+  const text = (await readTextIfExists(file)) ?? '';
   return text.split('\n').filter((l) => l.trim()).length;
 }

@@ -75,7 +75,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
  */
 async function start(ctx: ControllerContext, world: DesiredWorld, d: DesiredSession, crashed: boolean): Promise<void> {
   const tmux = ctx.services.tmux(world.town?.manifest);
-  const state = readAgentState(d.home);
+  const state = await readAgentState(d.home);
   const handoff = state.requesting_cycle && state.handoff ? handoffPreamble(state.handoff.messageId) : '';
   await mkdir(d.home, { recursive: true });
   await writeFileAtomic(path.join(d.home, 'CLAUDE.md'), d.instructions);

@@ -4,7 +4,7 @@ import { readAgentState, type AgentState } from '../../src/agents/state.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
 import { SessionStore, type SessionRecord } from '../../src/sessions/records.js';
-import { statQuiet } from '../../src/util/quick-fs.js';
+import { statIfExists } from '../../src/util/fs-read.js';
 import type { DesiredSession } from './desired.js';
 
 export interface SessionFacts {
@@ -31,11 +31,11 @@ export function sessionStore(root: string): SessionStore {
 
 export async function observeSessions(ctx: ControllerContext, world: DesiredWorld, desired: DesiredSession[]): Promise<SessionsObserved> {
   const store = sessionStore(ctx.root);
-  const records = desired.map((d) => store.get(d.name));
+  const records = await Promise.all(desired.map((d) => store.get(d.name)));
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
   if (desired.every((d, i) => !d.enabled && !records[i])) return { root: ctx.root, now: Date.now(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
   const listed = await ctx.services.sessions(world.town?.manifest);
-  const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
+  const contractReady = await statIfExists(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
   const sessions: Record<string, SessionFacts> = {};
   for (const [i, d] of desired.entries()) {
     const s = listed.find((x) => x.name === d.name);
@@ -47,7 +47,7 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
       // Checked once the town's gt shim exists: it is on the same PATH, and agents may be `gt ...`.
       ...(contractReady && d.enabled && !(s && !s.dead) ? { command: checkCommand(d.launch.argv[0]!, d.launch.env.PATH ?? '', d.home) } : {}),
       ...(record ? { record } : {}),
-      state: readAgentState(d.home),
+      state: await readAgentState(d.home),
       unread: { count: unread.length, ...(unread.length ? { newest: unread[unread.length - 1]!.id } : {}) },
     };
   }

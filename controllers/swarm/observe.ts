@@ -1,4 +1,4 @@
-import { listDirQuiet, statQuiet } from '../../src/util/quick-fs.js';
+import { listDir, statIfExists } from '../../src/util/fs-read.js';
 import path from 'node:path';
 import type { Issue } from '../../src/beads/record.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
@@ -31,7 +31,7 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const state = !rigObject ? 'missing' : rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
   // The town's <rig>/.beads, or for issues kept in the repository the refinery clone they are read through.
   const home = rigBeadsPaths(ctx.root, rigName, (rigObject?.manifest as Rig | undefined)?.spec.beads?.location);
-  const beadsReady = statQuiet(home.location === 'repository' ? path.join(home.clone, '.git') : home.townDir)?.isDirectory() ?? false;
+  const beadsReady = (await statIfExists(home.location === 'repository' ? path.join(home.clone, '.git') : home.townDir))?.isDirectory() ?? false;
   if (!rigObject || !beadsReady) {
     const lastKnown = state === 'present' ? undefined : await lastReported(ctx, swarm.metadata.name);
     return { ...none, rig: state, ...(lastKnown ? { lastKnown } : {}) };
@@ -39,7 +39,7 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const rig = rigObject.manifest as Rig;
   const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
   const [all, ready] = await Promise.all([tracker.list(), tracker.ready()]);
-  const requests = listDirQuiet(path.join(ctx.root, '.gt', 'merge-queue', rigName));
+  const requests = await listDir(path.join(ctx.root, '.gt', 'merge-queue', rigName));
   let issues = all.filter((i) => belongsTo(swarm.metadata.name, i));
   // `bd list` may leave out dependencies and comments; `bd show` has them. The swarm's issues are few.
   if (tracker.backend === 'bd') issues = (await Promise.all(issues.map((i) => tracker.get(i.id)))).filter((i): i is Issue => i !== undefined);

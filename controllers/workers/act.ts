@@ -246,7 +246,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   const town = t.world.town?.manifest;
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   const prompt = promptFile(ctx.root, name, r.name);
-  const baseBranch = rig.spec.mergeQueue?.target ?? rigDefaultBranch(rig, observedRemoteHead(ctx.root, name));
+  const baseBranch = rig.spec.mergeQueue?.target ?? rigDefaultBranch(rig, await observedRemoteHead(ctx.root, name));
   if (!baseBranch) throw new Error(`rig ${name}'s default branch is not known: its refinery clone records no origin/HEAD (set the Rig's defaultBranch)`);
   const launch = agentLaunch({
     root: ctx.root,

@@ -8,7 +8,7 @@ import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
 import { AGENT_FILES, poolSessionOf } from '../../src/workers/polecat.js';
 import { observedRemoteHead } from '../../src/town/default-branch.js';
-import { listDirQuiet, lstatQuiet, statQuiet } from '../../src/util/quick-fs.js';
+import { listDir, lstatIfExists, statIfExists } from '../../src/util/fs-read.js';
 import { readAgentState } from '../../src/agents/state.js';
 import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
@@ -59,8 +59,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const stuckVerdicts = stuckPlugins.length ? verdictsIn(await ctx.services.mailbox(`${name}/witness`).list()) : {};
   const stuckAsked: Record<string, HookQuestion[]> = {};
   for (const p of stuckPlugins) stuckAsked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/witness`, 'onWorkerStuck');
-  const polecatDirs = listDirQuiet(path.join(ctx.root, name, 'polecats'));
-  const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
+  const polecatDirs = await listDir(path.join(ctx.root, name, 'polecats'));
+  const contractReady = await statIfExists(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
   const now = Date.now();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
@@ -75,8 +75,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
       const dir = cloneDir(r.name);
       const status = byId.get(r.issueId)?.status;
       const finishing = signals[r.name] !== undefined || status === 'closed' || status === 'blocked' || r.state === 'crashLooping';
-      const moved = headMovedAt(dir);
-      const state = readAgentState(dir);
+      const moved = await headMovedAt(dir);
+      const state = await readAgentState(dir);
       if (state.requesting_cycle && state.handoff) handoffs[r.name] = state.handoff.messageId;
       const verify = finishing ? await verifyFacts(dir, r.branch, r.baseSha) : undefined;
       clones[r.name] = { exists: moved !== undefined, ...(moved !== undefined ? { headMovedAt: moved } : {}), ...(verify ? { verify } : {}) };
@@ -94,7 +94,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const dirs = polecatDirs.filter((d) => !d.startsWith('.'));
   // Only directories no worker owns can be reused; a working polecat's clone is never read here.
   const unowned = dirs.filter((d) => !known.has(d));
-  const reusableDirs = unowned.filter((d) => statQuiet(cloneDir(d))?.isDirectory() && listDirQuiet(cloneDir(d)).every((e) => AGENT_FILES.has(e)));
+  const reusable = await Promise.all(unowned.map(async (d) => (await statIfExists(cloneDir(d)))?.isDirectory() === true && (await listDir(cloneDir(d))).every((e) => AGENT_FILES.has(e))));
+  const reusableDirs = unowned.filter((_, i) => reusable[i]);
   const swarmOf: Record<string, string> = {};
   for (const i of issues) {
     const m = /^gt-swarm:([^/]+)\/./.exec(i.external_ref ?? '');
@@ -113,5 +114,5 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), refineryCloned: lstatQuiet(path.join(ctx.root, name, 'refinery', 'rig', '.git')) !== undefined, ...(agentCommand ? { agentCommand } : {}) };
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: await observedRemoteHead(ctx.root, name), refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined, ...(agentCommand ? { agentCommand } : {}) };
 }

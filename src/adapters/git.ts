@@ -1,5 +1,5 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { lstatQuiet, readTextQuiet } from '../util/quick-fs.js';
+import { lstatIfExists, readTextIfExists } from '../util/fs-read.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunOptions, type RunResult } from './process.js';
@@ -97,11 +97,11 @@ export type CloneState =
  */
 export async function inspectClone(dir: string, opts: { work?: boolean } = {}): Promise<CloneState> {
   const gitDir = path.join(dir, '.git');
-  const st = lstatQuiet(gitDir);
-  if (!st) return lstatQuiet(dir) ? { state: 'notRepo' } : { state: 'missing' };
+  const st = await lstatIfExists(gitDir);
+  if (!st) return (await lstatIfExists(dir)) ? { state: 'notRepo' } : { state: 'missing' };
   let remoteUrl: string | undefined;
-  const config = st.isDirectory() ? readTextQuiet(path.join(gitDir, 'config')) : undefined;
-  const head = st.isDirectory() ? readTextQuiet(path.join(gitDir, 'HEAD')) : undefined;
+  const config = st.isDirectory() ? await readTextIfExists(path.join(gitDir, 'config')) : undefined;
+  const head = st.isDirectory() ? await readTextIfExists(path.join(gitDir, 'HEAD')) : undefined;
   if (config !== undefined && head !== undefined && !/^\s*\[include/im.test(config)) {
     remoteUrl = originUrl(config);
   } else {
@@ -239,9 +239,9 @@ export function sameRemote(a: string | undefined, b: string): boolean {
  * spawning one costs more than the whole lookup.
  */
 export async function readRef(dir: string, ref: string): Promise<string | undefined> {
-  const loose = readTextQuiet(path.join(dir, '.git', ref));
+  const loose = await readTextIfExists(path.join(dir, '.git', ref));
   if (loose !== undefined && /^[0-9a-f]{40,64}\s*$/.test(loose)) return loose.trim();
-  const packed = readTextQuiet(path.join(dir, '.git', 'packed-refs')) ?? '';
+  const packed = (await readTextIfExists(path.join(dir, '.git', 'packed-refs'))) ?? '';
   for (const line of packed.split('\n')) {
     const [sha, name] = line.split(' ');
     if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;

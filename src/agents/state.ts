@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { acquireLock } from '../store/lock.js';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
-import { readTextQuiet } from '../util/quick-fs.js';
+import { readTextIfExists } from '../util/fs-read.js';
 
 /**
  * An agent's state file (`<agent dir>/state.json`), the one file both the agent (through its
@@ -21,8 +21,8 @@ export function agentStateFile(agentDir: string): string {
 }
 
 /** The state, {} when absent or unreadable (an agent may have scribbled on it). */
-export function readAgentState(agentDir: string): AgentState {
-  const text = readTextQuiet(agentStateFile(agentDir));
+export async function readAgentState(agentDir: string): Promise<AgentState> {
+  const text = await readTextIfExists(agentStateFile(agentDir));
   if (!text) return {};
   try {
     const v = JSON.parse(text) as unknown;
@@ -40,7 +40,7 @@ export async function updateAgentState(agentDir: string, change: (s: AgentState)
   const file = agentStateFile(agentDir);
   const held = await acquireLock(`${file}.lock`, { command: 'gt agent state', timeoutMs: 10_000, pollMs: 10 });
   try {
-    const next = change(readAgentState(agentDir));
+    const next = change(await readAgentState(agentDir));
     await writeFileAtomic(file, toJsonText(next));
     return next;
   } finally {

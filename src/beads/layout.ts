@@ -1,7 +1,7 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { GtFailure } from '../errors.js';
-import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
+import { listDir, readTextIfExists, statIfExists } from '../util/fs-read.js';
 
 /**
  * Where bd keeps a rig's issues, when it does. Today's bd (steveyegge/beads 1.x) keeps its
@@ -18,20 +18,21 @@ export type BdDatabase =
   | { kind: 'sqlite'; path: string };
 
 /** The bd database in `beadsDir`, or undefined when bd keeps none there (a JSONL-only rig). */
-export function findBdDatabase(beadsDir: string): BdDatabase | undefined {
-  const names = listDirQuiet(beadsDir);
-  const isDir = (name: string) => names.includes(name) && statQuiet(path.join(beadsDir, name))?.isDirectory() === true;
-  if (isDir('embeddeddolt')) return { kind: 'embedded-dolt', path: path.join(beadsDir, 'embeddeddolt') };
-  if (isDir('dolt')) return { kind: 'dolt-server', path: path.join(beadsDir, 'dolt') };
-  const meta = doltMetadata(beadsDir);
+export async function findBdDatabase(beadsDir: string): Promise<BdDatabase | undefined> {
+  const names = await listDir(beadsDir);
+  const isDir = async (name: string) => names.includes(name) && (await statIfExists(path.join(beadsDir, name)))?.isDirectory() === true;
+  if (await isDir('embeddeddolt')) return { kind: 'embedded-dolt', path: path.join(beadsDir, 'embeddeddolt') };
+  if (await isDir('dolt')) return { kind: 'dolt-server', path: path.join(beadsDir, 'dolt') };
+  const meta = await doltMetadata(beadsDir);
   if (meta) return { kind: meta.server ? 'dolt-server' : 'embedded-dolt', path: path.join(beadsDir, 'metadata.json') };
-  const sqlite = names.filter((n) => n.endsWith('.db') && statQuiet(path.join(beadsDir, n))?.isFile()).sort()[0];
+  const files = await Promise.all(names.filter((n) => n.endsWith('.db')).map(async (n) => ((await statIfExists(path.join(beadsDir, n)))?.isFile() ? n : undefined)));
+  const sqlite = files.filter((n): n is string => n !== undefined).sort()[0];
   return sqlite === undefined ? undefined : { kind: 'sqlite', path: path.join(beadsDir, sqlite) };
 }
 
 /** metadata.json naming the Dolt backend: a database bd created even if its directory is elsewhere. */
-function doltMetadata(beadsDir: string): { server: boolean } | undefined {
-  const text = readTextQuiet(path.join(beadsDir, 'metadata.json'));
+async function doltMetadata(beadsDir: string): Promise<{ server: boolean } | undefined> {
+  const text = await readTextIfExists(path.join(beadsDir, 'metadata.json'));
   if (text === undefined) return undefined;
   try {
     const meta = JSON.parse(text) as { backend?: unknown; dolt_mode?: unknown };
@@ -60,7 +61,7 @@ export function onPath(command: string): boolean {
   return candidates.some((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);
-      return statQuiet(candidate)?.isFile() === true;
+      return statSync(candidate, { throwIfNoEntry: false })?.isFile() === true;
     } catch {
       return false;
     }

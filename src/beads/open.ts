@@ -23,7 +23,7 @@ export async function openTracker(beadsDir: string, opts: OpenTrackerOptions): P
   const bdCommand = opts.bdCommand ?? 'bd';
   const actor = opts.actor ?? 'gt';
   if (opts.backend === 'auto') {
-    const database = findBdDatabase(beadsDir);
+    const database = await findBdDatabase(beadsDir);
     if (database && !onPath(bdCommand)) throw new BdNotOnPath(beadsDir, database, bdCommand);
     if (database) return new BdTracker(beadsDir, { bdCommand, actor });
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { git } from '../adapters/git.js';
 import { GtFailure } from '../errors.js';
-import { statQuiet } from '../util/quick-fs.js';
+import { statIfExists } from '../util/fs-read.js';
 import { GitStorage } from './git-storage.js';
 import { JsonlTracker } from './jsonl.js';
 import { findBdDatabase } from './layout.js';
@@ -39,9 +39,9 @@ export class BeadsCloneMissing extends GtFailure {
  * read and written through git (git-storage.ts).
  */
 export async function openRepoTracker(o: RepoTrackerOptions): Promise<IssueTracker> {
-  if (!statQuiet(path.join(o.clone, '.git'))?.isDirectory()) throw new BeadsCloneMissing(o.clone);
+  if (!(await statIfExists(path.join(o.clone, '.git')))?.isDirectory()) throw new BeadsCloneMissing(o.clone);
   const beadsDir = path.join(o.clone, '.beads');
-  const viaBd = o.backend === 'bd' || (o.backend === 'auto' && findBdDatabase(beadsDir) !== undefined);
+  const viaBd = o.backend === 'bd' || (o.backend === 'auto' && (await findBdDatabase(beadsDir)) !== undefined);
   if (viaBd) return openTracker(beadsDir, { ...o, prefix: o.prefix ?? o.fallbackPrefix });
   const storage = new GitStorage({ clone: o.clone, branch: o.branch ?? (await remoteDefault(o.clone)), lockFile: o.lockFile, pushedMark: o.pushedMark, refreshMs: o.refreshMs });
   const prefix = o.prefix ?? issuePrefix((await storage.show('.beads/config.yaml')) ?? '') ?? o.fallbackPrefix;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { acquireLock } from '../store/lock.js';
 import { readTextIfExists, writeFileAtomic } from '../util/atomic.js';
-import { statQuiet } from '../util/quick-fs.js';
+import { statIfExists } from '../util/fs-read.js';
 import { parseBeadsFile, renderBeadsFile, type BeadsFile } from './jsonl-file.js';
 
 /** What a change is, said once it is made (a new issue's id is known only then). */
@@ -51,7 +51,7 @@ export class FileStorage implements BeadsStorage {
    * a new inode, size or mtime means new content.
    */
   async read(): Promise<BeadsFile> {
-    const st = statQuiet(this.where);
+    const st = await statIfExists(this.where);
     const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'absent';
     if (this.cache?.key === key) return this.cache.file;
     const file = parseBeadsFile((await readTextIfExists(this.where)) ?? '', this.where);

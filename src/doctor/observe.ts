@@ -9,7 +9,7 @@ import { GtFailure, type Diagnostic } from '../errors.js';
 import { keyOf, type Kind } from '../model/objects.js';
 import { isStale, readLockHolder } from '../store/lock.js';
 import type { TownSession } from '../town/session.js';
-import { listDirQuiet, readTextQuiet, statQuiet } from '../util/quick-fs.js';
+import { listDir, readTextIfExists, statIfExists } from '../util/fs-read.js';
 import type { PoolState, WorkerRecord } from '../workers/records.js';
 import { blockedByBudget } from '../refinery/attempts.js';
 import { attemptStore } from '../refinery/attempts.js';
@@ -38,8 +38,8 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
   );
   const sessionClones = sessions.map((s) => polecatCloneOf(s, rigs)).filter((c): c is string => c !== undefined);
   const [{ stalled, failures }, clones] = await Promise.all([observeConditions(session, world), observeClones(root, rigs, sessionClones)]);
-  const inboxes = inboxFiles(root, rigs);
-  const keyLocks = listDirQuiet(session.paths.reconcilingDir).filter((n) => n.endsWith('.lock')).map((n) => path.join(session.paths.reconcilingDir, n));
+  const inboxes = await inboxFiles(root, rigs);
+  const keyLocks = (await listDir(session.paths.reconcilingDir)).filter((n) => n.endsWith('.lock')).map((n) => path.join(session.paths.reconcilingDir, n));
   const lockFiles = [session.paths.lock, session.paths.runLock, `${session.paths.events}.lock`, ...keyLocks, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
   return {
     world,
@@ -52,9 +52,9 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
     failures,
     clones,
     locks: await observeLocks(root, lockFiles),
-    beads: observeBeads(root, rigs, (town?.spec.beads?.backend ?? 'auto') === 'auto' && !onPath('bd')),
-    repoBeads: observeRepoBeads(root, world),
-    mail: observeMail(root, inboxes),
+    beads: await observeBeads(root, rigs, (town?.spec.beads?.backend ?? 'auto') === 'auto' && !onPath('bd')),
+    repoBeads: await observeRepoBeads(root, world),
+    mail: await observeMail(root, inboxes),
     blockedIssues: await observeBlockedIssues(session, world),
   };
 }
@@ -64,7 +64,7 @@ async function observeBlockedIssues(session: TownSession, world: DesiredWorld): 
   for (const o of world.objects) {
     if (o.manifest.kind !== 'Rig') continue;
     const rig = o.manifest as Rig;
-    const records = attemptStore(session.root).list(rig.metadata.name).filter((a) => a.blockedAt);
+    const records = (await attemptStore(session.root).list(rig.metadata.name)).filter((a) => a.blockedAt);
     if (!records.length) continue;
     const tracker = await session.services.tracker(rig, world.town?.manifest);
     for (const a of records) {
@@ -99,7 +99,7 @@ async function observeClones(root: string, rigs: string[], sessionClones: string
   for (const rig of rigs) {
     wanted.set(`${rig}/refinery/rig`, { path: `${rig}/refinery/rig`, rig, role: 'refinery' });
     wanted.set(`${rig}/mayor/rig`, { path: `${rig}/mayor/rig`, rig, role: 'mayor' });
-    for (const name of listDirQuiet(path.join(root, rig, 'polecats'))) {
+    for (const name of await listDir(path.join(root, rig, 'polecats'))) {
       if (AGENT_NAME.test(name)) wanted.set(`${rig}/polecats/${name}`, { path: `${rig}/polecats/${name}`, rig, role: 'polecat', polecat: name });
     }
   }
@@ -111,24 +111,29 @@ async function observeClones(root: string, rigs: string[], sessionClones: string
     [...wanted.values()].map(async (c) => ({ ...c, state: await inspectClone(path.join(root, c.path), { work: c.role === 'polecat' }) })),
   );
   // A released polecat's directory may hold only its mail: neither a clone nor work.
-  return out.filter((c) => c.state.state !== 'missing' && !(c.state.state === 'notRepo' && listDirQuiet(path.join(root, c.path)).every((e) => e === 'mail')));
+  const mailOnly = await Promise.all(out.map(async (c) => c.state.state === 'notRepo' && (await listDir(path.join(root, c.path))).every((e) => e === 'mail')));
+  return out.filter((c, i) => c.state.state !== 'missing' && !mailOnly[i]);
 }
 
 /** Every inbox the mail addresses can name: mayor, overseer, town-wide plugins, and each rig's witness, refinery, polecats and plugins. */
-function inboxFiles(root: string, rigs: string[]): string[] {
-  const dirs = [path.join(root, 'mayor'), path.join(root, 'overseer'), ...listDirQuiet(path.join(root, 'plugins')).filter((n) => AGENT_NAME.test(n)).map((n) => path.join(root, 'plugins', n))];
+async function inboxFiles(root: string, rigs: string[]): Promise<string[]> {
+  const dirs = [path.join(root, 'mayor'), path.join(root, 'overseer'), ...(await listDir(path.join(root, 'plugins'))).filter((n) => AGENT_NAME.test(n)).map((n) => path.join(root, 'plugins', n))];
   for (const rig of rigs) {
     dirs.push(path.join(root, rig, 'witness'), path.join(root, rig, 'refinery'));
     for (const group of ['polecats', 'plugins']) {
-      for (const name of listDirQuiet(path.join(root, rig, group))) if (AGENT_NAME.test(name)) dirs.push(path.join(root, rig, group, name));
+      for (const name of await listDir(path.join(root, rig, group))) if (AGENT_NAME.test(name)) dirs.push(path.join(root, rig, group, name));
     }
   }
-  return dirs.map((d) => path.join(d, 'mail', 'inbox.jsonl')).filter((f) => statQuiet(f)?.isFile());
+  const files = dirs.map((d) => path.join(d, 'mail', 'inbox.jsonl'));
+  const isFile = await Promise.all(files.map(async (f) => (await statIfExists(f))?.isFile() === true));
+  return files.filter((_, i) => isFile[i]);
 }
 
 async function observeLocks(root: string, files: string[]): Promise<LockFact[]> {
   // A stale holder can also be left on the short-lived break lock beside each lock.
-  const all = files.flatMap((f) => [f, `${f}.break`]).filter((f) => statQuiet(f) !== undefined);
+  const candidates = files.flatMap((f) => [f, `${f}.break`]);
+  const present = await Promise.all(candidates.map(async (f) => (await statIfExists(f)) !== undefined));
+  const all = candidates.filter((_, i) => present[i]);
   const out: LockFact[] = [];
   for (const file of all) {
     const holder = await readLockHolder(file);
@@ -138,13 +143,13 @@ async function observeLocks(root: string, files: string[]): Promise<LockFact[]> 
 }
 
 /** `bdUnreachable`: the backend is auto and bd is not on PATH, so a rig with a bd database is stuck (openTracker's BdNotOnPath). */
-function observeBeads(root: string, rigs: string[], bdUnreachable: boolean): BeadsFact[] {
+async function observeBeads(root: string, rigs: string[], bdUnreachable: boolean): Promise<BeadsFact[]> {
   const out: BeadsFact[] = [];
   for (const rig of rigs) {
     const rel = `${rig}/.beads/issues.jsonl`;
-    const text = readTextQuiet(path.join(root, rel));
+    const text = await readTextIfExists(path.join(root, rel));
     const beadsDir = path.join(root, rig, '.beads');
-    const database = bdUnreachable ? findBdDatabase(beadsDir) : undefined;
+    const database = bdUnreachable ? await findBdDatabase(beadsDir) : undefined;
     const bdMissing = database ? { bdMissing: describeBdDatabase(database, beadsDir) } : {};
     if (text !== undefined || database) out.push({ file: rel, problems: text === undefined ? [] : beadsProblems(text, rel), ...bdMissing });
   }
@@ -156,23 +161,23 @@ function observeBeads(root: string, rigs: string[], bdUnreachable: boolean): Bea
  * the repository, as the refinery clone has it, carries a tracker: issues.jsonl with issues, or a
  * bd database.
  */
-function observeRepoBeads(root: string, world: DesiredWorld): RepoBeadsFact[] {
+async function observeRepoBeads(root: string, world: DesiredWorld): Promise<RepoBeadsFact[]> {
   const out: RepoBeadsFact[] = [];
   for (const o of world.objects) {
-    const found = o.manifest.kind === 'Rig' ? unusedRepoBeads(root, o.manifest as Rig) : undefined;
+    const found = o.manifest.kind === 'Rig' ? await unusedRepoBeads(root, o.manifest as Rig) : undefined;
     if (found) out.push({ rig: o.manifest.metadata.name, found });
   }
   return out;
 }
 
 /** The repository's own tracker of a rig that uses the town's by default, described; else undefined. */
-export function unusedRepoBeads(root: string, rig: Rig): string | undefined {
+export async function unusedRepoBeads(root: string, rig: Rig): Promise<string | undefined> {
   if (rig.spec.beads?.location !== undefined) return undefined;
   const beadsDir = rigBeadsPaths(root, rig.metadata.name, 'repository').dir;
   const rel = path.relative(root, beadsDir);
-  const database = findBdDatabase(beadsDir);
+  const database = await findBdDatabase(beadsDir);
   if (database) return `${describeBdDatabase(database, beadsDir)} in ${rel}`;
-  const text = readTextQuiet(path.join(beadsDir, 'issues.jsonl'));
+  const text = await readTextIfExists(path.join(beadsDir, 'issues.jsonl'));
   const issues = text === undefined ? 0 : countIssues(text);
   return issues > 0 ? `${rel}/issues.jsonl with ${issues} issue${issues === 1 ? '' : 's'}` : undefined;
 }
@@ -196,6 +201,6 @@ function beadsProblems(text: string, file: string): Diagnostic[] {
   }
 }
 
-function observeMail(root: string, inboxes: string[]): MailFact[] {
-  return inboxes.map((f) => ({ file: path.relative(root, f), torn: splitTorn(readTextQuiet(f) ?? '').torn.map((t) => t.line) }));
+async function observeMail(root: string, inboxes: string[]): Promise<MailFact[]> {
+  return Promise.all(inboxes.map(async (f) => ({ file: path.relative(root, f), torn: splitTorn((await readTextIfExists(f)) ?? '').torn.map((t) => t.line) })));
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { useSpawner } from '../adapters/process.js';
 import { acquireLock } from '../store/lock.js';
 import { LOOP_COMMAND, type KeyHolder } from '../store/key-lock.js';
 import type { TownSession } from '../town/session.js';
@@ -32,10 +31,6 @@ const BUSY_RETRY_MS = 1000;
 export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
   await session.init();
   const runLock = await acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 });
-  // The loop starts git and tmux all the time: through the spawner each costs gt a small part
-  // of forking this process (src/adapters/spawner.ts). Until it is ready, and if it cannot
-  // start, programs are started directly.
-  void useSpawner();
   const queue = new WorkQueue(
     async (key): Promise<WorkResult> => {
       if (await stalledAtThisGeneration(session, key as WorkKey)) return { kind: 'done' };

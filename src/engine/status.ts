@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { listDirQuiet } from '../util/quick-fs.js';
+import { listDir } from '../util/fs-read.js';
 import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
@@ -59,7 +59,7 @@ export class StatusStore {
 
   async get(kind: Kind, name: string): Promise<ObjectStatus | undefined> {
     const dir = this.objectDir(kind, name);
-    const files = listDirQuiet(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+    const files = (await listDir(dir)).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
     if (!files.length) return undefined;
     const controllers: Record<string, ControllerStatus> = {};
     for (const f of files) {

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
-import { listDirQuiet, readTextQuiet } from '../util/quick-fs.js';
+import { listDir, readTextIfExists } from '../util/fs-read.js';
 
 /**
  * The merge attempt budget of one issue: every rejection of its branch by the merge queue, kept
@@ -38,17 +38,15 @@ export class AttemptStore {
     return path.join(this.dir, rig, '_attempts');
   }
 
-  list(rig: string): MergeAttempts[] {
-    const names = listDirQuiet(this.rigDir(rig)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-    return names
-      .sort()
-      .map((n) => readTextQuiet(path.join(this.rigDir(rig), n)))
+  async list(rig: string): Promise<MergeAttempts[]> {
+    const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    return (await Promise.all(names.sort().map((n) => readTextIfExists(path.join(this.rigDir(rig), n)))))
       .filter((t): t is string => t !== undefined)
       .map((t) => JSON.parse(t) as MergeAttempts);
   }
 
-  get(rig: string, issueId: string): MergeAttempts | undefined {
-    const t = readTextQuiet(path.join(this.rigDir(rig), `${issueId}.json`));
+  async get(rig: string, issueId: string): Promise<MergeAttempts | undefined> {
+    const t = await readTextIfExists(path.join(this.rigDir(rig), `${issueId}.json`));
     return t ? (JSON.parse(t) as MergeAttempts) : undefined;
   }
 
@@ -57,7 +55,7 @@ export class AttemptStore {
   }
 
   async addRejection(rig: string, issueId: string, head: string, reason: string, detail: string): Promise<MergeAttempts> {
-    const before = this.get(rig, issueId) ?? { issueId, rejections: [], lastDetail: '' };
+    const before = (await this.get(rig, issueId)) ?? { issueId, rejections: [], lastDetail: '' };
     const next = { ...before, rejections: [...before.rejections, { at: new Date().toISOString(), head, reason }], lastDetail: detail };
     await this.put(rig, next);
     return next;

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { listDirQuiet, readTextQuiet } from '../util/quick-fs.js';
+import { listDir } from '../util/fs-read.js';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 
@@ -47,8 +47,8 @@ export class MergeQueueStore {
   }
 
   async list(rig: string): Promise<MergeRequest[]> {
-    const names = listDirQuiet(this.rigDir(rig)).filter((n) => n.endsWith('.json') && !n.startsWith('_') && !n.startsWith('.'));
-    const texts = names.sort().map((n) => readTextQuiet(path.join(this.rigDir(rig), n)));
+    const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.startsWith('_') && !n.startsWith('.'));
+    const texts = await Promise.all(names.sort().map((n) => readTextIfExists(path.join(this.rigDir(rig), n))));
     return texts.filter((t): t is string => t !== undefined).map((t) => JSON.parse(t) as MergeRequest);
   }
 

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
-import { readTextQuiet } from '../util/quick-fs.js';
+import { readTextIfExists } from '../util/fs-read.js';
 
 /**
  * What gt remembers about a long-running agent session that tmux cannot tell it: its starts and
@@ -38,8 +38,8 @@ export class SessionStore {
     return path.join(this.dir, `${name}.json`);
   }
 
-  get(name: string): SessionRecord | undefined {
-    const text = readTextQuiet(this.file(name));
+  async get(name: string): Promise<SessionRecord | undefined> {
+    const text = await readTextIfExists(this.file(name));
     return text ? (JSON.parse(text) as SessionRecord) : undefined;
   }
 
@@ -48,7 +48,7 @@ export class SessionStore {
   }
 
   async update(name: string, change: (r: SessionRecord) => SessionRecord): Promise<SessionRecord> {
-    const next = change(this.get(name) ?? { name, starts: [], crashes: [] });
+    const next = change((await this.get(name)) ?? { name, starts: [], crashes: [] });
     await this.put(next);
     return next;
   }

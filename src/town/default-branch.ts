@@ -1,14 +1,14 @@
 import path from 'node:path';
 import type { Rig } from '../model/objects.js';
-import { readTextQuiet } from '../util/quick-fs.js';
+import { readTextIfExists } from '../util/fs-read.js';
 
 /**
  * The remote's default branch as `git clone` recorded it in the rig's refinery clone
  * (`refs/remotes/origin/HEAD`, a symbolic ref file): read every pass, so a file read and no git
  * process. Undefined until that clone exists (or when it does not record one).
  */
-export function observedRemoteHead(root: string, rig: string): string | undefined {
-  const text = readTextQuiet(path.join(root, rig, 'refinery', 'rig', '.git', 'refs', 'remotes', 'origin', 'HEAD'));
+export async function observedRemoteHead(root: string, rig: string): Promise<string | undefined> {
+  const text = await readTextIfExists(path.join(root, rig, 'refinery', 'rig', '.git', 'refs', 'remotes', 'origin', 'HEAD'));
   return text === undefined ? undefined : /^ref: refs\/remotes\/origin\/(\S+)\s*$/.exec(text)?.[1];
 }
 

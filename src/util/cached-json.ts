@@ -1,5 +1,5 @@
 import { deepFreeze } from './freeze.js';
-import { readTextQuiet, statQuiet } from './quick-fs.js';
+import { readTextIfExists, statIfExists } from './fs-read.js';
 
 /**
  * Reads JSON files, reusing the parsed value while a file's inode, size and mtime are
@@ -21,8 +21,8 @@ export class CachedJsonReader {
     return (this.opts.shared ? value : structuredClone(value)) as T;
   }
 
-  read<T>(file: string): T | undefined {
-    const st = statQuiet(file);
+  async read<T>(file: string): Promise<T | undefined> {
+    const st = await statIfExists(file);
     if (!st) {
       this.cache.delete(file);
       return undefined;
@@ -30,7 +30,7 @@ export class CachedJsonReader {
     const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = this.cache.get(file);
     if (hit && hit.key === key && Date.now() - st.mtimeMs > 1000) return this.hand<T>(hit.value);
-    const text = readTextQuiet(file);
+    const text = await readTextIfExists(file);
     if (text === undefined) return undefined;
     const parsed = JSON.parse(text) as unknown;
     const value = this.opts.shared ? deepFreeze(parsed) : parsed;

@@ -1,5 +1,5 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { readTextQuiet, statQuiet } from '../util/quick-fs.js';
+import { readTextIfExists, statIfExists } from '../util/fs-read.js';
 import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
 import type { VerifyFacts } from './verification.js';
@@ -52,11 +52,11 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
 }
 
 /** When the checked-out branch last moved, from its ref file (no git process: checked every pass). */
-export function headMovedAt(dir: string): number | undefined {
-  const head = readTextQuiet(path.join(dir, '.git', 'HEAD'));
+export async function headMovedAt(dir: string): Promise<number | undefined> {
+  const head = await readTextIfExists(path.join(dir, '.git', 'HEAD'));
   if (head === undefined) return undefined;
   const ref = /^ref: (.+)$/m.exec(head)?.[1];
-  return statQuiet(ref ? path.join(dir, '.git', ref) : path.join(dir, '.git', 'HEAD'))?.mtimeMs;
+  return (await statIfExists(ref ? path.join(dir, '.git', ref) : path.join(dir, '.git', 'HEAD')))?.mtimeMs;
 }
 
 /** Everything "is this work ready to hand on" needs: clean, stash-free, pushed, at least one commit. */

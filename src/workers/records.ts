@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { acquireLock } from '../store/lock.js';
-import { listDirQuiet } from '../util/quick-fs.js';
+import { listDir } from '../util/fs-read.js';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
@@ -65,8 +65,8 @@ export class WorkerStore {
   }
 
   async list(rig: string): Promise<WorkerRecord[]> {
-    const names = listDirQuiet(this.rigDir(rig)).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
-    const records = names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n)));
+    const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
+    const records = await Promise.all(names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n))));
     return records.filter((r): r is WorkerRecord => r !== undefined);
   }
 
@@ -80,7 +80,7 @@ export class WorkerStore {
   }
 
   async signals(rig: string): Promise<Record<string, DoneSignal>> {
-    const names = listDirQuiet(this.rigDir(rig)).filter((n) => n.endsWith('.done.json'));
+    const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.done.json'));
     const out: Record<string, DoneSignal> = {};
     for (const n of names) {
       const t = await readTextIfExists(path.join(this.rigDir(rig), n));

@@ -184,10 +184,10 @@ const LAYOUTS: { name: string; kind: BdDatabase['kind']; make: (dir: string) => 
 
 describe('openTracker and the layouts of a bd database', () => {
   it('a .beads without a bd database is the JSONL tracker (metadata.json of a SQLite-era rig alone does not count)', async () => {
-    expect(findBdDatabase(dir)).toBeUndefined();
+    expect(await findBdDatabase(dir)).toBeUndefined();
     await writeFile(path.join(dir, 'metadata.json'), '{"database":"beads.db","jsonl_export":"issues.jsonl"}\n');
     await mkdir(path.join(dir, 'backup.db'));
-    expect(findBdDatabase(dir)).toBeUndefined();
+    expect(await findBdDatabase(dir)).toBeUndefined();
     expect(await openTracker(dir, { prefix: 'gt', backend: 'auto' })).toBeInstanceOf(JsonlTracker);
   });
 
@@ -195,7 +195,7 @@ describe('openTracker and the layouts of a bd database', () => {
     it(`${layout.name}: found, read and written through bd, never through the export`, async () => {
       await layout.make(dir);
       await writeFile(path.join(dir, 'issues.jsonl'), EXPORT);
-      expect(findBdDatabase(dir)?.kind).toBe(layout.kind);
+      expect((await findBdDatabase(dir))?.kind).toBe(layout.kind);
       const t = await openTracker(dir, { prefix: 'gt', backend: 'auto' });
       expect(t).toBeInstanceOf(BdTracker);
       await t.create({ title: 'through bd' });

@@ -52,7 +52,7 @@ export async function issuesList(g: GlobalOptions, o: IssuesOptions & { status?:
   const { session, rig, tracker: t } = await rigTracker(g, o);
   const issues = readyOnly ? await t.ready() : await t.list(o.status ? { status: o.status } : {});
   // "No issues." while the repository carries a tracker of its own is the question people ask next.
-  const unused = issues.length ? undefined : unusedRepoBeads(session.root, rig);
+  const unused = issues.length ? undefined : await unusedRepoBeads(session.root, rig);
   const hint = unused ? [`(rig ${rig.metadata.name} uses the town's ${rig.metadata.name}/.beads; its repository carries ${unused}: set spec.beads.location: repository on the Rig to use those, see gt doctor)`] : [];
   await printResult(format, issues, () => [...table(issues), ...hint]);
   return 0;
@@ -100,7 +100,7 @@ export async function issuesRetry(g: GlobalOptions, id: string, o: IssuesOptions
   if (!before) fail({ kind: 'notFound', message: `no issue ${id} in rig ${rig.metadata.name}` });
   if (before.status === 'closed') fail({ kind: 'usage', message: `${id} is closed; nothing to retry` });
   const store = attemptStore(session.root);
-  const rejections = store.get(rig.metadata.name, id)?.rejections.length ?? 0;
+  const rejections = (await store.get(rig.metadata.name, id))?.rejections.length ?? 0;
   await store.remove(rig.metadata.name, id);
   const issue = before.status === 'blocked' ? await tracker.update(id, { status: 'open' }) : before;
   await tracker.addComment(id, process.env.GT_AGENT || 'overseer', `Retry: a fresh merge budget (${rejections} rejection${rejections === 1 ? '' : 's'} forgotten).`);

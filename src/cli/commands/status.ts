@@ -71,7 +71,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
       const pane = s && !s.dead ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
       const lastOutput = s?.dead ? exitText(s) : (pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '');
-      const heartbeat = readAgentState(path.join(session.root, name, 'polecats', r.name)).heartbeat;
+      const heartbeat = (await readAgentState(path.join(session.root, name, 'polecats', r.name))).heartbeat;
     workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
     }
     const mine = plansOf(keyOf(rig));
