@@ -54,6 +54,9 @@ export function poolSettings(rig: Rig): PoolSettings {
   };
 }
 
+/** How often a rig whose issues live in its repository looks for issues pushed by others (the tracker's fetch interval). */
+const REPOSITORY_ISSUES_RECHECK_MS = 5000;
+
 interface Acc {
   actions: WorkerAction[];
   findings: Finding[];
@@ -121,6 +124,9 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
   } else if (base) {
     planDispatch(name, base, s, o, busy, acc);
   }
+  // Issues kept in the repository change by pushes no watch can see here: look again as often as
+  // the tracker fetches.
+  if (rig.spec.beads?.location === 'repository') acc.requeue.push(REPOSITORY_ISSUES_RECHECK_MS);
   return {
     actions: acc.actions,
     findings: acc.findings,

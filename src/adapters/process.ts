@@ -70,6 +70,7 @@ async function runWithExeca(command: string, args: readonly string[], opts: RunO
     reject: false,
     stripFinalNewline: false,
     detached: grouped,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     // No cap: a merge's test output can be long, and the tail is what people read.
     maxBuffer: Number.POSITIVE_INFINITY,
   });
@@ -93,7 +94,7 @@ async function runWithExeca(command: string, args: readonly string[], opts: RunO
   try {
     const r = await child;
     // Could not be started at all: the caller decides what a missing program means.
-    if (r.failed && r.exitCode === undefined && r.signal === undefined && !timedOut) throw startError(r.cause, command);
+    if (r.failed && r.exitCode === undefined && r.signal === undefined && !timedOut && !r.isCanceled) throw startError(r.cause, command);
     return { exitCode: r.exitCode ?? 128, stdout: text(r.stdout), stderr: text(r.stderr), timedOut };
   } finally {
     if (timer) clearTimeout(timer);

@@ -1,4 +1,4 @@
-// What a run of a program takes and gives back, whoever starts it (process.ts itself or its spawner).
+// What a run of a program takes and gives back (src/adapters/process.ts).
 
 export interface RunOptions {
   cwd?: string;
@@ -7,11 +7,12 @@ export interface RunOptions {
   timeoutMs?: number;
   input?: string;
   /**
-   * Called with each piece of the program's stderr as it arrives (git's progress). Such a run
-   * uses a pipe for stderr and is started by gt itself, not the spawner; `stderr` in the result
-   * still holds all of it.
+   * Called with each piece of the program's stderr as it arrives (git's progress); `stderr` in
+   * the result still holds all of it.
    */
   onStderr?: (chunk: string) => void;
+  /** Ends the program (SIGTERM) when aborted: for runs that wait for an event, not for a result. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {

@@ -35,6 +35,8 @@ import { decodeMeta, encodeMeta, int, parseShowEnvironment, tmuxArg } from './tm
  */
 
 export const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** The tmux wait-for channel gt's hooks signal when a pane dies or a session closes. */
+export const SESSION_EVENT_CHANNEL = 'gt-session-event';
 /** A socket name is a file name under $TMUX_TMPDIR/tmux-UID/ (no "/", not hidden, not an option). */
 const SOCKET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** A unix socket path fits sockaddr_un.sun_path (108 bytes on Linux, with its terminating NUL). */
@@ -352,6 +354,25 @@ export class Tmux {
     if (!r.timedOut && r.exitCode === 0) return;
     const err = failure(args, r);
     if (err.reason !== 'noServer' && err.reason !== 'noSession') throw err;
+  }
+
+  /**
+   * Waits until a pane of this server dies or a session closes, or `signal` aborts. The hooks that
+   * announce it are set in the same tmux call, before waiting: they signal a wait-for channel,
+   * which tmux remembers when nobody waits, so a death between two waits is never missed. Fixed
+   * tmux commands, no shell. 'noServer' at once when no server runs (nothing can die there).
+   */
+  async waitForSessionEvent(signal: AbortSignal): Promise<'event' | 'noServer' | 'aborted'> {
+    const notify = `wait-for -S ${SESSION_EVENT_CHANNEL}`;
+    const hooks = ['pane-died', 'pane-exited', 'session-closed'].flatMap((hook) => ['set-hook', '-g', hook, notify, ';']);
+    const server = isSocketPath(this.socket) ? ['-S', this.socket] : ['-L', this.socket];
+    // No timeout: it waits as long as nothing happens. Not even a connection when there is no server.
+    const r = await run('tmux', ['-u', '-f', this.configFile, ...server, ...hooks, 'wait-for', SESSION_EVENT_CHANNEL], { env: clientEnvBase(), signal });
+    if (signal.aborted) return 'aborted';
+    if (r.exitCode === 0) return 'event';
+    if (failure(['wait-for'], r).reason === 'noServer') return 'noServer';
+    // The server went away while we waited (its last session ended): that is news too.
+    return 'event';
   }
 
   /** Kills this town's server (every session on the private socket); no error when none runs. */

@@ -4,9 +4,12 @@ import { acquireLock } from '../store/lock.js';
 import { LOOP_COMMAND, type KeyHolder } from '../store/key-lock.js';
 import type { TownSession } from '../town/session.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { parseKey } from '../model/objects.js';
-import type { KeyOutcome, WorkKey } from './reconciler.js';
+import { parseKey, type ObjectKey } from '../model/objects.js';
+import { DesiredStateCache } from './desired-cache.js';
+import { worldFrom, type KeyOutcome, type WorkKey } from './reconciler.js';
 import { conditionOf } from './status.js';
+import { watchAgentHomes } from './watch-homes.js';
+import { objectsWokenBy } from './wake-map.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
 export interface LoopOptions {
@@ -17,20 +20,39 @@ export interface LoopOptions {
   concurrency?: number;
 }
 
-const DEFAULT_RESYNC_MS = 5000;
+/**
+ * Everything the loop must notice is announced (a watched file, a tmux hook) or scheduled by a
+ * plan (requeueAfterMs); the resync only catches what no watch can see (a clone changed by hand).
+ */
+const DEFAULT_RESYNC_MS = 10 * 60_000;
 /** Coalesces the burst of events one atomic write makes (temp file, rename) into one wake-up. */
 const DEBOUNCE_MS = 25;
 /** A key another process is reconciling (a one-shot command) is looked at again this soon. */
 const BUSY_RETRY_MS = 1000;
 
+/** What woke the loop since the last look: the desired state, everything, or some objects. */
+interface Wakes {
+  spec: boolean;
+  everything: boolean;
+  objects: Set<ObjectKey>;
+}
+
 /**
- * `gt run`: one loop per town (the run lock), reconciling continuously. Store changes wake it
- * at once; a jittered resync catches drift that no watched file announces. Stopping leaves every
- * agent session running: only this process ends.
+ * `gt run`: one loop per town (the run lock), reconciling continuously. It reads the desired state
+ * once per change, and reconciles what a change concerns when it happens: store writes, the files
+ * agents and bd write (issues, worker records, merge requests, inboxes, agent state), and the death
+ * of a tmux pane or session (tmux hooks). Stopping leaves every agent session running.
  */
 export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
   await session.init();
   const runLock = await acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 });
+  const cache = new DesiredStateCache(async () => worldFrom(await session.store.list()));
+  session.reconciler.readWorldFrom(cache);
+  const offStore = session.store.onChange(() => cache.invalidate());
+  const stopping = new AbortController();
+  let homes: ReturnType<typeof watchAgentHomes> | undefined;
+  const sessionEvents = new SessionEvents(session, cache, stopping.signal, () => wake({ everything: true }));
+
   const queue = new WorkQueue(
     async (key): Promise<WorkResult> => {
       if (await stalledAtThisGeneration(session, key as WorkKey)) return { kind: 'done' };
@@ -50,6 +72,11 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
         return { kind: 'done' };
       }
       opts.onOutcome(outcome);
+      if (outcome.done.length) {
+        // Something was made or ended: new clones and agent homes to watch, maybe a tmux server.
+        homes?.refreshSoon();
+        sessionEvents.serverMayExist();
+      }
       if (outcome.after?.requeueAfterMs !== undefined) queue.addAfter(key, outcome.after.requeueAfterMs);
       if (outcome.failed) return outcome.failed.terminal ? { kind: 'terminal', error: outcome.failed.error } : { kind: 'retry', error: outcome.failed.error, ...(delayMs !== undefined ? { delayMs } : {}) };
       return { kind: 'done' };
@@ -57,67 +84,121 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 },
   );
 
-  const watched = new Set<string>();
-  const watcher: FSWatcher = watch([session.paths.storeDir, path.join(session.paths.gtDir, 'workers')], { ignoreInitial: true, awaitWriteFinish: false, ignored: (p) => p.endsWith('.lock') || /\.tmp-/.test(p) });
-  /** `specChanged`: the store changed, so even keys backing off from a failure are tried at once. */
-  const enqueueAll = async (specChanged: boolean) => {
-    const world = await session.reconciler.loadWorld();
-    for (const t of session.reconciler.targets(world)) {
-      if (specChanged) queue.add(t.workKey);
-      else queue.addUnlessBackingOff(t.workKey);
-    }
-    // Each rig's issue database: a new ready issue must not wait for the resync.
-    for (const o of world.objects) {
-      const beads = path.join(session.root, o.manifest.metadata.name, '.beads');
-      if (o.manifest.kind === 'Rig' && !watched.has(beads)) {
-        watched.add(beads);
-        watcher.add(beads);
-      }
-    }
-  };
+  let pending: Wakes = { spec: false, everything: false, objects: new Set() };
   let debounce: NodeJS.Timeout | undefined;
-  let storeChanged = false;
-  const poke = (_event: string, file: string) => {
-    if (file.startsWith(session.paths.storeDir)) storeChanged = true;
-    if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      const spec = storeChanged;
-      storeChanged = false;
-      void enqueueAll(spec).catch((e: unknown) => opts.log(`! ${String(e)}`));
-    }, DEBOUNCE_MS);
+  /** Adds the keys of what woke the loop: a spec change even to keys backing off from a failure. */
+  const flush = async () => {
+    const w = pending;
+    pending = { spec: false, everything: false, objects: new Set() };
+    const world = await cache.world();
+    for (const t of session.reconciler.targets(world)) {
+      if (w.spec) queue.add(t.workKey);
+      else if (w.everything || w.objects.has(t.key)) queue.addUnlessBackingOff(t.workKey);
+    }
+    homes?.follow(world);
   };
-  watcher.on('all', poke);
+  const wake = (w: { spec?: boolean; everything?: boolean; objects?: ObjectKey[] }) => {
+    pending.spec ||= !!w.spec;
+    pending.everything ||= !!w.everything;
+    for (const k of w.objects ?? []) pending.objects.add(k);
+    if (debounce) clearTimeout(debounce);
+    debounce = setTimeout(() => void flush().catch((e: unknown) => opts.log(`! ${String(e)}`)), DEBOUNCE_MS);
+  };
+
+  const scratch = (p: string) => p.endsWith('.lock') || p.endsWith('.break') || /\.tmp-/.test(p);
+  const store: FSWatcher = watch(session.paths.storeDir, { ignoreInitial: true, ignored: scratch });
+  store.on('all', () => {
+    cache.invalidate();
+    wake({ spec: true });
+  });
+  homes = watchAgentHomes(session.root, scratch, (file) => {
+    void cache
+      .world()
+      .then((world) => {
+        const woken = objectsWokenBy(path.relative(session.root, file), world);
+        wake(woken === 'everything' ? { everything: true } : { objects: woken });
+      })
+      .catch((e: unknown) => opts.log(`! ${String(e)}`));
+  });
 
   let resyncTimer: NodeJS.Timeout | undefined;
   const scheduleResync = async () => {
-    const town = (await session.reconciler.loadWorld()).town;
+    const town = (await cache.world()).town;
     const every = town?.manifest.spec.resync ? parseDuration(town.manifest.spec.resync) : DEFAULT_RESYNC_MS;
     resyncTimer = setTimeout(() => {
-      void enqueueAll(false)
-        .then(scheduleResync)
-        .catch((e: unknown) => opts.log(`! ${String(e)}`));
+      homes?.refreshSoon();
+      sessionEvents.serverMayExist();
+      wake({ everything: true });
+      void scheduleResync().catch((e: unknown) => opts.log(`! ${String(e)}`));
     }, every * (0.9 + Math.random() * 0.2));
   };
 
   opts.log(`gt run: reconciling ${session.root} (pid ${process.pid}); Ctrl-C stops the loop, agent sessions keep running`);
-  await enqueueAll(true);
+  const world = await cache.world();
+  homes.follow(world);
+  await flush();
+  wake({ spec: true });
+  void sessionEvents.run();
   await scheduleResync();
   await (opts.stopSignal ?? signalled());
   opts.log(stoppingLine(session.reconciler.keyLocks.heldHere()));
+  stopping.abort();
   if (resyncTimer) clearTimeout(resyncTimer);
   if (debounce) clearTimeout(debounce);
-  await watcher.close();
+  offStore();
+  await Promise.all([store.close(), homes.close()]);
   queue.stop();
   await queue.drain();
   await runLock.release();
   return 0;
 }
 
+/**
+ * Learns of pane deaths and closed sessions from the town's tmux server (its hooks signal a
+ * wait-for channel) instead of listing sessions every few seconds. With no server there is
+ * nothing to wait on until gt starts one (a reconcile that did something) or the resync.
+ */
+class SessionEvents {
+  private serverWanted: (() => void) | undefined;
+
+  constructor(
+    private readonly session: TownSession,
+    private readonly cache: DesiredStateCache,
+    private readonly stop: AbortSignal,
+    private readonly onEvent: () => void,
+  ) {}
+
+  serverMayExist(): void {
+    this.serverWanted?.();
+  }
+
+  async run(): Promise<void> {
+    while (!this.stop.aborted) {
+      const town = (await this.cache.world().catch(() => undefined))?.town?.manifest;
+      const armedAt = Date.now();
+      const r = await this.session.services
+        .tmux(town)
+        .waitForSessionEvent(this.stop)
+        .catch(() => 'noServer' as const);
+      if (r === 'aborted') return;
+      if (r === 'noServer' && Date.now() - armedAt < 1000) {
+        await new Promise<void>((resolve) => {
+          this.serverWanted = resolve;
+          this.stop.addEventListener('abort', () => resolve(), { once: true });
+        });
+        this.serverWanted = undefined;
+        continue;
+      }
+      this.session.services.forgetSessions();
+      this.onEvent();
+    }
+  }
+}
+
 async function stalledAtThisGeneration(session: TownSession, workKey: WorkKey): Promise<boolean> {
   const controller = workKey.slice(0, workKey.indexOf(':'));
   const { kind, name } = parseKey(workKey.slice(workKey.indexOf(':') + 1));
-  // The store listing is cached on its directory's mtime; a get would read and parse the file.
-  const obj = (await session.store.list(kind)).find((o) => o.manifest.metadata.name === name);
+  const obj = (await session.reconciler.loadWorld()).objects.find((o) => o.manifest.kind === kind && o.manifest.metadata.name === name);
   const status = await session.reconciler.status.getController(kind, name, controller);
   const stalled = conditionOf(status, 'Stalled');
   // A terminal error waits for a new spec (a new generation); retrying the same spec cannot help.

@@ -4,6 +4,7 @@ import { describeHolder, isLease, KeyLocks, type KeyHolder, type KeyLease, type 
 import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
 import { TerminalError, conditionIn, type ActionText, type AnyController, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
+import type { DesiredStateCache } from './desired-cache.js';
 import { StatusStore, type ConditionInput } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
@@ -79,8 +80,16 @@ export class Reconciler {
     this.keyLocks = new KeyLocks(townPaths(ctx.root).reconcilingDir);
   }
 
+  /** The loop's cache of the desired state; a one-shot command reads the store each time. */
+  private cache: DesiredStateCache | undefined;
+
+  /** Reads the desired state through `cache` from now on (gt run: once per change, not once per key). */
+  readWorldFrom(cache: DesiredStateCache): void {
+    this.cache = cache;
+  }
+
   async loadWorld(): Promise<DesiredWorld> {
-    return worldFrom(await this.ctx.store.list());
+    return this.cache ? this.cache.world() : worldFrom(await this.ctx.store.list());
   }
 
   /** Every (controller, object) pair to reconcile, Town first, in controller order per object. */

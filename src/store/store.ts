@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { deepFreeze } from '../util/freeze.js';
+import { listDir } from '../util/fs-read.js';
 import { acquireLock } from './lock.js';
 import { KINDS, KIND_ORDER, type Kind, type Manifest, type ManifestOf } from '../model/objects.js';
 
@@ -22,13 +22,11 @@ export interface StoredObject<M extends Manifest = Manifest> {
 
 export class Store {
   /**
-   * Records of each kind directory, kept while the directory's mtime is unchanged: every write is
-   * a rename into the directory (and every removal an unlink), both of which move its mtime. The
-   * loop reads the whole store once per key per pass, so this turns most reads into one stat.
-   * As in git's "racy" index check, a directory changed in the last second is always read
-   * again: file times are coarse, and two writes in one tick would leave the same mtime.
+   * The last parsed record of each file, reused while its text is the same: reading is cheap,
+   * parsing and freezing a big record (a Swarm of 20,000 tasks is 10 MB) is not.
    */
-  private readonly cache = new Map<Kind, { mtimeMs: number; records: readonly StoredObject[]; texts: Map<string, { text: string; record: StoredObject }> }>();
+  private readonly parsed = new Map<string, { text: string; record: StoredObject }>();
+  private readonly listeners = new Set<() => void>();
 
   /** `lockFile`: the town write lock, taken by `finalize` for its read-modify-write. */
   constructor(
@@ -59,39 +57,43 @@ export class Store {
 
   private async listKind(kind: Kind): Promise<readonly StoredObject[]> {
     const dir = path.join(this.dir, kind.toLowerCase());
-    // Synchronous on purpose: this runs for every key on every pass (see util/quick-fs.ts).
-    const st = statSync(dir, { throwIfNoEntry: false });
-    if (!st) return [];
-    const mtimeMs = st.mtimeMs;
-    const hit = this.cache.get(kind);
-    if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return hit.records;
-    const names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-    // A file whose text is what was parsed last time keeps its record: reading is cheap, parsing
-    // and freezing a big record (a Swarm of 20,000 tasks is 10 MB) is not, and within the racy
-    // second every pass would otherwise parse it again.
-    const texts = new Map<string, { text: string; record: StoredObject }>();
-    for (const n of names.sort()) {
-      const text = readFileSync(path.join(dir, n), 'utf8');
-      const known = hit?.texts.get(n);
-      // Frozen, not copied for each caller: the loop lists the store several times per key and
-      // pass, and the copies were a good part of an idle loop's garbage. Records are never
-      // changed in place (a change is a new record, put back).
-      texts.set(n, known && known.text === text ? known : { text, record: deepFreeze(JSON.parse(text) as StoredObject) });
+    const names = (await listDir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
+    const out: StoredObject[] = [];
+    for (const n of names) {
+      const file = path.join(dir, n);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        // Removed between the listing and the read (a finalizer, gt delete): no longer stored.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      const known = this.parsed.get(file);
+      // Frozen and shared, never changed in place: a change is a new record, put back.
+      const entry = known && known.text === text ? known : { text, record: deepFreeze(JSON.parse(text) as StoredObject) };
+      this.parsed.set(file, entry);
+      out.push(entry.record);
     }
-    const records = Object.freeze([...texts.values()].map((t) => t.record));
-    this.cache.set(kind, { mtimeMs, records, texts });
-    return records;
+    // Records removed by another process are forgotten here.
+    for (const file of this.parsed.keys()) if (path.dirname(file) === dir && !names.includes(path.basename(file))) this.parsed.delete(file);
+    return Object.freeze(out);
   }
 
-  /** Our own write: the next list reads the directory again (its parsed texts are still reused). */
-  private stale(kind: Kind): void {
-    const hit = this.cache.get(kind);
-    if (hit) hit.mtimeMs = Number.NaN;
+  /** Called after each write or removal this process makes (the loop's cache of the desired state). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(kind: Kind, name: string): void {
+    this.parsed.delete(this.file(kind, name));
+    for (const l of this.listeners) l();
   }
 
   async put(obj: StoredObject): Promise<void> {
-    this.stale(obj.manifest.kind);
     await writeFileAtomic(this.file(obj.manifest.kind, obj.manifest.metadata.name), toJsonText(obj));
+    this.changed(obj.manifest.kind, obj.manifest.metadata.name);
   }
 
   /**
@@ -113,8 +115,8 @@ export class Store {
   }
 
   async remove(kind: Kind, name: string): Promise<void> {
-    this.stale(kind);
     await rm(this.file(kind, name), { force: true });
+    this.changed(kind, name);
   }
 }
 

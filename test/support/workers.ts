@@ -80,6 +80,28 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     return r.stdout;
   }
 
+  /** `gt run` in the background, as a user starts it; `stop` sends SIGTERM and gives its exit code. */
+  async startLoop(): Promise<{ output: () => string; stop: () => Promise<number | null> }> {
+    const { spawn } = await import('node:child_process');
+    const { GT_BIN } = await import('./town.js');
+    const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', this.root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    loop.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => loop.on('exit', (code) => r(code)));
+    await until(async () => out.includes('gt run: reconciling'), 'the loop to start');
+    return {
+      output: () => out,
+      stop: async () => {
+        loop.kill('SIGTERM');
+        const guard = setTimeout(() => loop.kill('SIGKILL'), 20_000);
+        const code = await exited;
+        clearTimeout(guard);
+        return code;
+      },
+    };
+  }
+
   /** Session names on the town's private socket. */
   sessions(): string[] {
     try {
