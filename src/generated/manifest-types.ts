@@ -33,7 +33,7 @@ export interface TownSpec {
   agent?: AgentSpec;
   mayor?: SessionSpec;
   /**
-   * How often the loop re-reconciles everything even without a file event.
+   * How often the loop re-reconciles everything though nothing announced a change (watched files, tmux hooks and the plans' own timers announce everything gt knows to watch): a safety net for changes made by hand.
    */
   resync?: string;
   escalation?: EscalationSpec;
