@@ -88,11 +88,14 @@ describe('docs and code agree where a fact is checkable', () => {
     expect(townSocket(long, { ...manifest(long), spec: { root: long, tmux: { socket: 'mine' } } })).toBe('mine');
   });
 
-  it('what the README says gt does not depend on, package.json does not list', () => {
+  it('what the README says gt uses and does not use, package.json agrees with', () => {
     const pkg = JSON.parse(read('package.json'));
     const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
-    const claims = [...read('README.md').matchAll(/\*\*No ([^*]+)\.\*\*/g)].flatMap((m) => m[1]!.split(/,\s*no\s+/).map((x) => x.trim()));
-    expect(claims).toContain('execa');
-    expect(deps.filter((d) => claims.includes(d))).toEqual([]);
+    const stack = read('README.md').slice(read('README.md').indexOf('### Stack changes'));
+    const unused = [...stack.matchAll(/([\w-]+) is not used/g)].map((m) => m[1]!);
+    expect(unused).toContain('simple-git');
+    expect(deps.filter((d) => unused.includes(d))).toEqual([]);
+    expect(stack).toContain('**execa starts every program');
+    expect(pkg.dependencies).toHaveProperty('execa');
   });
 });
