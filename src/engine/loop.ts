@@ -58,14 +58,14 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
       if (await stalledAtThisGeneration(session, key as WorkKey)) return { kind: 'done' };
       // Only the key's own lock is held, whatever the reconcile runs: the town's write lock stays
       // free for gt apply, gt stop and the rest.
-      const outcome = await session.reconciler.reconcileKey(key as WorkKey, { command: LOOP_COMMAND, waitMs: 0 });
       let delayMs: number | undefined;
-      if (outcome && !outcome.busy && outcome.failed && !outcome.failed.terminal) {
-        // The backoff is chosen here so that status can say when the next attempt comes.
+      // The backoff is chosen here so that status can say when the next attempt comes.
+      const retry = () => {
         const attempts = queue.failureCount(key) + 1;
         delayMs = queue.retryDelay(attempts);
-        await session.reconciler.noteRetry(key as WorkKey, attempts, new Date(Date.now() + delayMs));
-      }
+        return { attempts, at: new Date(Date.now() + delayMs) };
+      };
+      const outcome = await session.reconciler.reconcileKey(key as WorkKey, { command: LOOP_COMMAND, waitMs: 0 }, retry);
       if (!outcome) return { kind: 'done' };
       if (outcome.busy) {
         queue.addAfter(key, BUSY_RETRY_MS);

@@ -8,6 +8,9 @@ import type { DesiredStateCache } from './desired-cache.js';
 import { StatusStore, type ConditionInput } from './status.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
+/** The loop's choice of the next attempt of a key whose reconcile failed (its work queue's backoff). */
+export type RetryPlanner = () => { attempts: number; at: Date };
+
 /** What the work queue holds: one controller's view of one object, e.g. `workers:Rig/wyvern`. */
 export type WorkKey = `${string}:${ObjectKey}`;
 
@@ -155,20 +158,20 @@ export class Reconciler {
    * first failure, since later actions may build on it), then observe and plan again so the
    * status says what is really left.
    */
-  async reconcileKey(workKey: WorkKey, wait: KeyWait = ONE_SHOT): Promise<KeyOutcome | undefined> {
+  async reconcileKey(workKey: WorkKey, wait: KeyWait = ONE_SHOT, retry?: RetryPlanner): Promise<KeyOutcome | undefined> {
     const seen = this.targets(await this.loadWorld()).find((x) => x.workKey === workKey);
     if (!seen) return undefined;
     // The key's lock, held across the whole reconcile (a clone, a merge's tests): never the town's.
     const lease = await this.keyLocks.take(workKey, wait);
     if (!isLease(lease)) return { workKey, key: seen.key, label: seen.label, done: [], after: undefined, busy: lease };
     try {
-      return await this.reconcileLeased(workKey, lease);
+      return await this.reconcileLeased(workKey, lease, retry);
     } finally {
       await lease.release();
     }
   }
 
-  private async reconcileLeased(workKey: WorkKey, lease: KeyLease): Promise<KeyOutcome | undefined> {
+  private async reconcileLeased(workKey: WorkKey, lease: KeyLease, retry?: RetryPlanner): Promise<KeyOutcome | undefined> {
     // Read again under the key's lock: the holder before us may have changed what we saw.
     const t = this.targets(await this.loadWorld()).find((x) => x.workKey === workKey);
     if (!t) return undefined;
@@ -231,6 +234,8 @@ export class Reconciler {
       after = done.length ? await this.planKey({ ...t, world: await this.loadWorld() }) : plan;
       const previous = await this.status.getController(kind, metadata.name, c.name);
       await this.writeStatus(t, after, failed);
+      // Said while the key is still ours, so no other process's status of it can come in between.
+      if (failed && !failed.terminal && retry) await this.noteRetry(workKey, retry());
       for (const f of after.findings) {
         if (!previous?.findings.some((p) => p.code === f.code && p.message === f.message)) log.push({ type: 'finding', key: t.key, code: f.code, message: f.message });
       }
@@ -241,7 +246,7 @@ export class Reconciler {
   }
 
   /** `gt run` will reconcile a failed key again at `at` (its work queue's backoff): status says when. */
-  async noteRetry(workKey: WorkKey, attempts: number, at: Date): Promise<void> {
+  async noteRetry(workKey: WorkKey, { attempts, at }: { attempts: number; at: Date }): Promise<void> {
     const controller = workKey.slice(0, workKey.indexOf(':'));
     const { kind, name } = parseKey(workKey.slice(workKey.indexOf(':') + 1));
     await this.status.setRetry(kind, name, controller, { attempts, nextAttemptAt: at.toISOString() });

@@ -114,13 +114,11 @@ describe('readyIssues, as bd ready', () => {
     expect(ready(issues)).toEqual(['free']);
   });
 
-  it('handles a 20,000-deep parent chain and 50,000 issues in linear time', () => {
+  // How fast is bench/'s question (ready over 50,000 issues); here: right at that size, no stack overflow.
+  it('handles a 20,000-deep parent chain among 50,000 issues', () => {
     const chain = Array.from({ length: 20_000 }, (_, i) => issue(`c${i}`, { deps: i === 0 ? [['blocks', 'root']] : [['parent-child', `c${i - 1}`]] }));
     const rest = Array.from({ length: 30_000 }, (_, i) => issue(`r${i}`, { priority: i % 5, deps: i > 0 ? [['blocks', `r${i - 1}`]] : [] }));
-    const t0 = performance.now();
     const result = readyIssues([issue('root'), ...chain, ...rest], NOW);
-    const ms = performance.now() - t0;
     expect(result.map((i) => i.id)).toEqual(['r0', 'root']);
-    expect(ms).toBeLessThan(1000);
   });
 });
