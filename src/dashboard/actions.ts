@@ -130,7 +130,7 @@ export async function previewAction(session: TownSession, a: ActionRequest): Pro
       if (!mine && !worker) fail({ kind: 'notFound', message: `polecat ${a.rig}/${a.polecat} has no work to land (no worker and no merge request)` });
       const tests = rig.spec.mergeQueue?.testCommand;
       return [
-        `+ merge ${mine?.branch ?? worker!.branch} (${mine?.issueId ?? worker!.issueId}) into ${rig.spec.mergeQueue?.target ?? 'the target branch'} now, ahead of ${queued.filter((r) => r !== mine).length} queued`,
+        `+ merge ${mine?.branch ?? worker!.branch} (${mine?.issueId ?? worker!.issueId}) into ${rig.spec.mergeQueue?.target || rig.spec.defaultBranch || "the rig's target branch"} now, ahead of ${queued.filter((r) => r !== mine).length} queued`,
         `  tests: ${tests?.length ? tests.join(' ') : 'none configured'}`,
         ...(mine ? [] : ['  checks first: its session has ended, its clone is clean and pushed']),
       ];
