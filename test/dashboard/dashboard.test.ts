@@ -30,7 +30,7 @@ describe('the dashboard in a browser', () => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    town = await startTown(townManifest(2500));
+    town = await startTown(townManifest(4000));
     browser = await launchBrowser();
     page = await browser.context.newPage();
     // Any alert/confirm would be script from a title: none may open.
@@ -65,6 +65,14 @@ describe('the dashboard in a browser', () => {
     const row = page.locator('tr.polecat', { has: page.locator('td.issue', { hasText: id }) });
     await row.waitFor({ timeout: 20_000 });
     expect(await row.locator('a', { hasText: 'pane' }).getAttribute('href')).toMatch(/^\/pane\/wyvern\/[a-z0-9-]+$/);
+    // The agent prints the title first: its last output line and its live pane show it as text.
+    const href = (await row.locator('a', { hasText: 'pane' }).getAttribute('href'))!;
+    const pane = await browser.context.newPage();
+    await pane.goto(new URL(href, town.url).toString());
+    await until(async () => ((await pane.locator('#pane').textContent()) ?? '').includes(`issue: ${HOSTILE}`), 'the title in the live pane');
+    expect(await pane.evaluate(() => (window as unknown as { __pwned?: number }).__pwned ?? 0)).toBe(0);
+    await pane.close();
+    await until(async () => ((await row.locator('td.out').textContent()) ?? '').includes(HOSTILE), 'the title as the last output line');
     // The spawn's event names the title: shown as the very characters, never parsed as markup.
     await until(async () => (await page.locator('#events').innerText()).includes(HOSTILE), 'the spawn event with the title');
     expect(await page.evaluate(() => (window as unknown as { __loaded?: number }).__loaded)).toBe(1);
@@ -79,7 +87,7 @@ describe('the dashboard in a browser', () => {
   });
 
   it("a swarm's graph advances wave by wave on the page; its hostile task title stays text", async () => {
-    await town.apply(townManifest(2500) + swarmManifest(HOSTILE));
+    await town.apply(townManifest(4000) + swarmManifest(HOSTILE));
     const graph = page.locator('#swarm-house svg.graph');
     await graph.waitFor({ timeout: 20_000 });
     await page.locator('#swarm-house g.wave.current[data-wave="1"]').waitFor({ timeout: 20_000 });
