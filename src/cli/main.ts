@@ -67,8 +67,19 @@ function buildProgram(): Command {
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
     .option('--reset-breaker <rig>', 'the same as gt reset-breaker RIG (resets, then exits)')
+    .option('--listen <host:port>', 'also serve the dashboard, API and /metrics (with the loop\'s own metrics) here')
+    .option('--token-file <file>', 'with --listen: the token every request must carry')
+    .option('--read-only', 'with --listen: serve no actions')
     .addOption(output(' (with --once)'))
     .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
+
+  program
+    .command('dashboard')
+    .description('serve the live dashboard, the JSON API (/api/v1/...) and Prometheus /metrics for this town, reading the same state as gt status')
+    .option('--listen <host:port>', 'address to serve on (another than loopback needs --token-file)', '127.0.0.1:7070')
+    .option('--token-file <file>', 'every request must carry the token in this file (Authorization: Bearer, or ?token= once in a browser)')
+    .option('--read-only', 'serve no actions')
+    .action(act(async (o) => (await import('./commands/dashboard.js')).dashboardCommand(g(), o)));
 
   program
     .command('reset-breaker <rig>')
@@ -189,7 +200,7 @@ function buildProgram(): Command {
 }
 
 /** Commands that only read the town: another user than its owner may run them (src/town/owner.ts). */
-const READ_ONLY = new Set(['get', 'diff', 'status', 'doctor', 'issues list', 'issues ready', 'issues show', 'mail inbox']);
+const READ_ONLY = new Set(['get', 'diff', 'status', 'doctor', 'dashboard', 'issues list', 'issues ready', 'issues show', 'mail inbox']);
 /** Commands without a town, or whose town is known only from their manifests (they call actAsTownOwner themselves). */
 const OWN_CHECK = new Set(['demo-agent', 'completion', 'apply', 'diff']);
 

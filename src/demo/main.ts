@@ -60,7 +60,15 @@ gt(['get', 'swarm', 'calculator', '--town', town]);
 
 step('The loop: gt run works the swarm wave by wave; the refinery merges each verified branch');
 process.stdout.write('(the scripted demo agent stands in for a coding agent; subtract and multiply both edit calc.js,\n so the second to merge conflicts, goes back to its polecat, is redone on top of main and merged)\n');
-const loop = spawn(process.execPath, [gtBin, 'run', '--town', town], { cwd: work, env, stdio: ['ignore', 'inherit', 'inherit'] });
+// The loop serves the dashboard too (GT_DEMO_LISTEN picks another address than the default).
+const listen = process.env.GT_DEMO_LISTEN ?? '127.0.0.1:7070';
+const loop = spawn(process.execPath, [gtBin, 'run', '--town', town, '--listen', listen], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
+loop.stdout!.on('data', (d: Buffer) => {
+  const text = d.toString();
+  process.stdout.write(text);
+  const url = /gt dashboard: (http:\/\/\S+)/.exec(text)?.[1];
+  if (url) process.stdout.write(`\ndemo: watch it live in a browser: ${url}  (curl ${url}metrics)\n\n`);
+});
 const deadline = Date.now() + 240_000;
 let lastWave = '';
 for (;;) {

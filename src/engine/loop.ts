@@ -14,7 +14,10 @@ import { WorkQueue, type WorkResult } from './workqueue.js';
 
 export interface LoopOptions {
   log: (line: string) => void;
-  onOutcome: (outcome: KeyOutcome) => void;
+  /** Each reconcile's outcome and how long it took (observe, plan, act and the second look). */
+  onOutcome: (outcome: KeyOutcome, durationMs: number) => void;
+  /** The work queue after each change of it (metrics). */
+  onQueue?: (snapshot: { depth: number; processing: number }) => void;
   /** Resolves when the loop should stop; by default SIGINT or SIGTERM. */
   stopSignal?: Promise<void>;
   concurrency?: number;
@@ -65,13 +68,15 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
         delayMs = queue.retryDelay(attempts);
         return { attempts, at: new Date(Date.now() + delayMs) };
       };
+      const started = Date.now();
       const outcome = await session.reconciler.reconcileKey(key as WorkKey, { command: LOOP_COMMAND, waitMs: 0 }, retry);
       if (!outcome) return { kind: 'done' };
       if (outcome.busy) {
         queue.addAfter(key, BUSY_RETRY_MS);
         return { kind: 'done' };
       }
-      opts.onOutcome(outcome);
+      opts.onOutcome(outcome, Date.now() - started);
+      opts.onQueue?.(queue.snapshot());
       if (outcome.done.length) {
         // Something was made or ended: new clones and agent homes to watch, maybe a tmux server.
         homes?.refreshSoon();
@@ -96,6 +101,7 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
       else if (w.everything || w.objects.has(t.key)) queue.addUnlessBackingOff(t.workKey);
     }
     homes?.follow(world);
+    opts.onQueue?.(queue.snapshot());
   };
   const wake = (w: { spec?: boolean; everything?: boolean; objects?: ObjectKey[] }) => {
     pending.spec ||= !!w.spec;

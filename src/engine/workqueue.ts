@@ -69,6 +69,11 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
+  /** Keys waiting (due now or after a delay) and keys being reconciled now: for metrics. */
+  snapshot(): { depth: number; processing: number } {
+    return { depth: this.queued.size + this.timers.size, processing: this.processing.size };
+  }
+
   /** Consecutive failures of a key (0 after a success). */
   failureCount(key: string): number {
     return this.failures.get(key) ?? 0;

@@ -1,10 +1,10 @@
 import { applyToWorld, computeChanges, type Change } from '../../apply/changeset.js';
-import { isInSync, worldFrom } from '../../engine/reconciler.js';
 import { requireTown } from '../../town/locate.js';
 import { actAsTownOwner } from '../../town/owner.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
-import { changeLines, planJson, planLines, summarize, summaryLine } from '../render.js';
+import { changeLines, planLines, summaryLine } from '../render.js';
+import { diffView } from '../views/diff.js';
 
 export interface DiffOptions {
   filename?: string[];
@@ -38,22 +38,14 @@ export async function diffCommand(g: GlobalOptions, o: DiffOptions): Promise<num
     session = new TownSession(root);
     objects = await session.store.list();
   }
-  const plans = await session.reconciler.planAll(worldFrom(objects));
-  const summary = summarize(changes, plans);
-  const inSync = !changes.some((c) => c.op !== 'unchanged') && plans.every(isInSync);
+  const { json, plans, summary } = await diffView(session, objects, changes);
   if (format !== 'text') {
-    await printData(format, {
-      town: root,
-      inSync,
-      summary,
-      changes: changes.filter((c) => c.op !== 'unchanged').map((c) => ({ op: c.op, key: c.key, ...(c.op === 'configure' ? { fields: c.fields } : {}) })),
-      plans: plans.map(planJson),
-    });
+    await printData(format, json);
   } else {
     const desired = changeLines(changes);
     if (desired.length) print(['Desired state (what applying the files would store):', ...desired.map((l) => `  ${l}`), '']);
     print(planLines(plans));
     print(summaryLine(summary));
   }
-  return inSync ? 0 : 1;
+  return json.inSync ? 0 : 1;
 }

@@ -2,6 +2,7 @@ import { fail } from '../../errors.js';
 import { conditionOf, type ObjectStatus } from '../../engine/status.js';
 import { KINDS, kindFromWord, type Kind } from '../../model/objects.js';
 import type { StoredObject } from '../../store/store.js';
+import { age, objectsView } from '../views/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { outputFormat, print, printData, type GlobalOptions } from '../options.js';
@@ -17,13 +18,7 @@ export async function getCommand(g: GlobalOptions, kindWord: string | undefined,
   const format = outputFormat(o.output);
   const session = new TownSession(requireTown(g));
   const kind = kindWord ? parseKindWord(kindWord) : undefined;
-  let objects = await session.store.list(kind);
-  if (name !== undefined) {
-    objects = objects.filter((x) => x.manifest.metadata.name === name);
-    if (!objects.length) fail({ kind: 'notFound', message: `${kind} "${name}" not found in ${session.root}` });
-  }
-  const statuses = await Promise.all(objects.map((x) => session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name)));
-  const full = objects.map((x, i) => fullObject(x, statuses[i]));
+  const { objects, statuses, full } = await objectsView(session, kind, name);
   if (format !== 'text') {
     await printData(format, name !== undefined ? full[0] : { items: full });
   } else if (kind === 'Swarm' && name !== undefined) {
@@ -32,23 +27,6 @@ export async function getCommand(g: GlobalOptions, kindWord: string | undefined,
     print(objects.length ? table(objects, statuses) : `No objects${kind ? ` of kind ${kind}` : ''} in ${session.root}.`);
   }
   return 0;
-}
-
-/** The object as Kubernetes would show it: metadata with generation and timestamps, spec, status. */
-function fullObject(x: StoredObject, status: ObjectStatus | undefined): Record<string, unknown> {
-  const { manifest } = x;
-  return {
-    apiVersion: manifest.apiVersion,
-    kind: manifest.kind,
-    metadata: {
-      ...manifest.metadata,
-      generation: x.generation,
-      creationTimestamp: x.createdAt,
-      ...(x.deletionRequestedAt ? { deletionTimestamp: x.deletionRequestedAt } : {}),
-    },
-    spec: manifest.spec,
-    ...(status ? { status } : {}),
-  };
 }
 
 /** `gt get swarm NAME`: its tasks with issue, wave and state, then progress and what waits on a person. */
@@ -77,12 +55,4 @@ function table(objects: StoredObject[], statuses: (ObjectStatus | undefined)[]):
   const header = ['KIND', 'NAME', 'GEN', 'STATUS', 'AGE', 'MESSAGE'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   return [header, ...rows].map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-}
-
-export function age(iso: string, now = Date.now()): string {
-  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.floor(s / 60)}m`;
-  if (s < 172800) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
 }

@@ -10,6 +10,9 @@ export interface RunOptions {
   once?: boolean;
   resetBreaker?: string;
   output?: string;
+  listen?: string;
+  tokenFile?: string;
+  readOnly?: boolean;
 }
 
 export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<number> {
@@ -22,14 +25,22 @@ export async function runCommand(g: GlobalOptions, o: RunOptions): Promise<numbe
     const log = (line: string) => print(`${new Date().toISOString()} ${line}`);
     // A key that did nothing and still waits on the same thing is said once, not at every pass.
     const lastSaid = new Map<string, string>();
-    const onOutcome = (x: KeyOutcome) => {
+    // The dashboard in this process: its metrics are fed by the loop's hooks.
+    const metrics = o.listen ? new (await import('../../metrics/town-metrics.js')).TownMetrics() : undefined;
+    const close = o.listen ? await (await import('./dashboard.js')).serveDashboard(session, o, metrics) : undefined;
+    const onOutcome = (x: KeyOutcome, durationMs?: number) => {
+      metrics?.reconciled(x, durationMs);
       const lines = outcomeLines([x]);
       const said = lines.join('\n');
       if (!x.done.length && !x.failed && lastSaid.get(x.workKey) === said) return;
       lastSaid.set(x.workKey, said);
       lines.forEach(log);
     };
-    return runLoop(session, { log, onOutcome });
+    try {
+      return await runLoop(session, { log, onOutcome, ...(metrics ? { onQueue: (q: { depth: number; processing: number }) => metrics.queue(q) } : {}) });
+    } finally {
+      await close?.();
+    }
   }
   const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt run --once', waitMs: lockTimeoutMs(g) } });
   await printResult(format, { town: session.root, outcomes }, () => passLines(outcomes));

@@ -108,6 +108,20 @@ function inScope(objects: StoredObject[], rig: string | undefined): StoredObject
   });
 }
 
+/**
+ * What `gt stop`/`gt start` stores: `suspend` set on the objects in scope, through the same path
+ * as gt apply (a changed spec is a new generation, logged as applied). Pure; the dashboard shows
+ * it (and the plan it leads to) before a person confirms.
+ */
+export function suspendChanges(stored: StoredObject[], rig: string | undefined, suspend: boolean, now: string): Change[] {
+  const incoming: Incoming[] = inScope(stored, rig).map((o) => ({
+    manifest: { ...o.manifest, spec: { ...o.manifest.spec, suspend } } as StoredObject['manifest'],
+    written: { ...o.lastApplied, spec: { ...(o.lastApplied.spec as Record<string, unknown>), suspend } },
+    source: o.source ?? `gt ${suspend ? 'stop' : 'start'}`,
+  }));
+  return computeChanges(incoming, stored, { prune: false, now });
+}
+
 /** Stores the change under the town lock (printing it for people at once: a stop may then wait a minute); returns it. */
 async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | undefined, suspend: boolean, format: OutputFormat): Promise<Change[]> {
   await session.init();
@@ -115,14 +129,8 @@ async function setSuspend(session: TownSession, g: GlobalOptions, rig: string | 
   try {
     const stored = await session.store.list();
     if (rig !== undefined && !stored.some((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rig)) fail({ kind: 'notFound', message: `no Rig "${rig}" in ${session.root}` });
-    // The same path as gt apply: a changed spec is a new generation, logged as applied.
-    const incoming: Incoming[] = inScope(stored, rig).map((o) => ({
-      manifest: { ...o.manifest, spec: { ...o.manifest.spec, suspend } } as StoredObject['manifest'],
-      written: { ...o.lastApplied, spec: { ...(o.lastApplied.spec as Record<string, unknown>), suspend } },
-      source: o.source ?? `gt ${suspend ? 'stop' : 'start'}`,
-    }));
     const now = new Date().toISOString();
-    const changes = computeChanges(incoming, stored, { prune: false, now });
+    const changes = suspendChanges(stored, rig, suspend, now);
     await writeChanges(session, changes, now);
     const lines = changeLines(changes);
     if (format === 'text') print(lines.length ? lines : [`Already ${suspend ? 'stopped' : 'started'}.`]);

@@ -1,0 +1,176 @@
+// What `gt status` shows, built once: the command prints it, the dashboard serves and renders it,
+// and the metrics' gauges are read from it at scrape time (no second source of truth).
+import path from 'node:path';
+import { BdNotOnPath } from '../../beads/layout.js';
+import { BeadsCloneMissing } from '../../beads/repo.js';
+import { keyOf, type Rig, type Swarm, type Town } from '../../model/objects.js';
+import { isSwarmDetails, type SwarmDetails } from '../../swarm/details.js';
+import { isInSync, type KeyPlan } from '../../engine/reconciler.js';
+import type { Finding } from '../../engine/controller.js';
+import { syncView, type SyncView } from '../sync-view.js';
+import type { TownSession } from '../../town/session.js';
+import { sessionName } from '../../workers/polecat.js';
+import { agentFingerprint, openBreaker } from '../../workers/breaker.js';
+import { age } from './objects.js';
+import { readAgentState } from '../../agents/state.js';
+import type { SessionDetail } from '../../sessions/detail.js';
+import { commandExitStatus } from '../../agents/command.js';
+import { OVERSEER } from '../../town/escalate.js';
+import type { SessionInfo } from '../../adapters/tmux.js';
+import type { StoredObject } from '../../store/store.js';
+import type { PoolState } from '../../workers/records.js';
+
+export interface WorkerView {
+  name: string;
+  issue: string;
+  state: string;
+  age: string;
+  /** When the polecat was given its issue. */
+  since: string;
+  session: string;
+  lastOutput: string;
+  /** The polecat's last gt call. */
+  heartbeat?: string;
+  nudges: number;
+  restarts: number;
+}
+
+export interface RigView extends SyncView {
+  rig: string;
+  suspended: boolean;
+  workers: WorkerView[];
+  max: number;
+  readyIssues: { id: string; priority: number; title: string; assignee?: string }[];
+  breaker: PoolState['breaker'] | null;
+  mergeQueue: { merging: { issueId: string; phase: string } | null; queued: { issue: string; branch: string }[]; sentBack: { issue: string; failure?: string }[] };
+}
+
+export interface SwarmView {
+  swarm: string;
+  rig: string;
+  progress: SwarmDetails | null;
+  inSync: boolean;
+  pending: string[];
+  findings: Finding[];
+}
+
+export interface EscalationView {
+  id: string;
+  from: string;
+  subject: string;
+  priority: string;
+  at: string;
+}
+
+/** `gt status -o json`, as documented in the README. */
+export interface StatusView {
+  town: string;
+  socket: string;
+  stopped: boolean;
+  inSync: boolean;
+  loop: { pid: number; since: string } | null;
+  escalations: EscalationView[];
+  agents: SessionDetail[];
+  rigs: RigView[];
+  swarms: SwarmView[];
+}
+
+/** The view, and what only the text form needs: the plans it was built from and the objects without a section. */
+export interface TownStatus {
+  view: StatusView;
+  town: Town | undefined;
+  plans: KeyPlan[];
+  others: { manifest: StoredObject['manifest']; sync: SyncView }[];
+}
+
+function exitText(s: SessionInfo): string {
+  if (s.exitSignal !== undefined) return `agent killed by signal ${s.exitSignal}`;
+  const why = commandExitStatus(s.exitStatus);
+  return `agent exited with status ${s.exitStatus ?? '?'}${why === 'notFound' ? ': command not found' : why === 'notExecutable' ? ': command not executable' : ''}`;
+}
+
+/** Per rig: its workers, the queue of ready issues, conditions and the breaker; swarms, agents, escalations. */
+export async function townStatus(session: TownSession): Promise<TownStatus> {
+  const world = await session.reconciler.loadWorld();
+  const town = world.town?.manifest;
+  // The plans gt diff prints (observed now), so status and diff cannot disagree.
+  const plans = await session.reconciler.planAll(world);
+  const plansOf = (key: string) => plans.filter((p) => p.key === key);
+  const loop = await session.runningLoop();
+  const actors = { loop: !!loop, reconciling: await session.reconciler.keyLocks.live() };
+  const sessions = await session.services.sessions(town, true);
+  const rigs: RigView[] = [];
+  for (const obj of world.objects.filter((x) => x.manifest.kind === 'Rig')) {
+    const rig = obj.manifest as Rig;
+    const name = rig.metadata.name;
+    const [records, pool, status, ready] = await Promise.all([
+      session.services.workers.list(name),
+      session.services.workers.pool(name),
+      session.reconciler.status.get('Rig', name),
+      session.services.tracker(rig, town).then(
+        (t) => t.ready(),
+        // A rig whose issues gt must not (or cannot yet) read has no ready queue; its plan says why.
+        (err: unknown) => (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing ? err : Promise.reject(err)),
+      ),
+    ]);
+    const readyQueue = ready instanceof BdNotOnPath || ready instanceof BeadsCloneMissing ? [] : ready;
+    const workers: WorkerView[] = [];
+    for (const r of records) {
+      const sname = sessionName(name, r.name);
+      const s = sessions.find((x) => x.name === sname);
+      // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
+      const pane = s && !s.dead ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
+      const lastOutput = s?.dead ? exitText(s) : (pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '');
+      const heartbeat = (await readAgentState(path.join(session.root, name, 'polecats', r.name))).heartbeat;
+      workers.push({
+        ...(heartbeat ? { heartbeat } : {}),
+        name: r.name,
+        issue: r.issueId,
+        state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`,
+        age: age(r.createdAt),
+        since: r.createdAt,
+        session: sname,
+        lastOutput,
+        nudges: r.nudges,
+        restarts: Math.max(0, r.starts.length - 1),
+      });
+    }
+    const mine = plansOf(keyOf(rig));
+    const sync = syncView(mine, status?.lastError, actors, status?.retry);
+    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
+    const breaker = openBreaker(pool, obj.generation, agentFingerprint(town, rig));
+    rigs.push({
+      rig: name,
+      suspended: !!rig.spec.suspend,
+      ...sync,
+      workers,
+      max: rig.spec.workers?.max ?? 3,
+      readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title, ...(i.assignee ? { assignee: i.assignee } : {}) })),
+      breaker: breaker ?? null,
+      mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
+    });
+  }
+  // Long-running agent sessions: what the session-cycle controller last saw, per object.
+  const agents: SessionDetail[] = [];
+  for (const p of plans.filter((x) => x.controller === 'sessions')) {
+    for (const s of (p.details as { sessions?: SessionDetail[] } | undefined)?.sessions ?? []) if (s.state !== 'disabled') agents.push(s);
+  }
+  const swarms: SwarmView[] = [];
+  for (const obj of world.objects.filter((x) => x.manifest.kind === 'Swarm')) {
+    const swarm = obj.manifest as Swarm;
+    const status = await session.reconciler.status.get('Swarm', swarm.metadata.name);
+    const details = status?.controllers.swarm?.details;
+    const sync = syncView(plansOf(keyOf(swarm)), status?.lastError, actors, status?.retry);
+    swarms.push({ swarm: swarm.metadata.name, rig: swarm.spec.rig, progress: isSwarmDetails(details) ? details : null, inSync: sync.inSync, pending: sync.pending, findings: sync.findings });
+  }
+  const others: TownStatus['others'] = [];
+  for (const x of world.objects.filter((o) => o.manifest.kind === 'Town' || o.manifest.kind === 'Plugin')) {
+    const status = await session.reconciler.status.get(x.manifest.kind, x.manifest.metadata.name);
+    const sync = syncView(plansOf(keyOf(x.manifest)), status?.lastError, actors, status?.retry);
+    if (!sync.inSync) others.push({ manifest: x.manifest, sync });
+  }
+  // What waits on the person reading this comes first: escalations nobody else will read.
+  const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
+  const view: StatusView = { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), loop: loop ? { pid: loop.pid, since: loop.startedAt } : null, escalations, agents, rigs, swarms };
+  return { view, town, plans, others };
+}
