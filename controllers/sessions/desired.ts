@@ -35,36 +35,36 @@ export interface SessionSettings {
   maxRestarts: number;
 }
 
-export function sessionSettings(s: SessionSpec | undefined): SessionSettings {
+export function sessionSettings(s: SessionSpec): SessionSettings {
   return {
-    idleAfterMs: parseDuration(s?.idleAfter ?? '10s'),
-    handoffTimeoutMs: parseDuration(s?.handoffTimeout ?? '30s'),
-    restartBackoffMs: parseDuration(s?.restartBackoff ?? '5s'),
-    maxRestarts: s?.maxRestarts ?? 3,
+    idleAfterMs: parseDuration(s.idleAfter),
+    handoffTimeoutMs: parseDuration(s.handoffTimeout),
+    restartBackoffMs: parseDuration(s.restartBackoff),
+    maxRestarts: s.maxRestarts,
   };
 }
 
 /** Why a session must not run, or undefined when it should. */
-function blocked(spec: SessionSpec | undefined, town: Town | undefined, rig: Rig | undefined, deleting: boolean, extra?: string): string | undefined {
+function blocked(spec: SessionSpec, town: Town | undefined, rig: Rig | undefined, deleting: boolean, extra?: string): string | undefined {
   if (deleting) return 'its object is being removed';
   if (town?.spec.suspend) return 'the town is stopped (gt start resumes it)';
   if (rig?.spec.suspend) return `rig ${rig.metadata.name} is stopped (gt start ${rig.metadata.name} resumes it)`;
   if (extra) return extra;
-  if (!spec?.enabled) return 'not enabled in the spec';
+  if (!spec.enabled) return 'not enabled in the spec';
   return undefined;
 }
 
-function session(root: string, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec | undefined; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
+function session(root: string, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
   const home = agentDir(root, d.address);
   const promptFile = path.join(root, '.gt', 'prompts', d.rig || '_town', `${d.name}.md`);
-  const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec?.instructions].filter((x): x is string => !!x).join('\n\n') });
+  const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec.instructions].filter((x): x is string => !!x).join('\n\n') });
   const launch = agentLaunch({ root, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
   return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
 }
 
 export function mayorSession(root: string, town: StoredObject<Town>): DesiredSession {
   const spec = town.manifest.spec.mayor;
-  return session(root, town.manifest, { name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', spec, agents: [town.manifest.spec.agent, spec?.agent], why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined) });
+  return session(root, town.manifest, { name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', spec, agents: [town.manifest.spec.agent, spec.agent], why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined) });
 }
 
 export function rigSessions(root: string, rig: StoredObject<Rig>, world: DesiredWorld): DesiredSession[] {
@@ -73,7 +73,7 @@ export function rigSessions(root: string, rig: StoredObject<Rig>, world: Desired
   const name = r.metadata.name;
   return (['witness', 'refinery'] as const).map((role) => {
     const spec = r.spec[role];
-    return session(root, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec?.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined), beadsLocation: r.spec.beads?.location });
+    return session(root, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined), beadsLocation: r.spec.beads.location });
   });
 }
 
@@ -93,7 +93,7 @@ export function pluginSession(root: string, plugin: StoredObject<Plugin>, world:
     spec: p.spec.session,
     agents: [town?.spec.agent, rig?.spec.agent, p.spec.agent],
     why,
-    beadsLocation: rig?.spec.beads?.location,
+    beadsLocation: rig?.spec.beads.location,
     extraInstructions: `## Your hooks: ${p.spec.hooks.join(', ')}\n\n${p.spec.instructions}`,
   });
 }

@@ -30,7 +30,7 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const none: SwarmObserved = { rig: 'missing', beadsReady: false, issues: [], readyIds: [], awaitingMerge: [] };
   const state = !rigObject ? 'missing' : rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
   // The town's <rig>/.beads, or for issues kept in the repository the refinery clone they are read through.
-  const home = rigBeadsPaths(ctx.root, rigName, (rigObject?.manifest as Rig | undefined)?.spec.beads?.location);
+  const home = rigBeadsPaths(ctx.root, rigName, (rigObject?.manifest as Rig | undefined)?.spec.beads.location);
   const beadsReady = statQuiet(home.location === 'repository' ? path.join(home.clone, '.git') : home.townDir)?.isDirectory() ?? false;
   if (!rigObject || !beadsReady) {
     const lastKnown = state === 'present' ? undefined : await lastReported(ctx, swarm.metadata.name);

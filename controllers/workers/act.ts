@@ -100,7 +100,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'markReadyToMerge': {
       const r = await record(a.name);
-      await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}), ...(rig.spec.mergeQueue?.land === 'direct' ? { direct: true } : {}) });
+      await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}), ...(rig.spec.mergeQueue.land === 'direct' ? { direct: true } : {}) });
       const tracker = await ctx.services.tracker(rig, town);
       await tracker.addComment(a.issueId, `${name}/witness`, `Verified: ${a.branch} at ${a.head} is clean and pushed; ready to merge.`);
       return;
@@ -246,7 +246,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   const town = t.world.town?.manifest;
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   const prompt = promptFile(ctx.root, name, r.name);
-  const baseBranch = rig.spec.mergeQueue?.target ?? rigDefaultBranch(rig, observedRemoteHead(ctx.root, name));
+  const baseBranch = rig.spec.mergeQueue.target ?? rigDefaultBranch(rig, observedRemoteHead(ctx.root, name));
   if (!baseBranch) throw new Error(`rig ${name}'s default branch is not known: its refinery clone records no origin/HEAD (set the Rig's defaultBranch)`);
   const launch = agentLaunch({
     root: ctx.root,
@@ -260,7 +260,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     branch: r.branch,
     baseBranch,
     agents: [town?.spec.agent, rig.spec.agent],
-    beadsLocation: rig.spec.beads?.location,
+    beadsLocation: rig.spec.beads.location,
   });
   await ctx.services.tmux(town).startSession({
     name: sessionName(name, r.name),

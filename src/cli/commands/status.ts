@@ -82,7 +82,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       suspended: !!rig.spec.suspend,
       ...sync,
       workers,
-      max: rig.spec.workers?.max ?? 3,
+      max: rig.spec.workers.max,
       readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title, ...(i.assignee ? { assignee: i.assignee } : {}) })),
       breaker: openBreaker(pool, obj.generation, agentFingerprint(town, rig)) ?? null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
