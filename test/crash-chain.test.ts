@@ -58,7 +58,7 @@ function workerDecision(starts: string[]): Decision {
 
 function sessionDecision(starts: string[]): Decision {
   // A crash is recorded at the restart that follows it.
-  const p = planSessions([mayor], { root: '/town', now, contractReady: true, sessions: { 'gt-mayor': { record: { name: 'gt-mayor', starts, crashes: starts.slice(1) }, state: {}, unread: { count: 0 } } } }, 1);
+  const p = planSessions([mayor], { root: '/town', inheritedPath: '/usr/bin:/bin', now, contractReady: true, sessions: { 'gt-mayor': { record: { name: 'gt-mayor', starts, crashes: starts.slice(1) }, state: {}, unread: { count: 0 } } } }, 1);
   const a = p.actions[0];
   if (a) return a.type === 'escalateCrashLoop' ? 'escalate' : 'restart';
   return `wait ${Number(/restart in (\d+)s/.exec((p.notes ?? []).join(' '))![1])}s`;

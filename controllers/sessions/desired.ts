@@ -9,6 +9,12 @@ import type { StoredObject } from '../../src/store/store.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { BeadsLocation } from '../../src/town/layout.js';
 
+/** Where sessions run: the town root, and the PATH they inherit (observed: gt's own, `gtPath`). */
+export interface SessionHost {
+  root: string;
+  inheritedPath: string;
+}
+
 /** One long-running agent session as the spec wants it (DESIGN.md §4 session-cycle). */
 export interface DesiredSession {
   /** tmux session name: `gt-mayor`, `gt-RIG-witness`, `gt-RIG-refinery`, `gt-RIG-plugin-NAME`, `gt-plugin-NAME`. */
@@ -54,30 +60,31 @@ function blocked(spec: SessionSpec, town: Town | undefined, rig: Rig | undefined
   return undefined;
 }
 
-function session(root: string, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
+function session(host: SessionHost, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
+  const root = host.root;
   const home = agentDir(root, d.address);
   const promptFile = path.join(root, '.gt', 'prompts', d.rig || '_town', `${d.name}.md`);
   const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec.instructions].filter((x): x is string => !!x).join('\n\n') });
-  const launch = agentLaunch({ root, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
+  const launch = agentLaunch({ root, inheritedPath: host.inheritedPath, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
   return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
 }
 
-export function mayorSession(root: string, town: StoredObject<Town>): DesiredSession {
+export function mayorSession(host: SessionHost, town: StoredObject<Town>): DesiredSession {
   const spec = town.manifest.spec.mayor;
-  return session(root, town.manifest, { name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', spec, agents: [town.manifest.spec.agent, spec.agent], why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined) });
+  return session(host, town.manifest, { name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', spec, agents: [town.manifest.spec.agent, spec.agent], why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined) });
 }
 
-export function rigSessions(root: string, rig: StoredObject<Rig>, world: DesiredWorld): DesiredSession[] {
+export function rigSessions(host: SessionHost, rig: StoredObject<Rig>, world: DesiredWorld): DesiredSession[] {
   const town = world.town?.manifest;
   const r = rig.manifest;
   const name = r.metadata.name;
   return (['witness', 'refinery'] as const).map((role) => {
     const spec = r.spec[role];
-    return session(root, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined), beadsLocation: r.spec.beads.location });
+    return session(host, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined), beadsLocation: r.spec.beads.location });
   });
 }
 
-export function pluginSession(root: string, plugin: StoredObject<Plugin>, world: DesiredWorld): DesiredSession {
+export function pluginSession(host: SessionHost, plugin: StoredObject<Plugin>, world: DesiredWorld): DesiredSession {
   const town = world.town?.manifest;
   const p = plugin.manifest;
   const rigName = p.spec.rig;
@@ -85,7 +92,7 @@ export function pluginSession(root: string, plugin: StoredObject<Plugin>, world:
   // Not the rig's suspend: a suspended rig still merges what is queued, and asks its plugins
   // (gt stop RIG suspends the rig's plugins themselves).
   const why = blocked({ ...p.spec.session, enabled: true }, town, undefined, plugin.deletionRequestedAt !== undefined, p.spec.suspend ? 'the plugin is stopped (gt start resumes it)' : rigName && !rig ? `its rig ${rigName} does not exist` : undefined);
-  return session(root, town, {
+  return session(host, town, {
     name: rigName ? `gt-${rigName}-plugin-${p.metadata.name}` : `gt-plugin-${p.metadata.name}`,
     role: 'plugin',
     rig: rigName ?? '',

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { agentLaunch, polecatInstructions } from '../../src/agents/contract.js';
+import { agentLaunch, gtPath, polecatInstructions } from '../../src/agents/contract.js';
 import { handoffPreamble } from '../../src/agents/roles.js';
 import { updateAgentState } from '../../src/agents/state.js';
 import { inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
@@ -250,6 +250,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   if (!baseBranch) throw new Error(`rig ${name}'s default branch is not known: its refinery clone records no origin/HEAD (set the Rig's defaultBranch)`);
   const launch = agentLaunch({
     root: ctx.root,
+    inheritedPath: gtPath(),
     rig: name,
     role: 'polecat',
     address: polecatAddress(name, r.name),
