@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { agentLaunch, type AgentLaunch, type AgentRole } from '../../src/agents/contract.js';
 import { roleInstructions } from '../../src/agents/roles.js';
 import type { DesiredWorld } from '../../src/engine/controller.js';
@@ -7,7 +6,7 @@ import { agentDir, pluginAddress } from '../../src/mail/address.js';
 import type { Plugin, Rig, Town } from '../../src/model/objects.js';
 import type { StoredObject } from '../../src/store/store.js';
 import { parseDuration } from '../../src/util/duration.js';
-import type { BeadsLocation } from '../../src/town/layout.js';
+import { promptFile, type BeadsLocation } from '../../src/town/layout.js';
 
 /** Where sessions run: the town root, and the PATH they inherit (observed: gt's own, `gtPath`). */
 export interface SessionHost {
@@ -63,10 +62,10 @@ function blocked(spec: SessionSpec, town: Town | undefined, rig: Rig | undefined
 function session(host: SessionHost, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
   const root = host.root;
   const home = agentDir(root, d.address);
-  const promptFile = path.join(root, '.gt', 'prompts', d.rig || '_town', `${d.name}.md`);
+  const prompt = promptFile(root, d.rig, d.name);
   const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec.instructions].filter((x): x is string => !!x).join('\n\n') });
-  const launch = agentLaunch({ root, inheritedPath: host.inheritedPath, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
-  return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
+  const launch = agentLaunch({ root, inheritedPath: host.inheritedPath, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile: prompt, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
+  return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile: prompt, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
 }
 
 export function mayorSession(host: SessionHost, town: StoredObject<Town>): DesiredSession {

@@ -6,6 +6,7 @@ import { Mailbox } from '../../src/mail/mailbox.js';
 import { SessionStore, type SessionRecord } from '../../src/sessions/records.js';
 import { statQuiet } from '../../src/util/quick-fs.js';
 import type { DesiredSession, SessionHost } from './desired.js';
+import { townPaths } from '../../src/town/layout.js';
 
 export interface SessionFacts {
   tmux?: { alive: boolean; activityAt: number; fingerprint?: string; exitStatus?: number };
@@ -28,7 +29,7 @@ export interface SessionsObserved {
 }
 
 export function sessionStore(root: string): SessionStore {
-  return new SessionStore(path.join(root, '.gt', 'sessions'));
+  return new SessionStore(townPaths(root).sessionsDir);
 }
 
 export async function observeSessions(ctx: ControllerContext, world: DesiredWorld, host: SessionHost, desired: DesiredSession[]): Promise<SessionsObserved> {
@@ -37,7 +38,7 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
   if (desired.every((d, i) => !d.enabled && !records[i])) return { root: host.root, inheritedPath: host.inheritedPath, now: Date.now(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
   const listed = await ctx.services.sessions(world.town?.manifest);
-  const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
+  const contractReady = statQuiet(townPaths(ctx.root).gtShim) !== undefined;
   const sessions: Record<string, SessionFacts> = {};
   for (const [i, d] of desired.entries()) {
     const s = listed.find((x) => x.name === d.name);

@@ -7,6 +7,7 @@ import { readTextIfExists } from '../../src/util/atomic.js';
 import { rigBeadsPaths, statusFile } from '../../src/town/layout.js';
 import { isSwarmDetails, type SwarmDetails } from '../../src/swarm/details.js';
 import { belongsTo } from './refs.js';
+import { townPaths } from '../../src/town/layout.js';
 
 export interface SwarmObserved {
   /** The Swarm's rig in the desired state: there, being removed, or not at all. */
@@ -39,7 +40,7 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const rig = rigObject.manifest as Rig;
   const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
   const [all, ready] = await Promise.all([tracker.list(), tracker.ready()]);
-  const requests = listDirQuiet(path.join(ctx.root, '.gt', 'merge-queue', rigName));
+  const requests = listDirQuiet(path.join(townPaths(ctx.root).mergeQueueDir, rigName));
   let issues = all.filter((i) => belongsTo(swarm.metadata.name, i));
   // `bd list` may leave out dependencies and comments; `bd show` has them. The swarm's issues are few.
   if (tracker.backend === 'bd') issues = (await Promise.all(issues.map((i) => tracker.get(i.id)))).filter((i): i is Issue => i !== undefined);

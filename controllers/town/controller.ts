@@ -4,7 +4,7 @@ import type { Rig, Town } from '../../src/model/objects.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { actFileAction, describeFileAction } from '../common/file-actions.js';
 import { observePaths } from '../common/observe-fs.js';
-import { planTown, TOWN_DIRS, TOWN_FILES, type TownAction, type TownObserved } from './plan.js';
+import { planTown, TOWN_DIRS, TOWN_PLANNED_FILES, type TownAction, type TownObserved } from './plan.js';
 
 /** Observation: this process's node and the bundled CLI (package.json's `bin`), found on disk. */
 function runningGt(): TownObserved['gt'] {
@@ -15,7 +15,7 @@ function runningGt(): TownObserved['gt'] {
 export const townController: Controller<TownAction, TownObserved, Town> = {
   name: 'town',
   kind: 'Town',
-  observe: async (ctx) => ({ ...observePaths(ctx.root, { dirs: TOWN_DIRS, files: TOWN_FILES, present: [] }), gt: runningGt() }),
+  observe: async (ctx) => ({ ...observePaths(ctx.root, { dirs: TOWN_DIRS, files: TOWN_PLANNED_FILES, present: [] }), gt: runningGt() }),
   plan: (target, observed) =>
     planTown(
       target.object.manifest,

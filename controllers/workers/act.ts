@@ -17,6 +17,7 @@ import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-bra
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { WorkerAction } from './actions.js';
+import { promptFile } from '../../src/town/layout.js';
 
 export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<void> {
   const rig = t.object.manifest;
@@ -160,10 +161,6 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       return;
     }
   }
-}
-
-export function promptFile(root: string, rig: string, polecat: string): string {
-  return path.join(root, '.gt', 'prompts', rig, `${polecat}.md`);
 }
 
 async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAction, { type: 'spawnWorker' }>): Promise<void> {

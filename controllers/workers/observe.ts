@@ -14,6 +14,7 @@ import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../..
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
+import { townPaths } from '../../src/town/layout.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -60,7 +61,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const stuckAsked: Record<string, HookQuestion[]> = {};
   for (const p of stuckPlugins) stuckAsked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/witness`, 'onWorkerStuck');
   const polecatDirs = listDirQuiet(path.join(ctx.root, name, 'polecats'));
-  const contractReady = statQuiet(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
+  const contractReady = statQuiet(townPaths(ctx.root).gtShim) !== undefined;
   const now = Date.now();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { AgentSpec } from '../generated/manifest-types.js';
 import { TerminalError } from '../engine/controller.js';
-import { rigBeadsPaths, type BeadsLocation } from '../town/layout.js';
+import { rigBeadsPaths, townPaths, type BeadsLocation } from '../town/layout.js';
 
 export type AgentRole = 'polecat' | 'witness' | 'refinery' | 'mayor' | 'plugin';
 
@@ -57,7 +56,7 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
     GT_AGENT: c.address,
     BEADS_DIR: rigBeadsPaths(c.root, c.rig, c.beadsLocation).dir,
     GT_PROMPT_FILE: c.promptFile,
-    PATH: `${path.join(c.root, '.gt', 'bin')}:${userEnv.PATH ?? c.inheritedPath}`,
+    PATH: `${townPaths(c.root).binDir}:${userEnv.PATH ?? c.inheritedPath}`,
     ...(c.issue ? { GT_ISSUE: c.issue } : {}),
     ...(c.branch ? { GT_BRANCH: c.branch } : {}),
     ...(c.baseBranch ? { GT_BASE_BRANCH: c.baseBranch } : {}),

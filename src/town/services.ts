@@ -9,7 +9,7 @@ import { inboxPath } from '../mail/address.js';
 import type { Rig, Town } from '../model/objects.js';
 import { WorkerStore } from '../workers/records.js';
 import { serverRefused } from './owner.js';
-import { rigBeadsPaths } from './layout.js';
+import { rigBeadsPaths, townPaths } from './layout.js';
 import { unappliedTown } from '../manifest/validate.js';
 
 /**
@@ -21,7 +21,7 @@ import { unappliedTown } from '../manifest/validate.js';
 export function townSocket(root: string, town: Town | undefined): string {
   if (town?.spec.tmux.socket) return town.spec.tmux.socket;
   const abs = path.resolve(root);
-  const own = path.join(abs, '.gt', 'tmux.sock');
+  const own = townPaths(abs).tmuxSocket;
   if (Buffer.byteLength(own) <= SOCKET_PATH_MAX) return own;
   return fallbackSocket(abs);
 }
@@ -41,7 +41,7 @@ export class TownServices {
   private sessionsCache: { socket: string; at: number; value: Promise<SessionInfo[]> } | undefined;
 
   constructor(readonly root: string) {
-    this.workers = new WorkerStore(path.join(root, '.gt', 'workers'));
+    this.workers = new WorkerStore(townPaths(root).workersDir);
   }
 
   tmux(town: Town | undefined): Tmux {
