@@ -7,6 +7,7 @@ import { SessionStore, type SessionRecord } from '../../src/sessions/records.js'
 import { statQuiet } from '../../src/util/quick-fs.js';
 import type { DesiredSession, SessionHost } from './desired.js';
 import { townPaths } from '../../src/town/layout.js';
+import { observedNow } from '../../src/util/clock.js';
 
 export interface SessionFacts {
   tmux?: { alive: boolean; activityAt: number; fingerprint?: string; exitStatus?: number };
@@ -36,7 +37,7 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
   const store = sessionStore(ctx.root);
   const records = desired.map((d) => store.get(d.name));
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
-  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: host.root, inheritedPath: host.inheritedPath, now: Date.now(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
+  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: host.root, inheritedPath: host.inheritedPath, now: observedNow(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
   const listed = await ctx.services.sessions(world.town?.manifest);
   const contractReady = statQuiet(townPaths(ctx.root).gtShim) !== undefined;
   const sessions: Record<string, SessionFacts> = {};
@@ -54,5 +55,5 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
       unread: { count: unread.length, ...(unread.length ? { newest: unread[unread.length - 1]!.id } : {}) },
     };
   }
-  return { root: host.root, inheritedPath: host.inheritedPath, now: Date.now(), contractReady, sessions };
+  return { root: host.root, inheritedPath: host.inheritedPath, now: observedNow(), contractReady, sessions };
 }

@@ -15,6 +15,7 @@ import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
 import { townPaths } from '../../src/town/layout.js';
+import { observedNow } from '../../src/util/clock.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -45,9 +46,9 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     throw err;
   });
   // Without its tracker the pool neither dispatches nor finishes anything: the plan says why.
-  if (opened instanceof BdNotOnPath) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message } };
+  if (opened instanceof BdNotOnPath) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message } };
   // Issues kept in the repository are read through the refinery clone, which the rig controller makes.
-  if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
+  if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
   const tracker = opened;
   const [issues, records, signals, pool, sessions] = await Promise.all([
     tracker.list(),
@@ -62,7 +63,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   for (const p of stuckPlugins) stuckAsked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/witness`, 'onWorkerStuck');
   const polecatDirs = listDirQuiet(path.join(ctx.root, name, 'polecats'));
   const contractReady = statQuiet(townPaths(ctx.root).gtShim) !== undefined;
-  const now = Date.now();
+  const now = observedNow();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
     return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}), ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}) }] : [];
