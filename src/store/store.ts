@@ -76,7 +76,7 @@ export class Store {
     if (hit && hit.mtimeMs === mtimeMs && Date.now() - mtimeMs > 1000) return hit.records;
     const names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
     // A file whose text is what was parsed last time keeps its record: reading is cheap, parsing
-    // and freezing a big record (a Swarm of 20,000 tasks is 10 MB) is not, and within the racy
+    // and freezing a big record (a Swarm of tens of thousands of tasks) is not, and within the racy
     // second every pass would otherwise parse it again.
     const texts = new Map<string, { text: string; record: StoredObject }>();
     for (const n of names.sort()) {
