@@ -5,6 +5,7 @@ import { planPool } from '../controllers/workers/plan.js';
 import type { PoolObserved } from '../controllers/workers/observed.js';
 import type { Rig } from '../src/model/objects.js';
 import { isCrashLoop, MAX_BACKOFF_MS, restartBackoffMs } from '../src/util/crash-chain.js';
+import { withDefaults } from './support/manifests.js';
 
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 const ago = (s: number) => new Date(now - s * 1000).toISOString();
@@ -34,7 +35,7 @@ describe('crash backoff and crash loop (one rule)', () => {
 
 // The same history of quick deaths, seen by the worker pool (a polecat) and the session cycle (the
 // mayor), with the same restartBackoff (5s) and maxRestarts (3): the same decision.
-const rig: Rig = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/srv/w.git', workers: { restartBackoff: '5s', maxRestarts: 3 } } };
+const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', workers: { restartBackoff: '5s', maxRestarts: 3 } });
 const mayor: DesiredSession = {
   name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', home: '/town/mayor', promptFile: '/town/.gt/prompts/_town/gt-mayor.md', instructions: 'be the mayor',
   launch: { argv: ['agent'], env: {}, fingerprint: 'f1' }, enabled: true,
@@ -57,7 +58,7 @@ function workerDecision(starts: string[]): Decision {
 
 function sessionDecision(starts: string[]): Decision {
   // A crash is recorded at the restart that follows it.
-  const p = planSessions([mayor], { root: '/town', now, contractReady: true, sessions: { 'gt-mayor': { record: { name: 'gt-mayor', starts, crashes: starts.slice(1) }, state: {}, unread: { count: 0 } } } }, 1);
+  const p = planSessions([mayor], { root: '/town', inheritedPath: '/usr/bin:/bin', now, contractReady: true, sessions: { 'gt-mayor': { record: { name: 'gt-mayor', starts, crashes: starts.slice(1) }, state: {}, unread: { count: 0 } } } }, 1);
   const a = p.actions[0];
   if (a) return a.type === 'escalateCrashLoop' ? 'escalate' : 'restart';
   return `wait ${Number(/restart in (\d+)s/.exec((p.notes ?? []).join(' '))![1])}s`;

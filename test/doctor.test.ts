@@ -15,6 +15,7 @@ import type { WorkerRecord } from '../src/workers/records.js';
 import { META_KEYS } from '../src/town/services.js';
 import { git, gt as gtCli, REPO_ROOT, rigYaml, tempDir, tmuxServer, townYaml } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
+import { withDefaults } from './support/manifests.js';
 
 /** A finding as `gt doctor -o json` prints it. */
 interface Finding {
@@ -322,7 +323,7 @@ describe('gt doctor', () => {
 });
 
 describe('doctor judges (pure)', () => {
-  const rig: StoredObject = { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/r.git' } }, generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
+  const rig: StoredObject = { manifest: withDefaults('Rig', 'wyvern', { gitUrl: '/r.git' }), generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
   const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, plans: [], stalled: [], failures: [], clones: [], locks: [], beads: [], repoBeads: [], mail: [], blockedIssues: [], ...p });
   const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({ name, created: new Date(0), pid: 1, dead, exitStatus: dead ? 3 : undefined, exitSignal: undefined, currentCommand: '', activity: new Date(0), meta });
   const record = (state: WorkerRecord['state']): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'wyvern-a1', branch: 'polecat/nux/wyvern-a1', state, createdAt: '', starts: [], nudges: 0, rejectedDone: 0 });
@@ -342,7 +343,7 @@ describe('doctor judges (pure)', () => {
   });
 
   it('no GT-TMUX-SERVER-MISSING for sessions whose agent command cannot be started (AgentCommandMissing says it)', () => {
-    const withWitness: StoredObject = { ...rig, manifest: { ...rig.manifest, spec: { gitUrl: '/r.git', witness: { enabled: true } } } as StoredObject['manifest'] };
+    const withWitness: StoredObject = { ...rig, manifest: withDefaults('Rig', 'wyvern', { gitUrl: '/r.git', witness: { enabled: true } }) };
     const codes = (p: Partial<DoctorFacts>) => judgeHealth(facts({ world: { town: undefined, objects: [withWitness] }, ...p })).map((f) => f.code);
     expect(codes({})).toContain('GT-TMUX-SERVER-MISSING');
     const missing = { key: 'Rig/wyvern' as const, controller: 'sessions', findings: [{ code: 'AgentCommandMissing', message: 'agent command "claude" was not found' }] };

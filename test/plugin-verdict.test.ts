@@ -4,6 +4,7 @@ import { planPool } from '../controllers/workers/plan.js';
 import type { PoolObserved } from '../controllers/workers/observed.js';
 import type { Rig } from '../src/model/objects.js';
 import { awaitVerdict, type HookPlugin, type Verdict, type VerdictWait } from '../src/plugins/hooks.js';
+import { withDefaults } from './support/manifests.js';
 
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 const ago = (s: number) => new Date(now - s * 1000).toISOString();
@@ -27,7 +28,7 @@ describe('awaitVerdict (one rule for every hook point)', () => {
 });
 
 // beforeMerge (the merge queue) and onWorkerStuck (the worker pool) decide alike from the same question and answer.
-const rig: Rig = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/srv/w.git', workers: { stuckAfter: '1m' } } };
+const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', workers: { stuckAfter: '1m' } });
 
 function beforeMerge(p: HookPlugin, asked: { messageId: string; at: string }, verdicts: Record<string, Verdict>): string {
   const o: RefineryObserved = {

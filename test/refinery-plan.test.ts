@@ -3,8 +3,9 @@ import { planRefinery, type RefineryObserved } from '../controllers/refinery/pla
 import type { Rig } from '../src/model/objects.js';
 import type { MergeAttempts } from '../src/refinery/attempts.js';
 import type { MergeRequest } from '../src/refinery/requests.js';
+import { withDefaults } from './support/manifests.js';
 
-const rig: Rig = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/srv/w.git', mergeQueue: { maxAttempts: 2 } } };
+const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', mergeQueue: { maxAttempts: 2 } });
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 
 function request(issueId: string, head: string, over: Partial<MergeRequest> = {}): MergeRequest {

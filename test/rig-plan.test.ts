@@ -3,13 +3,9 @@ import { planRig } from '../controllers/rig/plan.js';
 import { rigLayout, type RigObserved } from '../controllers/rig/observe.js';
 import type { Rig } from '../src/model/objects.js';
 import type { CloneState } from '../src/adapters/git.js';
+import { withDefaults } from './support/manifests.js';
 
-const rig: Rig = {
-  apiVersion: 'gastown.dev/v1alpha1',
-  kind: 'Rig',
-  metadata: { name: 'wyvern' },
-  spec: { gitUrl: '/srv/wyvern.git', defaultBranch: 'main', beads: { prefix: 'wy' } },
-};
+const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/wyvern.git', defaultBranch: 'main', beads: { prefix: 'wy' } });
 const clean: CloneState = { state: 'repo', remoteUrl: '/srv/wyvern.git', work: { branch: 'main', dirty: 0, stashes: 0, unpushed: 0 } };
 
 function observed(over: Partial<RigObserved> = {}): RigObserved {

@@ -73,10 +73,10 @@ describe('long-running sessions', () => {
     sendKeys(t, 'gt-mayor', 'your context is full: please hand off');
     const s = await until(async () => ((await state(t!, 'mayor')).requesting_cycle ? state(t!, 'mayor') : undefined), 'gt handoff to set requesting_cycle');
     expect(s.handoff?.by).toBe('agent');
-    await sleep(1200);
-    const diff = await t.gt(['diff']);
+    // idleAfter (1s) passes on gt's clock, not the test's.
+    const diff = await t.gt(['diff'], 2000);
     expect(diff.stdout).toContain('~ cycle session gt-mayor: the agent handed off');
-    await t.once();
+    await t.once(2000);
     expect(panePid(t, 'gt-mayor')).not.toBe(before);
     await until(async () => pane(t!, 'gt-mayor').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
     const mail = await t.mail('mayor');
@@ -102,8 +102,8 @@ describe('long-running sessions', () => {
       expect(panePid(t, 'gt-mayor')).toBe(before);
       await sleep(300);
     }
-    await sleep(6200);
-    expect(await t.once()).toContain('cycle session gt-mayor: the spec changed');
+    // Quiet for idleAfter (6s) on gt's clock.
+    expect(await t.once(7000)).toContain('cycle session gt-mayor: the spec changed');
     expect(panePid(t, 'gt-mayor')).not.toBe(before);
     expect(await readFile(path.join(t.root, 'mayor', 'CLAUDE.md'), 'utf8')).toContain('Prefer small steps.');
     expect((await t.gt(['diff'])).code).toBe(0);
@@ -153,8 +153,8 @@ describe('polecat handoff', () => {
     // The state file lives in the clone but is never part of the polecat's work.
     expect(await readFile(path.join(t.root, clone, '.git', 'info', 'exclude'), 'utf8')).toContain('/state.json');
     const before = panePid(t, 'gt-wyvern-nux');
-    await sleep(3200);
-    expect(await t.once()).toContain('cycle polecat nux to a fresh session');
+    // Its pane quiet for 3 s (HANDOFF_IDLE_MS) on gt's clock.
+    expect(await t.once(4000)).toContain('cycle polecat nux to a fresh session');
     expect(panePid(t, 'gt-wyvern-nux')).not.toBe(before);
     await until(async () => pane(t!, 'gt-wyvern-nux').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
     expect((await t.records()).map((r) => [r.name, r.issueId])).toEqual([['nux', id]]);

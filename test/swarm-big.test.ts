@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCrossObjectRules } from '../src/manifest/rules.js';
 import type { ParsedObject } from '../src/manifest/validate.js';
 import type { Manifest } from '../src/model/objects.js';
+import type { SwarmTask } from '../src/generated/manifest-types.js';
 import { specWaves } from '../controllers/swarm/plan.js';
 import { bareRepo, gt, REPO_ROOT, tempDir } from './support/town.js';
+import { withDefaults } from './support/manifests.js';
 
 // A big Swarm through the real CLI: its issues are written with one rewrite of the beads file
 // (not one per issue), lines gt did not write keep their bytes, and the graph checks do not
@@ -76,9 +78,9 @@ describe('a big Swarm', () => {
 });
 
 describe('the dependency graph of 100,000 tasks in one chain', () => {
-  const tasks = Array.from({ length: 100_000 }, (_, i) => ({ id: `t${i}`, title: `T${i}`, ...(i ? { dependsOn: [`t${i - 1}`] } : {}) }));
+  const tasks: SwarmTask[] = Array.from({ length: 100_000 }, (_, i) => ({ id: `t${i}`, title: `T${i}`, description: '', priority: 2, dependsOn: i ? [`t${i - 1}`] : [] }));
   const parsed = (ts: typeof tasks): ParsedObject[] => [
-    { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'r' }, spec: { gitUrl: '/x' } } as Manifest, written: {}, doc: { file: 'f', baseDir: '/', index: 1, value: {}, locate: () => ({ line: 1, col: 1 }) } },
+    { manifest: withDefaults('Rig', 'r', { gitUrl: '/x' }), written: {}, doc: { file: 'f', baseDir: '/', index: 1, value: {}, locate: () => ({ line: 1, col: 1 }) } },
     { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name: 's' }, spec: { rig: 'r', title: 'S', tasks: ts } } as Manifest, written: {}, doc: { file: 'f', baseDir: '/', index: 2, value: {}, locate: () => ({ line: 2, col: 1 }) } },
   ];
 

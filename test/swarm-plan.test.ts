@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Issue } from '../src/beads/record.js';
 import type { Swarm } from '../src/model/objects.js';
+import type { SwarmTask } from '../src/generated/manifest-types.js';
+import { withDefaults, type Written } from './support/manifests.js';
 import { describeSwarmAction, type SwarmPlan } from '../controllers/swarm/actions.js';
 import { progressLine, taskTable, type SwarmDetails } from '../src/swarm/details.js';
 import type { SwarmObserved } from '../controllers/swarm/observe.js';
@@ -9,7 +11,7 @@ import { parseSwarmRef, workDone } from '../controllers/swarm/refs.js';
 
 // The pure half of the swarm controller: no files, no processes.
 
-type Task = Swarm['spec']['tasks'][number];
+type Task = Written<SwarmTask>;
 
 const DIAMOND: Task[] = [
   { id: 'a', title: 'A' },
@@ -19,8 +21,8 @@ const DIAMOND: Task[] = [
   { id: 'e', title: 'E', priority: 1 },
 ];
 
-function swarm(tasks: Task[] = DIAMOND, extra: Partial<Swarm['spec']> = {}): Swarm {
-  return { apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name: 's1' }, spec: { rig: 'wyvern', title: 'Diamond', tasks: tasks as Swarm['spec']['tasks'], ...extra } };
+function swarm(tasks: Task[] = DIAMOND, extra: Written<Swarm['spec']> = {}): Swarm {
+  return withDefaults('Swarm', 's1', { rig: 'wyvern', title: 'Diamond', tasks, ...extra });
 }
 
 let clock = 0;
@@ -40,12 +42,12 @@ function observed(issues: Issue[], extra: Partial<SwarmObserved> = {}): SwarmObs
 /** The diamond fully rendered: epic w-0, tasks w-a … w-e with their links; statuses by task id. */
 function rendered(status: Record<string, string> = {}, readyIds: string[] = []): SwarmObserved {
   const epic = issue('w-0', 'gt-swarm:s1', { issue_type: 'epic', title: 'Diamond', status: 'in_progress', description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1' });
-  const tasks = DIAMOND.map((t) =>
+  const tasks = swarm().spec.tasks.map((t) =>
     issue(`w-${t.id}`, `gt-swarm:s1/${t.id}`, {
       title: t.title,
-      priority: t.priority ?? 2,
+      priority: t.priority,
       status: status[t.id] ?? 'open',
-      dependencies: [pc(`w-${t.id}`, 'w-0'), ...(t.dependsOn ?? []).map((d) => bl(`w-${t.id}`, `w-${d}`))],
+      dependencies: [pc(`w-${t.id}`, 'w-0'), ...t.dependsOn.map((d) => bl(`w-${t.id}`, `w-${d}`))],
     }),
   );
   return observed([epic, ...tasks], { readyIds });
@@ -56,15 +58,16 @@ const details = (p: SwarmPlan) => p.details as SwarmDetails;
 
 describe('specWaves', () => {
   it('puts tasks without dependsOn in wave 1 and each task one wave after its latest dependency', () => {
-    expect(Object.fromEntries(specWaves(DIAMOND))).toEqual({ a: 1, b: 2, c: 2, d: 3, e: 1 });
+    expect(Object.fromEntries(specWaves(swarm().spec.tasks))).toEqual({ a: 1, b: 2, c: 2, d: 3, e: 1 });
   });
 
   it('does not loop on a cycle that slipped past validation', () => {
-    const w = specWaves([
+    const cyclic = swarm([
       { id: 'a', title: 'A', dependsOn: ['b'] },
       { id: 'b', title: 'B', dependsOn: ['a'] },
       { id: 'c', title: 'C' },
     ]);
+    const w = specWaves(cyclic.spec.tasks);
     expect(Object.fromEntries(w)).toEqual({ c: 1, a: 2, b: 2 });
   });
 });

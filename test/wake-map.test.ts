@@ -29,7 +29,7 @@ describe('which objects a changed file wakes', () => {
   ];
   for (const [file, want] of cases) {
     it(`${file} -> ${Array.isArray(want) ? want.join(', ') : want}`, () => {
-      const got = objectsWokenBy(file.split('/').join(path.sep), world);
+      const got = objectsWokenBy(path.join('/t', ...file.split('/')), '/t', world);
       expect(Array.isArray(got) ? [...got].sort() : got).toEqual(Array.isArray(want) ? [...want].sort() : want);
     });
   }

@@ -6,8 +6,9 @@ import type { Issue } from '../src/beads/record.js';
 import type { Rig } from '../src/model/objects.js';
 import type { WorkerRecord } from '../src/workers/records.js';
 import { agentFingerprint } from '../src/workers/breaker.js';
+import { withDefaults } from './support/manifests.js';
 
-const rig: Rig = { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: '/srv/w.git', workers: { max: 2, spawnDelay: '0s' } } };
+const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', workers: { max: 2, spawnDelay: '0s' } });
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 
 function issue(id: string, over: Partial<Issue> = {}): Issue {

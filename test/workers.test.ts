@@ -134,8 +134,8 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     await town.createIssue('stuck');
     await town.once();
     await until(async () => {
-      await new Promise((r) => setTimeout(r, 350));
-      await town!.once();
+      // stuckAfter (300ms) passes on gt's clock at each pass.
+      await town!.once(400);
       return (await town!.records())[0]?.state === 'stalled';
     }, 'escalation of the stuck worker');
     expect((await town.records())[0]!.nudges).toBe(2);

@@ -7,6 +7,7 @@ import { observedRemoteHead } from '../../src/town/default-branch.js';
 import { attemptStore } from '../../src/refinery/attempts.js';
 import { mergeQueueStore } from '../../src/refinery/requests.js';
 import type { RefineryObserved } from './plan.js';
+import { observedNow } from '../../src/util/clock.js';
 
 export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<RefineryObserved> {
   const name = rig.metadata.name;
@@ -30,5 +31,5 @@ export async function observeRefinery(ctx: ControllerContext, rig: Rig, world: D
   const verdicts = verdictsIn(inbox);
   const asked: RefineryObserved['asked'] = {};
   for (const p of plugins) asked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/refinery`, 'beforeMerge');
-  return { now: Date.now(), cloneReady: clone.state === 'repo', remoteHead: await observedRemoteHead(ctx.root, name), requests, current, issues, attempts, plugins, verdicts, asked };
+  return { now: observedNow(), cloneReady: clone.state === 'repo', remoteHead: await observedRemoteHead(ctx.root, name), requests, current, issues, attempts, plugins, verdicts, asked };
 }

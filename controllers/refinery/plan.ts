@@ -26,7 +26,7 @@ export interface RefineryObserved {
 }
 
 export function maxAttempts(rig: Rig): number {
-  return rig.spec.mergeQueue?.maxAttempts ?? 3;
+  return rig.spec.mergeQueue.maxAttempts;
 }
 
 /** Merge order: `gt land` first, then issue priority, then the time the branch became ready. Issues whose budget is spent are out. */
@@ -43,7 +43,7 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
   const actions: RefineryAction[] = [];
   const findings: Finding[] = [];
   const notes: string[] = [];
-  const mq = rig.spec.mergeQueue ?? {};
+  const mq = rig.spec.mergeQueue;
   const max = maxAttempts(rig);
   const target = mq.target ?? rigDefaultBranch(rig, o.remoteHead);
   const blocked = o.attempts.filter((a) => blockedByBudget(a, o.issues[a.issueId]?.status));
@@ -109,10 +109,10 @@ export function planRefinery(rig: Rig, removing: boolean, o: RefineryObserved): 
     title: o.issues[next.issueId]?.title ?? next.issueId,
     branch: next.branch,
     head: next.head,
-    strategy: mq.strategy ?? 'merge',
+    strategy: mq.strategy,
     target,
-    testCommand: mq.testCommand ?? [],
-    testTimeoutMs: parseDuration(mq.testTimeout ?? '10m'),
+    testCommand: mq.testCommand,
+    testTimeoutMs: parseDuration(mq.testTimeout),
     skipTests: !!next.skipTests,
     attempt: (o.attempts.find((a) => a.issueId === next.issueId)?.rejections.length ?? 0) + 1,
     maxAttempts: max,

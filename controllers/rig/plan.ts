@@ -9,7 +9,7 @@ import type { CloneRole, RigAction } from './actions.js';
 import { rigLayout, type RigObserved } from './observe.js';
 
 export function beadsPrefix(rig: Rig): string {
-  return rig.spec.beads?.prefix ?? rig.metadata.name;
+  return rig.spec.beads.prefix ?? rig.metadata.name;
 }
 
 /** <rig>/config.json: the rig's spec as gt applied it, for people and agents to read. */
@@ -33,7 +33,7 @@ export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAc
   const l = rigLayout(name);
   const prefix = beadsPrefix(rig);
   // Issues kept in the repository are the project's: the town's .beads holds only gt's lock then.
-  const inTown = rig.spec.beads?.location !== 'repository';
+  const inTown = rig.spec.beads.location !== 'repository';
   actions.push(
     ...planFiles(
       {

@@ -3,7 +3,8 @@ import type { Plugin, Rig, Town } from '../../src/model/objects.js';
 import type { StoredObject } from '../../src/store/store.js';
 import { actSessions } from './act.js';
 import { describeSessionAction, sessionActionIsIrreversible, type SessionAction } from './actions.js';
-import { mayorSession, pluginSession, rigSessions, type DesiredSession } from './desired.js';
+import { gtPath } from '../../src/agents/contract.js';
+import { mayorSession, pluginSession, rigSessions, type DesiredSession, type SessionHost } from './desired.js';
 import { observeSessions, type SessionsObserved } from './observe.js';
 import { planSessions } from './plan.js';
 
@@ -13,21 +14,24 @@ import { planSessions } from './plan.js';
  * at an idle point, ends them after a handoff when stopped, and stops a crash loop. One
  * registration per kind that declares sessions; the logic is shared.
  */
-function sessionsController<M>(kind: 'Town' | 'Rig' | 'Plugin', desired: (root: string, t: Target<M>) => DesiredSession[]): Controller<SessionAction, SessionsObserved, M> {
+function sessionsController<M>(kind: 'Town' | 'Rig' | 'Plugin', desired: (host: SessionHost, t: Target<M>) => DesiredSession[]): Controller<SessionAction, SessionsObserved, M> {
   return {
     name: 'sessions',
     kind,
-    observe: (ctx, t) => observeSessions(ctx, t.world, desired(ctx.root, t)),
-    plan: (t, o) => planSessions(desired(o.root, t), o, t.object.generation),
-    act: (ctx, t, a) => actSessions(ctx, t.world, desired(ctx.root, t), t.object.generation, a),
+    observe: (ctx, t) => {
+      const host = { root: ctx.root, inheritedPath: gtPath() };
+      return observeSessions(ctx, t.world, host, desired(host, t));
+    },
+    plan: (t, o) => planSessions(desired({ root: o.root, inheritedPath: o.inheritedPath }, t), o, t.object.generation),
+    act: (ctx, t, a) => actSessions(ctx, t.world, desired({ root: ctx.root, inheritedPath: gtPath() }, t), t.object.generation, a),
     describe: describeSessionAction,
     irreversible: sessionActionIsIrreversible,
   };
 }
 
-export const townSessionsController = sessionsController<Town>('Town', (root, t) => [mayorSession(root, t.object as StoredObject<Town>)]);
-export const rigSessionsController = sessionsController<Rig>('Rig', (root, t) => rigSessions(root, t.object as StoredObject<Rig>, t.world));
-const pluginSessions = sessionsController<Plugin>('Plugin', (root, t) => [pluginSession(root, t.object as StoredObject<Plugin>, t.world)]);
+export const townSessionsController = sessionsController<Town>('Town', (host, t) => [mayorSession(host, t.object as StoredObject<Town>)]);
+export const rigSessionsController = sessionsController<Rig>('Rig', (host, t) => rigSessions(host, t.object as StoredObject<Rig>, t.world));
+const pluginSessions = sessionsController<Plugin>('Plugin', (host, t) => [pluginSession(host, t.object as StoredObject<Plugin>, t.world)]);
 
 /** A Plugin's only controller, so it finalizes: a deleted Plugin leaves the store once its session has ended. */
 export const pluginSessionsController: Controller<SessionAction, SessionsObserved, Plugin> = {

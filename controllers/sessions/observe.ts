@@ -5,7 +5,9 @@ import type { ControllerContext, DesiredWorld } from '../../src/engine/controlle
 import { Mailbox } from '../../src/mail/mailbox.js';
 import { SessionStore, type SessionRecord } from '../../src/sessions/records.js';
 import { statIfExists } from '../../src/util/fs-read.js';
-import type { DesiredSession } from './desired.js';
+import type { DesiredSession, SessionHost } from './desired.js';
+import { townPaths } from '../../src/town/layout.js';
+import { observedNow } from '../../src/util/clock.js';
 
 export interface SessionFacts {
   tmux?: { alive: boolean; activityAt: number; fingerprint?: string; exitStatus?: number };
@@ -19,6 +21,8 @@ export interface SessionFacts {
 export interface SessionsObserved {
   /** The town root: the desired sessions' paths and environment depend on it. */
   root: string;
+  /** gt's own PATH, which sessions inherit (`gtPath`): their environment depends on it. */
+  inheritedPath: string;
   now: number;
   /** The town's gt shim exists (agents call gt through it): the town controller renders it, maybe in the same pass. */
   contractReady: boolean;
@@ -26,16 +30,16 @@ export interface SessionsObserved {
 }
 
 export function sessionStore(root: string): SessionStore {
-  return new SessionStore(path.join(root, '.gt', 'sessions'));
+  return new SessionStore(townPaths(root).sessionsDir);
 }
 
-export async function observeSessions(ctx: ControllerContext, world: DesiredWorld, desired: DesiredSession[]): Promise<SessionsObserved> {
+export async function observeSessions(ctx: ControllerContext, world: DesiredWorld, host: SessionHost, desired: DesiredSession[]): Promise<SessionsObserved> {
   const store = sessionStore(ctx.root);
   const records = await Promise.all(desired.map((d) => store.get(d.name)));
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
-  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: ctx.root, now: Date.now(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
+  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: host.root, inheritedPath: host.inheritedPath, now: observedNow(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
   const listed = await ctx.services.sessions(world.town?.manifest);
-  const contractReady = await statIfExists(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
+  const contractReady = (await statIfExists(townPaths(ctx.root).gtShim)) !== undefined;
   const sessions: Record<string, SessionFacts> = {};
   for (const [i, d] of desired.entries()) {
     const s = listed.find((x) => x.name === d.name);
@@ -51,5 +55,5 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
       unread: { count: unread.length, ...(unread.length ? { newest: unread[unread.length - 1]!.id } : {}) },
     };
   }
-  return { root: ctx.root, now: Date.now(), contractReady, sessions };
+  return { root: host.root, inheritedPath: host.inheritedPath, now: observedNow(), contractReady, sessions };
 }

@@ -7,6 +7,7 @@ import { readTextIfExists } from '../../src/util/atomic.js';
 import { rigBeadsPaths, statusFile } from '../../src/town/layout.js';
 import { isSwarmDetails, type SwarmDetails } from '../../src/swarm/details.js';
 import { belongsTo } from './refs.js';
+import { townPaths } from '../../src/town/layout.js';
 
 export interface SwarmObserved {
   /** The Swarm's rig in the desired state: there, being removed, or not at all. */
@@ -30,7 +31,7 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const none: SwarmObserved = { rig: 'missing', beadsReady: false, issues: [], readyIds: [], awaitingMerge: [] };
   const state = !rigObject ? 'missing' : rigObject.deletionRequestedAt !== undefined ? 'removing' : 'present';
   // The town's <rig>/.beads, or for issues kept in the repository the refinery clone they are read through.
-  const home = rigBeadsPaths(ctx.root, rigName, (rigObject?.manifest as Rig | undefined)?.spec.beads?.location);
+  const home = rigBeadsPaths(ctx.root, rigName, (rigObject?.manifest as Rig | undefined)?.spec.beads.location);
   const beadsReady = (await statIfExists(home.location === 'repository' ? path.join(home.clone, '.git') : home.townDir))?.isDirectory() ?? false;
   if (!rigObject || !beadsReady) {
     const lastKnown = state === 'present' ? undefined : await lastReported(ctx, swarm.metadata.name);
@@ -39,7 +40,7 @@ export async function observeSwarm(ctx: ControllerContext, t: Target<Swarm>): Pr
   const rig = rigObject.manifest as Rig;
   const tracker = await ctx.services.tracker(rig, t.world.town?.manifest);
   const [all, ready] = await Promise.all([tracker.list(), tracker.ready()]);
-  const requests = await listDir(path.join(ctx.root, '.gt', 'merge-queue', rigName));
+  const requests = await listDir(path.join(townPaths(ctx.root).mergeQueueDir, rigName));
   let issues = all.filter((i) => belongsTo(swarm.metadata.name, i));
   // `bd list` may leave out dependencies and comments; `bd show` has them. The swarm's issues are few.
   if (tracker.backend === 'bd') issues = (await Promise.all(issues.map((i) => tracker.get(i.id)))).filter((i): i is Issue => i !== undefined);

@@ -25,7 +25,7 @@ export function specWaves(tasks: readonly SwarmTask[]): Map<string, number> {
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const t of tasks) {
-    const deps = [...new Set(t.dependsOn ?? [])].filter((d) => ids.has(d) && d !== t.id);
+    const deps = [...new Set(t.dependsOn)].filter((d) => ids.has(d) && d !== t.id);
     waiting.set(t.id, deps.length);
     for (const d of deps) {
       const list = dependents.get(d);
@@ -172,8 +172,8 @@ export function planSwarm(swarm: Swarm, deleting: boolean, o: SwarmObserved): Sw
   const links: SwarmAction[] = [];
   for (const t of ordered) {
     const ref = taskRef(name, t.id);
-    const deps = (t.dependsOn ?? []).filter((d) => specIds.has(d));
-    const want = { title: t.title, description: t.description ?? '', priority: t.priority ?? 2 };
+    const deps = t.dependsOn.filter((d) => specIds.has(d));
+    const want = { title: t.title, description: t.description, priority: t.priority };
     const issue = issueOf.get(t.id);
     if (!issue) {
       actions.push({ type: 'createTask', ref, epicRef: eRef, task: t.id, ...want, blockedBy: deps.map((d) => taskRef(name, d)) });
@@ -251,7 +251,7 @@ function swarmDetails(swarm: Swarm, waves: Map<string, number>, issueOf: Map<str
       state: taskState(i, ready),
       title: i?.title ?? t.title,
       assignee: i?.assignee ?? null,
-      dependsOn: t.dependsOn ?? [],
+      dependsOn: t.dependsOn,
       awaitingMerge: !!i && i.status === 'closed' && merging.has(i.id),
     };
   });
@@ -265,7 +265,7 @@ function swarmDetails(swarm: Swarm, waves: Map<string, number>, issueOf: Map<str
     rig: swarm.spec.rig,
     title: swarm.spec.title,
     epic: epic?.id ?? null,
-    suspended: !!swarm.spec.suspend,
+    suspended: swarm.spec.suspend,
     maxParallel: swarm.spec.maxParallel ?? null,
     tasks: rows,
     counts,

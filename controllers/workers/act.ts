@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { agentLaunch, polecatInstructions } from '../../src/agents/contract.js';
+import { agentLaunch, gtPath, polecatInstructions } from '../../src/agents/contract.js';
 import { handoffPreamble } from '../../src/agents/roles.js';
 import { updateAgentState } from '../../src/agents/state.js';
 import { inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
@@ -17,6 +17,7 @@ import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-bra
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { WorkerAction } from './actions.js';
+import { promptFile } from '../../src/town/layout.js';
 
 export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<void> {
   const rig = t.object.manifest;
@@ -100,7 +101,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'markReadyToMerge': {
       const r = await record(a.name);
-      await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}), ...(rig.spec.mergeQueue?.land === 'direct' ? { direct: true } : {}) });
+      await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}), ...(rig.spec.mergeQueue.land === 'direct' ? { direct: true } : {}) });
       const tracker = await ctx.services.tracker(rig, town);
       await tracker.addComment(a.issueId, `${name}/witness`, `Verified: ${a.branch} at ${a.head} is clean and pushed; ready to merge.`);
       return;
@@ -160,10 +161,6 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       return;
     }
   }
-}
-
-export function promptFile(root: string, rig: string, polecat: string): string {
-  return path.join(root, '.gt', 'prompts', rig, `${polecat}.md`);
 }
 
 async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAction, { type: 'spawnWorker' }>): Promise<void> {
@@ -246,10 +243,11 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   const town = t.world.town?.manifest;
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   const prompt = promptFile(ctx.root, name, r.name);
-  const baseBranch = rig.spec.mergeQueue?.target ?? rigDefaultBranch(rig, await observedRemoteHead(ctx.root, name));
+  const baseBranch = rig.spec.mergeQueue.target ?? rigDefaultBranch(rig, await observedRemoteHead(ctx.root, name));
   if (!baseBranch) throw new Error(`rig ${name}'s default branch is not known: its refinery clone records no origin/HEAD (set the Rig's defaultBranch)`);
   const launch = agentLaunch({
     root: ctx.root,
+    inheritedPath: gtPath(),
     rig: name,
     role: 'polecat',
     address: polecatAddress(name, r.name),
@@ -260,7 +258,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     branch: r.branch,
     baseBranch,
     agents: [town?.spec.agent, rig.spec.agent],
-    beadsLocation: rig.spec.beads?.location,
+    beadsLocation: rig.spec.beads.location,
   });
   await ctx.services.tmux(town).startSession({
     name: sessionName(name, r.name),

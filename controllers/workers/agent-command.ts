@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { checkCommand, commandExitMessage, commandMissingMessage, type CommandCheck } from '../../src/agents/command.js';
-import { agentLaunch } from '../../src/agents/contract.js';
+import { agentLaunch, gtPath } from '../../src/agents/contract.js';
 import type { Plan } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import type { WorkerAction } from './actions.js';
@@ -12,7 +12,7 @@ const COMMAND_RECHECK_MS = 30_000;
 export function observeAgentCommand(root: string, rig: Rig, town: Town | undefined, cloneDir: string): CommandCheck | undefined {
   let launch;
   try {
-    launch = agentLaunch({ root, rig: rig.metadata.name, role: 'polecat', address: '', cwd: cloneDir, promptFile: '', instructions: '', agents: [town?.spec.agent, rig.spec.agent] });
+    launch = agentLaunch({ root, inheritedPath: gtPath(), rig: rig.metadata.name, role: 'polecat', address: '', cwd: cloneDir, promptFile: '', instructions: '', agents: [town?.spec.agent, rig.spec.agent] });
   } catch {
     return undefined; // An invalid command fails the start itself, with its own error.
   }

@@ -14,6 +14,8 @@ import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../..
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
+import { townPaths } from '../../src/town/layout.js';
+import { observedNow } from '../../src/util/clock.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -44,9 +46,9 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     throw err;
   });
   // Without its tracker the pool neither dispatches nor finishes anything: the plan says why.
-  if (opened instanceof BdNotOnPath) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message } };
+  if (opened instanceof BdNotOnPath) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message } };
   // Issues kept in the repository are read through the refinery clone, which the rig controller makes.
-  if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: Date.now(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
+  if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
   const tracker = opened;
   const [issues, records, signals, pool, sessions] = await Promise.all([
     tracker.list(),
@@ -60,8 +62,8 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const stuckAsked: Record<string, HookQuestion[]> = {};
   for (const p of stuckPlugins) stuckAsked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/witness`, 'onWorkerStuck');
   const polecatDirs = await listDir(path.join(ctx.root, name, 'polecats'));
-  const contractReady = await statIfExists(path.join(ctx.root, '.gt', 'bin', 'gt')) !== undefined;
-  const now = Date.now();
+  const contractReady = (await statIfExists(townPaths(ctx.root).gtShim)) !== undefined;
+  const now = observedNow();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
     return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}), ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}) }] : [];

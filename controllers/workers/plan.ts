@@ -40,16 +40,16 @@ export interface PoolSettings {
 }
 
 export function poolSettings(rig: Rig): PoolSettings {
-  const w = rig.spec.workers ?? {};
+  const w = rig.spec.workers;
   return {
-    max: w.max ?? 3,
-    spawnDelayMs: parseDuration(w.spawnDelay ?? '2s'),
-    stuckAfterMs: parseDuration(w.stuckAfter ?? '10m'),
-    maxNudges: w.maxNudges ?? 3,
-    restartBackoffMs: parseDuration(w.restartBackoff ?? '5s'),
-    maxRestarts: w.maxRestarts ?? 3,
-    restartBudget: w.restartBudget ?? 10,
-    breakerThreshold: w.breakerThreshold ?? 3,
+    max: w.max,
+    spawnDelayMs: parseDuration(w.spawnDelay),
+    stuckAfterMs: parseDuration(w.stuckAfter),
+    maxNudges: w.maxNudges,
+    restartBackoffMs: parseDuration(w.restartBackoff),
+    maxRestarts: w.maxRestarts,
+    restartBudget: w.restartBudget,
+    breakerThreshold: w.breakerThreshold,
     names: [...new Set(w.names?.length ? w.names : NAME_POOL)],
   };
 }

@@ -169,8 +169,8 @@ export class Tmux {
 
   /** Runs `tmux -u -f CONFIG -S PATH|-L NAME ...args`; never throws for a non-zero exit (see `ok`). */
   private exec(args: readonly string[], clientEnv: Record<string, string> = {}): Promise<RunResult> {
-    // Copying process.env costs ~3 ms of CPU (it is read through C++): the loop lists sessions
-    // every pass, so the common case reuses one copy, taken once.
+    // Copying process.env is slow (it is read through C++): the loop lists sessions every pass,
+    // so the common case reuses one copy, taken once.
     const env = Object.keys(clientEnv).length ? { ...clientEnvBase(), ...clientEnv } : clientEnvBase();
     const server = isSocketPath(this.socket) ? ['-S', this.socket] : ['-L', this.socket];
     return run('tmux', ['-u', '-f', this.configFile, ...server, ...args], { env, timeoutMs: this.timeoutMs });

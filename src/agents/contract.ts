@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { AgentSpec } from '../generated/manifest-types.js';
 import { TerminalError } from '../engine/controller.js';
-import { rigBeadsPaths, type BeadsLocation } from '../town/layout.js';
+import { rigBeadsPaths, townPaths, type BeadsLocation } from '../town/layout.js';
 
 export type AgentRole = 'polecat' | 'witness' | 'refinery' | 'mayor' | 'plugin';
 
@@ -18,6 +17,8 @@ export interface AgentLaunch {
 
 export interface ContractInput {
   root: string;
+  /** The PATH the session gets after the town's bin, unless its agent.env sets one: gt's own (observed, `gtPath`). */
+  inheritedPath: string;
   rig: string;
   role: AgentRole;
   address: string;
@@ -32,6 +33,11 @@ export interface ContractInput {
   agents: (AgentSpec | undefined)[];
   /** The rig's `beads.location`: BEADS_DIR names the town's `<rig>/.beads` or the refinery clone's. */
   beadsLocation?: BeadsLocation;
+}
+
+/** Observation: gt's own PATH, which agent sessions inherit; observe and act read it, plans get it as a fact. */
+export function gtPath(): string {
+  return process.env.PATH ?? '/usr/bin:/bin';
 }
 
 /**
@@ -50,7 +56,7 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
     GT_AGENT: c.address,
     BEADS_DIR: rigBeadsPaths(c.root, c.rig, c.beadsLocation).dir,
     GT_PROMPT_FILE: c.promptFile,
-    PATH: `${path.join(c.root, '.gt', 'bin')}:${userEnv.PATH ?? process.env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${townPaths(c.root).binDir}:${userEnv.PATH ?? c.inheritedPath}`,
     ...(c.issue ? { GT_ISSUE: c.issue } : {}),
     ...(c.branch ? { GT_BRANCH: c.branch } : {}),
     ...(c.baseBranch ? { GT_BASE_BRANCH: c.baseBranch } : {}),

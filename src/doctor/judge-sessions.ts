@@ -46,7 +46,7 @@ function explain(id: Identity, f: DoctorFacts): Explanation {
       return record ? { by: 'worker', record } : { by: 'pool' };
     }
     case 'role': {
-      if (id.role === 'mayor') return town?.spec.mayor?.enabled ? { by: 'role' } : { by: 'nothing', why: 'role mayor, but the Town does not enable the mayor' };
+      if (id.role === 'mayor') return town?.spec.mayor.enabled ? { by: 'role' } : { by: 'nothing', why: 'role mayor, but the Town does not enable the mayor' };
       if (id.role === 'plugin') {
         const plugins = f.world.objects.filter((o) => o.manifest.kind === 'Plugin').map((o) => o.manifest as Plugin);
         // A plugin's mail address (RIG/plugins/NAME, or plugins/NAME town-wide) names it.
@@ -108,7 +108,7 @@ export function expectedSessions(f: DoctorFacts): string[] {
   // Sessions whose agent command cannot be started are not expected: AgentCommandMissing says why.
   const startable = (key: string) => !f.plans.some((p) => p.key === key && p.controller === 'sessions' && p.findings.some((x) => x.code === 'AgentCommandMissing'));
   const out: string[] = [];
-  if (town?.spec.mayor?.enabled && !townStopped && startable(`Town/${town.metadata.name}`)) out.push('mayor');
+  if (town?.spec.mayor.enabled && !townStopped && startable(`Town/${town.metadata.name}`)) out.push('mayor');
   const running = new Set<string>();
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Rig') continue;
@@ -118,7 +118,7 @@ export function expectedSessions(f: DoctorFacts): string[] {
     if (townStopped || rig.spec.suspend || o.deletionRequestedAt) continue;
     running.add(name);
     if (!startable(`Rig/${name}`)) continue;
-    for (const role of ['witness', 'refinery'] as const) if (rig.spec[role]?.enabled) out.push(`${name}/${role}`);
+    for (const role of ['witness', 'refinery'] as const) if (rig.spec[role].enabled) out.push(`${name}/${role}`);
   }
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Plugin' || townStopped || o.deletionRequestedAt) continue;

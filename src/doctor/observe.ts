@@ -18,6 +18,7 @@ import type { BeadsFact, BlockedIssueFact, CloneFact, DoctorFacts, FailureFact, 
 import { rigBeadsPaths } from '../town/layout.js';
 import { splitTorn } from './judge-files.js';
 import { polecatCloneOf } from './judge-sessions.js';
+import { unappliedTown } from '../manifest/validate.js';
 
 /** An agent directory's name (a DNS label, as polecat and plugin names are): temporaries beside clones (`*.gt-partial-*`, `*.mail-PID`) never match. */
 const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -52,7 +53,7 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
     failures,
     clones,
     locks: await observeLocks(root, lockFiles),
-    beads: await observeBeads(root, rigs, (town?.spec.beads?.backend ?? 'auto') === 'auto' && !onPath('bd')),
+    beads: await observeBeads(root, rigs, (town ?? unappliedTown(root)).spec.beads.backend === 'auto' && !onPath('bd')),
     repoBeads: await observeRepoBeads(root, world),
     mail: await observeMail(root, inboxes),
     blockedIssues: await observeBlockedIssues(session, world),
@@ -172,7 +173,7 @@ async function observeRepoBeads(root: string, world: DesiredWorld): Promise<Repo
 
 /** The repository's own tracker of a rig that uses the town's by default, described; else undefined. */
 export async function unusedRepoBeads(root: string, rig: Rig): Promise<string | undefined> {
-  if (rig.spec.beads?.location !== undefined) return undefined;
+  if (rig.spec.beads.location !== undefined) return undefined;
   const beadsDir = rigBeadsPaths(root, rig.metadata.name, 'repository').dir;
   const rel = path.relative(root, beadsDir);
   const database = await findBdDatabase(beadsDir);

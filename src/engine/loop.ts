@@ -1,10 +1,10 @@
-import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { acquireLock } from '../store/lock.js';
 import { LOOP_COMMAND, type KeyHolder } from '../store/key-lock.js';
 import type { TownSession } from '../town/session.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { parseKey, type ObjectKey } from '../model/objects.js';
+import { unappliedTown } from '../manifest/validate.js';
 import { DesiredStateCache } from './desired-cache.js';
 import { worldFrom, type KeyOutcome, type WorkKey } from './reconciler.js';
 import { conditionOf } from './status.js';
@@ -23,11 +23,6 @@ export interface LoopOptions {
   concurrency?: number;
 }
 
-/**
- * Everything the loop must notice is announced (a watched file, a tmux hook) or scheduled by a
- * plan (requeueAfterMs); the resync only catches what no watch can see (a clone changed by hand).
- */
-const DEFAULT_RESYNC_MS = 10 * 60_000;
 /** Coalesces the burst of events one atomic write makes (temp file, rename) into one wake-up. */
 const DEBOUNCE_MS = 25;
 /** A key another process is reconciling (a one-shot command) is looked at again this soon. */
@@ -121,7 +116,7 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     void cache
       .world()
       .then((world) => {
-        const woken = objectsWokenBy(path.relative(session.root, file), world);
+        const woken = objectsWokenBy(file, session.root, world);
         wake(woken === 'everything' ? { everything: true } : { objects: woken });
       })
       .catch((e: unknown) => opts.log(`! ${String(e)}`));
@@ -129,8 +124,10 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
 
   let resyncTimer: NodeJS.Timeout | undefined;
   const scheduleResync = async () => {
-    const town = (await cache.world()).town;
-    const every = town?.manifest.spec.resync ? parseDuration(town.manifest.spec.resync) : DEFAULT_RESYNC_MS;
+    // Everything the loop must notice is announced (a watched file, a tmux hook) or scheduled by a
+    // plan (requeueAfterMs); the resync only catches what nothing announces (a clone changed by hand).
+    const town = (await cache.world()).town?.manifest ?? unappliedTown(session.root);
+    const every = parseDuration(town.spec.resync);
     resyncTimer = setTimeout(() => {
       homes?.refreshSoon();
       sessionEvents.serverMayExist();

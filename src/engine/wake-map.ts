@@ -1,21 +1,28 @@
 import path from 'node:path';
 import { keyOf, type ObjectKey, type Rig, type Swarm, type Plugin } from '../model/objects.js';
+import { townPaths } from '../town/layout.js';
 import type { DesiredWorld } from './controller.js';
 
 /**
- * Which objects a change of one watched file concerns, from its path relative to the town root:
- * the loop reconciles those, not the whole town. Pure, so the rule can be read in one place and
- * tested as a table. `'everything'` where the file is not one object's (the desired state).
+ * Which objects a change of one watched file concerns: the loop reconciles those, not the whole
+ * town. Pure, so the rule can be read in one place and tested as a table. `'everything'` where
+ * the file is not one object's (the desired state).
  */
-export function objectsWokenBy(rel: string, world: DesiredWorld): ObjectKey[] | 'everything' {
-  const parts = rel.split(path.sep);
-  if (parts[0] === '.gt') {
-    // Worker records and merge requests live per rig under .gt/<what>/<rig>/.
-    if ((parts[1] === 'workers' || parts[1] === 'merge-queue') && parts[2]) return rigAndDependents(parts[2], world);
-    return 'everything';
-  }
+export function objectsWokenBy(file: string, root: string, world: DesiredWorld): ObjectKey[] | 'everything' {
+  const p = townPaths(root);
+  // Worker records and merge requests live per rig: .gt/workers/<rig>/, .gt/merge-queue/<rig>/.
+  const perRig = within(p.workersDir, file) ?? within(p.mergeQueueDir, file);
+  if (perRig?.[0]) return rigAndDependents(perRig[0], world);
+  if (within(p.gtDir, file)) return 'everything';
+  const parts = within(root, file) ?? [];
   if (parts.length > 1 && isRig(parts[0]!, world)) return rigAndDependents(parts[0]!, world);
   return townLevel(world);
+}
+
+/** `file`'s path segments below `dir`, or undefined when it is not below it. */
+function within(dir: string, file: string): string[] | undefined {
+  const rel = path.relative(dir, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep) : undefined;
 }
 
 function isRig(name: string, world: DesiredWorld): boolean {
@@ -52,8 +59,8 @@ export function watchedDirs(root: string, world: DesiredWorld, agentDirs: readon
     const rig = o.manifest.metadata.name;
     add(rig, '.beads');
     add(rig, 'polecats');
-    add('.gt', 'workers', rig);
-    add('.gt', 'merge-queue', rig);
+    dirs.add(path.join(townPaths(root).workersDir, rig));
+    dirs.add(path.join(townPaths(root).mergeQueueDir, rig));
   }
   for (const home of agentDirs) {
     dirs.add(home);

@@ -29,19 +29,19 @@ export interface TownSpec {
    * The town's directory. A relative path is taken from the manifest file's directory; '~' is the home directory.
    */
   root: string;
-  tmux?: TmuxSpec;
+  tmux: TmuxSpec;
   agent?: AgentSpec;
-  mayor?: SessionSpec;
+  mayor: SessionSpec;
   /**
    * How often the loop re-reconciles everything though nothing announced a change (watched files, tmux hooks and the plans' own timers announce everything gt knows to watch): a safety net for changes made by hand.
    */
-  resync?: string;
-  escalation?: EscalationSpec;
-  beads?: TownBeadsSpec;
+  resync: string;
+  escalation: EscalationSpec;
+  beads: TownBeadsSpec;
   /**
    * Stop the whole town (gt stop): no dispatch in any rig, agent sessions end after a handoff; gt start clears it.
    */
-  suspend?: boolean;
+  suspend: boolean;
 }
 
 export interface TmuxSpec {
@@ -70,7 +70,7 @@ export interface SessionSpec {
   /**
    * Keep this agent's session running.
    */
-  enabled?: boolean;
+  enabled: boolean;
   agent?: AgentSpec;
   /**
    * Extra instructions appended to the role's built-in ones (the session's CLAUDE.md).
@@ -79,33 +79,33 @@ export interface SessionSpec {
   /**
    * The session counts as idle (safe to cycle: never mid-turn) after this long without pane output.
    */
-  idleAfter?: string;
+  idleAfter: string;
   /**
    * How long a session being stopped is given to hand off (gt handoff) before gt writes the handoff note itself and ends it at its next idle point.
    */
-  handoffTimeout?: string;
+  handoffTimeout: string;
   /**
    * Wait before restarting a session that died; doubles with each crash in the window.
    */
-  restartBackoff?: string;
+  restartBackoff: string;
   /**
    * Restarts in an unbroken chain of crashes (each within 10 minutes of the one before) after which the next crash leaves the session stopped and escalated (crash loop).
    */
-  maxRestarts?: number;
+  maxRestarts: number;
 }
 
 export interface EscalationSpec {
   /**
    * Mail address that receives escalations.
    */
-  target?: string;
+  target: string;
 }
 
 export interface TownBeadsSpec {
   /**
    * Issue-tracker backend: auto uses the bd CLI where the rig's .beads holds a bd database (embeddeddolt/, dolt/ with a dolt sql-server, or a legacy SQLite *.db) and refuses with BeadsBdNotOnPath when bd is not on PATH; elsewhere the embedded JSONL backend.
    */
-  backend?: 'auto' | 'jsonl' | 'bd';
+  backend: 'auto' | 'jsonl' | 'bd';
 }
 
 export interface Rig {
@@ -128,16 +128,16 @@ export interface RigSpec {
    * The branch polecats start from and the merge queue merges into. Default: the remote's default branch (its HEAD), as git clone picks it.
    */
   defaultBranch?: string;
-  beads?: RigBeadsSpec;
-  workers?: WorkersSpec;
+  beads: RigBeadsSpec;
+  workers: WorkersSpec;
   agent?: AgentSpec;
-  mergeQueue?: MergeQueueSpec;
-  witness?: SessionSpec;
-  refinery?: SessionSpec1;
+  mergeQueue: MergeQueueSpec;
+  witness: SessionSpec;
+  refinery: SessionSpec1;
   /**
    * Stop dispatching new work; running work finishes.
    */
-  suspend?: boolean;
+  suspend: boolean;
 }
 
 export interface RigBeadsSpec {
@@ -155,11 +155,11 @@ export interface WorkersSpec {
   /**
    * max_workers: polecats working at once.
    */
-  max?: number;
+  max: number;
   /**
    * Pause between two session starts.
    */
-  spawnDelay?: string;
+  spawnDelay: string;
   /**
    * Polecat names to use, in order; a built-in pool when empty.
    */
@@ -167,42 +167,42 @@ export interface WorkersSpec {
   /**
    * No pane output and no commits for this long means stuck.
    */
-  stuckAfter?: string;
+  stuckAfter: string;
   /**
    * Nudges before a stuck worker is escalated.
    */
-  maxNudges?: number;
+  maxNudges: number;
   /**
    * First delay before restarting a worker whose session died; doubles with each further crash (at most 5m).
    */
-  restartBackoff?: string;
+  restartBackoff: string;
   /**
    * Restarts in an unbroken chain (each within 10 minutes of the one before: no run in between lasted 10 minutes) before the worker is stopped and escalated as crash-looping.
    */
-  maxRestarts?: number;
+  maxRestarts: number;
   /**
    * Restarts of one polecat's session on one issue, however far apart, before the worker is stopped and escalated as crash-looping.
    */
-  restartBudget?: number;
+  restartBudget: number;
   /**
    * Consecutive spawns whose session dies within seconds before the rig's circuit breaker stops all dispatch.
    */
-  breakerThreshold?: number;
+  breakerThreshold: number;
 }
 
 export interface MergeQueueSpec {
   /**
    * How a branch is brought onto the target.
    */
-  strategy?: 'ff-only' | 'merge' | 'squash' | 'rebase';
+  strategy: 'ff-only' | 'merge' | 'squash' | 'rebase';
   /**
    * argv run in the refinery clone before a merge is pushed; empty means no tests.
    */
-  testCommand?: string[];
+  testCommand: string[];
   /**
    * A duration such as 500ms, 5s, 10m or 2h.
    */
-  testTimeout?: string;
+  testTimeout: string;
   /**
    * Branch merged into; defaults to defaultBranch.
    */
@@ -210,18 +210,18 @@ export interface MergeQueueSpec {
   /**
    * refinery: through the merge queue; direct: merged as soon as verified.
    */
-  land?: 'refinery' | 'direct';
+  land: 'refinery' | 'direct';
   /**
    * Merge rejections (conflict, red tests, an unfetchable head) one issue may have before it is set blocked, its polecat released and the Overseer escalated; reopening the issue (or gt issues retry) gives it a fresh budget.
    */
-  maxAttempts?: number;
+  maxAttempts: number;
 }
 
 export interface SessionSpec1 {
   /**
    * Keep this agent's session running.
    */
-  enabled?: boolean;
+  enabled: boolean;
   agent?: AgentSpec;
   /**
    * Extra instructions appended to the role's built-in ones (the session's CLAUDE.md).
@@ -230,19 +230,19 @@ export interface SessionSpec1 {
   /**
    * The session counts as idle (safe to cycle: never mid-turn) after this long without pane output.
    */
-  idleAfter?: string;
+  idleAfter: string;
   /**
    * How long a session being stopped is given to hand off (gt handoff) before gt writes the handoff note itself and ends it at its next idle point.
    */
-  handoffTimeout?: string;
+  handoffTimeout: string;
   /**
    * Wait before restarting a session that died; doubles with each crash in the window.
    */
-  restartBackoff?: string;
+  restartBackoff: string;
   /**
    * Restarts in an unbroken chain of crashes (each within 10 minutes of the one before) after which the next crash leaves the session stopped and escalated (crash loop).
    */
-  maxRestarts?: number;
+  maxRestarts: number;
 }
 
 export interface Swarm {
@@ -270,7 +270,7 @@ export interface SwarmSpec {
    * Tasks of this swarm worked at once (within the rig's max).
    */
   maxParallel?: number;
-  suspend?: boolean;
+  suspend: boolean;
 }
 
 export interface SwarmTask {
@@ -279,15 +279,15 @@ export interface SwarmTask {
    */
   id: string;
   title: string;
-  description?: string;
+  description: string;
   /**
    * 0 (highest) to 4.
    */
-  priority?: number;
+  priority: number;
   /**
    * Ids of tasks that must close first.
    */
-  dependsOn?: string[];
+  dependsOn: string[];
 }
 
 export interface Plugin {
@@ -320,15 +320,15 @@ export interface PluginSpec {
   /**
    * How long a hook waits for the plugin's verdict.
    */
-  timeout?: string;
+  timeout: string;
   /**
    * Verdict taken when the plugin does not answer in time.
    */
-  defaultVerdict?: 'proceed' | 'escalate';
+  defaultVerdict: 'proceed' | 'escalate';
   agent?: AgentSpec;
-  session?: SessionSpec;
+  session: SessionSpec;
   /**
    * Stop the plugin's session (after a handoff); its hooks then take their default verdict at the timeout.
    */
-  suspend?: boolean;
+  suspend: boolean;
 }

@@ -1,5 +1,6 @@
 import { describeObject, keyOf, type Manifest } from '../model/objects.js';
 import type { Diagnostic } from '../errors.js';
+import type { SwarmTask } from '../generated/manifest-types.js';
 import type { ParsedObject } from './validate.js';
 import type { PathSegment } from './load.js';
 
@@ -45,7 +46,7 @@ export function checkCrossObjectRules(objects: ParsedObject[], ctx: RuleContext)
       report(o, ['metadata', 'name'], `metadata.name "${m.metadata.name}" is reserved for the town's own directory`);
     }
     if (m.kind === 'Rig') {
-      (m.spec.workers?.names ?? []).forEach((n, i) => {
+      (m.spec.workers.names ?? []).forEach((n, i) => {
         if (reservedPolecatName(n)) report(o, ['spec', 'workers', 'names', i], `spec.workers.names[${i}] "${n}" is reserved: its session would be the rig's ${n.startsWith('plugin-') ? 'plugin' : n} session`);
       });
     }
@@ -60,7 +61,7 @@ export function checkCrossObjectRules(objects: ParsedObject[], ctx: RuleContext)
   return out;
 }
 
-type Task = { id: string; dependsOn?: string[] };
+type Task = Pick<SwarmTask, 'id' | 'dependsOn'>;
 
 function checkTasks(tasks: Task[], report: (p: PathSegment[], message: string) => void): void {
   const index = new Map<string, number>();
@@ -69,7 +70,7 @@ function checkTasks(tasks: Task[], report: (p: PathSegment[], message: string) =
     else index.set(t.id, i);
   });
   tasks.forEach((t, i) =>
-    (t.dependsOn ?? []).forEach((d, j) => {
+    t.dependsOn.forEach((d, j) => {
       if (d === t.id) report([i, 'dependsOn', j], `spec.tasks[${i}].dependsOn: task "${t.id}" depends on itself`);
       else if (!index.has(d)) report([i, 'dependsOn', j], `spec.tasks[${i}].dependsOn: no task with id "${d}"`);
     }),
@@ -92,7 +93,7 @@ function findCycle(tasks: Task[], index: Map<string, number>): string[] | undefi
     state.set(root.id, 'open');
     while (path.length) {
       const top = path[path.length - 1]!;
-      const deps = tasks[index.get(top.id)!]!.dependsOn ?? [];
+      const deps = tasks[index.get(top.id)!]!.dependsOn;
       if (top.next === deps.length) {
         state.set(top.id, 'done');
         path.pop();

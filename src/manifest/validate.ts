@@ -4,7 +4,7 @@ import os from 'node:os';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { packageRoot } from '../util/package-root.js';
-import { API_VERSION, KINDS, describeObject, type Kind, type Manifest } from '../model/objects.js';
+import { API_VERSION, KINDS, describeObject, type Kind, type Manifest, type Town } from '../model/objects.js';
 import type { Diagnostic } from '../errors.js';
 import type { PathSegment, SourceDoc } from './load.js';
 
@@ -69,6 +69,18 @@ export function validateDoc(doc: SourceDoc, diagnostics: Diagnostic[]): ParsedOb
   const before = diagnostics.length;
   resolvePaths(manifest, doc, (p, m) => push(p, m, object));
   return diagnostics.length === before ? { manifest, written, doc } : undefined;
+}
+
+/**
+ * The Town of a root with no Town object stored (the store emptied, the Town deleted after its
+ * rigs): its spec is all schema defaults, filled in by the schema like any applied one, so no
+ * caller repeats a default for the missing-Town case.
+ */
+export function unappliedTown(root: string): Town {
+  const value = { apiVersion: API_VERSION, kind: 'Town', metadata: { name: 'town' }, spec: { root } };
+  const validate = schemaValidators().get('Town')!;
+  if (!validate(value)) throw new Error(`the Town schema rejects a bare Town at ${root}: ${JSON.stringify(validate.errors)}`);
+  return value as unknown as Town;
 }
 
 /** Relative paths in a manifest mean "next to this file", as in docker-compose, not "wherever gt was run". */

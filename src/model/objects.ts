@@ -8,7 +8,7 @@ export type Kind = (typeof KINDS)[number];
 /** Kinds whose removal needs cleanup first: deleting marks them, their controller removes the record when done. */
 export const FINALIZED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Rig', 'Swarm', 'Plugin']);
 
-/** A manifest object as the user wrote it (after schema defaults and path resolution). */
+/** A manifest object as gt acts on it: the user's document with the schema's defaults filled in and local paths resolved. */
 export type Manifest = Town | Rig | Swarm | Plugin;
 export type ManifestOf<K extends Kind> = Extract<Manifest, { kind: K }>;
 

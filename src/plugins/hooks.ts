@@ -24,7 +24,7 @@ export function hookPlugins(world: DesiredWorld, rig: string, hook: Hook): HookP
     .filter((o) => o.manifest.kind === 'Plugin' && !o.deletionRequestedAt)
     .map((o) => o.manifest as Plugin)
     .filter((p) => (p.spec.rig === undefined || p.spec.rig === rig) && p.spec.hooks.includes(hook) && !p.spec.suspend)
-    .map((p) => ({ name: p.metadata.name, address: pluginAddress(p), timeoutMs: parseDuration(p.spec.timeout ?? '5m'), defaultVerdict: p.spec.defaultVerdict ?? 'proceed' }))
+    .map((p) => ({ name: p.metadata.name, address: pluginAddress(p), timeoutMs: parseDuration(p.spec.timeout), defaultVerdict: p.spec.defaultVerdict }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

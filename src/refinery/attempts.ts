@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { listDir, readTextIfExists } from '../util/fs-read.js';
+import { townPaths } from '../town/layout.js';
 
 /**
  * The merge attempt budget of one issue: every rejection of its branch by the merge queue, kept
@@ -68,5 +69,5 @@ export class AttemptStore {
 
 /** The town's merge attempt budgets (the refinery counts, gt doctor and gt issues read and reset them). */
 export function attemptStore(root: string): AttemptStore {
-  return new AttemptStore(path.join(root, '.gt', 'merge-queue'));
+  return new AttemptStore(townPaths(root).mergeQueueDir);
 }

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { listDir } from '../util/fs-read.js';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
+import { townPaths } from '../town/layout.js';
 
 /** A verified branch waiting to be merged: written by the worker pool (or `gt land`). */
 export interface MergeRequest {
@@ -76,5 +77,5 @@ export class MergeQueueStore {
 
 /** The town's merge queue (the worker pool and gt land add to it, the refinery takes from it). */
 export function mergeQueueStore(root: string): MergeQueueStore {
-  return new MergeQueueStore(path.join(root, '.gt', 'merge-queue'));
+  return new MergeQueueStore(townPaths(root).mergeQueueDir);
 }

@@ -8,6 +8,15 @@ import { KINDS, KIND_ORDER, type Kind, type Manifest, type ManifestOf } from '..
 
 /** The desired state of one object as gt keeps it (one JSON file per object under .gt/store/). */
 export interface StoredObject<M extends Manifest = Manifest> {
+  /**
+   * The manifest with the schema's defaults filled in, once, by validation at apply
+   * (src/manifest/validate.ts), and stored so: as Kubernetes keeps a defaulted object,
+   * `gt get` shows and `gt diff` compares the values the controllers act on, and a default
+   * changed by a later gt reaches a town only through a new apply, shown as a spec change.
+   * Not filled in on load: that would compile the schemas in every command that reads the store, and
+   * make the stored record and what gt acts on two things. A later gt that adds a defaulted
+   * field fills it into stored records as a store migration.
+   */
   manifest: M;
   /** Bumped only when the spec really changes. */
   generation: number;
@@ -15,7 +24,7 @@ export interface StoredObject<M extends Manifest = Manifest> {
   updatedAt: string;
   /** Set by `gt delete`/`--prune`; the object's controller removes the record once cleanup is done. */
   deletionRequestedAt?: string;
-  /** The manifest exactly as written by the user, for `gt get -o yaml` and change detection. */
+  /** The manifest exactly as the user wrote it, no defaults filled in. */
   lastApplied: Record<string, unknown>;
   source?: string;
 }
@@ -23,7 +32,7 @@ export interface StoredObject<M extends Manifest = Manifest> {
 export class Store {
   /**
    * The last parsed record of each file, reused while its text is the same: reading is cheap,
-   * parsing and freezing a big record (a Swarm of 20,000 tasks is 10 MB) is not.
+   * parsing and freezing a big record (a Swarm of tens of thousands of tasks) is not.
    */
   private readonly parsed = new Map<string, { text: string; record: StoredObject }>();
   private readonly listeners = new Set<() => void>();

@@ -1,6 +1,7 @@
 import type { MailPriority } from '../mail/mailbox.js';
 import type { Town } from '../model/objects.js';
 import type { TownServices } from './services.js';
+import { unappliedTown } from '../manifest/validate.js';
 
 /** The Overseer's inbox: the person running the town (`gt status` shows its unread escalations). */
 export const OVERSEER = 'overseer';
@@ -28,7 +29,7 @@ export function escalationRecipients(target: string, readers: ReadonlySet<string
  * Overseer when that target has no running reader. Returns who got it.
  */
 export async function sendEscalation(services: TownServices, town: Town | undefined, e: Escalation): Promise<string[]> {
-  const target = town?.spec.escalation?.target ?? 'mayor';
+  const target = (town ?? unappliedTown(services.root)).spec.escalation.target;
   // A reader is a live session whose agent has that mail address (gt's tmux metadata says whose).
   const readers = new Set((await services.sessions(town, true)).filter((s) => !s.dead && s.meta.agent).map((s) => s.meta.agent!));
   const to = escalationRecipients(target, readers, e.forOverseer);

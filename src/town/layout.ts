@@ -1,11 +1,27 @@
 import path from 'node:path';
 
+/** The town files gt renders, relative to the root, as the town controller's file actions name them. */
+export const TOWN_FILES = {
+  townJson: path.join('config', 'town.json'),
+  rigsJson: path.join('config', 'rigs.json'),
+  /** The gt every agent calls (its directory is first on their PATH): the agent contract. */
+  gtShim: path.join('.gt', 'bin', 'gt'),
+} as const;
+
 /** Where everything of a town lives (DESIGN.md §3). The one place that knows the layout. */
 export function townPaths(root: string) {
   const gt = path.join(root, '.gt');
   return {
     root,
     gtDir: gt,
+    binDir: path.dirname(path.join(root, TOWN_FILES.gtShim)),
+    gtShim: path.join(root, TOWN_FILES.gtShim),
+    /** The town's tmux socket when the spec names none and the path is short enough (src/town/services.ts). */
+    tmuxSocket: path.join(gt, 'tmux.sock'),
+    workersDir: path.join(gt, 'workers'),
+    sessionsDir: path.join(gt, 'sessions'),
+    mergeQueueDir: path.join(gt, 'merge-queue'),
+    promptsDir: path.join(gt, 'prompts'),
     storeDir: path.join(gt, 'store'),
     statusDir: path.join(gt, 'status'),
     events: path.join(gt, 'events.jsonl'),
@@ -14,12 +30,17 @@ export function townPaths(root: string) {
     /** One lock per work key being reconciled (src/store/key-lock.ts). */
     reconcilingDir: path.join(gt, 'reconciling'),
     configDir: path.join(root, 'config'),
-    townJson: path.join(root, 'config', 'town.json'),
-    rigsJson: path.join(root, 'config', 'rigs.json'),
+    townJson: path.join(root, TOWN_FILES.townJson),
+    rigsJson: path.join(root, TOWN_FILES.rigsJson),
     mayorDir: path.join(root, 'mayor'),
   };
 }
 export type TownPaths = ReturnType<typeof townPaths>;
+
+/** An agent's prompt file (GT_PROMPT_FILE): `_town` holds the town-level agents'. */
+export function promptFile(root: string, rig: string, session: string): string {
+  return path.join(townPaths(root).promptsDir, rig || '_town', `${session}.md`);
+}
 
 /** Where the status of one object lives: one file per controller, `<statusDir>/<kind>/<name>/<controller>.json`. */
 export function statusObjectDir(statusDir: string, kind: string, name: string): string {

@@ -1,11 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../errors.js';
+import { townPaths } from './layout.js';
 
 /** True when `dir` holds a town (its `.gt/` state directory). */
 export function isTownRoot(dir: string): boolean {
   try {
-    return statSync(path.join(dir, '.gt')).isDirectory() && existsSync(path.join(dir, '.gt', 'store'));
+    const p = townPaths(dir);
+    return statSync(p.gtDir).isDirectory() && existsSync(p.storeDir);
   } catch {
     return false;
   }

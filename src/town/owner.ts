@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import path from 'node:path';
 import { run } from '../adapters/process.js';
 import { fail } from '../errors.js';
+import { townPaths } from './layout.js';
 
 /**
  * A town belongs to the OS user who owns its `.gt/` (its root, before there is one). Everything
@@ -29,7 +29,7 @@ interface Account {
 
 /** The uid owning the town at `root` (its `.gt/`, else the root itself); undefined before either exists. */
 export function townOwnerUid(root: string): number | undefined {
-  for (const p of [path.join(root, '.gt'), root]) {
+  for (const p of [townPaths(root).gtDir, root]) {
     try {
       return statSync(p).uid;
     } catch {

@@ -9,7 +9,8 @@ import { inboxPath } from '../mail/address.js';
 import type { Rig, Town } from '../model/objects.js';
 import { WorkerStore } from '../workers/records.js';
 import { serverRefused } from './owner.js';
-import { rigBeadsPaths } from './layout.js';
+import { rigBeadsPaths, townPaths } from './layout.js';
+import { unappliedTown } from '../manifest/validate.js';
 
 /**
  * The town's tmux socket: the spec's (a name or a path), else a path the town owns, so every OS
@@ -18,9 +19,9 @@ import { rigBeadsPaths } from './layout.js';
  * owner's in /tmp named by a hash of the root (the same path for everyone, two towns never share it).
  */
 export function townSocket(root: string, town: Town | undefined): string {
-  if (town?.spec.tmux?.socket) return town.spec.tmux.socket;
+  if (town?.spec.tmux.socket) return town.spec.tmux.socket;
   const abs = path.resolve(root);
-  const own = path.join(abs, '.gt', 'tmux.sock');
+  const own = townPaths(abs).tmuxSocket;
   if (Buffer.byteLength(own) <= SOCKET_PATH_MAX) return own;
   return fallbackSocket(abs);
 }
@@ -40,7 +41,7 @@ export class TownServices {
   private sessionsCache: { socket: string; at: number; value: Promise<SessionInfo[]> } | undefined;
 
   constructor(readonly root: string) {
-    this.workers = new WorkerStore(path.join(root, '.gt', 'workers'));
+    this.workers = new WorkerStore(townPaths(root).workersDir);
   }
 
   tmux(town: Town | undefined): Tmux {
@@ -74,16 +75,16 @@ export class TownServices {
 
   tracker(rig: Rig, town: Town | undefined): Promise<IssueTracker> {
     const name = rig.metadata.name;
-    const backend = town?.spec.beads?.backend ?? 'auto';
-    const location = rig.spec.beads?.location ?? 'town';
-    const key = JSON.stringify([name, rig.spec.beads?.prefix, backend, location, rig.spec.defaultBranch]);
+    const backend = (town ?? unappliedTown(this.root)).spec.beads.backend;
+    const location = rig.spec.beads.location ?? 'town';
+    const key = JSON.stringify([name, rig.spec.beads.prefix, backend, location, rig.spec.defaultBranch]);
     let t = this.trackers.get(key);
     if (!t) {
       const p = rigBeadsPaths(this.root, name, location);
       t =
         location === 'repository'
-          ? openRepoTracker({ clone: p.clone, branch: rig.spec.defaultBranch, prefix: rig.spec.beads?.prefix, fallbackPrefix: name, backend, actor: 'gt', lockFile: p.lockFile, pushedMark: p.pushedMark })
-          : openTracker(p.dir, { prefix: rig.spec.beads?.prefix ?? name, backend, actor: 'gt' });
+          ? openRepoTracker({ clone: p.clone, branch: rig.spec.defaultBranch, prefix: rig.spec.beads.prefix, fallbackPrefix: name, backend, actor: 'gt', lockFile: p.lockFile, pushedMark: p.pushedMark })
+          : openTracker(p.dir, { prefix: rig.spec.beads.prefix ?? name, backend, actor: 'gt' });
       this.trackers.set(key, t);
       // A refusal (a bd database without bd on PATH, a clone not made yet) is not remembered: fixing it needs no restart.
       const opened = t;

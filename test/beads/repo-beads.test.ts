@@ -159,7 +159,7 @@ describe('a polecat on an issue kept in the repository', () => {
 
 describe('BEADS_DIR in the agent contract', () => {
   const launch = (beadsLocation?: 'town' | 'repository') =>
-    agentLaunch({ root: '/srv/town', rig: 'wyvern', role: 'polecat', address: 'wyvern/polecats/nux', cwd: '/srv/town/wyvern/polecats/nux', promptFile: '/p.md', instructions: '', agents: [], beadsLocation });
+    agentLaunch({ root: '/srv/town', inheritedPath: '/usr/bin:/bin', rig: 'wyvern', role: 'polecat', address: 'wyvern/polecats/nux', cwd: '/srv/town/wyvern/polecats/nux', promptFile: '/p.md', instructions: '', agents: [], beadsLocation });
 
   it("names the town's .beads, or the refinery clone's when the issues live in the repository", () => {
     expect(launch().env.BEADS_DIR).toBe('/srv/town/wyvern/.beads');

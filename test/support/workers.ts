@@ -60,8 +60,9 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     );
   }
 
-  gt(args: string[]) {
-    return gt([...args, '--town', this.root], { cwd: this.dir });
+  /** `skewMs`: the clock gt's plans see is that far ahead (GT_CLOCK_SKEW_MS): time passes without a sleep. */
+  gt(args: string[], skewMs = 0) {
+    return gt([...args, '--town', this.root], { cwd: this.dir, ...(skewMs ? { env: { GT_CLOCK_SKEW_MS: String(skewMs) } } : {}) });
   }
 
   async createIssue(title: string, ...extra: string[]): Promise<string> {
@@ -74,8 +75,8 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     return JSON.parse((await this.gt(['issues', 'show', id, '-o', 'json'])).stdout);
   }
 
-  async once(): Promise<string> {
-    const r = await this.gt(['run', '--once']);
+  async once(skewMs = 0): Promise<string> {
+    const r = await this.gt(['run', '--once'], skewMs);
     if (r.code !== 0) throw new Error(`run --once failed (${r.code}): ${r.stdout}\n${r.stderr}`);
     return r.stdout;
   }

@@ -144,7 +144,7 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
       suspended: !!rig.spec.suspend,
       ...sync,
       workers,
-      max: rig.spec.workers?.max ?? 3,
+      max: rig.spec.workers.max,
       readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title, ...(i.assignee ? { assignee: i.assignee } : {}) })),
       breaker: breaker ?? null,
       mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
