@@ -12,7 +12,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { epochMs, LoopTown, note, procCpuMs, procMemMb, sleep, until } from './loop-town.js';
+import { procCpuMs } from './cpu.js';
+import { epochMs, note, procMemMb, sleep, until } from './loop.js';
+import { LoopTown } from './loop-town.js';
 import type { SpawnEntry } from './spawn-log.js';
 import { nowMs } from './stats.js';
 

@@ -16,7 +16,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> 
   ready: { title: 'beads ready over 50,000 issues', run: benchReady },
   latency: { title: 'new ready issue -> polecat session running', run: benchLatency },
   idle: { title: 'idle gt run with 20 polecats', run: benchIdle },
-  merge: { title: 'merge-queue throughput on 50 branches', run: benchMergeQueue },
+  merge: { title: 'merge-queue throughput: gt run against a shell loop of the same commands', run: benchMergeQueue },
   swarm: { title: 'gt apply of a Swarm of 20,000 tasks', run: benchSwarm },
 };
 
