@@ -9,6 +9,7 @@ import { benchDiff } from './diff.js';
 import { benchIdle } from './idle-loop.js';
 import { benchLatency } from './spawn-latency.js';
 import { benchMergeQueue } from './merge-queue.js';
+import { benchScale } from './scale.js';
 import { benchSwarm } from './swarm-apply.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> = {
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> 
   idle: { title: 'idle gt run with 20 polecats', run: benchIdle },
   merge: { title: 'merge-queue throughput: gt run against a shell loop of the same commands', run: benchMergeQueue },
   swarm: { title: 'gt apply of a Swarm of 20,000 tasks', run: benchSwarm },
+  scale: { title: '200 polecats: cold start, idle, new issue -> session', run: benchScale },
 };
 
 const say = (line = '') => process.stdout.write(line + '\n');
