@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { benchReady } from './beads-ready.js';
 import { benchDiff } from './diff.js';
+import { benchDiffScale } from './diff-scale.js';
 import { benchIdle } from './idle-loop.js';
 import { benchLatency } from './spawn-latency.js';
 import { benchMergeQueue } from './merge-queue.js';
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> 
   merge: { title: 'merge-queue throughput: gt run against a shell loop of the same commands', run: benchMergeQueue },
   swarm: { title: 'gt apply of a Swarm of 20,000 tasks', run: benchSwarm },
   scale: { title: '200 polecats: cold start, idle, new issue -> session', run: benchScale },
+  'diff-scale': { title: 'gt diff on 100 rigs with 200 polecats', run: benchDiffScale },
 };
 
 const say = (line = '') => process.stdout.write(line + '\n');
