@@ -84,6 +84,7 @@ export class LoopTown {
 
   /** The bare repository every rig clones (file path). */
   remote = '';
+  private readonly stoppers = new Set<() => void>();
 
   private constructor(
     readonly dir: string,
@@ -221,6 +222,16 @@ export class LoopTown {
     }
   }
 
+  /**
+   * Runs `stop` first when the town is disposed (also on an error, SIGINT or SIGTERM): for
+   * other processes a benchmark starts in the town's directory, which must end before it is
+   * removed. Returns the function that unregisters it.
+   */
+  onDispose(stop: () => void): () => void {
+    this.stoppers.add(stop);
+    return () => this.stoppers.delete(stop);
+  }
+
   async dispose(): Promise<void> {
     await this.loop?.stop().catch(() => undefined);
     this.disposeSync();
@@ -230,6 +241,7 @@ export class LoopTown {
   disposeSync(): void {
     if (!live.has(this)) return;
     live.delete(this);
+    for (const stop of this.stoppers) stop();
     let killed = false;
     if (this.loop && !this.loop.exit) {
       try {
@@ -255,6 +267,6 @@ export class LoopTown {
       // tmux leaves its socket file behind after kill-server.
       rmSync(this.socket.startsWith('/') ? this.socket : path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }

@@ -111,7 +111,7 @@ async function measure(town: LoopTown): Promise<string[]> {
 
   note(`merge queue: the shell loop (${MERGES} merges, test ~${TEST_MS} ms)`);
   const loadShell = os.loadavg()[0]!;
-  const shell = await runShell(shClone, shRemote, branches);
+  const shell = await runShell(town, shClone, shRemote, branches);
   note(`merge queue: gt run (${MERGES} merges)`);
   const loadGt = os.loadavg()[0]!;
   const { side: gt, spawns, rssMb, finished } = await runGt(town);
@@ -124,17 +124,26 @@ function timeTest(cwd: string): number {
   return epochMs() - t;
 }
 
-async function runShell(clone: string, remote: string, branches: Branch[]): Promise<Side> {
+async function runShell(town: LoopTown, clone: string, remote: string, branches: Branch[]): Promise<Side> {
   const args = [SCRIPT, clone, TARGET, ...TEST_COMMAND, '--', ...branches.flatMap((b) => [b.branch, b.head, b.message])];
   const cpu0 = procCpuMs(process.pid)!;
   const start = epochMs();
-  const child = spawn('bash', args, { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+  // Its own process group: the benchmark ending early (an error, SIGINT, SIGTERM) ends the loop and the git or test it runs.
+  const child = spawn('bash', args, { stdio: ['ignore', 'ignore', 'pipe'], env: process.env, detached: true });
+  const stop = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const forget = town.onDispose(stop);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (c) => resolve(c));
-  });
+  }).finally(forget);
   const wallMs = epochMs() - start;
   if (code !== 0) throw new Error(`bash ${SCRIPT} exited ${code}:\n${stderr}`);
   // bash was reaped by this process: its CPU and its programs' are in this process's children figure.
