@@ -2,7 +2,7 @@
  * Merge-queue throughput against a floor: the same MERGES branches merged, tested and pushed one
  * at a time, once by `gt run` (the refinery controller in the real loop, as a person runs it) and
  * once by a plain bash loop of the same git and test commands (bench/merge-loop.sh), side by side
- * in one run on identical fixtures. The test command takes about TEST_MS (default 1 s), as a
+ * in one run on identical fixtures, in halves (shell, gt, gt, shell). The test command takes about TEST_MS (default 1 s), as a
  * small real suite does: what gt adds on top of the git and test work is what the ratio shows.
  * Prints figures; asserts nothing. Runs alone with `node dist/bench/merge-queue.js`.
  */
@@ -103,19 +103,22 @@ async function measure(town: LoopTown): Promise<string[]> {
   }
   const refspecs = [`${TARGET}:${TARGET}`, ...branches.map((b) => `${b.branch}:${b.branch}`)];
   for (const remote of [town.remote, shRemote]) git(work, 'push', '-q', remote, ...refspecs);
-  const queue = new MergeQueueStore(path.join(town.root, '.gt', 'merge-queue'));
-  const t0 = Date.parse('2020-01-01T00:00:00Z');
-  // readyAt in branch order: the refinery takes them in the order the shell loop does.
-  for (const [i, b] of branches.entries()) await queue.put(RIG, { issueId: b.issueId, branch: b.branch, head: b.head, polecat: 'bench', readyAt: new Date(t0 + i * 1000).toISOString() });
   const testAlone = summarize([0, 1, 2].map(() => timeTest(work)));
 
-  note(`merge queue: the shell loop (${MERGES} merges, test ~${TEST_MS} ms)`);
-  const loadShell = os.loadavg()[0]!;
-  const shell = await runShell(town, shClone, shRemote, branches);
-  note(`merge queue: gt run (${MERGES} merges)`);
-  const loadGt = os.loadavg()[0]!;
-  const { side: gt, spawns, rssMb, finished } = await runGt(town);
-  return report({ shell, gt, spawns, rssMb, finished, testAlone: testAlone.median, load: [loadShell, loadGt, os.loadavg()[0]!] });
+  // In the order shell, gt, gt, shell (each side half the branches at a time): a machine whose
+  // load drifts during the run weighs on both sides alike.
+  const half = Math.ceil(MERGES / 2);
+  const halves = [branches.slice(0, half), branches.slice(half)];
+  const load = [os.loadavg()[0]!];
+  note(`merge queue: shell loop, gt run, gt run, shell loop (${MERGES} merges in halves, test ~${TEST_MS} ms)`);
+  const sh1 = await runShell(town, shClone, halves[0]!);
+  const gt1 = await runGt(town, halves[0]!, 0);
+  const gt2 = await runGt(town, halves[1]!, half);
+  const sh2 = await runShell(town, shClone, halves[1]!);
+  load.push(os.loadavg()[0]!);
+  const shell: Side = { wallMs: sh1.wallMs + sh2.wallMs, merged: mergesOn(shRemote), tree: treeOf(shRemote), ownMs: 0, programsMs: sh1.programsMs + sh2.programsMs };
+  const gt: Side = { wallMs: gt1.wallMs + gt2.wallMs, merged: mergesOn(town.remote), tree: treeOf(town.remote), ownMs: gt1.ownMs + gt2.ownMs, programsMs: gt1.programsMs + gt2.programsMs };
+  return report({ shell, gt, spawns: [...gt1.spawns, ...gt2.spawns], rssMb: Math.max(gt1.rssMb, gt2.rssMb), finished: gt1.finished && gt2.finished, testAlone: testAlone.median, load: [load[0]!, load[1]!] });
 }
 
 function timeTest(cwd: string): number {
@@ -124,7 +127,14 @@ function timeTest(cwd: string): number {
   return epochMs() - t;
 }
 
-async function runShell(town: LoopTown, clone: string, remote: string, branches: Branch[]): Promise<Side> {
+interface Run {
+  wallMs: number;
+  /** gt's own CPU (gt run and its spawner); 0 for the shell, whose CPU is all in programsMs. */
+  ownMs: number;
+  programsMs: number;
+}
+
+async function runShell(town: LoopTown, clone: string, branches: Branch[]): Promise<Run> {
   const args = [SCRIPT, clone, TARGET, ...TEST_COMMAND, '--', ...branches.flatMap((b) => [b.branch, b.head, b.message])];
   const cpu0 = procCpuMs(process.pid)!;
   const start = epochMs();
@@ -148,15 +158,19 @@ async function runShell(town: LoopTown, clone: string, remote: string, branches:
   if (code !== 0) throw new Error(`bash ${SCRIPT} exited ${code}:\n${stderr}`);
   // bash was reaped by this process: its CPU and its programs' are in this process's children figure.
   const cpu1 = procCpuMs(process.pid)!;
-  return { wallMs, merged: mergesOn(remote), tree: treeOf(remote), ownMs: 0, programsMs: cpu1.childrenMs - cpu0.childrenMs };
+  return { wallMs, ownMs: 0, programsMs: cpu1.childrenMs - cpu0.childrenMs };
 }
 
-async function runGt(town: LoopTown): Promise<{ side: Side; spawns: SpawnEntry[]; rssMb: number; finished: boolean }> {
+/** Queues `branches` (the first is the `first`-th of all), then runs `gt run` until its queue is empty. */
+async function runGt(town: LoopTown, branches: Branch[], first: number): Promise<Run & { spawns: SpawnEntry[]; rssMb: number; finished: boolean }> {
   const queue = new MergeQueueStore(path.join(town.root, '.gt', 'merge-queue'));
+  const t0 = Date.parse('2020-01-01T00:00:00Z');
+  // readyAt in branch order: the refinery takes them in the order the shell loop does.
+  for (const [i, b] of branches.entries()) await queue.put(RIG, { issueId: b.issueId, branch: b.branch, head: b.head, polecat: 'bench', readyAt: new Date(t0 + (first + i) * 1000).toISOString() });
   const start = epochMs();
   const loop = town.startLoop({ spawnLog: true });
   // Generous: a loop that stalls between merges is reported, not waited for forever.
-  const deadline = start + MERGES * (TEST_MS + 5000) + 60_000;
+  const deadline = start + branches.length * (TEST_MS + 5000) + 60_000;
   let finished = false;
   let rssMb = 0;
   while (epochMs() < deadline) {
@@ -173,7 +187,7 @@ async function runGt(town: LoopTown): Promise<{ side: Side; spawns: SpawnEntry[]
   const spawns = (await loop.spawnLog()).filter((e) => e.t0 >= start);
   await loop.stop();
   if (!finished) note(`merge queue: gt run had not emptied the queue after ${(wallMs / 1000).toFixed(0)} s`);
-  return { side: { wallMs, merged: mergesOn(town.remote), tree: treeOf(town.remote), ownMs: cpu.gtMs + cpu.spawnerMs, programsMs: cpu.childrenMs }, spawns, rssMb, finished };
+  return { wallMs, ownMs: cpu.gtMs + cpu.spawnerMs, programsMs: cpu.childrenMs, spawns, rssMb, finished };
 }
 
 function mergesOn(bare: string): number {
@@ -191,7 +205,7 @@ interface Figures {
   rssMb: number;
   finished: boolean;
   testAlone: number;
-  load: [number, number, number];
+  load: [number, number];
 }
 
 function report(f: Figures): string[] {
@@ -211,7 +225,8 @@ function report(f: Figures): string[] {
     `merge queue: ${MERGES} non-conflicting branches, strategy merge, one at a time; test command "${TEST_COMMAND.join(' ')}" ~${TEST_MS} ms (measured alone: ${f.testAlone.toFixed(0)} ms; it computes, as a suite does)`,
     `  gt: gt run (resync default, rig suspended: no polecats; the refinery merges what is queued), from its spawn to an empty queue, polled every ${POLL_MS} ms`,
     `  floor: bash bench/merge-loop.sh, the refinery's git calls in the same order (fetch, checkout -B, clean, cat-file, merge --no-ff, test, push, reset, clean), from spawn to exit`,
-    `  ${os.cpus().length} CPUs, load average ${f.load[0].toFixed(1)} before the shell, ${f.load[1].toFixed(1)} before gt, ${f.load[2].toFixed(1)} at the end`,
+    `  in halves, in the order shell, gt, gt, shell (a drifting machine load weighs on both alike); gt run is started once per half`,
+    `  ${os.cpus().length} CPUs, load average ${f.load[0].toFixed(1)} at the start, ${f.load[1].toFixed(1)} at the end`,
     line('shell loop', shell, `CPU: bash, git and the tests ${(shell.programsMs / 1000).toFixed(1)} s`),
     line('gt run', gt, `CPU: gt's own ${(gt.ownMs / 1000).toFixed(1)} s, git and the tests ${(gt.programsMs / 1000).toFixed(1)} s`),
     `  gt over the floor: ${((gt.wallMs - shell.wallMs) / Math.max(1, gt.merged)).toFixed(0)} ms per merge; gt run's max RSS ${f.rssMb.toFixed(0)} MB; both remotes end on the same tree: ${sameTree ? 'yes' : 'NO'}`,
