@@ -26,7 +26,8 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> 
 
 const say = (line = '') => process.stdout.write(line + '\n');
 
-const asked = process.argv.slice(2);
+// Sections by name (`diff idle`); `--only idle` and `--only=diff,idle` say the same.
+const asked = process.argv.slice(2).flatMap((a) => (a === '--only' ? [] : a.startsWith('--only=') ? a.slice('--only='.length).split(',') : [a]));
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length) {
   process.stderr.write(`bench: unknown section${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(' ')} (none = all)\n`);
