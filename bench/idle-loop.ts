@@ -11,8 +11,11 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { epochMs, LoopTown, note, procCpuMs, procMemMb, sleep, until } from './loop-town.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseDuration } from '../src/util/duration.js';
+import { procCpuMs } from './cpu.js';
+import { epochMs, note, procMemMb, sleep, until, type Loop } from './loop.js';
+import { LoopTown } from './loop-town.js';
 import type { SpawnEntry } from './spawn-log.js';
 import { nowMs } from './stats.js';
 
@@ -22,10 +25,17 @@ const RIGS = [
   { name: 'rig-b', max: 10 },
 ];
 const WORKERS = RIGS.reduce((a, r) => a + r.max, 0);
-const RESYNC_S = 5; // the Town's default resync
+/** The Town's default resync, from its schema (the source of truth). */
+export const DEFAULT_RESYNC_S = defaultResyncS();
 const TARGET_CPU_PCT = 1;
 const TARGET_RSS_MB = 150;
 const QUIET_MS = 3000;
+
+function defaultResyncS(): number {
+  const schema = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas/town.schema.json');
+  const town = JSON.parse(readFileSync(schema, 'utf8')) as { properties: { spec: { properties: { resync: { default: string } } } } };
+  return parseDuration(town.properties.spec.properties.resync.default) / 1000;
+}
 
 export async function benchIdle(): Promise<string[]> {
   note(`idle loop: building a town (${RIGS.length} rigs x ${RIGS[0]!.max} workers)`);
@@ -62,27 +72,54 @@ async function measure(town: LoopTown): Promise<string[]> {
     250,
   );
   const allRunningS = (epochMs() - startMs) / 1000;
-  // The loop prints a key's outcome only when the key is done (after its last spawn, a new
-  // observe and the status): wait for each rig's, then for quiet output and a quiet CPU.
-  await until(() => RIGS.every((r) => loop.lines.some((l) => l.text.includes(`Rig/${r.name}`))) || undefined, 'the outcome of every rig', 120_000, 200).catch((err: unknown) =>
+  await settle(loop, RIGS.map((r) => r.name));
+  note(`idle loop: all ${WORKERS} sessions ran after ${allRunningS.toFixed(1)} s; sampling gt run for ${WINDOW_S} s`);
+  const w = await sampleIdle(town, loop, { windowS: WINDOW_S, resyncS: DEFAULT_RESYNC_S, cpuPct: TARGET_CPU_PCT, rssMb: TARGET_RSS_MB });
+  return [
+    `idle gt run: ${WORKERS} polecats working (${RIGS.length} rigs x ${RIGS[0]!.max}, gt demo-agent --mode stuck, stuckAfter 1h), Town resync ${DEFAULT_RESYNC_S}s (default)`,
+    `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; all sessions ran ${allRunningS.toFixed(1)} s after gt run started; then every rig's outcome, ${QUIET_MS / 1000} s without output and 1 s without CPU; window ${(w.windowMs / 1000).toFixed(1)} s; ${w.stillRunning} sessions still running at its end`,
+    ...w.lines,
+  ];
+}
+
+/**
+ * Waits until a loop that has just started its polecats is idle: the loop prints a key's outcome
+ * only when the key is done (after its last spawn, a new observe and the status), so first each
+ * rig's, then quiet output and a quiet CPU. A loop that never goes quiet is noted and sampled anyway.
+ */
+export async function settle(loop: Loop, rigs: string[]): Promise<void> {
+  await until(() => rigs.every((r) => loop.lines.some((l) => l.text.includes(`Rig/${r}`))) || undefined, 'the outcome of every rig', 120_000, 200).catch((err: unknown) =>
     note(`idle loop: ${err instanceof Error ? err.message : String(err)}; going on`),
   );
   await until(() => nowMs() - loop.lastOutputMs >= QUIET_MS || undefined, `gt run to print nothing for ${QUIET_MS} ms`, 120_000, 200);
-  await loop.waitQuiet(1000, 60_000);
-  const tmuxPid = town.tmuxServerPid();
+  await loop.waitQuiet(1000, 60_000).catch((err: unknown) => note(`idle loop: ${err instanceof Error ? err.message : String(err)}; sampling anyway`));
+}
 
-  note(`idle loop: all ${WORKERS} sessions ran after ${allRunningS.toFixed(1)} s; sampling gt run for ${WINDOW_S} s`);
+export interface IdleWindow {
+  windowMs: number;
+  stillRunning: number;
+  /** The figures (CPU, memory, activity) and the target lines. */
+  lines: string[];
+}
+
+/**
+ * Samples an idle `gt run` for `windowS`: its CPU (its own, its spawner's, the programs it
+ * waited for; the tmux server apart), its RSS every second, and what it did (output lines,
+ * events, programs started), judged against the targets.
+ */
+export async function sampleIdle(town: LoopTown, loop: Loop, o: { windowS: number; resyncS: number; cpuPct: number; rssMb: number }): Promise<IdleWindow> {
+  const tmuxPid = town.tmuxServerPid();
   const lines0 = loop.lines.length;
   const events0 = eventLines(town);
   const t0 = epochMs();
   const cpu0 = loop.cpu()!;
   const tmux0 = tmuxPid ? procCpuMs(tmuxPid) : undefined;
   const rss: number[] = [];
-  while (epochMs() - t0 < WINDOW_S * 1000) {
+  while (epochMs() - t0 < o.windowS * 1000) {
     loop.check();
     const m = procMemMb(loop.pid);
     if (m) rss.push(m.rss);
-    await sleep(Math.min(1000, WINDOW_S * 1000 - (epochMs() - t0)));
+    await sleep(Math.min(1000, o.windowS * 1000 - (epochMs() - t0)));
   }
   const cpu1 = loop.cpu()!;
   const tmux1 = tmuxPid ? procCpuMs(tmuxPid) : undefined;
@@ -109,32 +146,34 @@ async function measure(town: LoopTown): Promise<string[]> {
   const maxRss = Math.max(...rss);
   const byCmd = countBy(spawns);
   const listings = spawns.filter((e) => e.cmd === 'tmux list-panes').length;
-  const resyncs = windowMs / 1000 / RESYNC_S;
+  const resyncs = windowMs / 1000 / o.resyncS;
   const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
-  return [
-    `idle gt run: ${WORKERS} polecats working (${RIGS.length} rigs x ${RIGS[0]!.max}, gt demo-agent --mode stuck, stuckAfter 1h), Town resync ${RESYNC_S}s (default)`,
-    `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; all sessions ran ${allRunningS.toFixed(1)} s after gt run started; then every rig's outcome, ${QUIET_MS / 1000} s without output and 1 s without CPU; window ${(windowMs / 1000).toFixed(1)} s; ${stillRunning} sessions still running at its end`,
-    `  CPU, % of one core (from /proc/PID/stat, 10 ms ticks):`,
-    `    gt run's own process                    ${gtOwn.toFixed(2).padStart(6)} %`,
-    cpu1.spawner === undefined
-      ? `    its spawner                               none: gt run started its programs itself`
-      : `    its spawner (gt-spawner, pid ${cpu1.spawner})`.padEnd(44) + `${spawner.toFixed(2).padStart(6)} %   ${spawnerSame ? 'starts the programs for gt run' : 'STARTED OR REPLACED IN THE WINDOW'}`,
-    `    gt's own work (the two)                 ${own.toFixed(2).padStart(6)} %`,
-    `    the programs (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
-    `    gt run with its programs                ${(own + children).toFixed(2).padStart(6)} %`,
-    ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   it answers the loop's listings; the agents are silent`] : []),
-    `  memory of gt run (VmRSS from /proc/PID/status, MB): max ${maxRss.toFixed(1)}, at end ${mem.rss.toFixed(1)} over the window; peak since start (VmHWM) ${mem.hwm.toFixed(1)}`,
-    `  activity in the window: ${lines} output lines, ${events} events in .gt/events.jsonl; ${spawns.length} processes started (${byCmd || 'none'})`,
-    ...windowLines.slice(0, 6).map((l) => `    | ${l.slice(0, 160)}`),
-    ...(lines > 6 ? [`    | ... ${lines - 6} more`] : []),
-    `    ~${resyncs.toFixed(0)} resyncs expected (${RESYNC_S}s +-10%); ${listings} tmux listings (one per workers observe; rigs within 200 ms share one)`,
-    ...(listings ? [`    per listing: ${(ownMs / listings).toFixed(1)} ms of gt's own CPU, ${((cpu1.childrenMs - cpu0.childrenMs) / listings).toFixed(1)} ms of the programs'`] : []),
-    `  target: under ${TARGET_CPU_PCT}% of a core and under ${TARGET_RSS_MB} MB`,
-    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt's own work (gt run and its spawner): ${met(own < TARGET_CPU_PCT)} (${own.toFixed(2)}%)`,
-    `    idle CPU < ${TARGET_CPU_PCT}% of a core, gt run with its programs: ${met(own + children < TARGET_CPU_PCT)} (${(own + children).toFixed(2)}%)`,
-    `    idle memory < ${TARGET_RSS_MB} MB (max VmRSS in the window): ${met(maxRss < TARGET_RSS_MB)} (${maxRss.toFixed(1)} MB)`,
-  ];
+  return {
+    windowMs,
+    stillRunning,
+    lines: [
+      `  CPU, % of one core (from /proc/PID/stat, 10 ms ticks):`,
+      `    gt run's own process                    ${gtOwn.toFixed(2).padStart(6)} %`,
+      cpu1.spawner === undefined
+        ? `    its spawner                               none: gt run started its programs itself`
+        : `    its spawner (gt-spawner, pid ${cpu1.spawner})`.padEnd(44) + `${spawner.toFixed(2).padStart(6)} %   ${spawnerSame ? 'starts the programs for gt run' : 'STARTED OR REPLACED IN THE WINDOW'}`,
+      `    gt's own work (the two)                 ${own.toFixed(2).padStart(6)} %`,
+      `    the programs (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
+      `    gt run with its programs                ${(own + children).toFixed(2).padStart(6)} %`,
+      ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   it answers the loop's listings; the agents are silent`] : []),
+      `  memory of gt run (VmRSS from /proc/PID/status, MB): max ${maxRss.toFixed(1)}, at end ${mem.rss.toFixed(1)} over the window; peak since start (VmHWM) ${mem.hwm.toFixed(1)}`,
+      `  activity in the window: ${lines} output lines, ${events} events in .gt/events.jsonl; ${spawns.length} processes started (${byCmd || 'none'})`,
+      ...windowLines.slice(0, 6).map((l) => `    | ${l.slice(0, 160)}`),
+      ...(lines > 6 ? [`    | ... ${lines - 6} more`] : []),
+      `    ~${resyncs.toFixed(0)} resyncs expected (${o.resyncS}s +-10%); ${listings} tmux listings (one per workers observe; rigs within 200 ms share one)`,
+      ...(listings ? [`    per listing: ${(ownMs / listings).toFixed(1)} ms of gt's own CPU, ${((cpu1.childrenMs - cpu0.childrenMs) / listings).toFixed(1)} ms of the programs'`] : []),
+      `  target: under ${o.cpuPct}% of a core and under ${o.rssMb} MB`,
+      `    idle CPU < ${o.cpuPct}% of a core, gt's own work (gt run and its spawner): ${met(own < o.cpuPct)} (${own.toFixed(2)}%)`,
+      `    idle CPU < ${o.cpuPct}% of a core, gt run with its programs: ${met(own + children < o.cpuPct)} (${(own + children).toFixed(2)}%)`,
+      `    idle memory < ${o.rssMb} MB (max VmRSS in the window): ${met(maxRss < o.rssMb)} (${maxRss.toFixed(1)} MB)`,
+    ],
+  };
 }
 
 function countBy(entries: SpawnEntry[]): string {

@@ -1,41 +1,43 @@
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
 import { JsonlTracker } from '../src/beads/jsonl.js';
 import { WorkerStore, type WorkerRecord } from '../src/workers/records.js';
-import { procCpuMs, spawnerOf } from './cpu.js';
 import { makeBareRepo } from './fixture.js';
-import type { SpawnEntry } from './spawn-log.js';
-import { nowMs } from './stats.js';
-
-export { procCpuMs };
+import { epochMs, Loop } from './loop.js';
 
 /**
  * A throw-away town for the loop benchmarks: a bare repository as every rig's remote, rigs whose
- * agent is the scripted demo agent (`gt demo-agent --mode stuck`: prints one line, then stays
- * alive and silent), and the real `gt run` loop as a child process. Everything it starts (the
- * loop, the town's private tmux server and so every agent) is stopped by `dispose`, which is also
- * run on SIGINT/SIGTERM/exit of the benchmark, and the temp directory and tmux socket file are removed.
+ * agent is by default the scripted demo agent (`gt demo-agent --mode stuck`: prints one line,
+ * then stays alive and silent), and the real `gt run` loop as a child process. Everything it
+ * starts (the loop, the town's private tmux server and so every agent) is stopped by `dispose`,
+ * which is also run on SIGINT/SIGTERM/exit of the benchmark, and the temp directory and tmux
+ * socket file are removed.
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const CLI = path.resolve(here, '../bundle/main.js');
 const SPAWN_LOG_MODULE = pathToFileURL(path.join(here, 'spawn-log.js')).href;
-const TICK_MS = 10; // USER_HZ is 100 on every Linux Node supports.
+const DEMO_AGENT = ['gt', 'demo-agent', '--mode', 'stuck'];
 
 export interface RigOptions {
   name: string;
   max: number;
+  /** The polecats' agent command; default the demo agent in stuck mode. */
+  agent?: string[];
+  /** spec.suspend: no polecat starts, the merge queue still merges. */
+  suspend?: boolean;
+  /** spec.mergeQueue: strategy merge and this test command. */
+  testCommand?: string[];
 }
 
 export interface LoopTownOptions {
   /** Town name (also names the tmux socket). */
   name: string;
   rigs: RigOptions[];
-  /** Town spec.resync; undefined keeps the default (5s). */
+  /** Town spec.resync; undefined keeps the default. */
   resync?: string;
   stuckAfter?: string;
 }
@@ -50,152 +52,6 @@ export interface GtResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** Wall clock in epoch ms with sub-ms resolution, on the same scale as bench/spawn-log.ts in the loop's process. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** A note on stderr, so stdout holds only the report. */
-export function note(text: string): void {
-  process.stderr.write(`bench: ${text}\n`);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `check` every `everyMs` until it returns a value; throws after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs: number, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-/** VmRSS and VmHWM (peak RSS) of a process from /proc/PID/status, in MB (10^6 bytes). */
-export function procMemMb(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rss: (kb('VmRSS') * 1024) / 1e6, hwm: (kb('VmHWM') * 1024) / 1e6 };
-  } catch {
-    return undefined;
-  }
-}
-
-export interface LoopCpu {
-  gtMs: number;
-  /** pid of gt run's spawner, if it runs one. */
-  spawner: number | undefined;
-  spawnerMs: number;
-  childrenMs: number;
-}
-
-/** The `gt run` child process with its output lines, timestamped on arrival. */
-export class Loop {
-  readonly lines: { atMs: number; text: string }[] = [];
-  lastOutputMs = nowMs();
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<void>;
-  private partial = '';
-
-  constructor(
-    readonly child: ChildProcess,
-    private readonly spawnLogFile: string | undefined,
-  ) {
-    const take = (d: Buffer) => {
-      const at = nowMs();
-      this.lastOutputMs = at;
-      const parts = (this.partial + d.toString()).split('\n');
-      this.partial = parts.pop()!;
-      for (const text of parts) this.lines.push({ atMs: at, text });
-    };
-    child.stdout!.on('data', take);
-    child.stderr!.on('data', take);
-    this.exited = new Promise((resolve) =>
-      child.on('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve();
-      }),
-    );
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** Throws when the loop has exited (a benchmark of a dead loop would measure nothing). */
-  check(): void {
-    if (this.exit) throw new Error(`gt run exited (${this.exit.code ?? this.exit.signal}):\n${this.lines.map((l) => l.text).join('\n')}`);
-  }
-
-  /** Every process the loop has spawned so far (needs startLoop({ spawnLog: true })). */
-  async spawnLog(): Promise<SpawnEntry[]> {
-    const file = this.spawnLogFile;
-    if (!file) throw new Error('the loop was started without the spawn log');
-    this.check();
-    rmSync(file, { force: true });
-    this.child.kill('SIGUSR2');
-    return until(
-      () => {
-        try {
-          return JSON.parse(readFileSync(file, 'utf8')) as SpawnEntry[];
-        } catch {
-          return undefined; // not written yet, or half written
-        }
-      },
-      'the spawn log of gt run',
-      10_000,
-      5,
-    );
-  }
-
-  /** SIGTERM (the loop stops its watcher and drains its queue), SIGKILL after 10 s. */
-  async stop(): Promise<void> {
-    if (this.exit) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  /**
-   * The loop's CPU so far, in ms: gt run's own process, its spawner (part of gt: it starts the
-   * programs on gt's behalf; see src/adapters/spawner.ts), and the programs that either waited
-   * for (git, tmux clients). A spawner that ended is in gt run's children figure (it was reaped).
-   */
-  cpu(): LoopCpu | undefined {
-    const gt = procCpuMs(this.pid);
-    if (!gt) return undefined;
-    const spawner = spawnerOf(this.pid);
-    const s = spawner === undefined ? undefined : procCpuMs(spawner);
-    return { gtMs: gt.selfMs, spawner: s ? spawner : undefined, spawnerMs: s?.selfMs ?? 0, childrenMs: gt.childrenMs + (s?.childrenMs ?? 0) };
-  }
-
-  /**
-   * Resolves once the loop has been quiet for `quietMs`: no output line and at most one clock
-   * tick of CPU (its own, its spawner's and the programs') in that time.
-   */
-  async waitQuiet(quietMs: number, timeoutMs: number): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    const total = (c: LoopCpu | undefined) => (c ? c.gtMs + c.spawnerMs + c.childrenMs : NaN);
-    for (;;) {
-      this.check();
-      const c0 = this.cpu();
-      const out0 = this.lastOutputMs;
-      await sleep(quietMs);
-      const c1 = this.cpu();
-      const cpu = c0?.spawner === c1?.spawner ? total(c1) - total(c0) : NaN;
-      // NaN (no figures, or a spawner that changed meanwhile) is not quiet.
-      if (this.lastOutputMs === out0 && nowMs() - this.lastOutputMs >= quietMs && cpu <= TICK_MS) return;
-      if (Date.now() > end) throw new Error(`gt run was not quiet for ${quietMs} ms within ${timeoutMs} ms (last ${cpu} ms CPU per ${quietMs} ms)`);
-    }
-  }
 }
 
 const live = new Set<LoopTown>();
@@ -226,6 +82,10 @@ export class LoopTown {
   private readonly trackers = new Map<string, JsonlTracker>();
   readonly workers: WorkerStore;
 
+  /** The bare repository every rig clones (file path). */
+  remote = '';
+  private readonly stoppers = new Set<() => void>();
+
   private constructor(
     readonly dir: string,
     readonly root: string,
@@ -242,6 +102,7 @@ export class LoopTown {
     live.add(t);
     try {
       const repo = makeBareRepo(dir);
+      t.remote = repo;
       const file = path.join(dir, 'town.yaml');
       writeFileSync(file, t.manifest(repo));
       const apply = t.gtSync(['apply', '-f', file]);
@@ -257,7 +118,6 @@ export class LoopTown {
   }
 
   private manifest(repo: string): string {
-    const agent = JSON.stringify(['gt', 'demo-agent', '--mode', 'stuck']);
     const town = ['apiVersion: gastown.dev/v1alpha1', 'kind: Town', 'metadata:', `  name: ${this.opts.name}`, 'spec:', `  root: ${JSON.stringify(this.root)}`];
     if (this.opts.resync) town.push(`  resync: ${this.opts.resync}`);
     const docs = [town.join('\n')];
@@ -271,12 +131,14 @@ export class LoopTown {
           'spec:',
           `  gitUrl: ${JSON.stringify(repo)}`,
           '  defaultBranch: main',
+          ...(r.suspend ? ['  suspend: true'] : []),
           '  agent:',
-          `    command: ${agent}`,
+          `    command: ${JSON.stringify(r.agent ?? DEMO_AGENT)}`,
           '  workers:',
           `    max: ${r.max}`,
           '    spawnDelay: 0s',
           ...(this.opts.stuckAfter ? [`    stuckAfter: ${this.opts.stuckAfter}`] : []),
+          ...(r.testCommand ? ['  mergeQueue:', '    strategy: merge', `    testCommand: ${JSON.stringify(r.testCommand)}`] : []),
         ].join('\n'),
       );
     }
@@ -360,6 +222,16 @@ export class LoopTown {
     }
   }
 
+  /**
+   * Runs `stop` first when the town is disposed (also on an error, SIGINT or SIGTERM): for
+   * other processes a benchmark starts in the town's directory, which must end before it is
+   * removed. Returns the function that unregisters it.
+   */
+  onDispose(stop: () => void): () => void {
+    this.stoppers.add(stop);
+    return () => this.stoppers.delete(stop);
+  }
+
   async dispose(): Promise<void> {
     await this.loop?.stop().catch(() => undefined);
     this.disposeSync();
@@ -369,6 +241,7 @@ export class LoopTown {
   disposeSync(): void {
     if (!live.has(this)) return;
     live.delete(this);
+    for (const stop of this.stoppers) stop();
     let killed = false;
     if (this.loop && !this.loop.exit) {
       try {
@@ -394,6 +267,6 @@ export class LoopTown {
       // tmux leaves its socket file behind after kill-server.
       rmSync(this.socket.startsWith('/') ? this.socket : path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }

@@ -6,9 +6,11 @@
 import os from 'node:os';
 import { benchReady } from './beads-ready.js';
 import { benchDiff } from './diff.js';
+import { benchDiffScale } from './diff-scale.js';
 import { benchIdle } from './idle-loop.js';
 import { benchLatency } from './spawn-latency.js';
 import { benchMergeQueue } from './merge-queue.js';
+import { benchScale } from './scale.js';
 import { benchSwarm } from './swarm-apply.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> = {
@@ -16,13 +18,16 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<string[]> }> 
   ready: { title: 'beads ready over 50,000 issues', run: benchReady },
   latency: { title: 'new ready issue -> polecat session running', run: benchLatency },
   idle: { title: 'idle gt run with 20 polecats', run: benchIdle },
-  merge: { title: 'merge-queue throughput on 50 branches', run: benchMergeQueue },
+  merge: { title: 'merge-queue throughput: gt run against a shell loop of the same commands', run: benchMergeQueue },
   swarm: { title: 'gt apply of a Swarm of 20,000 tasks', run: benchSwarm },
+  scale: { title: '200 polecats: cold start, idle, new issue -> session', run: benchScale },
+  'diff-scale': { title: 'gt diff on 100 rigs with 200 polecats', run: benchDiffScale },
 };
 
 const say = (line = '') => process.stdout.write(line + '\n');
 
-const asked = process.argv.slice(2);
+// Sections by name (`diff idle`); `--only idle` and `--only=diff,idle` say the same.
+const asked = process.argv.slice(2).flatMap((a) => (a === '--only' ? [] : a.startsWith('--only=') ? a.slice('--only='.length).split(',') : [a]));
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length) {
   process.stderr.write(`bench: unknown section${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(' ')} (none = all)\n`);

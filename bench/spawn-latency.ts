@@ -9,7 +9,9 @@
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { epochMs, LoopTown, note, procCpuMs, sleep, until } from './loop-town.js';
+import { procCpuMs } from './cpu.js';
+import { epochMs, note, sleep, until } from './loop.js';
+import { LoopTown } from './loop-town.js';
 import type { SpawnEntry } from './spawn-log.js';
 import { summarize } from './stats.js';
 
