@@ -1,8 +1,11 @@
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { SessionInfo, SessionRuntime, StartSessionOptions } from '../runtime/session-runtime.js';
 import { run, type RunResult } from './process.js';
 import { decodeMeta, encodeMeta, int, parseShowEnvironment, tmuxArg } from './tmux-text.js';
+
+export type { SessionInfo, StartSessionOptions };
 
 /**
  * tmux on ONE private server per town, never the user's default server. The server is named by a
@@ -66,35 +69,6 @@ export class TmuxError extends Error {
   }
 }
 
-export interface SessionInfo {
-  name: string;
-  created: Date;
-  /** pid of the session's first pane (the agent process; after it died, the pid it had). */
-  pid: number | undefined;
-  /** The process in the first pane has exited (the pane is kept: remain-on-exit). */
-  dead: boolean;
-  /** Exit status of a dead pane that exited normally (undefined while tmux has not collected it). */
-  exitStatus: number | undefined;
-  /** Signal number that killed a dead pane's process. */
-  exitSignal: number | undefined;
-  /** tmux's pane_current_command (foreground process name). */
-  currentCommand: string;
-  /** Latest of window_activity (last output) and session_activity. */
-  activity: Date;
-  /** gt's metadata (`@gt_<key>` user options); only non-empty values of the declared keys. */
-  meta: Record<string, string>;
-}
-
-export interface StartSessionOptions {
-  name: string;
-  /** Absolute path of an existing directory. */
-  cwd: string;
-  env: Record<string, string>;
-  /** The agent's command; executed directly, never by a shell. */
-  argv: string[];
-  meta?: Record<string, string>;
-}
-
 export interface TmuxOptions {
   /** Per-call timeout (ms); a wedged tmux never hangs the caller. */
   timeoutMs?: number;
@@ -144,7 +118,7 @@ function clientEnvBase(): NodeJS.ProcessEnv {
   return baseEnv;
 }
 
-export class Tmux {
+export class Tmux implements SessionRuntime {
   readonly socket: string;
   readonly metaKeys: readonly string[];
   private readonly timeoutMs: number;
