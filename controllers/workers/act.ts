@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { agentLaunch, polecatInstructions } from '../../src/agents/contract.js';
+import { instructionsFile, resolveAgent } from '../../src/agents/presets.js';
 import { handoffPreamble } from '../../src/agents/roles.js';
 import { updateAgentState } from '../../src/agents/state.js';
 import { inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
@@ -30,6 +31,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     return r;
   };
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
+  const typing = { enter: true, enterDelayMs: resolveAgent([town?.spec.agent, rig.spec.agent], '').preset?.enterDelayMs ?? 0 };
   ctx.services.forgetSessions();
 
   switch (a.type) {
@@ -73,7 +75,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'nudge': {
       const r = await record(a.name);
-      await tmux.sendKeys(sessionName(name, a.name), a.message, { enter: true });
+      await tmux.sendKeys(sessionName(name, a.name), a.message, typing);
       const { stuckAsk: _asked, ...rest } = r;
       await workers.put({ ...rest, nudges: a.count, lastNudgeAt: new Date().toISOString() });
       return;
@@ -93,7 +95,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       const r = await record(a.name);
       const text = `Your work on ${r.issueId} is not ready to hand on: ${a.problems.join('; ')}. Fix that, then run gt done again. Nothing was thrown away.`;
       await ctx.services.mailbox(polecatAddress(name, a.name)).send({ from: `${name}/witness`, to: polecatAddress(name, a.name), subject: `Not done yet: ${r.issueId}`, body: text, type: 'task', priority: 'high' });
-      if (await tmux.hasSession(sessionName(name, a.name))) await tmux.sendKeys(sessionName(name, a.name), text, { enter: true });
+      if (await tmux.hasSession(sessionName(name, a.name))) await tmux.sendKeys(sessionName(name, a.name), text, typing);
       await workers.clearDone(name, a.name);
       await workers.put({ ...r, rejectedDone: r.rejectedDone + 1 });
       return;
@@ -193,7 +195,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   ctx.activity?.(`clone ${rig.spec.gitUrl} into ${path.relative(ctx.root, dir)}`, TRANSFER_TIMEOUT_MS);
   try {
-    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
+    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, instructionsFile: instructionsFile([town?.spec.agent, rig.spec.agent], dir), author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
   } catch (err) {
     await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
     throw err;
