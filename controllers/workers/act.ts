@@ -42,6 +42,10 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       const r = await record(a.name);
       await tmux.killSession(sessionName(name, a.name));
       await startSession(ctx, t, r);
+      if (a.retry) {
+        await workers.put({ ...r, ...(r.agentCondition ? { agentCondition: { ...r.agentCondition, retriedAt: new Date().toISOString() } } : {}) });
+        return;
+      }
       // A halt is not a crash: it does not count towards the crash-loop limit.
       const { haltedAt, ...rest } = r;
       await workers.put(haltedAt ? rest : { ...rest, starts: [...r.starts, new Date().toISOString()] });
@@ -89,6 +93,22 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         priority: 'high',
       });
       await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString(), ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}) });
+      return;
+    }
+    case 'reportAgentCondition': {
+      const r = await record(a.name);
+      await sendEscalation(ctx.services, town, {
+        from: `${name}/witness`,
+        subject: `Polecat ${name}/${a.name}: ${a.code}`,
+        body: `${a.message}\nIts issue ${r.issueId} stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: ${tmux.commandLine} attach -t ${sessionName(name, a.name)}`,
+        priority: 'high',
+      });
+      await workers.put({ ...r, agentCondition: { code: a.code, at: new Date().toISOString(), agent: a.agent } });
+      return;
+    }
+    case 'clearAgentCondition': {
+      const { agentCondition: _cleared, ...rest } = await record(a.name);
+      await workers.put(rest);
       return;
     }
     case 'rejectDone': {

@@ -14,6 +14,10 @@ import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../..
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
+import { SCREEN_SCROLLBACK, screenWanted } from './agent-screen.js';
+import { poolSettings } from './plan.js';
+import { resolveAgent } from '../../src/agents/presets.js';
+import type { WorkerRecord } from '../../src/workers/records.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -66,6 +70,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     const own = poolSessionOf(s, name);
     return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}), ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}) }] : [];
   });
+  await readScreens(ctx, rig, town, records, mine, now);
   const byId = new Map(issues.map((i) => [i.id, i]));
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
   const clones: Record<string, CloneFacts> = {};
@@ -114,4 +119,21 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
   return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), refineryCloned: lstatQuiet(path.join(ctx.root, name, 'refinery', 'rig', '.git')) !== undefined, ...(agentCommand ? { agentCommand } : {}) };
+}
+
+/** The screens of the sessions the plan asks to see (screenWanted), with a preset to read them by. */
+async function readScreens(ctx: ControllerContext, rig: Rig, town: Town | undefined, records: WorkerRecord[], sessions: SessionView[], now: number): Promise<void> {
+  if (!resolveAgent([town?.spec.agent, rig.spec.agent], '').preset) return;
+  const stuckAfterMs = poolSettings(rig).stuckAfterMs;
+  const tmux = ctx.services.tmux(town);
+  await Promise.all(
+    records.map(async (r) => {
+      const s = sessions.find((x) => x.polecat === r.name);
+      if (!s || !screenWanted(r, s, now, stuckAfterMs)) return;
+      // A session gone since it was listed has no screen: the next pass sees it gone.
+      // With scrollback: what a dead pane printed last can sit above its visible part.
+      s.screen = await tmux.capturePane(s.name, { lines: SCREEN_SCROLLBACK }).catch(() => undefined);
+      if (s.screen === undefined) delete s.screen;
+    }),
+  );
 }

@@ -29,6 +29,8 @@ interface WorkerView {
   lastOutput: string;
   /** The polecat's last gt call. */
   heartbeat?: string;
+  /** What its agent's screen shows that keeps it from working (AgentOffline, ...): the rig's findings say more. */
+  condition?: string;
 }
 
 function exitText(s: SessionInfo): string {
@@ -65,14 +67,16 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     ]);
     const readyQueue = ready instanceof BdNotOnPath || ready instanceof BeadsCloneMissing ? [] : ready;
     const workers: WorkerView[] = [];
+    const planned = (plansOf(keyOf(rig)).find((p) => p.controller === 'workers')?.details ?? {}) as { workers?: { name: string; condition?: string }[] };
     for (const r of records) {
+      const condition = planned.workers?.find((w) => w.name === r.name)?.condition ?? r.agentCondition?.code;
       const sname = sessionName(name, r.name);
       const s = sessions.find((x) => x.name === sname);
       // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
       const pane = s && !s.dead ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
       const lastOutput = s?.dead ? exitText(s) : (pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '');
       const heartbeat = readAgentState(path.join(session.root, name, 'polecats', r.name)).heartbeat;
-    workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput });
+    workers.push({ ...(heartbeat ? { heartbeat } : {}), name: r.name, issue: r.issueId, state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`, age: age(r.createdAt), session: sname, lastOutput, ...(condition ? { condition } : {}) });
     }
     const mine = plansOf(keyOf(rig));
     const sync = syncView(mine, status?.lastError, actors, status?.retry);
@@ -131,7 +135,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     out.push('', `Rig ${r.rig}: ${r.reason}${r.suspended ? ' [suspended]' : ''}`);
     for (const p of r.pending) out.push(`  ${p}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
-    for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${w.state.padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
+    for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${(w.condition ? `${w.state} ${w.condition}` : w.state).padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
     out.push(`  ready queue: ${r.readyIssues.length ? listShort(r.readyIssues.map((i) => `${i.id} (P${i.priority}${i.assignee ? `, claimed by ${i.assignee}` : ''})`)) : 'empty'}`);
     const q = r.mergeQueue;
     out.push(`  merge queue: ${q.merging ? `merging ${q.merging.issueId} (${q.merging.phase}); ` : ''}${q.queued.length ? listShort(q.queued.map((x) => x.issue)) : 'empty'}`);
