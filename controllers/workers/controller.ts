@@ -8,6 +8,7 @@ import type { PoolObserved } from './observed.js';
 import { planPool } from './plan.js';
 import { gateOnAgentCommand } from './agent-command.js';
 import { gateOnAgentScreens } from './agent-screen.js';
+import { gateOnMemory, memoryPerWorkerMiB, memoryReserveMiB } from './capacity.js';
 import { resolveAgent } from '../../src/agents/presets.js';
 
 /** Keeps min(workers.max, ready issues) polecats working in a rig, and the witness duties (DESIGN.md §4 worker-pool). */
@@ -19,7 +20,9 @@ export const workerPoolController: Controller<WorkerAction, PoolObserved, Rig> =
     const agent = agentFingerprint(t.world.town?.manifest, t.object.manifest);
     const plan = planPool(t.object.manifest, t.object.generation, t.object.deletionRequestedAt !== undefined, o, { townSuspended: !!t.world.town?.manifest.spec.suspend, agent });
     const preset = resolveAgent([t.world.town?.manifest.spec.agent, t.object.manifest.spec.agent], '').preset?.name;
-    return gateOnAgentScreens(gateOnAgentCommand(plan, o, t.object.manifest.metadata.name, agent), o, preset, agent);
+    const town = t.world.town?.manifest;
+    const screened = gateOnAgentScreens(gateOnAgentCommand(plan, o, t.object.manifest.metadata.name, agent), o, preset, agent);
+    return gateOnMemory(screened, o, memoryPerWorkerMiB(t.object.manifest, town), memoryReserveMiB(town));
   },
   act: (ctx, t, a) => actPool(ctx, t, a),
   describe: describeWorkerAction,

@@ -15,6 +15,7 @@ import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
 import { SCREEN_SCROLLBACK, screenWanted } from './agent-screen.js';
+import { memoryPerWorkerMiB, observeMemAvailableMiB } from './capacity.js';
 import { poolSettings } from './plan.js';
 import { resolveAgent } from '../../src/agents/presets.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
@@ -117,8 +118,9 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   for (const sw of Object.values(swarmOf)) if (!stored.has(sw)) swarmLimits[sw] = 'suspended';
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
+  const memAvailableMiB = memoryPerWorkerMiB(rig, town) !== undefined && ready.length > 0 ? await observeMemAvailableMiB() : undefined;
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), refineryCloned: lstatQuiet(path.join(ctx.root, name, 'refinery', 'rig', '.git')) !== undefined, ...(agentCommand ? { agentCommand } : {}) };
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: observedRemoteHead(ctx.root, name), refineryCloned: lstatQuiet(path.join(ctx.root, name, 'refinery', 'rig', '.git')) !== undefined, ...(agentCommand ? { agentCommand } : {}), ...(memAvailableMiB !== undefined ? { memAvailableMiB } : {}) };
 }
 
 /** The screens of the sessions the plan asks to see (screenWanted), with a preset to read them by. */

@@ -61,6 +61,8 @@ export interface PoolObserved {
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */
   /** `waiting`: something gt makes by itself comes first (a note, looked at again soon), not a person's job (a finding). */
   trackerUnavailable?: { code: string; message: string; waiting?: boolean };
+  /** The machine's MemAvailable in MiB (/proc/meminfo), for workers.memoryPerWorker. */
+  memAvailableMiB?: number;
   /** Whether the polecats' agent command can be started (checked once the town layout is ready). */
   agentCommand?: CommandCheck;
 }
