@@ -169,10 +169,6 @@ export interface WorkersSpec {
    */
   max?: number;
   /**
-   * Memory one polecat's agent needs; no polecat starts while the machine's available memory (MemAvailable in /proc/meminfo) minus the Town's memoryReserve is below it. Defaults to the agent preset's figure (README: Running real agents), none without a preset.
-   */
-  memoryPerWorker?: string;
-  /**
    * Pause between two session starts.
    */
   spawnDelay?: string;
@@ -204,6 +200,10 @@ export interface WorkersSpec {
    * Consecutive spawns whose session dies within seconds before the rig's circuit breaker stops all dispatch.
    */
   breakerThreshold?: number;
+  /**
+   * Memory one polecat's agent needs; no polecat starts while the machine's available memory (MemAvailable in /proc/meminfo) minus the Town's memoryReserve is below it. Defaults to the agent preset's figure (README: Running real agents), none without a preset.
+   */
+  memoryPerWorker?: string;
 }
 
 export interface MergeQueueSpec {
