@@ -99,7 +99,7 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       // 7   workers: / 8     spawnDelai: 5s  (the key starts at column 5)
       const r = await applyBad('unknown.yaml', rig('wyvern', '  workers:\n    spawnDelai: 5s\n'));
       expect(diagnostics(r)).toEqual([
-        'unknown.yaml:8:5: Rig "wyvern": spec.workers.spawnDelai: unknown field (did you mean "spawnDelay"?); known fields: max, spawnDelay, names, stuckAfter, maxNudges, restartBackoff, maxRestarts, restartBudget, breakerThreshold',
+        'unknown.yaml:8:5: Rig "wyvern": spec.workers.spawnDelai: unknown field (did you mean "spawnDelay"?); known fields: max, spawnDelay, names, stuckAfter, maxNudges, restartBackoff, maxRestarts, restartBudget, breakerThreshold, memoryPerWorker',
       ]);
       expect(trailer(r)).toBe('1 error; nothing was applied');
     });

@@ -21,6 +21,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
   const tmux = ctx.services.tmux(town);
   const store = sessionStore(ctx.root);
   const now = () => new Date().toISOString();
+  const typing = { enter: true, enterDelayMs: d.launch.preset?.enterDelayMs ?? 0 };
   ctx.services.forgetSessions();
 
   switch (a.type) {
@@ -36,7 +37,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
       return;
     }
     case 'requestHandoff':
-      await tmux.sendKeys(d.name, `gt is stopping this session (${a.why}). Finish your current step, then run: gt handoff -m "what the next session needs to know"`, { enter: true });
+      await tmux.sendKeys(d.name, `gt is stopping this session (${a.why}). Finish your current step, then run: gt handoff -m "what the next session needs to know"`, typing);
       await store.update(d.name, (r) => ({ ...r, stopRequestedAt: now() }));
       return;
     case 'endSession': {
@@ -56,7 +57,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
       });
       return;
     case 'notifyMail':
-      await tmux.sendKeys(d.name, `You have ${a.unread} unread message${a.unread === 1 ? '' : 's'}: run gt mail inbox`, { enter: true });
+      await tmux.sendKeys(d.name, `You have ${a.unread} unread message${a.unread === 1 ? '' : 's'}: run gt mail inbox`, typing);
       await store.update(d.name, (r) => ({ ...r, notifiedMailId: a.newest }));
       return;
     case 'escalateCrashLoop': {
@@ -69,7 +70,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
 }
 
 /**
- * Starts the session fresh: instructions written (CLAUDE.md and the prompt file, which begins
+ * Starts the session fresh: instructions written (the agent's CLAUDE.md, AGENTS.md... and the prompt file, which begins
  * with the handoff to read when the agent asked to cycle), the tmux session with the contract's
  * environment and its fingerprint, then the record, then the cycle request cleared.
  */
@@ -78,7 +79,7 @@ async function start(ctx: ControllerContext, world: DesiredWorld, d: DesiredSess
   const state = await readAgentState(d.home);
   const handoff = state.requesting_cycle && state.handoff ? handoffPreamble(state.handoff.messageId) : '';
   await mkdir(d.home, { recursive: true });
-  await writeFileAtomic(path.join(d.home, 'CLAUDE.md'), d.instructions);
+  await writeFileAtomic(path.join(d.home, d.launch.preset?.instructionsFile ?? 'CLAUDE.md'), d.instructions);
   await writeFileAtomic(d.promptFile, handoff + d.instructions);
   await tmux.killSession(d.name);
   await tmux.startSession({ name: d.name, cwd: d.home, env: d.launch.env, argv: d.launch.argv, meta: { role: d.role, rig: d.rig, agent: d.address, fingerprint: d.launch.fingerprint } });

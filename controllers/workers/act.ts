@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { agentLaunch, gtPath, polecatInstructions } from '../../src/agents/contract.js';
+import { instructionsFile, resolveAgent } from '../../src/agents/presets.js';
 import { handoffPreamble } from '../../src/agents/roles.js';
 import { updateAgentState } from '../../src/agents/state.js';
 import { inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
@@ -31,6 +32,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     return r;
   };
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
+  const typing = { enter: true, enterDelayMs: resolveAgent([town?.spec.agent, rig.spec.agent], '').preset?.enterDelayMs ?? 0 };
   ctx.services.forgetSessions();
 
   switch (a.type) {
@@ -41,6 +43,10 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       const r = await record(a.name);
       await tmux.killSession(sessionName(name, a.name));
       await startSession(ctx, t, r);
+      if (a.retry) {
+        await workers.put({ ...r, ...(r.agentCondition ? { agentCondition: { ...r.agentCondition, retriedAt: new Date().toISOString() } } : {}) });
+        return;
+      }
       // A halt is not a crash: it does not count towards the crash-loop limit.
       const { haltedAt, ...rest } = r;
       await workers.put(haltedAt ? rest : { ...rest, starts: [...r.starts, new Date().toISOString()] });
@@ -74,7 +80,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'nudge': {
       const r = await record(a.name);
-      await tmux.sendKeys(sessionName(name, a.name), a.message, { enter: true });
+      await tmux.sendKeys(sessionName(name, a.name), a.message, typing);
       const { stuckAsk: _asked, ...rest } = r;
       await workers.put({ ...rest, nudges: a.count, lastNudgeAt: new Date().toISOString() });
       return;
@@ -90,11 +96,27 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString(), ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}) });
       return;
     }
+    case 'reportAgentCondition': {
+      const r = await record(a.name);
+      await sendEscalation(ctx.services, town, {
+        from: `${name}/witness`,
+        subject: `Polecat ${name}/${a.name}: ${a.code}`,
+        body: `${a.message}\nIts issue ${r.issueId} stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: ${tmux.commandLine} attach -t ${sessionName(name, a.name)}`,
+        priority: 'high',
+      });
+      await workers.put({ ...r, agentCondition: { code: a.code, at: new Date().toISOString(), agent: a.agent } });
+      return;
+    }
+    case 'clearAgentCondition': {
+      const { agentCondition: _cleared, ...rest } = await record(a.name);
+      await workers.put(rest);
+      return;
+    }
     case 'rejectDone': {
       const r = await record(a.name);
       const text = `Your work on ${r.issueId} is not ready to hand on: ${a.problems.join('; ')}. Fix that, then run gt done again. Nothing was thrown away.`;
       await ctx.services.mailbox(polecatAddress(name, a.name)).send({ from: `${name}/witness`, to: polecatAddress(name, a.name), subject: `Not done yet: ${r.issueId}`, body: text, type: 'task', priority: 'high' });
-      if (await tmux.hasSession(sessionName(name, a.name))) await tmux.sendKeys(sessionName(name, a.name), text, { enter: true });
+      if (await tmux.hasSession(sessionName(name, a.name))) await tmux.sendKeys(sessionName(name, a.name), text, typing);
       await workers.clearDone(name, a.name);
       await workers.put({ ...r, rejectedDone: r.rejectedDone + 1 });
       return;
@@ -190,7 +212,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   ctx.activity?.(`clone ${rig.spec.gitUrl} into ${path.relative(ctx.root, dir)}`, TRANSFER_TIMEOUT_MS);
   try {
-    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
+    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, instructionsFile: instructionsFile([town?.spec.agent, rig.spec.agent], dir), author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
   } catch (err) {
     await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
     throw err;

@@ -1,10 +1,15 @@
+import type { AgentConditionCode } from '../../src/agents/screens.js';
 import type { ActionText } from '../../src/engine/controller.js';
 
 /** Everything the worker-pool controller can do for one rig. */
 export type WorkerAction =
   /** Record the intent, claim the issue, prepare the clone and branch, start the session. Resumable. */
   | { type: 'spawnWorker'; name: string; issueId: string; title: string; branch: string; base: string }
-  | { type: 'restartSession'; name: string; reason: string; earlyDeath: boolean }
+  /** `retry`: the agent is tried again after a condition its screen showed (not a crash: no start is counted). */
+  | { type: 'restartSession'; name: string; reason: string; earlyDeath: boolean; retry?: boolean }
+  /** The worker's screen shows an agent condition (src/agents/screens.ts): recorded and escalated once. */
+  | { type: 'reportAgentCondition'; name: string; code: AgentConditionCode; message: string; agent: string }
+  | { type: 'clearAgentCondition'; name: string }
   /** The polecat handed off (gt handoff): a fresh session on the same issue reads the handoff first. */
   | { type: 'cycleWorker'; name: string; handoff: string }
   | { type: 'nudge'; name: string; message: string; count: number }
@@ -30,6 +35,10 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
       return { op: '+', text: `polecat ${a.name} on ${a.issueId} "${a.title}" (branch ${a.branch} from ${a.base})` };
     case 'restartSession':
       return { op: '~', text: `restart polecat ${a.name}: ${a.reason}` };
+    case 'reportAgentCondition':
+      return { op: '~', text: `escalate polecat ${a.name}: ${a.code}` };
+    case 'clearAgentCondition':
+      return { op: '~', text: `polecat ${a.name}'s agent condition cleared (its screen no longer shows it)` };
     case 'cycleWorker':
       return { op: '~', text: `cycle polecat ${a.name} to a fresh session (it handed off: ${a.handoff}); its issue stays its own` };
     case 'askStuckPlugin':

@@ -16,6 +16,12 @@ import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
 import { townPaths } from '../../src/town/layout.js';
 import { observedNow } from '../../src/util/clock.js';
+import { SCREEN_SCROLLBACK, screenWanted } from './agent-screen.js';
+import { memoryPerWorkerMiB, memoryReserveMiB, observeMemAvailableMiB } from './capacity.js';
+import { unappliedTown } from '../../src/manifest/validate.js';
+import { poolSettings } from './plan.js';
+import { resolveAgent } from '../../src/agents/presets.js';
+import type { WorkerRecord } from '../../src/workers/records.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -68,6 +74,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     const own = poolSessionOf(s, name);
     return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}), ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}) }] : [];
   });
+  await readScreens(ctx, rig, town, records, mine, now);
   const byId = new Map(issues.map((i) => [i.id, i]));
   const cloneDir = (polecat: string) => path.join(ctx.root, name, 'polecats', polecat);
   const clones: Record<string, CloneFacts> = {};
@@ -115,6 +122,24 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   for (const sw of Object.values(swarmOf)) if (!stored.has(sw)) swarmLimits[sw] = 'suspended';
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
+  const memAvailableMiB = memoryPerWorkerMiB(rig, town) !== undefined && ready.length > 0 ? await observeMemAvailableMiB() : undefined;
   const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: await observedRemoteHead(ctx.root, name), refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined, ...(agentCommand ? { agentCommand } : {}) };
+  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: await observedRemoteHead(ctx.root, name), refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined, ...(agentCommand ? { agentCommand } : {}), ...(memAvailableMiB !== undefined ? { memAvailableMiB, memReserveMiB: memoryReserveMiB(town ?? unappliedTown(ctx.root)) } : {}) };
+}
+
+/** The screens of the sessions the plan asks to see (screenWanted), with a preset to read them by. */
+async function readScreens(ctx: ControllerContext, rig: Rig, town: Town | undefined, records: WorkerRecord[], sessions: SessionView[], now: number): Promise<void> {
+  if (!resolveAgent([town?.spec.agent, rig.spec.agent], '').preset) return;
+  const stuckAfterMs = poolSettings(rig).stuckAfterMs;
+  const tmux = ctx.services.tmux(town);
+  await Promise.all(
+    records.map(async (r) => {
+      const s = sessions.find((x) => x.polecat === r.name);
+      if (!s || !screenWanted(r, s, now, stuckAfterMs)) return;
+      // A session gone since it was listed has no screen: the next pass sees it gone.
+      // With scrollback: what a dead pane printed last can sit above its visible part.
+      s.screen = await tmux.capturePane(s.name, { lines: SCREEN_SCROLLBACK }).catch(() => undefined);
+      if (s.screen === undefined) delete s.screen;
+    }),
+  );
 }

@@ -15,6 +15,8 @@ export interface SessionView {
   exitStatus?: number;
   /** The effective agent (agentFingerprint) the session was started with, from its metadata. */
   agent?: string;
+  /** The pane's text, read only when the plan's screenWanted asks for it (controllers/workers/agent-screen.ts). */
+  screen?: string;
 }
 
 export interface CloneFacts {
@@ -59,6 +61,10 @@ export interface PoolObserved {
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */
   /** `waiting`: something gt makes by itself comes first (a note, looked at again soon), not a person's job (a finding). */
   trackerUnavailable?: { code: string; message: string; waiting?: boolean };
+  /** The machine's MemAvailable in MiB (/proc/meminfo), for workers.memoryPerWorker. */
+  memAvailableMiB?: number;
+  /** The Town's memoryReserve in MiB (its default when no Town is stored), beside memAvailableMiB. */
+  memReserveMiB?: number;
   /** Whether the polecats' agent command can be started (checked once the town layout is ready). */
   agentCommand?: CommandCheck;
 }

@@ -288,10 +288,14 @@ export class Tmux implements SessionRuntime {
     }
   }
 
-  /** Types `text` literally (no key names), then presses Enter as a separate key when asked. */
-  async sendKeys(name: string, text: string, opts: { enter?: boolean } = {}): Promise<void> {
+  /**
+   * Types `text` literally (no key names), then presses Enter as a separate key when asked,
+   * `enterDelayMs` later: a TUI that detects pastes takes an Enter arriving with the text as part of it.
+   */
+  async sendKeys(name: string, text: string, opts: { enter?: boolean; enterDelayMs?: number } = {}): Promise<void> {
     checkName(name);
     if (text !== '') await this.ok(['send-keys', '-t', paneTarget(name), '-l', '--', tmuxArg(text)]);
+    if (opts.enter && text !== '' && opts.enterDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.enterDelayMs));
     if (opts.enter) await this.ok(['send-keys', '-t', paneTarget(name), 'Enter']);
   }
 

@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import type { AgentSpec } from '../generated/manifest-types.js';
 import { TerminalError } from '../engine/controller.js';
 import { rigBeadsPaths, townPaths, type BeadsLocation } from '../town/layout.js';
+import { resolveAgent, type AgentPreset } from './presets.js';
 
 export type AgentRole = 'polecat' | 'witness' | 'refinery' | 'mayor' | 'plugin';
-
-/** Claude Code takes its first prompt as an argument; the prompt only names the file, never its text. */
-export const DEFAULT_AGENT_COMMAND = ['claude', 'Your instructions are in {promptFile}. Read that file first and follow it.'];
 
 export interface AgentLaunch {
   argv: string[];
   env: Record<string, string>;
+  /** The agent preset in effect (src/agents/presets.ts): its instructions file, typing, screens. */
+  preset?: AgentPreset;
   /** Hash of what started the session (command, env, instructions): drift is a different fingerprint. */
   fingerprint: string;
 }
@@ -46,8 +46,7 @@ export function gtPath(): string {
  * elements, environment values and file contents, never through a shell command line.
  */
 export function agentLaunch(c: ContractInput): AgentLaunch {
-  const command = [...c.agents].reverse().find((a) => a?.command)?.command ?? DEFAULT_AGENT_COMMAND;
-  const userEnv = Object.assign({}, ...c.agents.map((a) => a?.env ?? {})) as Record<string, string>;
+  const { command, env: userEnv, preset } = resolveAgent(c.agents, c.cwd);
   const env: Record<string, string> = {
     ...userEnv,
     GT_TOWN: c.root,
@@ -64,7 +63,7 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
   const argv = command.map((a) => a.split('{promptFile}').join(c.promptFile));
   if (argv[0]!.includes('=')) throw new TerminalError(`agent command ${JSON.stringify(argv[0])}: a program name must not contain "="`);
   const fingerprint = createHash('sha256').update(JSON.stringify({ argv, userEnv, instructions: c.instructions })).digest('hex').slice(0, 16);
-  return { argv, env, fingerprint };
+  return { argv, env, fingerprint, ...(preset ? { preset } : {}) };
 }
 
 export interface IssueText {
@@ -73,7 +72,7 @@ export interface IssueText {
   description: string;
 }
 
-/** The polecat's full instructions, written to GT_PROMPT_FILE and as CLAUDE.md in its clone. */
+/** The polecat's full instructions, written to GT_PROMPT_FILE and as its agent's instructions file (CLAUDE.md, AGENTS.md, ...) in its clone. */
 export function polecatInstructions(rig: string, name: string, branch: string, issue: IssueText): string {
   return `# You are ${name}, a polecat (worker) in rig ${rig} of a Gas Town
 

@@ -23,6 +23,7 @@ import { stalledFix } from './stalled-fixes.js';
  * - GT-ISSUE-BLOCKED        an issue blocked because the merge queue rejected it mergeQueue.maxAttempts times
  * - GT-BEADS-BD-MISSING     a rig whose .beads holds a bd database while bd is not on PATH
  * - GT-AGENT-COMMAND-MISSING an agent command that cannot be started (not on the session's PATH, or not executable)
+ * - GT-AGENT-CONDITION     an agent's screen shows it cannot work (offline, no login, a dialog, refusing root)
  * - GT-CLONE-FAILING        a polecat's clone keeps failing (the rig's remote unreachable): dispatch backs off
  * - GT-BEADS-REPO-UNUSED    a rig's repository carries its own beads while the rig, saying nothing of beads.location, uses the town's
  */
@@ -44,6 +45,7 @@ export type HealthFinding =
   | { code: 'GT-BEADS-BD-MISSING'; rig: string; database: string }
   | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string }
   | { code: 'GT-CLONE-FAILING'; object: ObjectKey; message: string }
+  | { code: 'GT-AGENT-CONDITION'; object: ObjectKey; condition: string; message: string; fix: string }
   | { code: 'GT-BEADS-REPO-UNUSED'; rig: string; found: string };
 
 export type FindingCode = HealthFinding['code'];
@@ -204,6 +206,8 @@ export function viewOf(f: HealthFinding): FindingView {
         fix: 'install the agent command so that it is on the PATH above (or make it executable), or set agent.command on the Town or Rig to one that is (gt apply); gt starts the sessions by itself once it can, nothing was counted as a crash',
         fixable: false,
       };
+    case 'GT-AGENT-CONDITION':
+      return { code: f.code, severity: 'error', subject: f.object, message: `${f.condition}: ${f.message}`, fix: f.fix, fixable: false };
     case 'GT-CLONE-FAILING':
       return {
         code: f.code,

@@ -1,4 +1,5 @@
 import type { Rig } from '../model/objects.js';
+import { isConditionCode, splitFix } from '../agents/screens.js';
 import { agentFingerprint, openBreaker } from '../workers/breaker.js';
 import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
@@ -14,6 +15,7 @@ export function judgePlans(f: DoctorFacts, others: readonly HealthFinding[]): He
     if (p.error) out.push({ code: 'GT-ACTION-FAILED', object: p.key, controller: p.controller, error: p.error });
     for (const x of p.findings) {
       if (x.code === 'AgentCommandMissing') out.push({ code: 'GT-AGENT-COMMAND-MISSING', object: p.key, message: x.message });
+      else if (isConditionCode(x.code)) out.push({ code: 'GT-AGENT-CONDITION', object: p.key, condition: x.code, ...splitFix(x.message) });
       else if (x.code === 'CloneFailing') out.push({ code: 'GT-CLONE-FAILING', object: p.key, message: x.message });
       else if (!saidElsewhere(others, p.key, x.code)) {
         const since = f.stalled.find((s) => s.key === p.key && s.condition.reason === x.code)?.condition.lastTransitionTime;

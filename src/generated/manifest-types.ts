@@ -31,6 +31,10 @@ export interface TownSpec {
   root: string;
   tmux: TmuxSpec;
   agent?: AgentSpec;
+  /**
+   * Memory kept free for the rest of the machine: a polecat starts only when MemAvailable minus this is at least its rig's workers.memoryPerWorker.
+   */
+  memoryReserve: string;
   mayor: SessionSpec;
   /**
    * How often the loop re-reconciles everything though nothing announced a change (watched files, tmux hooks and the plans' own timers announce everything gt knows to watch): a safety net for changes made by hand.
@@ -52,6 +56,14 @@ export interface TmuxSpec {
 }
 
 export interface AgentSpec {
+  /**
+   * A real coding agent gt knows how to run unattended: its argv (the flag that lets it work without asking, the first prompt, agent.model), the file it reads standing instructions from, how to type into it and which screens mean it cannot work (README: Running real agents). A command, when also set, replaces the preset's argv.
+   */
+  preset?: 'claude' | 'codex' | 'gemini' | 'opencode';
+  /**
+   * Model passed with the preset's model flag (ignored with a command: put the model in the command).
+   */
+  model?: string;
   /**
    * argv of the agent; '{promptFile}' in an argument is replaced by the path of the prompt file.
    *
@@ -188,6 +200,10 @@ export interface WorkersSpec {
    * Consecutive spawns whose session dies within seconds before the rig's circuit breaker stops all dispatch.
    */
   breakerThreshold: number;
+  /**
+   * Memory one polecat's agent needs; no polecat starts while the machine's available memory (MemAvailable in /proc/meminfo) minus the Town's memoryReserve is below it. Defaults to the agent preset's figure (README: Running real agents), none without a preset.
+   */
+  memoryPerWorker?: string;
 }
 
 export interface MergeQueueSpec {

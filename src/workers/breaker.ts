@@ -10,9 +10,11 @@ import type { PoolState } from './records.js';
 export function agentFingerprint(town: Town | undefined, rig: Rig): string {
   const agents = [town?.spec.agent, rig.spec.agent];
   const command = [...agents].reverse().find((a) => a?.command)?.command ?? null;
+  const preset = [...agents].reverse().find((a) => a?.preset)?.preset ?? null;
+  const model = [...agents].reverse().find((a) => a?.model)?.model ?? null;
   const env = Object.assign({}, ...agents.map((a) => a?.env ?? {})) as Record<string, string>;
   const sorted = Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify({ command, env: sorted })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ command, env: sorted, ...(preset ? { preset } : {}), ...(model ? { model } : {}) })).digest('hex').slice(0, 16);
 }
 
 /** What a trip or a crash loop was recorded under: it holds while both are unchanged. */

@@ -4,15 +4,15 @@ import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
 import type { VerifyFacts } from './verification.js';
 
-/** Files gt puts into a polecat's clone that must never count as the agent's work. */
-const EXCLUDED = ['/CLAUDE.md', '/mail/', '/state.json', '/state.json.lock'];
+/** Files gt puts into a polecat's clone that must never count as the agent's work (and its agent's instructions file). */
+const EXCLUDED = ['/mail/', '/state.json', '/state.json.lock'];
 
 /**
  * A polecat's clone on its own branch, ready for the agent: excluded gt files, an identity for
- * commits, CLAUDE.md. Every step is skipped when already done, so a crashed spawn resumes.
+ * commits, the agent's instructions file (`instructionsFile`: CLAUDE.md, AGENTS.md, ...). Every step is skipped when already done, so a crashed spawn resumes.
  * Returns the commit the branch started from.
  */
-export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; author: string; onProgress?: ProgressSink }): Promise<string> {
+export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; instructionsFile: string; author: string; onProgress?: ProgressSink }): Promise<string> {
   const state = (await inspectClone(opts.dir)).state;
   const identity = { 'user.name': opts.author, 'user.email': `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local` };
   if (state === 'notRepo') {
@@ -44,9 +44,12 @@ export async function preparePolecatClone(opts: { url: string; base: string; dir
   const exclude = path.join(opts.dir, '.git', 'info', 'exclude');
   await mkdir(path.dirname(exclude), { recursive: true });
   const current = await readFile(exclude, 'utf8').catch(() => '');
-  const missing = EXCLUDED.filter((e) => !current.split('\n').includes(e));
+  const missing = [...EXCLUDED, `/${opts.instructionsFile}`].filter((e) => !current.split('\n').includes(e));
   if (missing.length) await appendFile(exclude, `${current && !current.endsWith('\n') ? '\n' : ''}# added by gt\n${missing.join('\n')}\n`);
-  await writeFile(path.join(opts.dir, 'CLAUDE.md'), opts.instructions);
+  // A project that tracks the file (its own AGENTS.md) keeps it: overwriting it would be a change
+  // the agent could commit. The agent still gets its instructions from the prompt file.
+  const tracked = (await git(['ls-files', '--error-unmatch', '--', opts.instructionsFile], { cwd: opts.dir })).exitCode === 0;
+  if (!tracked) await writeFile(path.join(opts.dir, opts.instructionsFile), opts.instructions);
   const base = await readRef(opts.dir, `refs/remotes/origin/${opts.base}`);
   return base ?? (await gitOk(['rev-parse', `origin/${opts.base}`], { cwd: opts.dir })).trim();
 }

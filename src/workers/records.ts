@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { CachedJsonReader } from '../util/cached-json.js';
 import type { CloneFailures } from './clone-failures.js';
+import type { AgentConditionCode } from '../agents/screens.js';
 
 /**
  * What gt remembers about one polecat that reality cannot tell it: which issue it was given,
@@ -31,6 +32,8 @@ export interface WorkerRecord {
   stuckAsk?: { plugin: string; messageId: string; at: string };
   /** Done signals that failed verification, for the record and the worker's mail. */
   rejectedDone: number;
+  /** What the agent's screen showed that keeps it from working (escalated once), under which agent; when it was last tried again. */
+  agentCondition?: { code: AgentConditionCode; at: string; agent: string; retriedAt?: string };
   /** Left crash-looping under this Rig generation and effective agent: a change of either re-arms it. */
   crashLoop?: { generation: number; agent: string };
 }

@@ -31,6 +31,8 @@ export interface WorkerView {
   lastOutput: string;
   /** The polecat's last gt call. */
   heartbeat?: string;
+  /** What its agent's screen shows that keeps it from working (AgentOffline, ...): the rig's findings say more. */
+  condition?: string;
   nudges: number;
   restarts: number;
 }
@@ -115,7 +117,9 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
     ]);
     const readyQueue = ready instanceof BdNotOnPath || ready instanceof BeadsCloneMissing ? [] : ready;
     const workers: WorkerView[] = [];
+    const planned = (plansOf(keyOf(rig)).find((p) => p.controller === 'workers')?.details ?? {}) as { workers?: { name: string; condition?: string }[] };
     for (const r of records) {
+      const condition = planned.workers?.find((w) => w.name === r.name)?.condition ?? r.agentCondition?.code;
       const sname = sessionName(name, r.name);
       const s = sessions.find((x) => x.name === sname);
       // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
@@ -124,6 +128,7 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
       const heartbeat = (await readAgentState(path.join(session.root, name, 'polecats', r.name))).heartbeat;
       workers.push({
         ...(heartbeat ? { heartbeat } : {}),
+        ...(condition ? { condition } : {}),
         name: r.name,
         issue: r.issueId,
         state: s ? (s.dead ? `${r.state} (session exited)` : r.state) : `${r.state} (no session)`,
