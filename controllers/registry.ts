@@ -1,10 +1,10 @@
 import type { AnyController } from '../src/engine/controller.js';
 import { rigController } from './rig/controller.js';
 import { townController } from './town/controller.js';
-import { workerPoolController } from './workers/controller.js';
-import { swarmController } from './swarm/controller.js';
-import { refineryController } from './refinery/controller.js';
-import { pluginSessionsController, rigSessionsController, townSessionsController } from './sessions/controller.js';
+import { workerPoolController } from './worker-pool/controller.js';
+import { swarmController } from './swarm-wave/controller.js';
+import { refineryController } from './merge-queue/controller.js';
+import { pluginSessionsController, rigSessionsController, townSessionsController } from './session-cycle/controller.js';
 
 /**
  * Every controller, in the order they run for an object; the first one of a kind is its primary

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredSession } from '../controllers/sessions/desired.js';
-import { planSessions } from '../controllers/sessions/plan.js';
-import { planPool } from '../controllers/workers/plan.js';
-import type { PoolObserved } from '../controllers/workers/observed.js';
+import type { DesiredSession } from '../controllers/session-cycle/desired.js';
+import { planSessions } from '../controllers/session-cycle/plan.js';
+import { planPool } from '../controllers/worker-pool/plan.js';
+import type { PoolObserved } from '../controllers/worker-pool/observed.js';
 import type { Rig } from '../src/model/objects.js';
 import { isCrashLoop, MAX_BACKOFF_MS, restartBackoffMs } from '../src/util/crash-chain.js';
 import { withDefaults } from './support/manifests.js';

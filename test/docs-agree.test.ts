@@ -50,10 +50,10 @@ function codeFallbacks(): { name: string; value: unknown; at: string }[] {
 /** Fallbacks on a field that shares a schema property's name but is not that property. */
 const NOT_SPEC: Record<string, string> = {
   'src/cli/commands/mail.ts priority': "a mail's priority (low, normal, high, urgent)",
-  'controllers/refinery/plan.ts priority': 'an issue gt cannot read sorts last in the merge queue',
+  'controllers/merge-queue/plan.ts priority': 'an issue gt cannot read sorts last in the merge queue',
   'src/beads/jsonl.ts description': "a new issue's fields, from gt issues create or a swarm task",
   'src/beads/jsonl.ts priority': "a new issue's fields, from gt issues create or a swarm task",
-  'controllers/workers/act.ts description': "the polecat's issue, when gt could not read it",
+  'controllers/worker-pool/act.ts description': "the polecat's issue, when gt could not read it",
 };
 
 describe('docs and code agree where a fact is checkable', () => {

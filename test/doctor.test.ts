@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Tmux, type SessionInfo } from '../src/adapters/tmux.js';
+import { Tmux, type SessionInfo } from '../src/runtime/tmux.js';
 import type { DoctorFacts } from '../src/doctor/facts.js';
 import { judgeHealth } from '../src/doctor/judge.js';
 import { viewOf } from '../src/doctor/findings.js';

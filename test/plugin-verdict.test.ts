@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planRefinery, type RefineryObserved } from '../controllers/refinery/plan.js';
-import { planPool } from '../controllers/workers/plan.js';
-import type { PoolObserved } from '../controllers/workers/observed.js';
+import { planRefinery, type RefineryObserved } from '../controllers/merge-queue/plan.js';
+import { planPool } from '../controllers/worker-pool/plan.js';
+import type { PoolObserved } from '../controllers/worker-pool/observed.js';
 import type { Rig } from '../src/model/objects.js';
 import { awaitVerdict, type HookPlugin, type Verdict, type VerdictWait } from '../src/plugins/hooks.js';
 import { withDefaults } from './support/manifests.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRefinery, type RefineryObserved } from '../controllers/refinery/plan.js';
+import { planRefinery, type RefineryObserved } from '../controllers/merge-queue/plan.js';
 import type { Rig } from '../src/model/objects.js';
 import type { MergeAttempts } from '../src/refinery/attempts.js';
 import type { MergeRequest } from '../src/refinery/requests.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredSession } from '../controllers/sessions/desired.js';
-import type { SessionsObserved } from '../controllers/sessions/observe.js';
-import { planSessions } from '../controllers/sessions/plan.js';
+import type { DesiredSession } from '../controllers/session-cycle/desired.js';
+import type { SessionsObserved } from '../controllers/session-cycle/observe.js';
+import { planSessions } from '../controllers/session-cycle/plan.js';
 
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 const at = (minAgo: number) => new Date(now - minAgo * 60_000).toISOString();

@@ -6,7 +6,7 @@ import { checkCrossObjectRules } from '../src/manifest/rules.js';
 import type { ParsedObject } from '../src/manifest/validate.js';
 import type { Manifest } from '../src/model/objects.js';
 import type { SwarmTask } from '../src/generated/manifest-types.js';
-import { specWaves } from '../controllers/swarm/plan.js';
+import { specWaves } from '../controllers/swarm-wave/plan.js';
 import { bareRepo, gt, REPO_ROOT, tempDir } from './support/town.js';
 import { withDefaults } from './support/manifests.js';
 

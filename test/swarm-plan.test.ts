@@ -3,11 +3,11 @@ import type { Issue } from '../src/beads/record.js';
 import type { Swarm } from '../src/model/objects.js';
 import type { SwarmTask } from '../src/generated/manifest-types.js';
 import { withDefaults, type Written } from './support/manifests.js';
-import { describeSwarmAction, type SwarmPlan } from '../controllers/swarm/actions.js';
+import { describeSwarmAction, type SwarmPlan } from '../controllers/swarm-wave/actions.js';
 import { progressLine, taskTable, type SwarmDetails } from '../src/swarm/details.js';
-import type { SwarmObserved } from '../controllers/swarm/observe.js';
-import { planSwarm, specWaves } from '../controllers/swarm/plan.js';
-import { parseSwarmRef, workDone } from '../controllers/swarm/refs.js';
+import type { SwarmObserved } from '../controllers/swarm-wave/observe.js';
+import { planSwarm, specWaves } from '../controllers/swarm-wave/plan.js';
+import { parseSwarmRef, workDone } from '../controllers/swarm-wave/refs.js';
 
 // The pure half of the swarm controller: no files, no processes.
 

@@ -14,8 +14,8 @@ vi.mock('../src/adapters/process.js', async (importOriginal) => {
 });
 
 import { run } from '../src/adapters/process.js';
-import { Tmux, TmuxError, tmuxCommandLine, type SessionInfo } from '../src/adapters/tmux.js';
-import { decodeMeta, encodeMeta, parseShowEnvironment, tmuxArg } from '../src/adapters/tmux-text.js';
+import { Tmux, TmuxError, tmuxCommandLine, type SessionInfo } from '../src/runtime/tmux.js';
+import { decodeMeta, encodeMeta, parseShowEnvironment, tmuxArg } from '../src/runtime/tmux-text.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

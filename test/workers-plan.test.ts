@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planPool } from '../controllers/workers/plan.js';
+import { planPool } from '../controllers/worker-pool/plan.js';
 import { cloneIsDisposable } from '../src/policy/clone-safety.js';
-import type { PoolObserved } from '../controllers/workers/observed.js';
+import type { PoolObserved } from '../controllers/worker-pool/observed.js';
 import type { Issue } from '../src/beads/record.js';
 import type { Rig } from '../src/model/objects.js';
 import type { WorkerRecord } from '../src/workers/records.js';

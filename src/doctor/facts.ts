@@ -1,5 +1,5 @@
 import type { CloneState } from '../adapters/git.js';
-import type { SessionInfo } from '../adapters/tmux.js';
+import type { SessionInfo } from '../runtime/tmux.js';
 import type { DesiredWorld } from '../engine/controller.js';
 import type { Finding } from '../engine/controller.js';
 import type { Condition } from '../engine/status.js';

@@ -1,6 +1,6 @@
 import type { LockHolder } from '../errors.js';
 import type { ObjectKey } from '../model/objects.js';
-import { tmuxCommandLine } from '../adapters/tmux.js';
+import { tmuxCommandLine } from '../runtime/tmux.js';
 import { stalledFix } from './stalled-fixes.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SessionInfo } from '../adapters/tmux.js';
+import type { SessionInfo } from '../runtime/tmux.js';
 import type { Plugin, Rig } from '../model/objects.js';
 import { unsafeToDelete } from '../policy/clone-safety.js';
 import { poolSessionOf } from '../workers/polecat.js';

@@ -1,7 +1,7 @@
 /**
  * Where agent sessions run: start, list, end, type into, read the screen of, and be told of the
  * death of a session. The controllers see only this; tmux on the town's private socket is today's
- * implementation (src/adapters/tmux.ts), a Kubernetes Pod with an attached TTY the planned next
+ * implementation (src/runtime/tmux.ts), a Kubernetes Pod with an attached TTY the planned next
  * (DESIGN.md, "Scale-out"): a new adapter, not a change to any controller.
  */
 export interface SessionRuntime {
@@ -14,8 +14,11 @@ export interface SessionRuntime {
   startSession(opts: StartSessionOptions): Promise<void>;
   /** Ends the session; nothing to do when it does not exist. */
   killSession(name: string): Promise<void>;
-  /** Types `text` literally (no key names), then presses Enter as a separate key when asked. */
-  sendKeys(name: string, text: string, opts?: { enter?: boolean }): Promise<void>;
+  /**
+   * Types `text` literally (no key names), then presses Enter as a separate key when asked, after
+   * `enterDelayMs` (TUIs that detect a paste swallow an Enter sent with the text).
+   */
+  sendKeys(name: string, text: string, opts?: { enter?: boolean; enterDelayMs?: number }): Promise<void>;
   /** The visible screen plus up to `lines` lines of scrollback, trailing blank lines removed. */
   capturePane(name: string, opts?: { lines?: number }): Promise<string>;
   /** Sets (or, with '', removes) one of gt's metadata values on the session. */

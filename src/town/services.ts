@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DEFAULT_META_KEYS, SOCKET_PATH_MAX, Tmux, TmuxError, type SessionInfo } from '../adapters/tmux.js';
+import { DEFAULT_META_KEYS, SOCKET_PATH_MAX, Tmux, TmuxError, type SessionInfo } from '../runtime/tmux.js';
+import type { SessionRuntime } from '../runtime/session-runtime.js';
 import { openRepoTracker } from '../beads/repo.js';
 import { openTracker } from '../beads/open.js';
 import type { IssueTracker } from '../beads/tracker.js';
@@ -44,6 +45,12 @@ export class TownServices {
     this.workers = new WorkerStore(townPaths(root).workersDir);
   }
 
+  /** Where the town's agent sessions run, as the controllers see it: tmux on the town's socket today. */
+  runtime(town: Town | undefined): SessionRuntime {
+    return this.tmux(town);
+  }
+
+  /** The town's tmux server itself: its socket for status and doctor, killing it for gt stop --now. */
   tmux(town: Town | undefined): Tmux {
     const socket = townSocket(this.root, town);
     let t = this.tmuxBySocket.get(socket);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PoolObserved, SessionView } from '../../controllers/workers/observed.js';
-import { planPool } from '../../controllers/workers/plan.js';
+import type { PoolObserved, SessionView } from '../../controllers/worker-pool/observed.js';
+import { planPool } from '../../controllers/worker-pool/plan.js';
 import type { Issue } from '../../src/beads/record.js';
 import type { HookPlugin } from '../../src/plugins/hooks.js';
 import type { VerifyFacts } from '../../src/workers/verification.js';

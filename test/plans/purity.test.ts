@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mayorSession, rigSessions } from '../../controllers/sessions/desired.js';
+import { mayorSession, rigSessions } from '../../controllers/session-cycle/desired.js';
 import { planTown, TOWN_DIRS, type TownObserved } from '../../controllers/town/plan.js';
 import { renderGtShim, renderRigsJson, renderTownJson } from '../../controllers/town/render.js';
 import { REPO_ROOT } from '../support/town.js';
@@ -18,7 +18,7 @@ const PLAN_FILES = readdirSync(path.join(REPO_ROOT, 'controllers'), { withFileTy
 
 describe('plans read nothing of the machine', () => {
   it('finds the plan files it checks', () => {
-    expect(PLAN_FILES).toEqual(expect.arrayContaining(['controllers/town/plan.ts', 'controllers/sessions/plan.ts', 'controllers/sessions/desired.ts', 'controllers/workers/plan.ts', 'controllers/refinery/plan.ts']));
+    expect(PLAN_FILES).toEqual(expect.arrayContaining(['controllers/town/plan.ts', 'controllers/session-cycle/plan.ts', 'controllers/session-cycle/desired.ts', 'controllers/worker-pool/plan.ts', 'controllers/merge-queue/plan.ts']));
   });
 
   it.each(PLAN_FILES)('%s uses no process.*, node:fs or clock', (file) => {

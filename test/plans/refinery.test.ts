@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRefinery, queueOrder, type RefineryObserved } from '../../controllers/refinery/plan.js';
+import { planRefinery, queueOrder, type RefineryObserved } from '../../controllers/merge-queue/plan.js';
 import type { MergeAttempts } from '../../src/refinery/attempts.js';
 import type { MergeInProgress, MergeRequest } from '../../src/refinery/requests.js';
 import type { HookPlugin } from '../../src/plugins/hooks.js';

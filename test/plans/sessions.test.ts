@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredSession } from '../../controllers/sessions/desired.js';
-import type { SessionFacts, SessionsObserved } from '../../controllers/sessions/observe.js';
-import { planSessions } from '../../controllers/sessions/plan.js';
+import type { DesiredSession } from '../../controllers/session-cycle/desired.js';
+import type { SessionFacts, SessionsObserved } from '../../controllers/session-cycle/observe.js';
+import { planSessions } from '../../controllers/session-cycle/plan.js';
 import type { SessionRecord } from '../../src/sessions/records.js';
 
 // Every branch of the session cycle's plan for one session, as (desired, facts) -> actions,

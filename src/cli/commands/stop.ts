@@ -2,7 +2,7 @@ import path from 'node:path';
 import { computeChanges, type Change, type Incoming } from '../../apply/changeset.js';
 import { writeChanges } from '../../apply/write.js';
 import { inspectClone } from '../../adapters/git.js';
-import type { SessionInfo } from '../../adapters/tmux.js';
+import type { SessionInfo } from '../../runtime/tmux.js';
 import { heldWork, type CloneWork } from '../../policy/clone-safety.js';
 import { SessionStore } from '../../sessions/records.js';
 import { fail } from '../../errors.js';

@@ -16,7 +16,7 @@ import { readAgentState } from '../../agents/state.js';
 import type { SessionDetail } from '../../sessions/detail.js';
 import { commandExitStatus } from '../../agents/command.js';
 import { OVERSEER } from '../../town/escalate.js';
-import type { SessionInfo } from '../../adapters/tmux.js';
+import type { SessionInfo } from '../../runtime/tmux.js';
 import type { StoredObject } from '../../store/store.js';
 import type { PoolState } from '../../workers/records.js';
 

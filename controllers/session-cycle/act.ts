@@ -18,7 +18,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
   const d = desired.find((x) => x.name === a.session);
   if (!d) throw new Error(`session ${a.session} is no longer in the spec (changed since the plan)`);
   const town = world.town?.manifest;
-  const tmux = ctx.services.tmux(town);
+  const tmux = ctx.services.runtime(town);
   const store = sessionStore(ctx.root);
   const now = () => new Date().toISOString();
   const typing = { enter: true, enterDelayMs: d.launch.preset?.enterDelayMs ?? 0 };
@@ -75,7 +75,7 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
  * environment and its fingerprint, then the record, then the cycle request cleared.
  */
 async function start(ctx: ControllerContext, world: DesiredWorld, d: DesiredSession, crashed: boolean): Promise<void> {
-  const tmux = ctx.services.tmux(world.town?.manifest);
+  const tmux = ctx.services.runtime(world.town?.manifest);
   const state = await readAgentState(d.home);
   const handoff = state.requesting_cycle && state.handoff ? handoffPreamble(state.handoff.messageId) : '';
   await mkdir(d.home, { recursive: true });

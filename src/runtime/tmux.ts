@@ -1,8 +1,8 @@
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { SessionInfo, SessionRuntime, StartSessionOptions } from '../runtime/session-runtime.js';
-import { run, type RunResult } from './process.js';
+import type { SessionInfo, SessionRuntime, StartSessionOptions } from './session-runtime.js';
+import { run, type RunResult } from '../adapters/process.js';
 import { decodeMeta, encodeMeta, int, parseShowEnvironment, tmuxArg } from './tmux-text.js';
 
 export type { SessionInfo, StartSessionOptions };

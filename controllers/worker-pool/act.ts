@@ -25,7 +25,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
   const name = rig.metadata.name;
   const town = t.world.town?.manifest;
   const workers = ctx.services.workers;
-  const tmux = ctx.services.tmux(town);
+  const tmux = ctx.services.runtime(town);
   const record = async (polecat: string): Promise<WorkerRecord> => {
     const r = (await workers.list(name)).find((x) => x.name === polecat);
     if (!r) throw new Error(`polecat ${polecat} has no record (changed since the plan)`);
@@ -227,7 +227,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   await mkdir(path.dirname(prompt), { recursive: true });
   await writeFileAtomic(prompt, instructions);
   // Only a resumed spawn can have left a session behind; a fresh one's name had none (the plan saw).
-  if (resuming) await ctx.services.tmux(town).killSession(sessionName(name, r.name));
+  if (resuming) await ctx.services.runtime(town).killSession(sessionName(name, r.name));
   await startSession(ctx, t, r);
   // Read again: the clone may have taken minutes, and the record may have changed meanwhile (gt stop --now).
   const baseSha = r.baseSha;
@@ -282,7 +282,7 @@ async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
     agents: [town?.spec.agent, rig.spec.agent],
     beadsLocation: rig.spec.beads.location,
   });
-  await ctx.services.tmux(town).startSession({
+  await ctx.services.runtime(town).startSession({
     name: sessionName(name, r.name),
     cwd: dir,
     env: launch.env,

@@ -15,7 +15,7 @@ export interface SessionView {
   exitStatus?: number;
   /** The effective agent (agentFingerprint) the session was started with, from its metadata. */
   agent?: string;
-  /** The pane's text, read only when the plan's screenWanted asks for it (controllers/workers/agent-screen.ts). */
+  /** The pane's text, read only when the plan's screenWanted asks for it (controllers/worker-pool/agent-screen.ts). */
   screen?: string;
 }
 

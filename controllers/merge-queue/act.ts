@@ -2,7 +2,7 @@ import path from 'node:path';
 import { git, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import type { Rig } from '../../src/model/objects.js';
-import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from '../../src/refinery/merge.js';
+import { isOnRemoteTarget, mergeOnto, resetToTarget, runTests } from './merge.js';
 import { failpoint } from '../../src/util/failpoint.js';
 import type { RefineryAction } from './actions.js';
 import { attemptStore } from '../../src/refinery/attempts.js';

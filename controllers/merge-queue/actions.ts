@@ -1,5 +1,5 @@
 import type { ActionText } from '../../src/engine/controller.js';
-import type { Strategy } from '../../src/refinery/merge.js';
+import type { Strategy } from './merge.js';
 
 /** Everything the merge queue (refinery) can do for one rig. */
 export type RefineryAction =

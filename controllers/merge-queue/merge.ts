@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { git, gitOk, readRef } from '../adapters/git.js';
-import { run } from '../adapters/process.js';
+import { git, gitOk, readRef } from '../../src/adapters/git.js';
+import { run } from '../../src/adapters/process.js';
 
 export type Strategy = 'ff-only' | 'merge' | 'squash' | 'rebase';
 

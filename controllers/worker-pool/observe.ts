@@ -131,7 +131,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
 async function readScreens(ctx: ControllerContext, rig: Rig, town: Town | undefined, records: WorkerRecord[], sessions: SessionView[], now: number): Promise<void> {
   if (!resolveAgent([town?.spec.agent, rig.spec.agent], '').preset) return;
   const stuckAfterMs = poolSettings(rig).stuckAfterMs;
-  const tmux = ctx.services.tmux(town);
+  const tmux = ctx.services.runtime(town);
   await Promise.all(
     records.map(async (r) => {
       const s = sessions.find((x) => x.polecat === r.name);
