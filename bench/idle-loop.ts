@@ -2,17 +2,17 @@
  * Idle loop: what `gt run` costs while 20 polecats work and nothing changes (the issue's target:
  * under 1% of a core and under 150 MB). Two rigs of 10 workers each run the demo agent in
  * `--mode stuck` (alive and silent; stuckAfter 1h, so no nudges); once every session runs and
- * the loop has gone quiet, the `gt run` process (and its spawner, if it runs one: gt's own
- * work too) is sampled from /proc for 60 s
- * (GT_BENCH_IDLE_SECONDS). The Town keeps the default resync (5s): an idle loop still
- * re-reconciles everything that often. Prints figures; asserts nothing. Runs alone with
- * `node dist/bench/idle-loop.js`.
+ * the loop has gone quiet, the `gt run` process is sampled from /proc for 60 s
+ * (GT_BENCH_IDLE_SECONDS). The Town keeps the default resync (10 minutes): the loop is woken by
+ * what announces a change (the store's and the agents' files, tmux hooks, a plan's
+ * requeueAfterMs), and here nothing does, so it should start next to no programs. Prints
+ * figures; asserts nothing. Runs alone with `node dist/bench/idle-loop.js`.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseDuration } from '../src/util/duration.js';
+import { formatDuration, parseDuration } from '../src/util/duration.js';
 import { procCpuMs } from './cpu.js';
 import { epochMs, note, procMemMb, sleep, until, type Loop } from './loop.js';
 import { LoopTown } from './loop-town.js';
@@ -76,7 +76,7 @@ async function measure(town: LoopTown): Promise<string[]> {
   note(`idle loop: all ${WORKERS} sessions ran after ${allRunningS.toFixed(1)} s; sampling gt run for ${WINDOW_S} s`);
   const w = await sampleIdle(town, loop, { windowS: WINDOW_S, resyncS: DEFAULT_RESYNC_S, cpuPct: TARGET_CPU_PCT, rssMb: TARGET_RSS_MB });
   return [
-    `idle gt run: ${WORKERS} polecats working (${RIGS.length} rigs x ${RIGS[0]!.max}, gt demo-agent --mode stuck, stuckAfter 1h), Town resync ${DEFAULT_RESYNC_S}s (default)`,
+    `idle gt run: ${WORKERS} polecats working (${RIGS.length} rigs x ${RIGS[0]!.max}, gt demo-agent --mode stuck, stuckAfter 1h), Town resync ${formatDuration(DEFAULT_RESYNC_S * 1000)} (default)`,
     `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; all sessions ran ${allRunningS.toFixed(1)} s after gt run started; then every rig's outcome, ${QUIET_MS / 1000} s without output and 1 s without CPU; window ${(w.windowMs / 1000).toFixed(1)} s; ${w.stillRunning} sessions still running at its end`,
     ...w.lines,
   ];
@@ -103,9 +103,9 @@ export interface IdleWindow {
 }
 
 /**
- * Samples an idle `gt run` for `windowS`: its CPU (its own, its spawner's, the programs it
- * waited for; the tmux server apart), its RSS every second, and what it did (output lines,
- * events, programs started), judged against the targets.
+ * Samples an idle `gt run` for `windowS`: its CPU (its own and the programs it waited for; the
+ * tmux server apart), its RSS every second, and what it did (output lines, events, programs
+ * started), judged against the targets.
  */
 export async function sampleIdle(town: LoopTown, loop: Loop, o: { windowS: number; resyncS: number; cpuPct: number; rssMb: number }): Promise<IdleWindow> {
   const tmuxPid = town.tmuxServerPid();
@@ -134,14 +134,10 @@ export async function sampleIdle(town: LoopTown, loop: Loop, o: { windowS: numbe
 
   const windowMs = t1 - t0;
   const pctOf = (ms: number) => (100 * ms) / windowMs;
-  // A spawner that started in the window used all its CPU in it; one that ended or was
-  // replaced would have moved its CPU into gt run's children figure: said below.
-  const spawnerSame = cpu0.spawner === cpu1.spawner;
-  const gtOwn = pctOf(cpu1.gtMs - cpu0.gtMs);
-  const spawner = pctOf(cpu1.spawnerMs - (spawnerSame ? cpu0.spawnerMs : 0));
-  const own = gtOwn + spawner;
-  const ownMs = (own * windowMs) / 100;
-  const children = pctOf(cpu1.childrenMs - cpu0.childrenMs);
+  const ownMs = cpu1.gtMs - cpu0.gtMs;
+  const programsMs = cpu1.childrenMs - cpu0.childrenMs;
+  const own = pctOf(ownMs);
+  const children = pctOf(programsMs);
   const tmuxServer = tmux0 && tmux1 ? pctOf(tmux1.selfMs - tmux0.selfMs) : undefined;
   const maxRss = Math.max(...rss);
   const byCmd = countBy(spawns);
@@ -154,22 +150,18 @@ export async function sampleIdle(town: LoopTown, loop: Loop, o: { windowS: numbe
     stillRunning,
     lines: [
       `  CPU, % of one core (from /proc/PID/stat, 10 ms ticks):`,
-      `    gt run's own process                    ${gtOwn.toFixed(2).padStart(6)} %`,
-      cpu1.spawner === undefined
-        ? `    its spawner                               none: gt run started its programs itself`
-        : `    its spawner (gt-spawner, pid ${cpu1.spawner})`.padEnd(44) + `${spawner.toFixed(2).padStart(6)} %   ${spawnerSame ? 'starts the programs for gt run' : 'STARTED OR REPLACED IN THE WINDOW'}`,
-      `    gt's own work (the two)                 ${own.toFixed(2).padStart(6)} %`,
+      `    gt run's own process (gt's own work)    ${own.toFixed(2).padStart(6)} %`,
       `    the programs (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
       `    gt run with its programs                ${(own + children).toFixed(2).padStart(6)} %`,
-      ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   it answers the loop's listings; the agents are silent`] : []),
+      ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   not gt's child: it runs the sessions and answers gt's tmux clients; the agents are silent`] : []),
       `  memory of gt run (VmRSS from /proc/PID/status, MB): max ${maxRss.toFixed(1)}, at end ${mem.rss.toFixed(1)} over the window; peak since start (VmHWM) ${mem.hwm.toFixed(1)}`,
       `  activity in the window: ${lines} output lines, ${events} events in .gt/events.jsonl; ${spawns.length} processes started (${byCmd || 'none'})`,
       ...windowLines.slice(0, 6).map((l) => `    | ${l.slice(0, 160)}`),
       ...(lines > 6 ? [`    | ... ${lines - 6} more`] : []),
-      `    ~${resyncs.toFixed(0)} resyncs expected (${o.resyncS}s +-10%); ${listings} tmux listings (one per workers observe; rigs within 200 ms share one)`,
-      ...(listings ? [`    per listing: ${(ownMs / listings).toFixed(1)} ms of gt's own CPU, ${((cpu1.childrenMs - cpu0.childrenMs) / listings).toFixed(1)} ms of the programs'`] : []),
+      `    expected: next to no processes, since nothing here announces a change (watched files, tmux hooks, the plans' requeueAfterMs); resyncs in the window ~${resyncs < 1 ? resyncs.toFixed(1) : resyncs.toFixed(0)} (every ${formatDuration(o.resyncS * 1000)} +-10%); ${listings} tmux listings (one per workers observe; rigs within 200 ms share one)`,
+      ...(spawns.length ? [`    per process started: ${(ownMs / spawns.length).toFixed(1)} ms of gt's own CPU, ${(programsMs / spawns.length).toFixed(1)} ms of the programs'`] : []),
       `  target: under ${o.cpuPct}% of a core and under ${o.rssMb} MB`,
-      `    idle CPU < ${o.cpuPct}% of a core, gt's own work (gt run and its spawner): ${met(own < o.cpuPct)} (${own.toFixed(2)}%)`,
+      `    idle CPU < ${o.cpuPct}% of a core, gt's own work (gt run's process): ${met(own < o.cpuPct)} (${own.toFixed(2)}%)`,
       `    idle CPU < ${o.cpuPct}% of a core, gt run with its programs: ${met(own + children < o.cpuPct)} (${(own + children).toFixed(2)}%)`,
       `    idle memory < ${o.rssMb} MB (max VmRSS in the window): ${met(maxRss < o.rssMb)} (${maxRss.toFixed(1)} MB)`,
     ],

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { procCpuMs, spawnerOf } from './cpu.js';
+import { procCpuMs } from './cpu.js';
 import type { SpawnEntry } from './spawn-log.js';
 import { nowMs } from './stats.js';
 
@@ -49,10 +49,9 @@ export function procMemMb(pid: number): { rss: number; hwm: number } | undefined
 }
 
 export interface LoopCpu {
+  /** gt run's own process (utime+stime). */
   gtMs: number;
-  /** pid of gt run's spawner, if it runs one. */
-  spawner: number | undefined;
-  spawnerMs: number;
+  /** The programs it started and waited for: git, tmux clients (cutime+cstime). */
   childrenMs: number;
 }
 
@@ -124,34 +123,27 @@ export class Loop {
     clearTimeout(timer);
   }
 
-  /**
-   * The loop's CPU so far, in ms: gt run's own process, its spawner (part of gt: it starts the
-   * programs on gt's behalf; see src/adapters/spawner.ts), and the programs that either waited
-   * for (git, tmux clients). A spawner that ended is in gt run's children figure (it was reaped).
-   */
+  /** The loop's CPU so far, in ms: gt run's own process and the programs it waited for (git, tmux clients). */
   cpu(): LoopCpu | undefined {
     const gt = procCpuMs(this.pid);
-    if (!gt) return undefined;
-    const spawner = spawnerOf(this.pid);
-    const s = spawner === undefined ? undefined : procCpuMs(spawner);
-    return { gtMs: gt.selfMs, spawner: s ? spawner : undefined, spawnerMs: s?.selfMs ?? 0, childrenMs: gt.childrenMs + (s?.childrenMs ?? 0) };
+    return gt && { gtMs: gt.selfMs, childrenMs: gt.childrenMs };
   }
 
   /**
    * Resolves once the loop has been quiet for `quietMs`: no output line and at most one clock
-   * tick of CPU (its own, its spawner's and the programs') in that time.
+   * tick of CPU (its own and the programs') in that time.
    */
   async waitQuiet(quietMs: number, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
-    const total = (c: LoopCpu | undefined) => (c ? c.gtMs + c.spawnerMs + c.childrenMs : NaN);
+    const total = (c: LoopCpu | undefined) => (c ? c.gtMs + c.childrenMs : NaN);
     for (;;) {
       this.check();
       const c0 = this.cpu();
       const out0 = this.lastOutputMs;
       await sleep(quietMs);
       const c1 = this.cpu();
-      const cpu = c0?.spawner === c1?.spawner ? total(c1) - total(c0) : NaN;
-      // NaN (no figures, or a spawner that changed meanwhile) is not quiet.
+      const cpu = total(c1) - total(c0);
+      // NaN (no figures) is not quiet.
       if (this.lastOutputMs === out0 && nowMs() - this.lastOutputMs >= quietMs && cpu <= TICK_MS) return;
       if (Date.now() > end) throw new Error(`gt run was not quiet for ${quietMs} ms within ${timeoutMs} ms (last ${cpu} ms CPU per ${quietMs} ms)`);
     }

@@ -129,7 +129,7 @@ function timeTest(cwd: string): number {
 
 interface Run {
   wallMs: number;
-  /** gt's own CPU (gt run and its spawner); 0 for the shell, whose CPU is all in programsMs. */
+  /** gt run's own CPU; 0 for the shell, whose CPU is all in programsMs. */
   ownMs: number;
   programsMs: number;
 }
@@ -187,7 +187,7 @@ async function runGt(town: LoopTown, branches: Branch[], first: number): Promise
   const spawns = (await loop.spawnLog()).filter((e) => e.t0 >= start);
   await loop.stop();
   if (!finished) note(`merge queue: gt run had not emptied the queue after ${(wallMs / 1000).toFixed(0)} s`);
-  return { wallMs, ownMs: cpu.gtMs + cpu.spawnerMs, programsMs: cpu.childrenMs, spawns, rssMb, finished };
+  return { wallMs, ownMs: cpu.gtMs, programsMs: cpu.childrenMs, spawns, rssMb, finished };
 }
 
 function mergesOn(bare: string): number {

@@ -12,6 +12,7 @@
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { formatDuration } from '../src/util/duration.js';
 import { DEFAULT_RESYNC_S, sampleIdle, settle } from './idle-loop.js';
 import { epochMs, note, sleep, until, type Loop } from './loop.js';
 import { LoopTown, type RigOptions } from './loop-town.js';
@@ -55,7 +56,7 @@ async function measure(town: LoopTown, rigs: RigOptions[]): Promise<string[]> {
   }
   const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
   const out = [
-    `${POLECATS} polecats: ${RIGS} rigs x ${PER_RIG} (${POLECATS}), agent "${AGENT.join(' ')}", spawnDelay 0s, stuckAfter 1h, Town resync ${DEFAULT_RESYNC_S}s (default); ${ROOMY} has workers.max ${PER_RIG + NEW_ISSUES} (room for (c))`,
+    `${POLECATS} polecats: ${RIGS} rigs x ${PER_RIG} (${POLECATS}), agent "${AGENT.join(' ')}", spawnDelay 0s, stuckAfter 1h, Town resync ${formatDuration(DEFAULT_RESYNC_S * 1000)} (default); ${ROOMY} has workers.max ${PER_RIG + NEW_ISSUES} (room for (c))`,
     `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the start`,
   ];
 

@@ -1,9 +1,9 @@
 /**
  * Preloaded into the measured `gt run` (`node --import <this file> gt run ...`) by the loop
  * benchmarks: logs every program the loop runs through src/adapters/process.ts (its
- * diagnostics channels gt:run:start and gt:run:end, whether node or the spawner starts it) with its start time (epoch ms, sub-ms) and wall duration, and
- * writes the log as JSON to $GT_BENCH_SPAWN_LOG on SIGUSR2. It costs one array push per
- * spawn; nothing runs between spawns, so it does not change an idle loop's CPU.
+ * diagnostics channels gt:run:start and gt:run:end) with its start time (epoch ms, sub-ms) and
+ * wall duration, and writes the log as JSON to $GT_BENCH_SPAWN_LOG on SIGUSR2. It costs one
+ * array push per spawn; nothing runs between spawns, so it does not change an idle loop's CPU.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
