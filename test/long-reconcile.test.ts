@@ -33,8 +33,8 @@ async function keyLock(root: string, file: string): Promise<KeyLockFile | undefi
 }
 
 describe('a long reconcile holds only its own key', () => {
-  it('while a merge runs its 20 s tests under gt run, gt apply of a change and gt stop answer with exit 0 and take effect', async () => {
-    const { marks, t, p, loop, testPid } = await slowMergeUnderLoop(cleanups);
+  it('while a merge runs its 45 s tests under gt run, gt apply of a change and gt stop answer with exit 0 and take effect', async () => {
+    const { marks, t, p, loop, testPid } = await slowMergeUnderLoop(cleanups, { testMs: 45_000 });
     const holder = await keyLock(t.root, 'refinery.Rig.wyvern.lock');
     expect(holder?.doing?.text).toMatch(/testing/);
     // The merge in progress is not an interrupted one to recover: gt diff and gt status say it is under way.
@@ -59,12 +59,12 @@ describe('a long reconcile holds only its own key', () => {
     await until(() => exists(path.join(t.root, 'drake', 'refinery', 'rig', '.git')), 'the loop to clone the new rig');
 
     // The merge then finishes as it would have: pushed once.
-    await until(async () => (await t.request(p.issueId)) === undefined && !(await t.current()), 'the merge to finish', 45_000);
+    await until(async () => (await t.request(p.issueId)) === undefined && !(await t.current()), 'the merge to finish', 75_000);
     expect(await exists(path.join(marks, 'test.done'))).toBe(true);
     expect(t.isAncestor(p.head, t.remoteMain())).toBe(true);
     expect((await t.pushes()).length).toBe(1);
     expect(await loop.stop()).toEqual({ code: 0, signal: null });
-  }, 90_000);
+  }, 150_000);
 
   it('a clone from a host that never answers does not block gt apply of another object; gt status says it is cloning', async () => {
     const dir = await tempDir();

@@ -391,8 +391,8 @@ exit 0
  * A merge test command for timing cases: it writes its pid to `<dir>/test.pid`, then, while
  * `<dir>/slow` exists, runs for 20 s and writes `<dir>/test.done` at its end; it always passes.
  */
-export function slowTestCommand(dir: string): string[] {
-  const script = `const fs=require('fs'),d=${JSON.stringify(dir)};fs.writeFileSync(d+'/test.pid',String(process.pid));if(fs.existsSync(d+'/slow'))setTimeout(()=>fs.writeFileSync(d+'/test.done',''),20000)`;
+export function slowTestCommand(dir: string, ms = 20_000): string[] {
+  const script = `const fs=require('fs'),d=${JSON.stringify(dir)};fs.writeFileSync(d+'/test.pid',String(process.pid));if(fs.existsSync(d+'/slow'))setTimeout(()=>fs.writeFileSync(d+'/test.done',''),${ms})`;
   return [process.execPath, '-e', script];
 }
 

@@ -5,14 +5,14 @@ import { exists, tempDir } from './town.js';
 import { until } from './workers.js';
 
 /**
- * A merge whose tests run for 20 s under a real `gt run`, caught while the test command runs:
+ * A merge whose tests run for 20 s (`testMs`) under a real `gt run`, caught while the test command runs:
  * the town, the prepared request, the loop and the test's pid. Everything it made is ended by
  * `cleanups` (run them last first).
  */
-export async function slowMergeUnderLoop(cleanups: (() => Promise<unknown>)[], opts: { testTimeout?: string } = {}) {
+export async function slowMergeUnderLoop(cleanups: (() => Promise<unknown>)[], opts: { testTimeout?: string; testMs?: number } = {}) {
   const marks = await tempDir('gt-marks-');
   cleanups.push(() => rm(marks, { recursive: true, force: true }));
-  const t = await MergeTown.create({ testCommand: slowTestCommand(marks), ...(opts.testTimeout ? { testTimeout: opts.testTimeout } : {}) });
+  const t = await MergeTown.create({ testCommand: slowTestCommand(marks, opts.testMs), ...(opts.testTimeout ? { testTimeout: opts.testTimeout } : {}) });
   cleanups.push(() => t.dispose());
   await writeFile(path.join(marks, 'slow'), '');
   const p = await t.prepare(await t.createIssue('slow tests'), 'nux', { 'a.txt': 'a\n' });
