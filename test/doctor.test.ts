@@ -64,7 +64,7 @@ async function has(t: TestTown, code: string, subject: string): Promise<boolean>
 
 /** A pid that was just alive on this host and is not any more. */
 function deadPid(): number {
-  return spawnSync('true').pid!;
+  return spawnSync('true').pid;
 }
 
 /** A worker `nux` working on one issue (the agent idles), its clone at wyvern/polecats/nux. */

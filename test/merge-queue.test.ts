@@ -446,7 +446,7 @@ spec:
     const diff = await t.gt(['diff']);
     expect(diff.stdout.trim().split('\n')).toEqual([
       'Plugin/reviewer:',
-      expect.stringMatching(/^  ! AgentCommandMissing: agent command "gt-test-no-such-agent" was not found/),
+      expect.stringMatching(/^ {2}! AgentCommandMissing: agent command "gt-test-no-such-agent" was not found/),
       'Plan: 0 to create, 0 to change, 0 to remove, 1 waiting on you.',
     ]);
     expectRefineryClean(t);

@@ -62,7 +62,7 @@ describe('long-running sessions', () => {
     const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout) as { agents: { name: string; state: string; activityAt?: string }[] };
     expect(status.agents.map((a) => a.name)).toEqual(['gt-mayor', 'gt-wyvern-witness']);
     expect(status.agents.every((a) => a.activityAt)).toBe(true);
-    expect((await t.gt(['status'])).stdout).toMatch(/Agent sessions:\n  gt-mayor/);
+    expect((await t.gt(['status'])).stdout).toMatch(/Agent sessions:\n {2}gt-mayor/);
   });
 
   it('gt handoff: a fresh session starts at the next idle point and reads the handoff mail first', async () => {

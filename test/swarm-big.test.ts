@@ -78,7 +78,7 @@ describe('a big Swarm', () => {
 describe('the dependency graph of 100,000 tasks in one chain', () => {
   const tasks = Array.from({ length: 100_000 }, (_, i) => ({ id: `t${i}`, title: `T${i}`, ...(i ? { dependsOn: [`t${i - 1}`] } : {}) }));
   const parsed = (ts: typeof tasks): ParsedObject[] => [
-    { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'r' }, spec: { gitUrl: '/x' } } as Manifest, written: {}, doc: { file: 'f', baseDir: '/', index: 1, value: {}, locate: () => ({ line: 1, col: 1 }) } },
+    { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'r' }, spec: { gitUrl: '/x' } }, written: {}, doc: { file: 'f', baseDir: '/', index: 1, value: {}, locate: () => ({ line: 1, col: 1 }) } },
     { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name: 's' }, spec: { rig: 'r', title: 'S', tasks: ts } } as Manifest, written: {}, doc: { file: 'f', baseDir: '/', index: 2, value: {}, locate: () => ({ line: 2, col: 1 }) } },
   ];
 

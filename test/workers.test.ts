@@ -179,7 +179,7 @@ describe('the loop and the worker pool', () => {
     const { GT_BIN } = await import('./support/town.js');
     const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', town.root], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    loop.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
       await until(async () => out.includes('gt run: reconciling'), 'the loop to start');
       await new Promise((r) => setTimeout(r, 500));

@@ -241,7 +241,7 @@ exit 0
   async issue(id: string): Promise<Issue> {
     const i = await this.tracker().get(id);
     if (!i) throw new Error(`no issue ${id}`);
-    return i as unknown as Issue;
+    return i;
   }
 
   /** `gt mail inbox ADDRESS -o json` (a gt process: use sparingly). */
@@ -253,7 +253,7 @@ exit 0
 
   /** The inbox read in this process. */
   async mail(address: string): Promise<Mail[]> {
-    return (await new Mailbox(inboxPath(this.root, address)).list()) as Mail[];
+    return await new Mailbox(inboxPath(this.root, address)).list();
   }
 
   tracker(): JsonlTracker {

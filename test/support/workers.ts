@@ -86,8 +86,8 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     const { GT_BIN } = await import('./town.js');
     const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', this.root], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    loop.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    loop.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => loop.on('exit', (code) => r(code)));
     await until(async () => out.includes('gt run: reconciling'), 'the loop to start');
     return {

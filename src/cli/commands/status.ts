@@ -60,7 +60,10 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
       session.services.tracker(rig, town).then(
         (t) => t.ready(),
         // A rig whose issues gt must not (or cannot yet) read has no ready queue; its plan says why.
-        (err: unknown) => (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing ? err : Promise.reject(err)),
+        (err: unknown) => {
+          if (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing) return err;
+          throw err;
+        },
       ),
     ]);
     const readyQueue = ready instanceof BdNotOnPath || ready instanceof BeadsCloneMissing ? [] : ready;
