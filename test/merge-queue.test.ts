@@ -333,7 +333,7 @@ describe('crash safety: killed at each step of a merge, the next pass finishes o
 
   /** One normal pass: takes over the dead pass's lock, recovers, and ends with exactly one merge. */
   async function recover(p: Prepared, pushesBefore: number, strategy: string, deadPid: number): Promise<string> {
-    const lock = JSON.parse(await readFile(t.lockFile, 'utf8'));
+    const lock = JSON.parse(await readFile(t.lockFile, 'utf8')) as { pid: number };
     expect(lock.pid, 'the killed pass left its lock behind').toBe(deadPid);
     // --lock-timeout 2s: were the dead holder's lock not taken over, this would exit 3.
     const out = await t.once();
