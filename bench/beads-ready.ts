@@ -98,7 +98,7 @@ export async function benchReady(): Promise<string[]> {
     const tracker = new JsonlTracker(dir, { prefix: 'bn', now: () => NOW });
 
     const parse = await timeAsync(async () => void parseBeadsFile(await readFile(file, 'utf8'), file), RUNS, WARMUPS);
-    const ready = await timeAsync(async () => void readyIssues(issues, NOW), RUNS, WARMUPS);
+    const ready = await timeAsync(() => Promise.resolve(void readyIssues(issues, NOW)), RUNS, WARMUPS);
     const endToEnd = await timeAsync(async () => void (await tracker.ready()), RUNS, WARMUPS);
 
     return [

@@ -161,7 +161,7 @@ export class LoopTown {
       execFile(process.execPath, [CLI, ...args, '--town', this.root], { cwd: this.dir, env: this.env(), encoding: 'utf8' }, (err, stdout, stderr) => {
         const exitMs = epochMs();
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        if (err && typeof err.code !== 'number') reject(err);
+        if (err && typeof err.code !== 'number') reject(new Error(`gt ${args.join(' ')}: ${err.message}`, { cause: err }));
         else resolve({ code, stdout, stderr, exitMs });
       });
     });

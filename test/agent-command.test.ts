@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkCommand } from '../src/agents/command.js';
+import { doctorJson, objectJson, statusJson, type DoctorJson } from './support/json.js';
 import { tempDir } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
 
@@ -18,16 +19,9 @@ afterEach(async () => {
   t = undefined;
 });
 
-interface Finding {
-  code: string;
-  subject: string;
-  message: string;
-  fix: string;
-}
-
-async function doctorFindings(town: TestTown): Promise<Finding[]> {
+async function doctorFindings(town: TestTown): Promise<DoctorJson['findings']> {
   const r = await town.gt(['doctor', '-o', 'json']);
-  return JSON.parse(r.stdout).findings;
+  return doctorJson(r.stdout).findings;
 }
 
 /**
@@ -37,15 +31,15 @@ async function doctorFindings(town: TestTown): Promise<Finding[]> {
 async function diedWith127(town: TestTown): Promise<{ message: string }> {
   await town.createIssue('work');
   await town.once();
-  await until(async () => town.sessions().length === 1 && town.liveSessions().length === 0, 'the pane to die');
+  await until(() => town.sessions().length === 1 && town.liveSessions().length === 0, 'the pane to die');
   for (let i = 0; i < 3; i++) await town.once();
   expect((await town.records())[0]!.starts).toHaveLength(1);
-  const status = JSON.parse((await town.gt(['status', '-o', 'json'])).stdout);
-  expect(status.rigs[0].breaker).toBeNull();
-  const f = status.rigs[0].findings.find((x: { code: string }) => x.code === 'AgentCommandMissing');
+  const status = statusJson((await town.gt(['status', '-o', 'json'])).stdout);
+  expect(status.rigs[0]!.breaker).toBeNull();
+  const f = status.rigs[0]!.findings.find((x) => x.code === 'AgentCommandMissing');
   expect(f, JSON.stringify(status.rigs[0])).toBeDefined();
-  expect(f.message).toContain('exited with status 127');
-  return f;
+  expect(f!.message).toContain('exited with status 127');
+  return f!;
 }
 
 describe('an agent command that is not installed', () => {
@@ -62,14 +56,13 @@ describe('an agent command that is not installed', () => {
     expect(await t.records()).toEqual([]);
     expect((await t.issue(issue)).status).toBe('open');
 
-    const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout);
-    const rig = status.rigs[0];
+    const rig = statusJson((await t.gt(['status', '-o', 'json'])).stdout).rigs[0]!;
     expect(rig.breaker).toBeNull();
-    const f = rig.findings.find((x: { code: string }) => x.code === 'AgentCommandMissing');
+    const f = rig.findings.find((x) => x.code === 'AgentCommandMissing');
     expect(f, JSON.stringify(rig)).toBeDefined();
-    expect(f.message).toContain(`"${MISSING}"`);
-    expect(f.message).toContain(path.join(t.root, '.gt', 'bin'));
-    expect(f.message).toContain('agent.command');
+    expect(f!.message).toContain(`"${MISSING}"`);
+    expect(f!.message).toContain(path.join(t.root, '.gt', 'bin'));
+    expect(f!.message).toContain('agent.command');
     const text = (await t.gt(['status'])).stdout;
     expect(text).toContain('AgentCommandMissing');
     expect(text).not.toContain('Pane is dead');
@@ -118,7 +111,7 @@ describe('an agent command that is not installed', () => {
     // A new agent: restarted at once, the old deaths counted against nothing.
     await writeFile(yaml, good);
     expect((await t.gt(['apply', '-f', yaml])).code).toBe(0);
-    await until(async () => t!.liveSessions().length === 1, 'the polecat to restart with the new agent');
+    await until(() => t!.liveSessions().length === 1, 'the polecat to restart with the new agent');
     expect((await t.gt(['status', '-o', 'json'])).stdout).not.toContain('AgentCommandMissing');
   });
 
@@ -127,7 +120,7 @@ describe('an agent command that is not installed', () => {
     await t.once();
     await t.once();
     expect(t.sessions()).toEqual([]);
-    const town = JSON.parse((await t.gt(['get', 'town', 't', '-o', 'json'])).stdout);
+    const town = objectJson((await t.gt(['get', 'town', 't', '-o', 'json'])).stdout);
     expect(JSON.stringify(town.status)).toContain('AgentCommandMissing');
     expect(JSON.stringify(town.status)).not.toContain('crashLooping');
     const d = (await doctorFindings(t)).find((x) => x.code === 'GT-AGENT-COMMAND-MISSING');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { parseJson, statusJson } from './support/json.js';
 import { bareRepo, gt, killTmuxServer, REPO_ROOT, rigYaml, tempDir, townYaml } from './support/town.js';
 
 describe('the CLI surface a user touches first (the bundled gt)', () => {
@@ -23,7 +24,7 @@ describe('the CLI surface a user touches first (the bundled gt)', () => {
     const r = await gt(['get', 'rig', 'wyvern', '-o', 'yaml', '--town', root]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(parse(r.stdout)).toMatchObject({ kind: 'Rig', metadata: { name: 'wyvern', generation: 1 }, spec: { gitUrl: expect.any(String) } });
+    expect(parse(r.stdout)).toMatchObject({ kind: 'Rig', metadata: { name: 'wyvern', generation: 1 }, spec: { gitUrl: expect.any(String) as string } });
   });
 
   it('-o yaml prints the same value as -o json, on every command that reads', async () => {
@@ -55,11 +56,11 @@ describe('every command that changes something prints one json or yaml document 
   let dir: string;
   let root: string;
   let socket: string;
-  const data = async (args: string[], format: 'json' | 'yaml' = 'json') => {
+  const data = async <T = unknown>(args: string[], format: 'json' | 'yaml' = 'json'): Promise<T> => {
     const r = await gt([...args, '-o', format, '--town', root]);
     expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     // The whole of stdout is the document: nothing for people is mixed in.
-    return format === 'json' ? JSON.parse(r.stdout) : parse(r.stdout);
+    return (format === 'json' ? JSON.parse(r.stdout) : parse(r.stdout)) as T;
   };
 
   beforeAll(async () => {
@@ -68,7 +69,7 @@ describe('every command that changes something prints one json or yaml document 
     const bare = await bareRepo(dir);
     await writeFile(path.join(dir, 'town.yaml'), `${townYaml(root)}---\n${rigYaml('wyvern', bare)}`);
     expect((await gt(['apply', '-f', path.join(dir, 'town.yaml')])).code).toBe(0);
-    socket = JSON.parse((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
+    socket = statusJson((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
   });
   afterAll(async () => {
     await killTmuxServer(socket);
@@ -77,20 +78,20 @@ describe('every command that changes something prints one json or yaml document 
 
   it('mail send, issues create and close', async () => {
     const sent = await data(['mail', 'send', 'mayor', '-s', 'hello', '-m', 'body']);
-    expect(sent).toMatchObject({ to: 'mayor', from: 'overseer', subject: 'hello', body: 'body', id: expect.any(String) });
+    expect(sent).toMatchObject({ to: 'mayor', from: 'overseer', subject: 'hello', body: 'body', id: expect.any(String) as string });
     expect(await data(['mail', 'send', 'mayor', '-s', 'again', '-m', 'body'], 'yaml')).toMatchObject({ subject: 'again' });
-    const created = await data(['issues', 'create', 'a task']);
+    const created = await data<{ id: string }>(['issues', 'create', 'a task']);
     expect(await data(['issues', 'close', created.id, '-r', 'not needed'])).toMatchObject({ id: created.id, status: 'closed' });
   });
 
   it('stop, stop --now and start', async () => {
-    const stopped = await data(['stop', '--wait', '1s']);
+    const stopped = await data<{ changes: { op: string; key: string }[] }>(['stop', '--wait', '1s']);
     expect(stopped).toMatchObject({ town: root, reconciledBy: 'stop', ending: [], polecats: [] });
     expect(stopped.changes).toContainEqual({ op: 'configure', key: 'Town/test' });
     expect(stopped.changes).toContainEqual({ op: 'configure', key: 'Rig/wyvern' });
     expect(await data(['stop', '--now'], 'yaml')).toMatchObject({ changes: [], halted: { socket, sessions: [] }, kept: [] });
-    const started = await data(['start']);
-    expect(started).toMatchObject({ reconciledBy: 'start', outcomes: expect.any(Array) });
+    const started = await data<{ changes: { op: string; key: string }[] }>(['start']);
+    expect(started).toMatchObject({ reconciledBy: 'start', outcomes: expect.any(Array) as unknown[] });
     expect(started.changes).toContainEqual({ op: 'configure', key: 'Town/test' });
   });
 
@@ -102,15 +103,15 @@ describe('every command that changes something prints one json or yaml document 
   });
 
   it('delete', async () => {
-    const deleted = await data(['delete', 'rig', 'wyvern']);
+    const deleted = await data<{ outcomes: { key: string }[] }>(['delete', 'rig', 'wyvern']);
     expect(deleted).toMatchObject({ town: root, changes: [{ op: 'delete', key: 'Rig/wyvern' }], reconciledBy: 'delete' });
-    expect(deleted.outcomes.map((x: { key: string }) => x.key)).toContain('Rig/wyvern');
+    expect(deleted.outcomes.map((x) => x.key)).toContain('Rig/wyvern');
   });
 });
 
 describe('gt itself', () => {
   it('--version prints the version of package.json', async () => {
-    const { version } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    const { version } = parseJson<{ version: string }>(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     const r = await gt(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(version);

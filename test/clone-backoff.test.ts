@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseJson } from './support/json.js';
 import { GT_BIN, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
 
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 async function pool(t: TestTown): Promise<{ cloneFailures?: { attempts: number; error: string } }> {
-  return JSON.parse(await readFile(path.join(t.root, '.gt', 'workers', 'wyvern', '_pool.json'), 'utf8'));
+  return parseJson(await readFile(path.join(t.root, '.gt', 'workers', 'wyvern', '_pool.json'), 'utf8'));
 }
 
 describe("a polecat's clone that fails (the rig's remote went away after the rig was set up)", () => {

@@ -36,7 +36,7 @@ function codeFallbacks(): { name: string; value: unknown; at: string }[] {
         const text = read(rel);
         for (const m of text.matchAll(re)) {
           const literal = m[2]!;
-          const value = literal.startsWith("'") ? JSON.parse(`"${literal.slice(1, -1).replace(/"/g, '\\"')}"`) : JSON.parse(literal);
+          const value = (literal.startsWith("'") ? JSON.parse(`"${literal.slice(1, -1).replace(/"/g, '\\"')}"`) : JSON.parse(literal)) as unknown;
           out.push({ name: m[1]!, value, at: `${rel}:${text.slice(0, m.index).split('\n').length}` });
         }
       }
@@ -67,8 +67,9 @@ describe('docs and code agree where a fact is checkable', () => {
   });
 
   it("the Town schema's tmux socket default is the path gt derives, and so is its fallback for a long root", () => {
-    const town = JSON.parse(read('schemas/town.schema.json'));
-    const description: string = town.properties.spec.properties.tmux.properties.socket.description;
+    type Properties = Record<string, { description?: string; properties?: Properties }>;
+    const town = JSON.parse(read('schemas/town.schema.json')) as { properties: Properties };
+    const description = town.properties.spec?.properties?.tmux?.properties?.socket?.description ?? '';
     const word = '((?:<[^>]+>|[^\\s<,;])+?)[,.;]?(?:\\s|$)';
     const described = new RegExp(`Defaults to ${word}`).exec(description)?.[1];
     const fallback = new RegExp(`\\(107 bytes\\), ${word}`).exec(description)?.[1];
@@ -83,7 +84,7 @@ describe('docs and code agree where a fact is checkable', () => {
   });
 
   it('what the README says gt uses and does not use, package.json agrees with', () => {
-    const pkg = JSON.parse(read('package.json'));
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
     const stack = read('README.md').slice(read('README.md').indexOf('### Stack changes'));
     const unused = [...stack.matchAll(/([\w-]+) is not used/g)].map((m) => m[1]!);

@@ -14,18 +14,12 @@ import type { StoredObject } from '../src/store/store.js';
 import type { WorkerRecord } from '../src/workers/records.js';
 import { META_KEYS } from '../src/town/services.js';
 import { git, gt as gtCli, REPO_ROOT, rigYaml, tempDir, tmuxServer, townYaml } from './support/town.js';
+import { doctorJson, objectJson, parseJson, parseJsonLines, type DoctorJson, type EventJson } from './support/json.js';
 import { TestTown, until } from './support/workers.js';
 import { withDefaults } from './support/manifests.js';
 
 /** A finding as `gt doctor -o json` prints it. */
-interface Finding {
-  code: string;
-  severity: 'error' | 'warning';
-  subject: string;
-  message: string;
-  fix: string;
-  fixable: boolean;
-}
+type Finding = DoctorJson['findings'][number];
 
 let town: TestTown | undefined;
 afterEach(async () => {
@@ -36,7 +30,7 @@ afterEach(async () => {
 async function findings(t: TestTown): Promise<Finding[]> {
   const r = await t.gt(['doctor', '-o', 'json']);
   expect(r.stderr).toBe('');
-  return JSON.parse(r.stdout).findings;
+  return doctorJson(r.stdout).findings;
 }
 
 /** The finding is reported in text and in JSON, and makes doctor exit 1. */
@@ -46,7 +40,7 @@ async function expectFinding(t: TestTown, code: string, subject: string): Promis
   expect(text.stdout).toMatch(new RegExp(`! ${code} \\[(error|warning)\\] ${subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const json = await t.gt(['doctor', '-o', 'json']);
   expect(json.code).toBe(1);
-  const f = (JSON.parse(json.stdout).findings as Finding[]).find((x) => x.code === code && x.subject === subject);
+  const f = doctorJson(json.stdout).findings.find((x) => x.code === code && x.subject === subject);
   expect(f, `${code} ${subject} in ${json.stdout}`).toBeDefined();
   expect(f!.message).not.toContain('\n');
   expect(f!.fix).not.toBe('');
@@ -65,7 +59,7 @@ async function has(t: TestTown, code: string, subject: string): Promise<boolean>
 
 /** A pid that was just alive on this host and is not any more. */
 function deadPid(): number {
-  return spawnSync('true').pid!;
+  return spawnSync('true').pid;
 }
 
 /** A worker `nux` working on one issue (the agent idles), its clone at wyvern/polecats/nux. */
@@ -84,7 +78,7 @@ describe('gt doctor', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('In sync: nothing to do.');
     expect(text.stdout).toContain('Health: no findings.');
-    const json = JSON.parse((await town.gt(['doctor', '-o', 'json'])).stdout);
+    const json = doctorJson((await town.gt(['doctor', '-o', 'json'])).stdout);
     expect(json).toMatchObject({ inSync: true, healthy: true, findings: [] });
     expect(json.plans.length).toBeGreaterThan(0);
     const fixed = await town.gt(['doctor', '--fix']);
@@ -108,7 +102,7 @@ describe('gt doctor', () => {
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
     expect((await findings(town)).filter((x) => x.code === 'GT-STALE-LOCK')).toEqual([]);
-    const events = (await readFile(path.join(town.root, '.gt', 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const events = parseJsonLines<EventJson>(await readFile(path.join(town.root, '.gt', 'events.jsonl'), 'utf8'));
     expect(events.some((e) => e.type === 'action' && e.action?.type === 'doctorRepair' && e.action.code === 'GT-STALE-LOCK')).toBe(true);
   });
 
@@ -158,7 +152,7 @@ describe('gt doctor', () => {
     expect(f.message).toContain('wyvern/.beads holds an embedded Dolt database (embeddeddolt), which only bd reads, and bd is not on PATH');
     expect(f.fix).toContain('install bd');
     // Said once, as the condition it is: not as failures of each controller that reads the rig.
-    const all = JSON.parse((await town.gt(['doctor', '-o', 'json'])).stdout).findings as { code: string }[];
+    const all = doctorJson((await town.gt(['doctor', '-o', 'json'])).stdout).findings;
     expect(all.map((x) => x.code)).not.toContain('GT-ACTION-FAILED');
     expect((await town.gt(['status'])).stdout).toContain('Rig wyvern: waits on you: BeadsBdNotOnPath');
     expect((await town.gt(['issues', 'create', 'lost'])).code).toBe(2);
@@ -220,7 +214,7 @@ describe('gt doctor', () => {
 
   it('GT-BREAKER-OPEN: a tripped breaker is left for a person (and not reported twice as GT-STALLED)', async () => {
     town = await TestTown.create();
-    const generation = JSON.parse(await readFile(path.join(town.root, '.gt', 'store', 'rig', 'wyvern.json'), 'utf8')).generation;
+    const { generation } = parseJson<StoredObject>(await readFile(path.join(town.root, '.gt', 'store', 'rig', 'wyvern.json'), 'utf8'));
     const pool = path.join(town.root, '.gt', 'workers', 'wyvern', '_pool.json');
     await mkdir(path.dirname(pool), { recursive: true });
     await writeFile(pool, JSON.stringify({ spawnFailures: 3, breaker: { reason: '3 spawns in a row died within 10s', openedAt: '2024-05-01T10:00:00.000Z', generation } }));
@@ -307,12 +301,12 @@ describe('gt doctor', () => {
       await writeFile(path.join(dir, 'town.yaml'), townYaml('./town', 'badurl') + '---\n' + rigYaml('wyvern', './no-such-remote.git'));
       const run = (args: string[]) => gtCli([...args, '--town', path.join(dir, 'town')], { cwd: dir });
       expect((await run(['apply', '-f', 'town.yaml'])).code).toBe(1);
-      expect(JSON.stringify(JSON.parse((await run(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).status)).toContain('ActionFailed');
+      expect(JSON.stringify(objectJson((await run(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).status)).toContain('ActionFailed');
       const text = await run(['doctor']);
       expect(text.code).toBe(1);
       expect(text.stdout).not.toContain('Health: no findings.');
       expect(text.stdout).toContain('! GT-ACTION-FAILED [error] Rig/wyvern');
-      const f = (JSON.parse((await run(['doctor', '-o', 'json'])).stdout).findings as Finding[]).find((x) => x.code === 'GT-ACTION-FAILED');
+      const f = doctorJson((await run(['doctor', '-o', 'json'])).stdout).findings.find((x) => x.code === 'GT-ACTION-FAILED');
       expect(f?.subject).toBe('Rig/wyvern');
       expect(f!.message).toContain('no-such-remote.git: no such repository');
       expect(f!.fix).toContain('gitUrl');

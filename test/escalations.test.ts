@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { statusJson } from './support/json.js';
 import { TestTown, until } from './support/workers.js';
 
 /** Escalations reach someone who reads them: the target's inbox, and the Overseer's when no session reads the target's. */
@@ -33,17 +34,17 @@ describe('escalations', () => {
     expect(text[1]).toBe('');
     expect(text[2]).toMatch(/^Escalations for you \(1 unread; gt mail inbox overseer\):$/);
     expect(text[3]).toContain('needs a person');
-    const json = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout);
+    const json = statusJson((await t.gt(['status', '-o', 'json'])).stdout);
     expect(json.escalations).toHaveLength(1);
-    expect(json.escalations[0]).toMatchObject({ from: 'wyvern/witness', subject: expect.stringContaining('needs a person') });
+    expect(json.escalations[0]).toMatchObject({ from: 'wyvern/witness', subject: expect.stringContaining('needs a person') as string });
     // Read: no longer shown.
-    expect((await t.gt(['mail', 'read', json.escalations[0].id, 'overseer'])).code).toBe(0);
-    expect(JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).escalations).toEqual([]);
+    expect((await t.gt(['mail', 'read', json.escalations[0]!.id, 'overseer'])).code).toBe(0);
+    expect(statusJson((await t.gt(['status', '-o', 'json'])).stdout).escalations).toEqual([]);
   });
 
   it('with the mayor running, only the mayor gets it', async () => {
     t = await TestTown.create({ ...STUCK, townExtra: '  mayor:\n    enabled: true\n    agent:\n      command: ["gt", "demo-agent"]\n' });
-    await until(async () => t!.liveSessions().includes('gt-mayor'), 'the mayor to run');
+    await until(() => t!.liveSessions().includes('gt-mayor'), 'the mayor to run');
     await escalateStuckWorker(t);
     expect((await t.mail('mayor')).some((m) => m.type === 'escalation')).toBe(true);
     expect((await t.mail('overseer')).filter((m) => m.type === 'escalation')).toEqual([]);

@@ -25,7 +25,7 @@ describe('gt installed from the clone, used outside it', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('gt --version, from a temp directory', async () => {
-    const { version } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    const { version } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const r = gtOnPath(['--version'], dir);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(version);

@@ -77,7 +77,7 @@ async function interrupted(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
   expect(end, stderr).toEqual({ code: signal === 'SIGINT' ? 130 : 143, signal: null });
   expect(stderr).toMatch(new RegExp(`gt: interrupted by ${signal}; released 1 lock, ended \\d+ programs? it had started`));
   expect(await exists(lock)).toBe(false);
-  await until(async () => marked().length === 0, 'the clone gt started (and its ssh) to end', 5000);
+  await until(() => marked().length === 0, 'the clone gt started (and its ssh) to end', 5000);
 
   // The next apply finds nothing in its way, even with no patience for a lock.
   await manifest('./remote.git');

@@ -44,7 +44,7 @@ describe('gt land: direct landing through the same merge path and checks', () =>
     await town.prepare(red, 'furiosa', { 'status.txt': 'red again\n' });
     const refused = await town.gt(['land', 'wyvern/furiosa', '-o', 'json']);
     expect(refused.code).toBe(2);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ polecat: 'wyvern/furiosa', state: 'refused', failure: expect.stringContaining('tests failed'), reconciledBy: 'land' });
+    expect(JSON.parse(refused.stdout)).toMatchObject({ polecat: 'wyvern/furiosa', state: 'refused', failure: expect.stringContaining('tests failed') as string, reconciledBy: 'land' });
     const green = await town.createIssue('green', 2);
     const p = await town.prepare(green, 'slit', { 'status.txt': 'green\n' });
     const landed = await town.gt(['land', 'wyvern/slit', '-o', 'yaml']);

@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { parseJson, type RigsFileJson } from './support/json.js';
 import { bareRepo, exists, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 
 describe('the town lock', () => {
@@ -32,8 +33,9 @@ describe('the town lock', () => {
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     expect(new Set(seqs).size).toBe(seqs.length);
-    expect(JSON.parse(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8')).rigs).toHaveProperty('alpha');
-    expect(JSON.parse(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8')).rigs).toHaveProperty('beta');
+    const { rigs } = parseJson<RigsFileJson>(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8'));
+    expect(rigs).toHaveProperty('alpha');
+    expect(rigs).toHaveProperty('beta');
     expect((await gt(['diff', '--town', root])).code).toBe(0);
     expect(await exists(path.join(root, '.gt', 'lock'))).toBe(false);
   });

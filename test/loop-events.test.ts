@@ -37,7 +37,7 @@ describe('gt run learns of changes as they happen', () => {
     town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], townExtra: NO_RESYNC, workers: '    max: 1\n    spawnDelay: 0s\n    restartBackoff: 100ms\n' });
     await town.createIssue('work');
     loop = await town.startLoop();
-    await until(async () => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
+    await until(() => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
     execFileSync('tmux', [...tmuxServer(town.socket), 'kill-session', '-t', 'gt-wyvern-nux']);
     await until(async () => (await town!.records())[0]?.starts.length === 2 && town!.liveSessions().includes('gt-wyvern-nux'), 'the restart', 10_000);
   });
@@ -47,7 +47,7 @@ describe('gt run learns of changes as they happen', () => {
     const id = await town.createIssue('a real change');
     loop = await town.startLoop();
     await until(async () => (await town!.issue(id)).status === 'closed', 'the merge', 30_000);
-    await until(async () => !town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat to be released', 10_000);
+    await until(() => !town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat to be released', 10_000);
     const main = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: town.bare, encoding: 'utf8' });
     expect(main).toContain(id);
   });
@@ -56,7 +56,7 @@ describe('gt run learns of changes as they happen', () => {
     town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], townExtra: NO_RESYNC, workers: '    max: 1\n    spawnDelay: 0s\n    stuckAfter: 1h\n' });
     await town.createIssue('work');
     loop = await town.startLoop();
-    await until(async () => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
+    await until(() => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
     // Settled: two looks a second apart see the same status files.
     const settled = await until(async () => {
       const a = await statusTimes(town!.root);

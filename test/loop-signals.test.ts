@@ -20,7 +20,7 @@ describe('signals to gt run during a merge test', () => {
     const { marks, t, p, loop, testPid } = await slowMergeUnderLoop(cleanups, { testTimeout: '5m' });
 
     loop.child.kill('SIGTERM');
-    await until(async () => loop.output.includes('gt run: stopping'), 'the loop to say it stops');
+    await until(() => loop.output.includes('gt run: stopping'), 'the loop to say it stops');
     expect(loop.output).toMatch(/stopping after the work in hand: refinery:Rig\/wyvern: merge polecat\/nux\/\S+ into main: testing \(.+\) \(for \d+s, at most [45]m\d*s? more\)/);
     expect(loop.output).toContain('A second Ctrl-C or SIGTERM ends it at once');
     expect(alive(testPid), 'the first signal must not end the test run').toBe(true);
@@ -30,7 +30,7 @@ describe('signals to gt run during a merge test', () => {
     // The spawner may not have told gt the test's pid yet (it does after 200 ms); it ends its
     // groups itself when gt exits, so what matters is that the test run ends, checked next.
     expect(loop.output).toMatch(/gt: interrupted by SIGTERM; released \d+ locks?/);
-    await until(async () => !alive(testPid), 'the test run to end with the loop', 5000);
+    await until(() => !alive(testPid), 'the test run to end with the loop', 5000);
     expect(await exists(path.join(marks, 'test.done'))).toBe(false);
     // No lock is left behind, nothing was pushed, and the intent record says a merge was under way.
     expect(await exists(path.join(t.root, '.gt', 'run.lock'))).toBe(false);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { doctorJson } from './support/json.js';
 import { TestTown, until } from './support/workers.js';
 
 /*
@@ -57,7 +58,7 @@ describe('the merge attempt budget', () => {
     expect(diff.stdout).toContain('IssueBlocked');
     const doctor = await town.gt(['doctor', '-o', 'json']);
     expect(doctor.code).toBe(1);
-    const f = (JSON.parse(doctor.stdout).findings as { code: string; subject: string; fix: string; message: string }[]).find((x) => x.code === 'GT-ISSUE-BLOCKED');
+    const f = doctorJson(doctor.stdout).findings.find((x) => x.code === 'GT-ISSUE-BLOCKED');
     expect(f, doctor.stdout).toMatchObject({ subject: `wyvern/${id}` });
     expect(f!.fix).toContain(`gt issues retry ${id}`);
 

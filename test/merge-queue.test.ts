@@ -333,7 +333,7 @@ describe('crash safety: killed at each step of a merge, the next pass finishes o
 
   /** One normal pass: takes over the dead pass's lock, recovers, and ends with exactly one merge. */
   async function recover(p: Prepared, pushesBefore: number, strategy: string, deadPid: number): Promise<string> {
-    const lock = JSON.parse(await readFile(t.lockFile, 'utf8'));
+    const lock = JSON.parse(await readFile(t.lockFile, 'utf8')) as { pid: number };
     expect(lock.pid, 'the killed pass left its lock behind').toBe(deadPid);
     // --lock-timeout 2s: were the dead holder's lock not taken over, this would exit 3.
     const out = await t.once();
@@ -446,7 +446,7 @@ spec:
     const diff = await t.gt(['diff']);
     expect(diff.stdout.trim().split('\n')).toEqual([
       'Plugin/reviewer:',
-      expect.stringMatching(/^  ! AgentCommandMissing: agent command "gt-test-no-such-agent" was not found/),
+      expect.stringMatching(/^ {2}! AgentCommandMissing: agent command "gt-test-no-such-agent" was not found/),
       'Plan: 0 to create, 0 to change, 0 to remove, 1 waiting on you.',
     ]);
     expectRefineryClean(t);

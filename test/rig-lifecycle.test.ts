@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { objectJson, parseJson, parseJsonLines, type EventJson, type RigsFileJson } from './support/json.js';
 import { bareRepo, exists, git, gt, rigYaml, snapshot, tempDir, townYaml } from './support/town.js';
 
 describe('apply -> diff -> run --once -> diff, against real git', () => {
@@ -43,7 +44,7 @@ describe('apply -> diff -> run --once -> diff, against real git', () => {
     expect(after.code).toBe(0);
 
     expect(JSON.parse(await readFile(path.join(root, 'config', 'town.json'), 'utf8'))).toMatchObject({ type: 'town', name: 'test' });
-    expect(JSON.parse(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8')).rigs.wyvern.gitUrl).toBe(bare);
+    expect(parseJson<RigsFileJson>(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8')).rigs.wyvern?.gitUrl).toBe(bare);
     expect(await readFile(path.join(root, 'wyvern', '.beads', 'issues.jsonl'), 'utf8')).toBe('');
     expect(await readFile(path.join(root, 'wyvern', '.beads', 'config.yaml'), 'utf8')).toContain('issue-prefix: "wy"');
     for (const d of ['polecats', 'witness', 'plugins']) expect(await exists(path.join(root, 'wyvern', d))).toBe(true);
@@ -67,9 +68,9 @@ describe('apply -> diff -> run --once -> diff, against real git', () => {
     const out = await gt(['get', '--town', root]);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/Rig\s+wyvern\s+1\s+Ready/);
-    const json = JSON.parse((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout);
+    const json = objectJson((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout);
     expect(json.metadata.generation).toBe(1);
-    expect(json.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
+    expect(json.status?.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
   it('bumps the generation only when the spec really changes, and shows the field change', async () => {
@@ -81,9 +82,9 @@ describe('apply -> diff -> run --once -> diff, against real git', () => {
     expect(d.stdout).toContain('~ file wyvern/config.json');
     const a = await gt(['apply', '-f', manifest]);
     expect(a.code, a.stderr).toBe(0);
-    const json = JSON.parse((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout);
+    const json = objectJson((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout);
     expect(json.metadata.generation).toBe(2);
-    expect(JSON.parse(await readFile(path.join(root, 'wyvern', 'config.json'), 'utf8')).spec.workers.max).toBe(5);
+    expect(parseJson<{ spec: { workers: { max: number } } }>(await readFile(path.join(root, 'wyvern', 'config.json'), 'utf8')).spec.workers.max).toBe(5);
     expect((await gt(['diff', '--town', root])).code).toBe(0);
   });
 
@@ -119,8 +120,8 @@ describe('apply -> diff -> run --once -> diff, against real git', () => {
     expect(d.stdout).toContain('! CloneRemoteMismatch: wyvern/mayor/rig has origin /somewhere/else.git');
     await gt(['run', '--once', '--town', root]);
     expect(git(['config', '--get', 'remote.origin.url'], clone).trim()).toBe('/somewhere/else.git');
-    const status = JSON.parse((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout).status;
-    expect(status.conditions.find((c: { type: string }) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'CloneRemoteMismatch' });
+    const status = objectJson((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout).status;
+    expect(status?.conditions.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'CloneRemoteMismatch' });
     git(['remote', 'set-url', 'origin', bare], clone);
     expect((await gt(['diff', '--town', root])).code).toBe(0);
   });
@@ -172,12 +173,12 @@ describe('removing a rig never loses work', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stdout).toContain('Rig/wyvern: removed');
     expect(await exists(path.join(root, 'wyvern'))).toBe(false);
-    expect(JSON.parse(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8')).rigs).not.toHaveProperty('wyvern');
+    expect(parseJson<RigsFileJson>(await readFile(path.join(root, 'config', 'rigs.json'), 'utf8')).rigs).not.toHaveProperty('wyvern');
     expect((await gt(['get', 'rigs', '--town', root])).stdout).not.toContain('wyvern');
     expect((await gt(['diff', '--town', root])).code).toBe(0);
-    const events = (await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const events = parseJsonLines<EventJson>(await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8'));
     const intent = events.findIndex((e) => e.type === 'intent' && e.key === 'Rig/wyvern');
-    const removed = events.findIndex((e) => e.type === 'action' && e.action.type === 'removeClone');
+    const removed = events.findIndex((e) => e.type === 'action' && e.action?.type === 'removeClone');
     expect(intent).toBeGreaterThanOrEqual(0);
     expect(removed).toBeGreaterThan(intent);
   });
@@ -205,9 +206,9 @@ describe('a bad gitUrl', () => {
       expect(a.stdout).toContain(`x + clone wyvern/refinery/rig from ${path.join(dir, 'no-such-repo.git')} (the remote's default branch): cannot clone`);
       expect(a.stderr).toContain('no such repository');
       expect(await readdir(path.join(root, 'wyvern', 'refinery'))).toEqual([]);
-      const status = JSON.parse((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout).status;
-      expect(status.conditions.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ActionFailed' });
-      expect(status.lastError).toContain('no such repository');
+      const status = objectJson((await gt(['get', 'rig', 'wyvern', '-o', 'json', '--town', root])).stdout).status;
+      expect(status?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ActionFailed' });
+      expect(status?.lastError).toContain('no such repository');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { bareRepo, exists, GT_BIN, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -28,7 +28,7 @@ describe('gt run (the loop)', () => {
     loop = spawn(process.execPath, [GT_BIN, 'run', '--town', root], { stdio: ['ignore', 'pipe', 'pipe'] });
     loop.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     loop.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await until(async () => output.includes('gt run: reconciling'), 'the loop to start');
+    await until(() => output.includes('gt run: reconciling'), 'the loop to start');
   });
   afterAll(async () => {
     loop.kill('SIGKILL');

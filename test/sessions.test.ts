@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { objectJson, parseJson, statusJson } from './support/json.js';
 import { TestTown, until } from './support/workers.js';
 import { tmuxServer } from './support/town.js';
 
@@ -40,7 +41,7 @@ function sendKeys(town: TestTown, session: string, text: string): void {
 }
 
 async function state(town: TestTown, dir: string): Promise<{ requesting_cycle?: boolean; handoff?: { messageId: string; by: string } }> {
-  return JSON.parse(await readFile(path.join(town.root, dir, 'state.json'), 'utf8').catch(() => '{}'));
+  return parseJson(await readFile(path.join(town.root, dir, 'state.json'), 'utf8').catch(() => '{}'));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,21 +55,21 @@ describe('long-running sessions', () => {
     expect(env).toContain('GT_ROLE=witness');
     expect(env).toContain('GT_AGENT=wyvern/witness');
     expect(await readFile(path.join(t.root, 'wyvern', 'witness', 'CLAUDE.md'), 'utf8')).toContain('You are the Witness of rig wyvern');
-    await until(async () => pane(t!, 'gt-mayor').includes('session started (role mayor)'), 'the mayor agent to start');
+    await until(() => pane(t!, 'gt-mayor').includes('session started (role mayor)'), 'the mayor agent to start');
     expect(await t.once()).toBe('Everything already matches the spec.\n');
     expect((await t.gt(['diff'])).code).toBe(0);
     // Heartbeats: the agent's gt calls and its pane's output.
     await t.gt(['mail', 'inbox', 'mayor']);
-    const status = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout) as { agents: { name: string; state: string; activityAt?: string }[] };
+    const status = statusJson((await t.gt(['status', '-o', 'json'])).stdout);
     expect(status.agents.map((a) => a.name)).toEqual(['gt-mayor', 'gt-wyvern-witness']);
     expect(status.agents.every((a) => a.activityAt)).toBe(true);
-    expect((await t.gt(['status'])).stdout).toMatch(/Agent sessions:\n  gt-mayor/);
+    expect((await t.gt(['status'])).stdout).toMatch(/Agent sessions:\n {2}gt-mayor/);
   });
 
   it('gt handoff: a fresh session starts at the next idle point and reads the handoff mail first', async () => {
     t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n'), workers: '    max: 1\n' });
     await t.once();
-    await until(async () => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
+    await until(() => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
     const before = panePid(t, 'gt-mayor');
     sendKeys(t, 'gt-mayor', 'your context is full: please hand off');
     const s = await until(async () => ((await state(t!, 'mayor')).requesting_cycle ? state(t!, 'mayor') : undefined), 'gt handoff to set requesting_cycle');
@@ -78,7 +79,7 @@ describe('long-running sessions', () => {
     expect(diff.stdout).toContain('~ cycle session gt-mayor: the agent handed off');
     await t.once(2000);
     expect(panePid(t, 'gt-mayor')).not.toBe(before);
-    await until(async () => pane(t!, 'gt-mayor').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
+    await until(() => pane(t!, 'gt-mayor').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
     const mail = await t.mail('mayor');
     expect(mail.find((m) => m.type === 'handoff')).toMatchObject({ read: true });
     expect((await state(t, 'mayor')).requesting_cycle).toBe(false);
@@ -88,7 +89,7 @@ describe('long-running sessions', () => {
     // idleAfter leaves room for a gt diff and a pass between keystrokes on a loaded machine.
     t = await TestTown.create({ townExtra: townExtra('    idleAfter: 6s\n'), workers: '    max: 1\n' });
     await t.once();
-    await until(async () => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
+    await until(() => pane(t!, 'gt-mayor').includes('session started'), 'the mayor agent');
     const before = panePid(t, 'gt-mayor');
     await t.writeManifest({ workers: '    max: 1\n', townExtra: townExtra('    idleAfter: 6s\n    instructions: Prefer small steps.\n') });
     expect((await t.gt(['apply', '-f', 'town.yaml', '--no-reconcile'])).code).toBe(0);
@@ -125,7 +126,7 @@ describe('long-running sessions', () => {
     await sleep(300);
     const after = await t.gt(['run', '--once']);
     expect(after.stdout).not.toContain('start session');
-    const status = JSON.parse((await t.gt(['get', 'town', 't', '-o', 'json'])).stdout);
+    const status = objectJson((await t.gt(['get', 'town', 't', '-o', 'json'])).stdout);
     expect(JSON.stringify(status)).toContain('crashLooping');
   });
 });
@@ -133,7 +134,7 @@ describe('long-running sessions', () => {
 describe('removing a rig', () => {
   it('its witness hands off and ends before the rig is removed', async () => {
     t = await TestTown.create({ rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', workers: '    max: 1\n' });
-    await until(async () => pane(t!, 'gt-wyvern-witness').includes('session started'), 'the witness agent');
+    await until(() => pane(t!, 'gt-wyvern-witness').includes('session started'), 'the witness agent');
     expect((await t.gt(['delete', 'rig', 'wyvern'])).code).toBe(0);
     await until(async () => {
       await t!.gt(['run', '--once']);
@@ -156,7 +157,7 @@ describe('polecat handoff', () => {
     // Its pane quiet for 3 s (HANDOFF_IDLE_MS) on gt's clock.
     expect(await t.once(4000)).toContain('cycle polecat nux to a fresh session');
     expect(panePid(t, 'gt-wyvern-nux')).not.toBe(before);
-    await until(async () => pane(t!, 'gt-wyvern-nux').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
+    await until(() => pane(t!, 'gt-wyvern-nux').includes(`read my handoff ${s.handoff!.messageId}`), 'the fresh session to read its handoff');
     expect((await t.records()).map((r) => [r.name, r.issueId])).toEqual([['nux', id]]);
     expect((await t.issue(id)).assignee).toBe('wyvern/polecats/nux');
     // The fresh session does the work: verified and handed to the merge queue as usual.
@@ -169,8 +170,8 @@ describe('gt stop and gt start', () => {
     t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n    handoffTimeout: 20s\n'), rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
     await t.createIssue('long task');
     await t.once();
-    await until(async () => t!.liveSessions().join() === 'gt-mayor,gt-wyvern-nux,gt-wyvern-witness', `three live sessions, not ${t.liveSessions().join()}`);
-    await until(async () => pane(t!, 'gt-mayor').includes('session started') && pane(t!, 'gt-wyvern-witness').includes('session started'), 'the role agents');
+    await until(() => t!.liveSessions().join() === 'gt-mayor,gt-wyvern-nux,gt-wyvern-witness', `three live sessions, not ${t.liveSessions().join()}`);
+    await until(() => pane(t!, 'gt-mayor').includes('session started') && pane(t!, 'gt-wyvern-witness').includes('session started'), 'the role agents');
     const stop = await t.gt(['stop', '--wait', '30s']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stdout).toContain('~ Town/t');
@@ -184,7 +185,7 @@ describe('gt stop and gt start', () => {
     const start = await t.gt(['start']);
     expect(start.code, start.stderr).toBe(0);
     expect(t.liveSessions()).toEqual(['gt-mayor', 'gt-wyvern-nux', 'gt-wyvern-witness']);
-    await until(async () => pane(t!, 'gt-mayor').includes('read my handoff'), 'the resumed mayor to read its handoff');
+    await until(() => pane(t!, 'gt-mayor').includes('read my handoff'), 'the resumed mayor to read its handoff');
   });
 
   it('stop --now ends every session at once and deletes nothing; nothing restarts until gt start', async () => {

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { statusJson } from './support/json.js';
 import { startLoop } from './support/merge.js';
 import { TestTown, until } from './support/workers.js';
 
@@ -24,14 +25,14 @@ describe('gt status agrees with gt diff', () => {
     const text = (await t.gt(['status'])).stdout;
     expect(text).not.toContain('Rig wyvern: in sync');
     expect(text).toContain('file wyvern/config.json');
-    const json = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout);
+    const json = statusJson((await t.gt(['status', '-o', 'json'])).stdout);
     expect(json.rigs[0]).toMatchObject({ inSync: false });
-    expect(json.rigs[0].pending.join('\n')).toContain('file wyvern/config.json');
+    expect(json.rigs[0]!.pending.join('\n')).toContain('file wyvern/config.json');
     // One pass later both agree again.
     await t.once();
     expect((await t.gt(['diff'])).code).toBe(0);
     expect((await t.gt(['status'])).stdout).toContain('Rig wyvern: in sync');
-    expect(JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).rigs[0]).toMatchObject({ inSync: true, pending: [] });
+    expect(statusJson((await t.gt(['status', '-o', 'json'])).stdout).rigs[0]).toMatchObject({ inSync: true, pending: [] });
   });
 });
 

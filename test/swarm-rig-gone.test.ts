@@ -1,6 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectJson } from './support/json.js';
 import { bareRepo, gt, tempDir } from './support/town.js';
 
 // Status never rewrites history: a Swarm whose rig is deleted keeps its last known progress and
@@ -45,9 +46,9 @@ describe('a Swarm whose rig is deleted', () => {
     expect(status).toContain('Swarm s1 (rig wyvern): 2/2 tasks closed (100%)');
     expect(status).not.toContain('0/2');
     expect(status).toContain('RigMissing');
-    const s = JSON.parse((await run(['get', 'swarm', 's1', '-o', 'json'])).stdout).status;
-    expect(s.findings.map((f: { code: string }) => f.code)).toEqual(['RigMissing']);
-    expect(s.controllers.swarm.details).toMatchObject({ total: 2, closed: 2, percent: 100, rigMissing: true });
+    const s = objectJson((await run(['get', 'swarm', 's1', '-o', 'json'])).stdout).status;
+    expect(s?.findings.map((f) => f.code)).toEqual(['RigMissing']);
+    expect(s?.controllers.swarm?.details).toMatchObject({ total: 2, closed: 2, percent: 100, rigMissing: true });
     const g = (await run(['get', 'swarm', 's1'])).stdout;
     expect(g).toContain('2/2 tasks closed (100%)');
     expect(g).toContain('last known');

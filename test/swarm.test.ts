@@ -88,11 +88,15 @@ function deps(i: Issue, type: string): string[] {
 async function swarmStatus(name: string) {
   const r = await run(['get', 'swarm', name, '-o', 'json']);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).status as {
-    conditions: { type: string; status: string }[];
-    findings: { code: string; message: string }[];
-    controllers: { swarm: { details: Record<string, unknown>; notes: string[] } };
-  };
+  return (
+    JSON.parse(r.stdout) as {
+      status: {
+        conditions: { type: string; status: string }[];
+        findings: { code: string; message: string }[];
+        controllers: { swarm: { details: Record<string, unknown>; notes: string[] } };
+      };
+    }
+  ).status;
 }
 
 function tracker(): JsonlTracker {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { stat, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { statusJson } from './support/json.js';
 import { bareRepo, gt, killTmuxServer, tempDir } from './support/town.js';
 import { until } from './support/workers.js';
 
@@ -44,7 +45,7 @@ spec:
 `,
     );
     expect((await gt(['apply', '-f', path.join(dir, 'town.yaml')])).code).toBe(0);
-    socket = JSON.parse((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
+    socket = statusJson((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
     expect(socket).toMatch(/^\/tmp\/gt-tmux-[0-9a-f]{12}\/tmux\.sock$/);
     expect((await gt(['issues', 'create', 'work', '--town', root])).code).toBe(0);
     const once = await gt(['run', '--once', '--town', root]);
@@ -52,7 +53,7 @@ spec:
     const d = await stat(path.dirname(socket));
     expect(d.mode & 0o777).toBe(0o700);
     expect(d.uid).toBe(process.getuid!());
-    await until(async () => execFileSync('tmux', ['-S', socket, 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8' }).includes('gt-wyvern-nux'), 'the polecat session on the fallback socket');
+    await until(() => execFileSync('tmux', ['-S', socket, 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8' }).includes('gt-wyvern-nux'), 'the polecat session on the fallback socket');
     expect((await gt(['status', '--town', root])).stdout).toContain(`(tmux -S ${socket})`);
   });
 });

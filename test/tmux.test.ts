@@ -19,7 +19,7 @@ import { decodeMeta, encodeMeta, parseShowEnvironment, tmuxArg } from '../src/ru
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   let v = await fn();
   while (!ok(v)) {
@@ -150,7 +150,7 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     await writeFile(path.join(bin, 'gt-tool'), `#!/bin/sh\nprintf '%s\\n' "$PATH" "$@" > "${out}"\nexec sleep 30\n`, { mode: 0o755 });
     const PATH = `${bin}:/usr/bin:/bin`;
     await tmux.startSession({ name: 'tool', cwd: dir, env: { PATH }, argv: ['gt-tool', 'a b'] });
-    await until('the tool to run', async () => existsSync(out), (v) => v);
+    await until('the tool to run', () => existsSync(out), (v) => v);
     await until('the tool to write', () => readFile(out, 'utf8'), (t) => t.endsWith('\n') && t.split('\n').length >= 3);
     expect(await readFile(out, 'utf8')).toBe(`${PATH}\na b\n`);
     expect((await tmux.sessionEnv('tool')).PATH).toBe(PATH);
@@ -228,7 +228,7 @@ describe('tmux adapter (real tmux on a private socket)', () => {
       argv: [process.execPath, '-e', script, out, ...evil],
       meta: { issue: title, fingerprint: ';' },
     });
-    await until('the agent to write its argv', async () => existsSync(out), (v) => v);
+    await until('the agent to write its argv', () => existsSync(out), (v) => v);
     await sleep(100); // let writeFileSync finish
     const seen = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; title: string; semi: string; cwd: string };
     expect(seen).toEqual({ argv: evil, title, semi: 'a\\;', cwd: dir });

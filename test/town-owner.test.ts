@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { statusJson } from './support/json.js';
 import { bareRepo, gt, type GtResult } from './support/town.js';
 import { until } from './support/workers.js';
 
@@ -108,9 +109,9 @@ function filesNotOwnedBy(dir: string, uid: number): string[] {
 async function statusOf(user: User | undefined): Promise<{ socket: string; workers: { name: string; state: string; session: string }[] }> {
   const r = await gtAs(user, ['status', '-o', 'json']);
   expect(r.code, r.stderr).toBe(0);
-  const s = JSON.parse(r.stdout);
+  const s = statusJson(r.stdout);
   // Not lastOutput or age: the agent may print, and time pass, between two calls.
-  const workers = s.rigs.flatMap((x: { workers: { name: string; state: string; session: string; issue: string }[] }) => x.workers.map(({ name, state, session, issue }) => ({ name, state, session, issue })));
+  const workers = s.rigs.flatMap((x) => x.workers.map(({ name, state, session, issue }) => ({ name, state, session, issue })));
   return { socket: s.socket, workers };
 }
 
@@ -152,7 +153,7 @@ spec:
     expect(c.code, c.stderr).toBe(0);
     const once = await gtAs(owner, ['run', '--once']);
     expect(once.code, once.stderr).toBe(0);
-    await until(async () => census().agents.length === 1, 'the owner\'s agent to start');
+    await until(() => census().agents.length === 1, 'the owner\'s agent to start');
   });
 
   afterAll(async () => {
@@ -163,7 +164,7 @@ spec:
         // already gone
       }
     }
-    await until(async () => census().servers.length === 0 && census().agents.length === 0, 'the test\'s tmux servers to end', 10_000).catch(() => undefined);
+    await until(() => census().servers.length === 0 && census().agents.length === 0, 'the test\'s tmux servers to end', 10_000).catch(() => undefined);
     for (const u of created) execFileSync('userdel', [u.name], { stdio: 'ignore' });
     if (base) rmSync(base, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });

@@ -142,7 +142,7 @@ describe('planPool: a spawn whose clone failed backs off', () => {
     const one = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(1, 2) } }));
     expect(one.actions).toEqual([]);
     expect(one.requeueAfterMs).toBe(3000);
-    expect(one.findings).toEqual([{ code: 'CloneFailing', message: expect.stringContaining('no such repository') }]);
+    expect(one.findings).toEqual([{ code: 'CloneFailing', message: expect.stringContaining('no such repository') as string }]);
     expect(one.findings[0]!.message).toContain(`next attempt at ${new Date(now + 3000).toISOString()}`);
     const three = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(3, 2) } }));
     expect(three.actions).toEqual([]);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { statusJson } from './support/json.js';
 import { TestTown, until } from './support/workers.js';
 import { tmuxServer } from './support/town.js';
 
@@ -98,8 +99,8 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     }, 'crash-loop escalation');
     const mayor = await town.mail('mayor');
     expect(mayor.some((m) => m.type === 'escalation' && m.body.includes('died'))).toBe(true);
-    const status = JSON.parse((await town.gt(['status', '-o', 'json'])).stdout);
-    expect(status.rigs[0].breaker?.reason).toContain('died within');
+    const status = statusJson((await town.gt(['status', '-o', 'json'])).stdout);
+    expect(status.rigs[0]?.breaker?.reason).toContain('died within');
     const diff = await town.gt(['diff']);
     expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('BreakerOpen');
@@ -111,7 +112,7 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     // gt reset-breaker is one shot: it resets, re-arms the crash-looping polecat and exits.
     const reset = await town.gt(['reset-breaker', 'wyvern', '-o', 'json']);
     expect(reset.code, reset.stderr).toBe(0);
-    expect(JSON.parse(reset.stdout)).toMatchObject({ rig: 'wyvern', breaker: { reason: expect.stringContaining('died within') }, rearmed: [{ polecat: crashing.name, issue: crashing.issueId }] });
+    expect(JSON.parse(reset.stdout)).toMatchObject({ rig: 'wyvern', breaker: { reason: expect.stringContaining('died within') as string }, rearmed: [{ polecat: crashing.name, issue: crashing.issueId }] });
     expect((await town.gt(['status', '-o', 'json'])).stdout).toContain('"breaker": null');
     const diff2 = await town.gt(['diff']);
     expect(diff2.stdout).toContain(`release ${crashing.issueId} from crash-looping polecat ${crashing.name} back to ready (gt reset-breaker)`);
@@ -179,12 +180,12 @@ describe('the loop and the worker pool', () => {
     const { GT_BIN } = await import('./support/town.js');
     const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', town.root], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    loop.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await until(async () => out.includes('gt run: reconciling'), 'the loop to start');
+      await until(() => out.includes('gt run: reconciling'), 'the loop to start');
       await new Promise((r) => setTimeout(r, 500));
       const id = await town.createIssue('appears while the loop runs');
-      await until(async () => town!.liveSessions().includes('gt-wyvern-nux'), 'a session for the new issue', 10_000);
+      await until(() => town!.liveSessions().includes('gt-wyvern-nux'), 'a session for the new issue', 10_000);
       expect((await town.records())[0]!.issueId).toBe(id);
       const exited = new Promise<number | null>((r) => loop.on('exit', (code) => r(code)));
       loop.kill('SIGTERM');

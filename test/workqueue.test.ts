@@ -57,9 +57,9 @@ describe('WorkQueue', () => {
   it('retries failed keys with growing delays and forgets failures after a success', async () => {
     const times: number[] = [];
     const q = new WorkQueue(
-      async (): Promise<WorkResult> => {
+      (): Promise<WorkResult> => {
         times.push(Date.now());
-        return times.length < 4 ? { kind: 'retry', error: 'boom' } : { kind: 'done' };
+        return Promise.resolve(times.length < 4 ? { kind: 'retry', error: 'boom' } : { kind: 'done' });
       },
       { concurrency: 1, baseDelayMs: 20, maxDelayMs: 1000 },
     );
@@ -80,9 +80,9 @@ describe('WorkQueue', () => {
   it('does not retry terminal failures', async () => {
     let runs = 0;
     const q = new WorkQueue(
-      async (): Promise<WorkResult> => {
+      (): Promise<WorkResult> => {
         runs++;
-        return { kind: 'terminal', error: 'invalid' };
+        return Promise.resolve({ kind: 'terminal', error: 'invalid' });
       },
       { concurrency: 1, baseDelayMs: 5, maxDelayMs: 10 },
     );
@@ -95,9 +95,9 @@ describe('WorkQueue', () => {
   it('a resync does not undo the backoff of a failing key; a change of the spec does', async () => {
     let runs = 0;
     const q = new WorkQueue(
-      async (): Promise<WorkResult> => {
+      (): Promise<WorkResult> => {
         runs++;
-        return { kind: 'retry', error: 'unreachable', delayMs: 60_000 };
+        return Promise.resolve({ kind: 'retry', error: 'unreachable', delayMs: 60_000 });
       },
       { concurrency: 1, baseDelayMs: 10, maxDelayMs: 100 },
     );

@@ -1,6 +1,5 @@
 import type { Controller, Target } from '../../src/engine/controller.js';
 import type { Plugin, Rig, Town } from '../../src/model/objects.js';
-import type { StoredObject } from '../../src/store/store.js';
 import { actSessions } from './act.js';
 import { describeSessionAction, sessionActionIsIrreversible, type SessionAction } from './actions.js';
 import { gtPath } from '../../src/agents/contract.js';
@@ -29,9 +28,9 @@ function sessionsController<M>(kind: 'Town' | 'Rig' | 'Plugin', desired: (host: 
   };
 }
 
-export const townSessionsController = sessionsController<Town>('Town', (host, t) => [mayorSession(host, t.object as StoredObject<Town>)]);
-export const rigSessionsController = sessionsController<Rig>('Rig', (host, t) => rigSessions(host, t.object as StoredObject<Rig>, t.world));
-const pluginSessions = sessionsController<Plugin>('Plugin', (host, t) => [pluginSession(host, t.object as StoredObject<Plugin>, t.world)]);
+export const townSessionsController = sessionsController<Town>('Town', (host, t) => [mayorSession(host, t.object)]);
+export const rigSessionsController = sessionsController<Rig>('Rig', (host, t) => rigSessions(host, t.object, t.world));
+const pluginSessions = sessionsController<Plugin>('Plugin', (host, t) => [pluginSession(host, t.object, t.world)]);
 
 /** A Plugin's only controller, so it finalizes: a deleted Plugin leaves the store once its session has ended. */
 export const pluginSessionsController: Controller<SessionAction, SessionsObserved, Plugin> = {

@@ -17,7 +17,7 @@ export async function actSwarm(ctx: ControllerContext, t: Target<Swarm>, a: Swar
     return;
   }
   const r = await actSwarmBatch(ctx, t, [a]);
-  if (r.error !== undefined) throw r.error;
+  if ('error' in r) throw r.error;
 }
 
 /**

@@ -10,7 +10,7 @@ export function renderTownJson(town: Town): string {
 export function renderRigsJson(rigs: Rig[]): string {
   const entries = [...rigs]
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
-    .map((r) => [r.metadata.name, { path: r.metadata.name, gitUrl: r.spec.gitUrl, defaultBranch: r.spec.defaultBranch }]);
+    .map((r) => [r.metadata.name, { path: r.metadata.name, gitUrl: r.spec.gitUrl, defaultBranch: r.spec.defaultBranch }] as const);
   return toJsonText({ rigs: Object.fromEntries(entries) });
 }
 

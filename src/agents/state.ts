@@ -26,7 +26,7 @@ export async function readAgentState(agentDir: string): Promise<AgentState> {
   if (!text) return {};
   try {
     const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as AgentState) : {};
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {};
   } catch {
     return {};
   }

@@ -65,8 +65,8 @@ function order(c: Change): number {
 }
 
 function stripStatus(m: Manifest): Manifest {
-  const { status: _status, ...rest } = m as Manifest & { status?: unknown };
-  return rest as Manifest;
+  const { status: _status, ...rest } = m;
+  return rest;
 }
 
 function stripStatusRecord(w: Record<string, unknown>): Record<string, unknown> {

@@ -112,7 +112,7 @@ export class JsonlTracker implements IssueTracker {
   async claim(id: string, assignee: string): Promise<Issue> {
     return this.mutate(`claim ${id} for ${assignee}`, async (file, now, stamp) => {
       const entry = file.byId.get(id);
-      const held = await checkClaim(id, entry?.issue, assignee, async () => new Readiness(fileIssues(file), now).whyNotReady(id));
+      const held = await checkClaim(id, entry?.issue, assignee, () => Promise.resolve(new Readiness(fileIssues(file), now).whyNotReady(id)));
       if (held) return entry!.issue;
       return updateRecord(file, entry!, { status: 'in_progress', assignee, updated_at: stamp });
     });

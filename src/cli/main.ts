@@ -5,11 +5,28 @@ import path from 'node:path';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { SHELLS, type Shell } from './completion.js';
+import type { applyCommand } from './commands/apply.js';
+import type { deleteCommand } from './commands/delete.js';
+import type { diffCommand } from './commands/diff.js';
+import type { doctorCommand } from './commands/doctor.js';
+import type { doneCommand } from './commands/done.js';
+import type { getCommand } from './commands/get.js';
+import type { handoffCommand } from './commands/handoff.js';
+import type { issuesClose, issuesCreate, issuesList, issuesRetry, issuesShow } from './commands/issues.js';
+import type { landCommand } from './commands/land.js';
+import type { mailInbox, mailRead, mailSend } from './commands/mail.js';
+import type { resetBreaker } from './commands/reset-breaker.js';
+import type { runCommand } from './commands/run.js';
+import type { statusCommand } from './commands/status.js';
+import type { startCommand, stopCommand } from './commands/stop.js';
 import { OUTPUT_FORMATS, watchStdout, type GlobalOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 /** `-o` wherever a command prints a result; its choices also feed `gt completion`. */
 const output = (note = '') => new Option('-o, --output <format>', `text (for people), json or yaml${note}`).choices(OUTPUT_FORMATS);
+
+/** Commander passes actions untyped values: each takes the type of the command parameter it feeds. */
+type Param<F extends (...args: never[]) => unknown, N extends number> = Parameters<F>[N];
 
 let commandExitCode = 0;
 /** Commands return their exit code (diff: 1 = differences); commander discards action results. */
@@ -38,7 +55,7 @@ function buildProgram(): Command {
     .option('--prune', 'delete objects this town holds that the input no longer has (never the Town)')
     .option('--no-reconcile', 'only store the desired state; gt run (or the running loop) acts on it')
     .addOption(output())
-    .action(act(async (o) => (await import('./commands/apply.js')).applyCommand(g(), o)));
+    .action(act(async (o: Param<typeof applyCommand, 1>) => (await import('./commands/apply.js')).applyCommand(g(), o)));
 
   program
     .command('diff')
@@ -46,13 +63,13 @@ function buildProgram(): Command {
     .option('-f, --filename <path>', 'also show what applying these manifests would change (repeatable)', collect)
     .option('--prune', 'with -f: as if applied with --prune')
     .addOption(output())
-    .action(act(async (o) => (await import('./commands/diff.js')).diffCommand(g(), o)));
+    .action(act(async (o: Param<typeof diffCommand, 1>) => (await import('./commands/diff.js')).diffCommand(g(), o)));
 
   program
     .command('get [kind] [name]')
     .description('list objects with their status, or show one')
     .addOption(output())
-    .action(act(async (kind, name, o) => (await import('./commands/get.js')).getCommand(g(), kind, name, o)));
+    .action(act(async (kind: Param<typeof getCommand, 1>, name: Param<typeof getCommand, 2>, o: Param<typeof getCommand, 3>) => (await import('./commands/get.js')).getCommand(g(), kind, name, o)));
 
   program
     .command('delete [kind] [name]')
@@ -60,7 +77,7 @@ function buildProgram(): Command {
     .option('-f, --filename <path>', 'delete the objects these manifests name (repeatable)', collect)
     .option('--ignore-not-found', 'succeed when the object does not exist')
     .addOption(output())
-    .action(act(async (kind, name, o) => (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o)));
+    .action(act(async (kind: Param<typeof deleteCommand, 1>, name: Param<typeof deleteCommand, 2>, o: Param<typeof deleteCommand, 3>) => (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o)));
 
   program
     .command('run')
@@ -71,7 +88,7 @@ function buildProgram(): Command {
     .option('--token-file <file>', 'with --listen: the token every request must carry')
     .option('--read-only', 'with --listen: serve no actions')
     .addOption(output(' (with --once)'))
-    .action(act(async (o) => (await import('./commands/run.js')).runCommand(g(), o)));
+    .action(act(async (o: Param<typeof runCommand, 1>) => (await import('./commands/run.js')).runCommand(g(), o)));
 
   program
     .command('dashboard')
@@ -85,13 +102,13 @@ function buildProgram(): Command {
     .command('reset-breaker <rig>')
     .description("close a rig's tripped circuit breaker and re-arm its crash-looping polecats (their issues go back to ready), then exit")
     .addOption(output())
-    .action(act(async (rig, o) => (await import('./commands/reset-breaker.js')).resetBreaker(g(), rig, o)));
+    .action(act(async (rig: Param<typeof resetBreaker, 1>, o: Param<typeof resetBreaker, 2>) => (await import('./commands/reset-breaker.js')).resetBreaker(g(), rig, o)));
 
   program
     .command('status')
     .description('per rig: workers, the queue of ready issues, conditions, the breaker')
     .addOption(output())
-    .action(act(async (o) => (await import('./commands/status.js')).statusCommand(g(), o)));
+    .action(act(async (o: Param<typeof statusCommand, 1>) => (await import('./commands/status.js')).statusCommand(g(), o)));
 
   program
     .command('done')
@@ -100,21 +117,21 @@ function buildProgram(): Command {
     .option('-m, --message <reason>', 'why (required for deferred and escalated)')
     .option('--agent <address>', 'the polecat, default $GT_AGENT')
     .addOption(output())
-    .action(act(async (o) => (await import('./commands/done.js')).doneCommand(g(), o)));
+    .action(act(async (o: Param<typeof doneCommand, 1>) => (await import('./commands/done.js')).doneCommand(g(), o)));
 
   program
     .command('land <polecat>')
     .description('merge RIG/POLECAT now, ahead of the queue, with the same checks (session ended, clean, no conflict, tests)')
     .option('--skip-tests', 'do not run the rig\'s testCommand (explicitly)')
     .addOption(output())
-    .action(act(async (who, o) => (await import('./commands/land.js')).landCommand(g(), who, o)));
+    .action(act(async (who: Param<typeof landCommand, 1>, o: Param<typeof landCommand, 2>) => (await import('./commands/land.js')).landCommand(g(), who, o)));
 
   program
     .command('doctor')
     .description('the full diff plus health findings gt cannot fix by itself: exit 0 healthy and in sync, 1 not, 2 error')
     .option('--fix', 'apply the safe part of the plan, then list what is left for a person')
     .addOption(output())
-    .action(act(async (o) => (await import('./commands/doctor.js')).doctorCommand(g(), o)));
+    .action(act(async (o: Param<typeof doctorCommand, 1>) => (await import('./commands/doctor.js')).doctorCommand(g(), o)));
 
   program
     .command('handoff')
@@ -122,7 +139,7 @@ function buildProgram(): Command {
     .option('-m, --message <note>', 'what the next session needs to know')
     .option('--agent <address>', 'the agent, default $GT_AGENT')
     .addOption(output())
-    .action(act(async (o) => (await import('./commands/handoff.js')).handoffCommand(g(), o)));
+    .action(act(async (o: Param<typeof handoffCommand, 1>) => (await import('./commands/handoff.js')).handoffCommand(g(), o)));
 
   program
     .command('stop [rig]')
@@ -131,14 +148,14 @@ function buildProgram(): Command {
     .option('--wait <duration>', 'without a running loop: how long to reconcile while sessions hand off and end', '60s')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
     .addOption(output())
-    .action(act(async (rig, o) => (await import('./commands/stop.js')).stopCommand(g(), rig, o)));
+    .action(act(async (rig: Param<typeof stopCommand, 1>, o: Param<typeof stopCommand, 2>) => (await import('./commands/stop.js')).stopCommand(g(), rig, o)));
 
   program
     .command('start [rig]')
     .description('clear what gt stop set: the loop starts the sessions again')
     .option('--no-reconcile', 'only store the change; the running loop acts on it')
     .addOption(output())
-    .action(act(async (rig, o) => (await import('./commands/stop.js')).startCommand(g(), rig, o)));
+    .action(act(async (rig: Param<typeof startCommand, 1>, o: Param<typeof startCommand, 2>) => (await import('./commands/stop.js')).startCommand(g(), rig, o)));
 
   program
     .command('demo-agent')
@@ -156,9 +173,9 @@ function buildProgram(): Command {
 
   const issues = program.command('issues').description("a rig's beads issues (--rig, default $GT_RIG or the only rig)");
   const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').addOption(output());
-  rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, false)));
-  rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(act(async (o) => (await import('./commands/issues.js')).issuesList(g(), o, true)));
-  rigOpt(issues.command('show <id>').description('one issue')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesShow(g(), id, o)));
+  rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(act(async (o: Param<typeof issuesList, 1>) => (await import('./commands/issues.js')).issuesList(g(), o, false)));
+  rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(act(async (o: Param<typeof issuesList, 1>) => (await import('./commands/issues.js')).issuesList(g(), o, true)));
+  rigOpt(issues.command('show <id>').description('one issue')).action(act(async (id: Param<typeof issuesShow, 1>, o: Param<typeof issuesShow, 2>) => (await import('./commands/issues.js')).issuesShow(g(), id, o)));
   rigOpt(
     issues
       .command('create <title>')
@@ -168,9 +185,9 @@ function buildProgram(): Command {
       .option('-t, --type <type>', 'task, bug, feature, epic, chore')
       .option('--blocked-by <id>', 'an issue that must close first (repeatable)', collect)
       .option('--parent <id>', 'make it a child of this issue'),
-  ).action(act(async (title, o) => (await import('./commands/issues.js')).issuesCreate(g(), title, o)));
-  rigOpt(issues.command('retry <id>').description('a fresh merge budget: forget its merge rejections and reopen it if blocked')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesRetry(g(), id, o)));
-  rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(act(async (id, o) => (await import('./commands/issues.js')).issuesClose(g(), id, o)));
+  ).action(act(async (title: Param<typeof issuesCreate, 1>, o: Param<typeof issuesCreate, 2>) => (await import('./commands/issues.js')).issuesCreate(g(), title, o)));
+  rigOpt(issues.command('retry <id>').description('a fresh merge budget: forget its merge rejections and reopen it if blocked')).action(act(async (id: Param<typeof issuesRetry, 1>, o: Param<typeof issuesRetry, 2>) => (await import('./commands/issues.js')).issuesRetry(g(), id, o)));
+  rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(act(async (id: Param<typeof issuesClose, 1>, o: Param<typeof issuesClose, 2>) => (await import('./commands/issues.js')).issuesClose(g(), id, o)));
 
   const mail = program.command('mail').description('JSONL mail between agents (you are $GT_AGENT, else overseer)');
   mail
@@ -183,18 +200,18 @@ function buildProgram(): Command {
     .option('--reply-to <id>', 'the message this answers (the reply joins its thread)')
     .option('-p, --priority <priority>', 'low, normal, high or urgent', 'normal')
     .addOption(output())
-    .action(act(async (to, o) => (await import('./commands/mail.js')).mailSend(g(), to, o)));
+    .action(act(async (to: Param<typeof mailSend, 1>, o: Param<typeof mailSend, 2>) => (await import('./commands/mail.js')).mailSend(g(), to, o)));
   mail
     .command('inbox [address]')
     .description('list messages')
     .option('--unread', 'only unread ones')
     .addOption(output())
-    .action(act(async (address, o) => (await import('./commands/mail.js')).mailInbox(g(), address, o)));
+    .action(act(async (address: Param<typeof mailInbox, 1>, o: Param<typeof mailInbox, 2>) => (await import('./commands/mail.js')).mailInbox(g(), address, o)));
   mail
     .command('read <id> [address]')
     .description('show a message and mark it read')
     .addOption(output())
-    .action(act(async (id, address, o) => (await import('./commands/mail.js')).mailRead(g(), id, address, o)));
+    .action(act(async (id: Param<typeof mailRead, 1>, address: Param<typeof mailRead, 2>, o: Param<typeof mailRead, 3>) => (await import('./commands/mail.js')).mailRead(g(), id, address, o)));
 
   return program;
 }

@@ -1,4 +1,3 @@
-import type { Rig } from '../model/objects.js';
 import { isConditionCode, splitFix } from '../agents/screens.js';
 import { agentFingerprint, openBreaker } from '../workers/breaker.js';
 import type { DoctorFacts } from './facts.js';
@@ -48,7 +47,7 @@ export function judgeObjects(f: DoctorFacts): HealthFinding[] {
     if (o.manifest.kind !== 'Rig') continue;
     const name = o.manifest.metadata.name;
     // A breaker opened under an older spec or agent no longer holds dispatch (a change re-arms it).
-    const breaker = f.pools[name] && openBreaker(f.pools[name], o.generation, agentFingerprint(f.world.town?.manifest, o.manifest as Rig));
+    const breaker = f.pools[name] && openBreaker(f.pools[name], o.generation, agentFingerprint(f.world.town?.manifest, o.manifest));
     if (breaker) out.push({ code: 'GT-BREAKER-OPEN', rig: name, reason: breaker.reason, openedAt: breaker.openedAt });
   }
   for (const s of f.stalled) {

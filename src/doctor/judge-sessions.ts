@@ -112,7 +112,7 @@ export function expectedSessions(f: DoctorFacts): string[] {
   const running = new Set<string>();
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Rig') continue;
-    const rig = o.manifest as Rig;
+    const rig = o.manifest;
     const name = rig.metadata.name;
     for (const r of f.workers[name] ?? []) if (r.state === 'working' || r.state === 'starting') out.push(`${name}/polecats/${r.name}`);
     if (townStopped || rig.spec.suspend || o.deletionRequestedAt) continue;
@@ -122,7 +122,7 @@ export function expectedSessions(f: DoctorFacts): string[] {
   }
   for (const o of f.world.objects) {
     if (o.manifest.kind !== 'Plugin' || townStopped || o.deletionRequestedAt) continue;
-    const p = o.manifest as Plugin;
+    const p = o.manifest;
     if (p.spec.suspend || (p.spec.rig !== undefined && !running.has(p.spec.rig)) || !startable(`Plugin/${p.metadata.name}`)) continue;
     out.push(p.spec.rig ? `${p.spec.rig}/plugins/${p.metadata.name}` : `plugins/${p.metadata.name}`);
   }
@@ -144,7 +144,7 @@ export function judgeTmuxServer(f: DoctorFacts): HealthFinding[] {
  */
 function resumeCommand(f: DoctorFacts, expected: string[]): string | undefined {
   if (f.world.town?.manifest.spec.suspend) return 'gt start';
-  const suspended = new Set(f.world.objects.filter((o) => o.manifest.kind === 'Rig' && (o.manifest as Rig).spec.suspend).map((o) => o.manifest.metadata.name));
+  const suspended = new Set(f.world.objects.filter((o) => o.manifest.kind === 'Rig' && o.manifest.spec.suspend).map((o) => o.manifest.metadata.name));
   const rigs = new Set(expected.map((e) => e.split('/')[0]!));
   if ([...rigs].every((r) => suspended.has(r)) && expected.every((e) => e.includes('/polecats/'))) return rigs.size === 1 ? `gt start ${[...rigs][0]}` : 'gt start';
   return undefined;

@@ -64,7 +64,7 @@ async function observeBlockedIssues(session: TownSession, world: DesiredWorld): 
   const out: BlockedIssueFact[] = [];
   for (const o of world.objects) {
     if (o.manifest.kind !== 'Rig') continue;
-    const rig = o.manifest as Rig;
+    const rig = o.manifest;
     const records = (await attemptStore(session.root).list(rig.metadata.name)).filter((a) => a.blockedAt);
     if (!records.length) continue;
     const tracker = await session.services.tracker(rig, world.town?.manifest);
@@ -165,7 +165,7 @@ async function observeBeads(root: string, rigs: string[], bdUnreachable: boolean
 async function observeRepoBeads(root: string, world: DesiredWorld): Promise<RepoBeadsFact[]> {
   const out: RepoBeadsFact[] = [];
   for (const o of world.objects) {
-    const found = o.manifest.kind === 'Rig' ? await unusedRepoBeads(root, o.manifest as Rig) : undefined;
+    const found = o.manifest.kind === 'Rig' ? await unusedRepoBeads(root, o.manifest) : undefined;
     if (found) out.push({ rig: o.manifest.metadata.name, found });
   }
   return out;

@@ -141,7 +141,7 @@ export class Reconciler {
   /** observe + plan for every target, a bounded number at a time. Acts on nothing. */
   async planAll(world: DesiredWorld, concurrency = 8): Promise<KeyPlan[]> {
     const targets = this.targets(world);
-    const out: KeyPlan[] = new Array(targets.length);
+    const out: KeyPlan[] = new Array<KeyPlan>(targets.length);
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {

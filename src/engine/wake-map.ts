@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { keyOf, type ObjectKey, type Rig, type Swarm, type Plugin } from '../model/objects.js';
+import { keyOf, type ObjectKey } from '../model/objects.js';
 import { townPaths } from '../town/layout.js';
 import type { DesiredWorld } from './controller.js';
 
@@ -34,16 +34,16 @@ function rigAndDependents(rig: string, world: DesiredWorld): ObjectKey[] {
   const out: ObjectKey[] = [];
   for (const o of world.objects) {
     const m = o.manifest;
-    if (m.kind === 'Rig' && (m as Rig).metadata.name === rig) out.push(keyOf(m));
-    else if (m.kind === 'Swarm' && (m as Swarm).spec.rig === rig) out.push(keyOf(m));
-    else if (m.kind === 'Plugin' && ((m as Plugin).spec.rig ?? rig) === rig) out.push(keyOf(m));
+    if (m.kind === 'Rig' && m.metadata.name === rig) out.push(keyOf(m));
+    else if (m.kind === 'Swarm' && m.spec.rig === rig) out.push(keyOf(m));
+    else if (m.kind === 'Plugin' && (m.spec.rig ?? rig) === rig) out.push(keyOf(m));
   }
   return out;
 }
 
 /** The town's own agents (mayor, overseer's inbox, town-wide plugins). */
 function townLevel(world: DesiredWorld): ObjectKey[] {
-  return world.objects.filter((o) => o.manifest.kind === 'Town' || (o.manifest.kind === 'Plugin' && (o.manifest as Plugin).spec.rig === undefined)).map((o) => keyOf(o.manifest));
+  return world.objects.filter((o) => o.manifest.kind === 'Town' || (o.manifest.kind === 'Plugin' && o.manifest.spec.rig === undefined)).map((o) => keyOf(o.manifest));
 }
 
 /**

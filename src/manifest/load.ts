@@ -72,7 +72,7 @@ export function parseText(text: string, file: string, baseDir: string, out: Sour
       continue;
     }
     if (doc.contents === null) continue;
-    const contents = doc.contents as Node;
+    const contents = doc.contents;
     out.push({
       file,
       baseDir,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { packageRoot } from '../util/package-root.js';
 import { API_VERSION, KINDS, describeObject, type Kind, type Manifest, type Town } from '../model/objects.js';
@@ -23,10 +23,10 @@ function schemaValidators(): Map<Kind, ValidateFunction> {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
   addFormats.default(ajv);
   const dir = path.join(packageRoot(), 'schemas');
-  ajv.addSchema(JSON.parse(readFileSync(path.join(dir, 'common.schema.json'), 'utf8')));
+  ajv.addSchema(JSON.parse(readFileSync(path.join(dir, 'common.schema.json'), 'utf8')) as AnySchema);
   validators = new Map();
   for (const kind of KINDS) {
-    const schema = JSON.parse(readFileSync(path.join(dir, `${kind.toLowerCase()}.schema.json`), 'utf8'));
+    const schema = JSON.parse(readFileSync(path.join(dir, `${kind.toLowerCase()}.schema.json`), 'utf8')) as AnySchema;
     validators.set(kind, ajv.compile(schema));
   }
   return validators;

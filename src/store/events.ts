@@ -33,7 +33,7 @@ export class EventLog {
       const size = await sizeOf(this.file);
       let seq = this.next && this.next.size === size ? this.next.seq : (await lastSeq(this.file)) + 1;
       const time = new Date().toISOString();
-      const events = bodies.map((b) => ({ seq: seq++, time, ...b }) as GtEvent);
+      const events = bodies.map((b) => ({ seq: seq++, time, ...b }));
       const text = events.map((e) => JSON.stringify(e) + '\n').join('');
       await appendFile(this.file, text);
       this.next = { seq, size: size + Buffer.byteLength(text) };

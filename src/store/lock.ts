@@ -62,7 +62,7 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
       // checking again under the break lock (someone may have broken and re-taken it meanwhile).
       if (await breakStale(file, async (h) => h === undefined && (await ageMs(file)) > 2000)) continue;
     } else if (isStale(current)) {
-      if (await breakStale(file, async (h) => h !== undefined && h.pid === current!.pid && h.startedAt === current!.startedAt)) continue;
+      if (await breakStale(file, (h) => Promise.resolve(h !== undefined && h.pid === current!.pid && h.startedAt === current!.startedAt))) continue;
     }
     const waited = Date.now() - started;
     if (waited >= opts.timeoutMs) fail({ kind: 'lockBusy', lockFile: file, holder: current, waitedMs: waited });

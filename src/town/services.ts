@@ -71,7 +71,10 @@ export class TownServices {
     if (!fresh && c && c.socket === socket && Date.now() - c.at < 200) return c.value;
     const value = this.tmux(town)
       .listSessions()
-      .catch((err: unknown) => (err instanceof TmuxError && err.reason === 'denied' ? serverRefused(this.root, err.stderr.trim()) : Promise.reject(err)));
+      .catch((err: unknown) => {
+        if (err instanceof TmuxError && err.reason === 'denied') return serverRefused(this.root, err.stderr.trim());
+        throw err;
+      });
     this.sessionsCache = { socket, at: Date.now(), value };
     return value;
   }

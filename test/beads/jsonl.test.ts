@@ -66,7 +66,7 @@ describe('JsonlTracker', () => {
     const a = await t.create({ title: 'A' });
     tick();
     const claimed = await t.claim(a.id, 'polecat-1');
-    expect(claimed).toMatchObject({ status: 'in_progress', assignee: 'polecat-1', updated_at: expect.stringMatching(GT_TIMESTAMP) });
+    expect(claimed).toMatchObject({ status: 'in_progress', assignee: 'polecat-1', updated_at: expect.stringMatching(GT_TIMESTAMP) as string });
     expect(claimed).not.toHaveProperty('closed_at');
     tick();
     expect(await t.claim(a.id, 'polecat-1')).toEqual(claimed);
@@ -102,7 +102,7 @@ describe('JsonlTracker', () => {
     expect(reopened.status).toBe('open');
     expect(reopened).not.toHaveProperty('closed_at');
     expect(reopened).not.toHaveProperty('close_reason');
-    expect(reopened.comments).toEqual([{ id: expect.any(String), issue_id: a.id, author: 'mayor', text: 'regressed', created_at: reopened.updated_at }]);
+    expect(reopened.comments).toEqual([{ id: expect.any(String) as string, issue_id: a.id, author: 'mayor', text: 'regressed', created_at: reopened.updated_at }]);
     await expect(t.reopen(a.id, 'twice')).rejects.toThrow(`cannot reopen ${a.id}: it is open, not closed`);
   });
 
@@ -125,9 +125,9 @@ describe('JsonlTracker', () => {
     const a = await t.create({ title: 'A' });
     const b = await t.create({ title: 'B' });
     const withComment = await t.addComment(a.id, 'polecat-1', 'line one\nline two');
-    expect(withComment.comments).toEqual([{ id: expect.any(String), issue_id: a.id, author: 'polecat-1', text: 'line one\nline two', created_at: expect.stringMatching(GT_TIMESTAMP) }]);
+    expect(withComment.comments).toEqual([{ id: expect.any(String) as string, issue_id: a.id, author: 'polecat-1', text: 'line one\nline two', created_at: expect.stringMatching(GT_TIMESTAMP) as string }]);
     const dep = await t.addDependency(b.id, a.id, 'blocks');
-    expect(dep.dependencies).toEqual([{ issue_id: b.id, depends_on_id: a.id, type: 'blocks', created_at: expect.stringMatching(GT_TIMESTAMP) }]);
+    expect(dep.dependencies).toEqual([{ issue_id: b.id, depends_on_id: a.id, type: 'blocks', created_at: expect.stringMatching(GT_TIMESTAMP) as string }]);
     expect(await t.addDependency(b.id, a.id, 'blocks')).toEqual(dep);
     await expect(t.addDependency(a.id, b.id, 'blocks')).rejects.toThrow('would close a dependency cycle');
     await expect(t.addDependency(a.id, a.id, 'blocks')).rejects.toThrow('cannot depend on itself');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { inboxPath } from '../../src/mail/address.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
+import { idOf, parseJson, statusJson } from './json.js';
 import { bareRepo, exists, git, GT_BIN, killTmuxServer, tempDir } from './town.js';
 
 /**
@@ -120,7 +121,7 @@ export class MergeTown {
     await t.writeManifest(opts);
     const a = await t.gt(['apply', '-f', path.join(dir, 'town.yaml')]);
     if (a.code !== 0) throw new Error(`apply failed: ${a.stdout}\n${a.stderr}`);
-    t.socket = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).socket;
+    t.socket = statusJson((await t.gt(['status', '-o', 'json'])).stdout).socket;
     if (!(await exists(path.join(t.refineryClone, '.git')))) throw new Error('apply made no refinery clone');
     return t;
   }
@@ -228,7 +229,7 @@ exit 0
   async createIssue(title: string, priority = 2): Promise<string> {
     const r = await this.gt(['issues', 'create', title, '-p', String(priority), '-o', 'json']);
     if (r.code !== 0) throw new Error(r.stderr);
-    return JSON.parse(r.stdout).id as string;
+    return idOf(r.stdout);
   }
 
   /** The issue as `gt issues show ID -o json` prints it (a gt process: use sparingly). */
@@ -242,7 +243,7 @@ exit 0
   async issue(id: string): Promise<Issue> {
     const i = await this.tracker().get(id);
     if (!i) throw new Error(`no issue ${id}`);
-    return i as unknown as Issue;
+    return i;
   }
 
   /** `gt mail inbox ADDRESS -o json` (a gt process: use sparingly). */
@@ -254,7 +255,7 @@ exit 0
 
   /** The inbox read in this process. */
   async mail(address: string): Promise<Mail[]> {
-    return (await new Mailbox(inboxPath(this.root, address)).list()) as Mail[];
+    return await new Mailbox(inboxPath(this.root, address)).list();
   }
 
   tracker(): JsonlTracker {
@@ -300,7 +301,7 @@ exit 0
   }
 
   async current(): Promise<{ issueId: string; phase: string; mergeCommit?: string; targetBefore: string } | undefined> {
-    return (await exists(this.currentFile)) ? JSON.parse(await readFile(this.currentFile, 'utf8')) : undefined;
+    return (await exists(this.currentFile)) ? parseJson(await readFile(this.currentFile, 'utf8')) : undefined;
   }
 
   /** A git command in the bare remote. */

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { idOf, parseJson, statusJson } from './json.js';
 import { bareRepo, gt, killTmuxServer, tempDir, tmuxServer } from './town.js';
 
-export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -11,6 +12,15 @@ export async function until<T>(check: () => Promise<T | undefined | false>, what
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A worker record under `.gt/workers/wyvern/`. */
+interface WorkerRecordJson {
+  name: string;
+  issueId: string;
+  state: string;
+  nudges: number;
+  starts: string[];
 }
 
 /** A town with one rig `wyvern` whose agent is the scripted demo agent; its tmux server is killed by `dispose`. */
@@ -32,7 +42,7 @@ export class TestTown {
     await t.writeManifest(opts);
     const a = await gt(['apply', '-f', 'town.yaml'], { cwd: dir });
     if (a.code !== 0) throw new Error(`apply failed: ${a.stdout}\n${a.stderr}`);
-    t.socket = JSON.parse((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
+    t.socket = statusJson((await gt(['status', '-o', 'json', '--town', root])).stdout).socket;
     return t;
   }
 
@@ -68,11 +78,11 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
   async createIssue(title: string, ...extra: string[]): Promise<string> {
     const r = await this.gt(['issues', 'create', title, '-o', 'json', ...extra]);
     if (r.code !== 0) throw new Error(r.stderr);
-    return JSON.parse(r.stdout).id as string;
+    return idOf(r.stdout);
   }
 
   async issue(id: string): Promise<{ status: string; assignee?: string; comments?: { text: string }[] }> {
-    return JSON.parse((await this.gt(['issues', 'show', id, '-o', 'json'])).stdout);
+    return parseJson((await this.gt(['issues', 'show', id, '-o', 'json'])).stdout);
   }
 
   async once(skewMs = 0): Promise<string> {
@@ -87,10 +97,10 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     const { GT_BIN } = await import('./town.js');
     const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', this.root], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    loop.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    loop.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    loop.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => loop.on('exit', (code) => r(code)));
-    await until(async () => out.includes('gt run: reconciling'), 'the loop to start');
+    await until(() => out.includes('gt run: reconciling'), 'the loop to start');
     return {
       output: () => out,
       stop: async () => {
@@ -124,14 +134,14 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
     }
   }
 
-  async records(): Promise<{ name: string; issueId: string; state: string; nudges: number; starts: string[] }[]> {
+  async records(): Promise<WorkerRecordJson[]> {
     const dir = path.join(this.root, '.gt', 'workers', 'wyvern');
     const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_'));
-    return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8'))));
+    return Promise.all(names.map(async (n) => parseJson<WorkerRecordJson>(await readFile(path.join(dir, n), 'utf8'))));
   }
 
   async mail(address: string): Promise<{ subject: string; body: string; type: string }[]> {
-    return JSON.parse((await this.gt(['mail', 'inbox', address, '-o', 'json'])).stdout);
+    return parseJson((await this.gt(['mail', 'inbox', address, '-o', 'json'])).stdout);
   }
 
   remoteBranches(): string[] {

@@ -1,4 +1,4 @@
-import { messageOf, type KeyOutcome } from '../../engine/reconciler.js';
+import { messageOf } from '../../engine/reconciler.js';
 import { viewOf, sameFinding, type FindingCode, type FindingView } from '../../doctor/findings.js';
 import { repair } from '../../doctor/fix.js';
 import { examine, healthFindings, healthy } from '../../doctor/report.js';
@@ -35,9 +35,8 @@ export async function doctorCommand(g: GlobalOptions, o: DoctorOptions): Promise
     return healthy(report) ? 0 : 1;
   }
   const before = (await healthFindings(session)).map(viewOf);
-  let outcomes: KeyOutcome[];
   const repairs: Repair[] = [];
-  outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt doctor --fix', waitMs: lockTimeoutMs(g) } });
+  const outcomes = await session.reconciler.reconcileAll({ wait: { command: 'gt doctor --fix', waitMs: lockTimeoutMs(g) } });
   // The repairs are short (a stale lock, a torn inbox, a zombie session): under the town lock, the pass before is not.
   const lock = await session.lock('gt doctor --fix', lockTimeoutMs(g));
   try {

@@ -4,7 +4,6 @@ import { mergeQueueStore } from '../../refinery/requests.js';
 import { sessionName } from '../../workers/polecat.js';
 import { verificationProblems } from '../../workers/verification.js';
 import { workKeyOf, type KeyOutcome } from '../../engine/reconciler.js';
-import type { Rig } from '../../model/objects.js';
 import { requireTown } from '../../town/locate.js';
 import { TownSession } from '../../town/session.js';
 import { verifyFacts } from '../../workers/clone.js';
@@ -61,7 +60,7 @@ export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?
   const outcomes: KeyOutcome[] = [];
   let left = queued;
   for (let pass = 0; pass < 5; pass++) {
-    const o = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${(rigObj.manifest as Rig).metadata.name}`), { command: 'gt land', waitMs: lockTimeoutMs(g) });
+    const o = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${rigObj.manifest.metadata.name}`), { command: 'gt land', waitMs: lockTimeoutMs(g) });
     if (o?.busy) {
       await printResult(format, { ...result, state: 'queued', reconciledBy: { pid: o.busy.pid } }, () => `Queued ${who} for direct landing; the process working the queue now merges it next: ${describeHolder(o.busy!)}.`);
       return 0;

@@ -112,7 +112,10 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
       session.services.tracker(rig, town).then(
         (t) => t.ready(),
         // A rig whose issues gt must not (or cannot yet) read has no ready queue; its plan says why.
-        (err: unknown) => (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing ? err : Promise.reject(err)),
+        (err: unknown) => {
+          if (err instanceof BdNotOnPath || err instanceof BeadsCloneMissing) return err;
+          throw err;
+        },
       ),
     ]);
     const readyQueue = ready instanceof BdNotOnPath || ready instanceof BeadsCloneMissing ? [] : ready;
