@@ -163,6 +163,8 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
  */
 class SessionEvents {
   private serverWanted: (() => void) | undefined;
+  /** Counts serverMayExist calls: one that comes while a wait is being set up is not lost. */
+  private hints = 0;
 
   constructor(
     private readonly session: TownSession,
@@ -172,6 +174,7 @@ class SessionEvents {
   ) {}
 
   serverMayExist(): void {
+    this.hints++;
     this.serverWanted?.();
   }
 
@@ -179,17 +182,21 @@ class SessionEvents {
     while (!this.stop.aborted) {
       const town = (await this.cache.world().catch(() => undefined))?.town?.manifest;
       const armedAt = Date.now();
+      const hintsBefore = this.hints;
       const r = await this.session.services
-        .tmux(town)
+        .runtime(town)
         .waitForSessionEvent(this.stop)
         .catch(() => 'noServer' as const);
       if (r === 'aborted') return;
       if (r === 'noServer' && Date.now() - armedAt < 1000) {
-        await new Promise<void>((resolve) => {
-          this.serverWanted = resolve;
-          this.stop.addEventListener('abort', () => resolve(), { once: true });
-        });
-        this.serverWanted = undefined;
+        // No server, and none started since we asked: wait until gt may have started one.
+        if (this.hints === hintsBefore) {
+          await new Promise<void>((resolve) => {
+            this.serverWanted = resolve;
+            this.stop.addEventListener('abort', () => resolve(), { once: true });
+          });
+          this.serverWanted = undefined;
+        }
         continue;
       }
       this.session.services.forgetSessions();

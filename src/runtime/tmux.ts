@@ -40,6 +40,8 @@ export type { SessionInfo, StartSessionOptions };
 export const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The tmux wait-for channel gt's hooks signal when a pane dies or a session closes. */
 export const SESSION_EVENT_CHANNEL = 'gt-session-event';
+/** tmux commands (no shell) that make every pane death and closed session signal that channel. */
+const SESSION_EVENT_HOOKS = ['pane-died', 'pane-exited', 'session-closed'].flatMap((hook) => ['set-hook', '-g', hook, `wait-for -S ${SESSION_EVENT_CHANNEL}`, ';']);
 /** A socket name is a file name under $TMUX_TMPDIR/tmux-UID/ (no "/", not hidden, not an option). */
 const SOCKET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** A unix socket path fits sockaddr_un.sun_path (108 bytes on Linux, with its terminating NUL). */
@@ -269,6 +271,9 @@ export class Tmux implements SessionRuntime {
     await checkVersion();
     if (this.privateDir) await ensurePrivateDir(path.dirname(this.socket));
     const args = [
+      // The death notices (waitForSessionEvent) are set from the server's first session on, so
+      // none is missed before the loop's next wait sets them again.
+      ...SESSION_EVENT_HOOKS,
       'set-option', '-g', '-w', 'remain-on-exit', 'on', ';',
       'new-session', '-d', '-s', opts.name, '-c', tmuxArg(opts.cwd.replaceAll('#', '##')), '-x', '200', '-y', '50',
       ...envArgs, '--', ENV_BIN, ...argv.map(tmuxArg), ';',
@@ -341,8 +346,7 @@ export class Tmux implements SessionRuntime {
    * tmux commands, no shell. 'noServer' at once when no server runs (nothing can die there).
    */
   async waitForSessionEvent(signal: AbortSignal): Promise<'event' | 'noServer' | 'aborted'> {
-    const notify = `wait-for -S ${SESSION_EVENT_CHANNEL}`;
-    const hooks = ['pane-died', 'pane-exited', 'session-closed'].flatMap((hook) => ['set-hook', '-g', hook, notify, ';']);
+    const hooks = SESSION_EVENT_HOOKS;
     const server = isSocketPath(this.socket) ? ['-S', this.socket] : ['-L', this.socket];
     // No timeout: it waits as long as nothing happens. Not even a connection when there is no server.
     const r = await run('tmux', ['-u', '-f', this.configFile, ...server, ...hooks, 'wait-for', SESSION_EVENT_CHANNEL], { env: clientEnvBase(), signal });
