@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestTown, until } from './support/workers.js';
+import { statusJson } from './support/json.js';
 
 let t: TestTown | undefined;
 afterEach(async () => {
@@ -17,10 +18,10 @@ describe('a pool that fits the machine', () => {
     expect(t.sessions()).toEqual([]);
     expect(await t.records()).toEqual([]);
     expect((await t.issue(issue)).status).toBe('open');
-    const rig = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).rigs[0];
-    const f = rig.findings.find((x: { code: string }) => x.code === 'CapacityLimited');
+    const rig = statusJson((await t.gt(['status', '-o', 'json'])).stdout).rigs[0]!;
+    const f = rig.findings.find((x) => x.code === 'CapacityLimited');
     expect(f, JSON.stringify(rig)).toBeDefined();
-    expect(f.message).toMatch(/^1 polecat not started: [0-9]+ MiB available, minus the town's memoryReserve of 256 MiB, leaves [0-9]+ MiB; each needs workers.memoryPerWorker 4194304 MiB/);
+    expect(f!.message).toMatch(/^1 polecat not started: [0-9]+ MiB available, minus the town's memoryReserve of 256 MiB, leaves [0-9]+ MiB; each needs workers.memoryPerWorker 4194304 MiB/);
     expect((await t.gt(['diff'])).stdout).toContain('CapacityLimited');
 
     const yaml = path.join(t.dir, 'town.yaml');

@@ -7,6 +7,7 @@ import type { PresetName } from '../src/agents/presets.js';
 import { AGENTS_BIN, agentsMissing } from './support/agents.js';
 import { GT_BIN, REPO_ROOT, tmuxServer } from './support/town.js';
 import { TestTown, until } from './support/workers.js';
+import { parseJson } from './support/json.js';
 
 /**
  * The real agent CLIs (scripts/install-agents.sh), offline as this machine is, started by gt in
@@ -46,7 +47,7 @@ function paneCommand(town: TestTown, session: string): string {
 }
 
 async function rigStatus(town: TestTown): Promise<{ findings: { code: string; message: string }[]; breaker: unknown; spawnFailures?: number; workers: { name: string; condition?: string }[] }> {
-  return JSON.parse((await town.gt(['status', '-o', 'json'])).stdout).rigs[0];
+  return parseJson<{ rigs: Awaited<ReturnType<typeof rigStatus>>[] }>((await town.gt(['status', '-o', 'json'])).stdout).rigs[0]!;
 }
 
 async function escalations(town: TestTown): Promise<{ subject: string; body: string }[]> {
@@ -56,8 +57,8 @@ async function escalations(town: TestTown): Promise<{ subject: string; body: str
 
 function startLoop(town: TestTown): ChildProcess {
   const p = spawn(process.execPath, [GT_BIN, 'run', '--town', town.root], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  p.stdout!.on('data', (d: Buffer) => (loopOutput += d.toString()));
-  p.stderr!.on('data', (d: Buffer) => (loopOutput += d.toString()));
+  p.stdout.on('data', (d: Buffer) => (loopOutput += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (loopOutput += d.toString()));
   return p;
 }
 
@@ -92,7 +93,7 @@ describe.skipIf(agentsMissing())('real agent CLIs, offline', () => {
     const sent = (await escalations(t)).filter((m) => m.subject.includes('AgentOffline'));
     expect(sent).toHaveLength(1);
     expect(sent[0]!.body).toContain('Unable to connect to Anthropic services');
-    const doctor = JSON.parse((await t.gt(['doctor', '-o', 'json'])).stdout).findings as { code: string; subject: string; message: string; fix: string }[];
+    const doctor = parseJson<{ findings: { code: string; subject: string; message: string; fix: string }[] }>((await t.gt(['doctor', '-o', 'json'])).stdout).findings;
     const d = doctor.find((x) => x.code === 'GT-AGENT-CONDITION');
     expect(d, JSON.stringify(doctor)).toBeDefined();
     expect(d!.subject).toBe('Rig/wyvern');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './support/town.js';
 import { withDefaults } from './support/manifests.js';
 import { unappliedTown } from '../src/manifest/validate.js';
+import { parseJson } from './support/json.js';
 
 describe('schemas are the single source of truth', () => {
   it('src/generated/manifest-types.ts is exactly what scripts/gen-types.mjs derives from schemas/', () => {
@@ -14,7 +15,7 @@ describe('schemas are the single source of truth', () => {
 });
 
 type Schema = { $ref?: string; default?: unknown; properties?: Record<string, Schema>; items?: Schema; definitions?: Record<string, Schema> };
-const schema = (name: string): Schema => JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas', `${name}.schema.json`), 'utf8'));
+const schema = (name: string): Schema => parseJson<Schema>(readFileSync(path.join(REPO_ROOT, 'schemas', `${name}.schema.json`), 'utf8'));
 const common = schema('common');
 
 function resolve(s: Schema): Schema {

@@ -6,6 +6,7 @@ import { GtFailure, describeError, exitCodeFor } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { SHELLS, type Shell } from './completion.js';
 import type { applyCommand } from './commands/apply.js';
+import type { dashboardCommand } from './commands/dashboard.js';
 import type { deleteCommand } from './commands/delete.js';
 import type { diffCommand } from './commands/diff.js';
 import type { doctorCommand } from './commands/doctor.js';
@@ -96,7 +97,7 @@ function buildProgram(): Command {
     .option('--listen <host:port>', 'address to serve on (another than loopback needs --token-file)', '127.0.0.1:7070')
     .option('--token-file <file>', 'every request must carry the token in this file (Authorization: Bearer, or ?token= once in a browser)')
     .option('--read-only', 'serve no actions')
-    .action(act(async (o) => (await import('./commands/dashboard.js')).dashboardCommand(g(), o)));
+    .action(act(async (o: Param<typeof dashboardCommand, 1>) => (await import('./commands/dashboard.js')).dashboardCommand(g(), o)));
 
   program
     .command('reset-breaker <rig>')

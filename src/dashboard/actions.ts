@@ -63,7 +63,7 @@ async function escalation(session: TownSession, id: string) {
 async function rigOf(session: TownSession, name: string): Promise<Rig> {
   const o = await session.store.get('Rig', name);
   if (!o) fail({ kind: 'notFound', message: `no Rig "${name}" in ${session.root}` });
-  return o.manifest as Rig;
+  return o.manifest;
 }
 
 /** The gt command lines an action runs, in order (options before `--`, so no value is read as an option). */

@@ -135,7 +135,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     {
       method: 'GET',
       path: /^\/favicon\.ico$/,
-      handle: async (_req, res) => void res.writeHead(204).end(),
+      handle: (_req, res) => Promise.resolve(void res.writeHead(204).end()),
     },
     {
       method: 'GET',

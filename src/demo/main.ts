@@ -63,7 +63,7 @@ process.stdout.write('(the scripted demo agent stands in for a coding agent; sub
 // The loop serves the dashboard too (GT_DEMO_LISTEN picks another address than the default).
 const listen = process.env.GT_DEMO_LISTEN ?? '127.0.0.1:7070';
 const loop = spawn(process.execPath, [gtBin, 'run', '--town', town, '--listen', listen], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
-loop.stdout!.on('data', (d: Buffer) => {
+loop.stdout.on('data', (d: Buffer) => {
   const text = d.toString();
   process.stdout.write(text);
   const url = /gt dashboard: (http:\/\/\S+)/.exec(text)?.[1];

@@ -70,7 +70,7 @@ export class TownMetrics implements LoopFeed {
       if (e.type === 'action' && type === 'spawnWorker') this.spawns.inc({ rig });
       if (e.type === 'action' && type === 'restartSession') this.crashes.inc({ rig, role: 'polecat' });
       if (e.type === 'action' && type === 'startSession' && action.reason === 'crashed') this.crashes.inc({ rig, role: 'session' });
-      if (e.type === 'action' && ESCALATING[type] && (type !== 'returnIssue' || action.status === 'escalated')) this.escalationsSent.inc({ source: ESCALATING[type]! });
+      if (e.type === 'action' && ESCALATING[type] && (type !== 'returnIssue' || action.status === 'escalated')) this.escalationsSent.inc({ source: ESCALATING[type] });
       if (type === 'merge') {
         const outcome = e.type === 'actionFailed' ? 'failed' : / -> rejected/.test(e.text) ? 'rejected' : 'merged';
         this.merges.inc({ rig, outcome });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gt } from '../support/town.js';
 import { startTown, townManifest, type DashTown } from './town.js';
+import { objectJson, parseJson } from '../support/json.js';
 
 // The JSON API, the events stream, /metrics and the safety rules, against `gt dashboard` for a
 // real town whose rig is suspended (no agent runs; nothing here needs one).
@@ -69,16 +70,16 @@ describe('gt dashboard: the API, the events stream and /metrics', () => {
   afterAll(async () => town?.stop());
 
   it('serves gt status, gt get and gt diff -o json as they print them', async () => {
-    const status = JSON.parse((await request(`${url}api/v1/status`)).body);
-    const cli = JSON.parse((await town.gt(['status', '-o', 'json'])).stdout);
+    const status = parseJson<unknown>((await request(`${url}api/v1/status`)).body);
+    const cli = parseJson<unknown>((await town.gt(['status', '-o', 'json'])).stdout);
     expect(status).toEqual(cli);
     expect(JSON.parse((await request(`${url}api/v1/objects/rig/wyvern`)).body)).toEqual(JSON.parse((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout));
     expect(JSON.parse((await request(`${url}api/v1/objects`)).body)).toEqual(JSON.parse((await town.gt(['get', '-o', 'json'])).stdout));
-    expect(JSON.parse((await request(`${url}api/v1/objects/rigs`)).body).items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['wyvern']);
+    expect(parseJson<{ items: { metadata: { name: string } }[] }>((await request(`${url}api/v1/objects/rigs`)).body).items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['wyvern']);
     expect(JSON.parse((await request(`${url}api/v1/diff`)).body)).toEqual(JSON.parse((await town.gt(['diff', '-o', 'json'])).stdout));
     const missing = await request(`${url}api/v1/objects/rig/nope`);
     expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.body).error).toContain('Rig "nope" not found');
+    expect(parseJson<{ error: string }>(missing.body).error).toContain('Rig "nope" not found');
   });
 
   it('streams the events log: the past from ?since=, then each append as it happens', async () => {
@@ -113,13 +114,13 @@ describe('gt dashboard: the API, the events stream and /metrics', () => {
     expect((await request(`${url}api/v1/actions/run`, { method: 'POST', headers: { ...json, 'x-gt-csrf': csrf, origin: 'http://evil.example' }, body })).status).toBe(403);
     expect((await request(`${url}api/v1/actions/run`)).status).toBe(405);
     expect((await request(`${url}api/v1/actions/run`, { method: 'POST', headers: { ...json, 'x-gt-csrf': csrf, origin }, body: JSON.stringify({ verb: 'rm -rf /' }) })).status).toBe(400);
-    expect(JSON.parse((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBe(true);
+    expect(objectJson((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBe(true);
 
     const preview = await request(`${url}api/v1/actions/preview`, { method: 'POST', headers: { ...json, 'x-gt-csrf': csrf, origin }, body });
     expect(preview.status, preview.body).toBe(200);
     expect(JSON.parse(preview.body)).toMatchObject({ command: ['gt start -o json -- wyvern'] });
-    expect(JSON.parse(preview.body).diff.join('\n')).toContain('spec.suspend: true -> false');
-    expect(JSON.parse((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBe(true);
+    expect(parseJson<{ diff: string[] }>(preview.body).diff.join('\n')).toContain('spec.suspend: true -> false');
+    expect(objectJson((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBe(true);
   });
 
   it('answers only to its own Host (no DNS rebinding), and refuses another address without a token', async () => {
@@ -151,7 +152,7 @@ describe('gt dashboard: the API, the events stream and /metrics', () => {
     expect(page).not.toContain('class="act"');
     const r = await request(`${s.url}api/v1/actions/preview`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gt-csrf': csrfOf(page) }, body: JSON.stringify({ verb: 'start' }) });
     expect(r.status).toBe(403);
-    expect(JSON.parse(r.body).error).toContain('read-only');
+    expect(parseJson<{ error: string }>(r.body).error).toContain('read-only');
     await s.stop();
   });
 });

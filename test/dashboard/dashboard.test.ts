@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/workers.js';
 import { launchBrowser, type Browser } from './browser.js';
 import { startTown, townManifest, type DashTown } from './town.js';
+import { objectJson, parseJson } from '../support/json.js';
 
 // The dashboard as a person uses it: Debian's Chromium on the page `gt run --listen` serves for a
 // real town (real tmux, real git, the scripted agent), changes made with the CLI and on the page.
@@ -61,7 +62,7 @@ describe('the dashboard in a browser', () => {
   it('an issue created with the CLI gets a polecat on the page without a reload; its hostile title stays text', async () => {
     const created = await town.gt(['issues', 'create', HOSTILE, '-o', 'json']);
     expect(created.code, created.stderr).toBe(0);
-    const id = JSON.parse(created.stdout).id as string;
+    const id = parseJson<{ id: string }>(created.stdout).id;
     const row = page.locator('tr.polecat', { has: page.locator('td.issue', { hasText: id }) });
     await row.waitFor({ timeout: 20_000 });
     expect(await row.locator('a', { hasText: 'pane' }).getAttribute('href')).toMatch(/^\/pane\/wyvern\/[a-z0-9-]+$/);
@@ -108,11 +109,11 @@ describe('the dashboard in a browser', () => {
     expect(await diff.textContent()).toContain('~ Rig/wyvern');
     expect(await page.locator('#confirm-command').textContent()).toContain('gt stop');
     // Nothing is stored before the person confirms.
-    expect(JSON.parse((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBeFalsy();
+    expect(objectJson((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBeFalsy();
     await page.locator('#confirm-ok').click();
     await until(async () => ((await page.locator('#confirm-result').textContent()) ?? '').startsWith('done'), 'the stop to be done');
     await page.locator('#confirm-cancel').click();
-    expect(JSON.parse((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBe(true);
+    expect(objectJson((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout).spec.suspend).toBe(true);
     await page.locator('#rig-wyvern-head .badge.stopped', { hasText: 'suspended' }).waitFor({ timeout: 10_000 });
     await page.locator('#rig-wyvern-head button.act[data-verb="start"]').waitFor();
     // The running loop carries it out: gt diff is then in sync with the stored stop.

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bareRepo, GT_BIN, gt, killTmuxServer, tempDir } from '../support/town.js';
+import { statusJson } from '../support/json.js';
 
 export interface Served {
   url: string;
@@ -88,7 +89,7 @@ export async function startTown(manifest: string, serveArgs: string[] = ['run', 
     if (a.code !== 0) throw new Error(`apply failed: ${a.stdout}\n${a.stderr}`);
   };
   await apply(manifest);
-  const socket = JSON.parse((await run(['status', '-o', 'json'])).stdout).socket as string;
+  const socket = statusJson((await run(['status', '-o', 'json'])).stdout).socket;
   const served: Served[] = [];
   const serve = async (args: string[]) => {
     const s = await serveGt([...args, '--town', root], dir);

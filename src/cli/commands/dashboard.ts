@@ -26,7 +26,7 @@ export async function serveDashboard(session: TownSession, o: DashboardCliOption
     gtBin: path.join(packageRoot(), 'dist', 'bundle', 'main.js'),
   });
   print(`gt dashboard: ${d.url} (API ${d.url}api/v1/status, metrics ${d.url}metrics${o.readOnly ? '; read-only' : ''})`);
-  return d.close;
+  return () => d.close();
 }
 
 /** `gt dashboard`: the page, the API and the metrics of a town whose loop runs elsewhere (or not at all). */
