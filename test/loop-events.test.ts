@@ -39,7 +39,7 @@ describe('gt run learns of changes as they happen', () => {
     loop = await town.startLoop();
     await until(() => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
     execFileSync('tmux', [...tmuxServer(town.socket), 'kill-session', '-t', 'gt-wyvern-nux']);
-    await until(async () => (await town!.records())[0]?.starts.length === 2 && town!.liveSessions().includes('gt-wyvern-nux'), 'the restart', 10_000);
+    await until(async () => (await town!.records())[0]?.starts.length === 2 && town!.liveSessions().includes('gt-wyvern-nux'), 'the restart', 30_000);
   });
 
   it('an agent that finishes is verified, merged and its issue closed: the done signal and the merge request wake the loop', async () => {
@@ -47,7 +47,7 @@ describe('gt run learns of changes as they happen', () => {
     const id = await town.createIssue('a real change');
     loop = await town.startLoop();
     await until(async () => (await town!.issue(id)).status === 'closed', 'the merge', 30_000);
-    await until(() => !town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat to be released', 10_000);
+    await until(() => !town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat to be released', 30_000);
     const main = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: town.bare, encoding: 'utf8' });
     expect(main).toContain(id);
   });
