@@ -39,7 +39,9 @@ describe('gt run learns of changes as they happen', () => {
     loop = await town.startLoop();
     await until(() => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
     execFileSync('tmux', [...tmuxServer(town.socket), 'kill-session', '-t', 'gt-wyvern-nux']);
-    await until(async () => (await town!.records())[0]?.starts.length === 2 && town!.liveSessions().includes('gt-wyvern-nux'), 'the restart', 30_000);
+    await until(async () => (await town!.records())[0]?.starts.length === 2 && town!.liveSessions().includes('gt-wyvern-nux'), 'the restart', 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}; the loop said:\n${loop!.output()}`);
+    });
   });
 
   it('an agent that finishes is verified, merged and its issue closed: the done signal and the merge request wake the loop', async () => {

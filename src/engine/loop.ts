@@ -165,6 +165,8 @@ class SessionEvents {
   private serverWanted: (() => void) | undefined;
   /** Counts serverMayExist calls: one that comes while a wait is being set up is not lost. */
   private hints = 0;
+  /** The last wait reached a server. */
+  private armed = false;
 
   constructor(
     private readonly session: TownSession,
@@ -188,6 +190,9 @@ class SessionEvents {
         .waitForSessionEvent(this.stop)
         .catch(() => 'noServer' as const);
       if (r === 'aborted') return;
+      // The server was there at the last wait and is gone now: its sessions went with it.
+      if (r === 'noServer' && this.armed) this.onEvent();
+      this.armed = r !== 'noServer';
       if (r === 'noServer' && Date.now() - armedAt < 1000) {
         // No server, and none started since we asked: wait until gt may have started one.
         if (this.hints === hintsBefore) {

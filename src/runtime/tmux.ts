@@ -352,8 +352,9 @@ export class Tmux implements SessionRuntime {
     const r = await run('tmux', ['-u', '-f', this.configFile, ...server, ...hooks, 'wait-for', SESSION_EVENT_CHANNEL], { env: clientEnvBase(), signal });
     if (signal.aborted) return 'aborted';
     if (r.exitCode === 0) return 'event';
-    if (failure(['wait-for'], r).reason === 'noServer') return 'noServer';
-    // The server went away while we waited (its last session ended): that is news too.
+    // Only a server that was not there to connect to is 'noServer'. One that went away while we
+    // waited ("server exited unexpectedly", "lost server": its last session ended) is news.
+    if (/no server running on|error connecting to/.test(r.stderr)) return 'noServer';
     return 'event';
   }
 
