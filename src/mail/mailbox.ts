@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { acquireLock } from '../store/lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { failpoint } from '../util/failpoint.js';
 
 export type MailType = 'task' | 'escalation' | 'notification' | 'reply' | 'handoff';
 export type MailPriority = 'low' | 'normal' | 'high' | 'urgent';
@@ -59,6 +60,7 @@ export class Mailbox {
       } finally {
         await fh.close();
       }
+      failpoint('mail:after-write');
     } finally {
       await held.release();
     }
