@@ -44,6 +44,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const survived: Record<string, number> = {};
   const faultViolations: Violation[] = [];
   const doubleClaims: string[] = [];
+  // Interrupted (Ctrl-C, a timeout): the town's loop, tmux server and tmpfs go too.
+  const interrupted = () => void town.dispose().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     town.startLoop();
     const ctx: FaultContext = { town, rng, memory, log };
@@ -103,6 +107,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       notes,
     };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await town.dispose();
   }
 }
@@ -113,7 +119,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
  */
 async function converge(town: ChaosTown, log: (l: string) => void, notes: string[]): Promise<{ code: number; passes: number; maxPasses: number }> {
   if (!town.loop || town.loop.exitCode !== null || town.loop.signalCode !== null) town.startLoop();
-  const end = Date.now() + 6 * 60_000;
+  const end = Date.now() + 4 * 60_000;
   let open: string[] = [];
   while (Date.now() < end) {
     const text = await readFile(path.join(town.root, 'wyvern', '.beads', 'issues.jsonl'), 'utf8').catch(() => '');
@@ -133,14 +139,14 @@ async function converge(town: ChaosTown, log: (l: string) => void, notes: string
     }
     await sleep(2000);
   }
-  if (open.length) log(`work left after 6 minutes: ${open.join(', ')}`);
+  if (open.length) log(`work left after 4 minutes: ${open.join(', ')}`);
   let code = 1;
   let passes = 0;
-  while (passes < MAX_DIFF_PASSES * 3) {
+  while (passes < MAX_DIFF_PASSES) {
     passes++;
     code = (await town.gt(['diff'])).code ?? 2;
     if (code === 0) break;
-    await sleep(2000);
+    await sleep(1000);
   }
   if (open.length) notes.push(`work left unfinished: ${open.join(', ')}`);
   return { code: open.length ? 1 : code, passes, maxPasses: MAX_DIFF_PASSES };
