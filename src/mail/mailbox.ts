@@ -84,12 +84,14 @@ export class Mailbox {
       if (!msg) return undefined;
       if (!msg.read) {
         msg.read = true;
-        // Only that message's line changes: a torn line stays as it was, for gt doctor to report
-        // and --fix to quarantine, never dropped by a rewrite.
+        // Only that message's line changes. A torn line (a writer cut short) is never dropped by
+        // the rewrite: it is quarantined to <inbox>.torn first (synced before the inbox is
+        // rewritten, so a crash between leaves it twice, never nowhere), as gt doctor --fix does.
         const lines = (await readFile(this.file, 'utf8')).split('\n');
-        const at = lines.findIndex((l) => lineId(l) === id);
-        if (at >= 0) lines[at] = JSON.stringify(msg);
-        await writeFileAtomic(this.file, lines.join('\n'));
+        const torn = lines.filter((l) => l.trim() && lineId(l) === undefined);
+        if (torn.length) await appendLines(`${this.file}.torn`, torn.join('\n') + '\n');
+        const kept = lines.filter((l) => !torn.includes(l)).map((l) => (lineId(l) === id ? JSON.stringify(msg) : l));
+        await writeFileAtomic(this.file, kept.join('\n'));
       }
       return msg;
     } finally {

@@ -66,7 +66,17 @@ export class WorkerStore {
 
   async list(rig: string): Promise<WorkerRecord[]> {
     const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
-    const records = await Promise.all(names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n))));
+    const records = await Promise.all(
+      names.sort().map(async (n) => {
+        const file = path.join(this.rigDir(rig), n);
+        try {
+          return await this.reader.read<WorkerRecord>(file);
+        } catch (err) {
+          if (!(err instanceof SyntaxError)) throw err;
+          return recoverCutShort(file, rig, n.slice(0, -'.json'.length), await readTextIfExists(file));
+        }
+      }),
+    );
     return records.filter((r): r is WorkerRecord => r !== undefined);
   }
 
@@ -139,4 +149,32 @@ export class WorkerStore {
       await held.release();
     }
   }
+}
+
+/**
+ * A worker record cut short (a disk that filled, a file system that lost its tail): its polecat
+ * still runs and holds work, so the record is rebuilt from what its first lines still say (the
+ * issue and branch come first) rather than forgotten, which would make the polecat an orphan.
+ * Its counts (starts, nudges) begin again; the next write puts a whole record back.
+ */
+function recoverCutShort(file: string, rig: string, name: string, text: string | undefined): WorkerRecord | undefined {
+  if (text === undefined) return undefined;
+  const field = (key: string) => new RegExp(`"${key}":\\s*"([^"]+)"`).exec(text)?.[1];
+  const issueId = field('issueId');
+  const branch = field('branch');
+  if (!issueId || !branch) throw new Error(`${file} is cut short and names no issue and branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
+  const baseSha = field('baseSha');
+  const state = field('state');
+  return {
+    name,
+    rig,
+    issueId,
+    branch,
+    ...(baseSha && /^[0-9a-f]{40}$/.test(baseSha) ? { baseSha } : {}),
+    state: state === 'stalled' || state === 'crashLooping' || state === 'starting' ? state : 'working',
+    createdAt: field('createdAt') ?? new Date(0).toISOString(),
+    starts: [],
+    nudges: 0,
+    rejectedDone: 0,
+  };
 }
