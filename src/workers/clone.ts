@@ -4,8 +4,11 @@ import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
 import type { VerifyFacts } from './verification.js';
 
-/** Files gt puts into a polecat's clone that must never count as the agent's work. */
-const EXCLUDED = ['/CLAUDE.md', '/mail/', '/state.json', '/state.json.lock'];
+/**
+ * Files gt puts into a polecat's clone that must never count as the agent's work, with the temp
+ * files of their atomic writes (one is left behind when gt is killed mid-write).
+ */
+const EXCLUDED = ['/CLAUDE.md', '/mail/', '/state.json', '/state.json.lock', '/.state.json.tmp-*', '/.CLAUDE.md.tmp-*'];
 
 /**
  * A polecat's clone on its own branch, ready for the agent: excluded gt files, an identity for

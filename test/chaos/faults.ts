@@ -64,7 +64,9 @@ async function tear(file: string, lock: string, text: string): Promise<boolean> 
   try {
     const before = await stat(file).catch(() => undefined);
     if (!before) return false;
-    await appendFile(file, text);
+    // After an earlier torn line, this one starts a line of its own (as gt's own appends do).
+    const ends = before.size === 0 || (await readFile(file)).at(-1) === 0x0a;
+    await appendFile(file, ends ? text : `\n${text}`);
     return true;
   } finally {
     await held.release();
@@ -83,7 +85,7 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
       await town.stopLoop();
       const child = town.startLoop(`${name}@${visit}`);
       const died = await new Promise<boolean>((resolve) => {
-        const guard = setTimeout(() => resolve(false), 6000);
+        const guard = setTimeout(() => resolve(false), 12_000);
         child.once('exit', (_code, signal) => {
           clearTimeout(guard);
           resolve(signal === 'SIGKILL');
@@ -92,7 +94,7 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
       if (died) memory.failpointsReached.set(name, (memory.failpointsReached.get(name) ?? 0) + 1);
       else await town.stopLoop();
       town.startLoop();
-      return { kind, detail: `${name}@${visit}: ${died ? 'killed there' : 'not reached in 6 s'}` };
+      return { kind, detail: `${name}@${visit}: ${died ? 'killed there' : 'not reached in 12 s'}` };
     }
     case 'tmux-server-killed':
       town.tmux(['kill-server']);
@@ -211,17 +213,17 @@ async function tornIssues(c: FaultContext): Promise<FaultOutcome> {
   const file = path.join(town.root, RIG, '.beads', 'issues.jsonl');
   const text = `{"id":"torn-${c.rng.int(0, 1e9)}","title":"half a li`;
   if (!(await tear(file, `${file}.lock`, text))) return { kind, detail: 'no issues yet', skipped: true };
-  const line = (await readFile(file, 'utf8')).split('\n').length;
+  const line = (await readFile(file, 'utf8')).split('\n').findIndex((l) => l.endsWith(text)) + 1;
   await sleep(c.rng.int(1500, 4000));
   const violations: string[] = [];
   const doctor = await town.gt(['doctor', '-o', 'json']);
-  if (!doctor.stdout.includes(`issues.jsonl:${line}`) && !new RegExp(`"line":\\s*${line}\\b`).test(doctor.stdout)) violations.push(`torn issues.jsonl line ${line}: gt doctor names no such line`);
+  if (!doctor.stdout.includes(`issues.jsonl:${line}`) && !new RegExp(`"line":\\s*${line}\\b`).test(doctor.stdout)) violations.push(`torn issues.jsonl line ${line}: gt doctor names no such line (${(doctor.stdout + doctor.stderr).replace(/\s+/g, ' ').slice(0, 300)})`);
   // The person's repair, under the same lock every writer takes.
   const held = await acquireLock(`${file}.lock`, { command: 'chaos: repair', timeoutMs: 60_000, pollMs: 10 });
   try {
     const now = await readFile(file, 'utf8');
     if (!now.includes(text)) violations.push(`torn issues.jsonl line ${line} was rewritten away by gt`);
-    else await writeFile(file, now.replace(text, ''));
+    else await writeFile(file, now.replace(`\n${text}`, '\n').replace(text, ''));
   } finally {
     await held.release();
   }

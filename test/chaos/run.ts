@@ -65,11 +65,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         outcome = { kind, detail: 'the harness failed', violations: [`the ${kind} fault could not be made: ${(err as Error).message}`] };
       }
       if (outcome.skipped) {
-        await sleep(300);
-        if (n >= order.length || rng.next() < 0.5) continue;
-        // A kind that cannot be made yet (no worker to corrupt) waits its turn: tried again later.
-        order.push(kind);
-        n++;
+        // A kind that cannot be made yet (no worker record to cut short) is tried again later.
+        if (n < order.length) order.push(...order.splice(n, 1));
+        await sleep(500);
         continue;
       }
       n++;
