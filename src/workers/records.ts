@@ -73,7 +73,10 @@ export class WorkerStore {
           return await this.reader.read<WorkerRecord>(file);
         } catch (err) {
           if (!(err instanceof SyntaxError)) throw err;
-          return recoverCutShort(file, rig, n.slice(0, -'.json'.length), await readTextIfExists(file));
+          const name = n.slice(0, -'.json'.length);
+          // The polecat's clone is on its branch, polecat/<name>/<issue>: what the record said.
+          const head = await readTextIfExists(path.join(path.dirname(path.dirname(this.dir)), rig, 'polecats', name, '.git', 'HEAD'));
+          return recoverCutShort(file, rig, name, await readTextIfExists(file), head);
         }
       }),
     );
@@ -154,15 +157,19 @@ export class WorkerStore {
 /**
  * A worker record cut short (a disk that filled, a file system that lost its tail): its polecat
  * still runs and holds work, so the record is rebuilt from what its first lines still say (the
- * issue and branch come first) rather than forgotten, which would make the polecat an orphan.
+ * issue and branch come first), or else from the branch its clone is on, rather than forgotten,
+ * which would make the polecat an orphan.
  * Its counts (starts, nudges) begin again; the next write puts a whole record back.
  */
-function recoverCutShort(file: string, rig: string, name: string, text: string | undefined): WorkerRecord | undefined {
+function recoverCutShort(file: string, rig: string, name: string, text: string | undefined, cloneHead: string | undefined): WorkerRecord | undefined {
   if (text === undefined) return undefined;
   const field = (key: string) => new RegExp(`"${key}":\\s*"([^"]+)"`).exec(text)?.[1];
-  const issueId = field('issueId');
-  const branch = field('branch');
-  if (!issueId || !branch) throw new Error(`${file} is cut short and names no issue and branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
+  const onBranch = new RegExp(`^ref: refs/heads/(polecat/${name}/(\\S+))$`).exec(cloneHead?.trim() ?? '');
+  const issueId = field('issueId') ?? onBranch?.[2];
+  const branch = field('branch') ?? onBranch?.[1];
+  // No clone yet: the spawn had not got that far, so there is no work to keep track of.
+  if ((!issueId || !branch) && cloneHead === undefined) return undefined;
+  if (!issueId || !branch) throw new Error(`${file} is cut short and names no issue and branch, nor is its clone on a polecat branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
   const baseSha = field('baseSha');
   const state = field('state');
   return {

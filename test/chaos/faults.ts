@@ -85,7 +85,7 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
       await town.stopLoop();
       const child = town.startLoop(`${name}@${visit}`);
       const died = await new Promise<boolean>((resolve) => {
-        const guard = setTimeout(() => resolve(false), 12_000);
+        const guard = setTimeout(() => resolve(false), 8000);
         child.once('exit', (_code, signal) => {
           clearTimeout(guard);
           resolve(signal === 'SIGKILL');
@@ -94,7 +94,7 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
       if (died) memory.failpointsReached.set(name, (memory.failpointsReached.get(name) ?? 0) + 1);
       else await town.stopLoop();
       town.startLoop();
-      return { kind, detail: `${name}@${visit}: ${died ? 'killed there' : 'not reached in 12 s'}` };
+      return { kind, detail: `${name}@${visit}: ${died ? 'killed there' : 'not reached in 8 s'}` };
     }
     case 'tmux-server-killed':
       town.tmux(['kill-server']);

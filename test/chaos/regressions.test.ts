@@ -58,4 +58,14 @@ describe('chaos regressions', () => {
     await writeFile(file, text.slice(0, text.indexOf('"starts"') + 12));
     expect(await workers.list('w')).toEqual([{ name: 'nux', rig: 'w', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: '2026-01-01T00:00:00.000Z', starts: [], nudges: 0, rejectedDone: 0 }]);
   });
+
+  it('a worker record cut to nothing is rebuilt from the branch its clone is on (seed 2), and forgotten when it has no clone yet', async () => {
+    const workers = new WorkerStore(path.join(dir, '.gt', 'workers'));
+    await mkdir(path.join(dir, '.gt', 'workers', 'w'), { recursive: true });
+    await writeFile(path.join(dir, '.gt', 'workers', 'w', 'toast.json'), '');
+    expect(await workers.list('w')).toEqual([]);
+    await mkdir(path.join(dir, 'w', 'polecats', 'toast', '.git'), { recursive: true });
+    await writeFile(path.join(dir, 'w', 'polecats', 'toast', '.git', 'HEAD'), 'ref: refs/heads/polecat/toast/w-7\n');
+    expect(await workers.list('w')).toMatchObject([{ name: 'toast', rig: 'w', issueId: 'w-7', branch: 'polecat/toast/w-7', state: 'working' }]);
+  });
 });
