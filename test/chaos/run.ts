@@ -82,7 +82,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     log(`faults done after ${Math.round((Date.now() - started) / 1000)} s; converging`);
     const diff = await converge(town, log, notes);
-    const doctor = await town.gt(['doctor', '-o', 'json']);
+    let doctor = await town.gt(['doctor', '-o', 'json']);
+    // A stale lock nobody needed since its holder died (a lock injected last) is what gt doctor
+    // --fix removes: the person's step, said in the notes.
+    if (doctor.stdout.includes('GT-STALE-LOCK')) {
+      const fix = await town.gt(['doctor', '--fix']);
+      notes.push(`person step: gt doctor --fix for a stale lock -> exit ${fix.code}`);
+      doctor = await town.gt(['doctor', '-o', 'json']);
+    }
     const status = await town.gt(['status']);
     await town.stopLoop();
     const facts = await gatherFacts(town, memory, { doubleClaims, diff, doctor: doctor.stdout, status: status.stdout });
