@@ -23,9 +23,15 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
   /** `head` undefined: the merge's push already deleted the branch (or left it, having moved). */
   const finish = async (issueId: string, branch: string, head: string | undefined, commit: string, target: string) => {
     const issue = await tracker.get(issueId);
-    if (issue && issue.status !== 'closed') await tracker.close(issueId, `merged into ${target} as ${commit}`);
+    if (issue && issue.status !== 'closed') {
+      await tracker.close(issueId, `merged into ${target} as ${commit}`);
+      failpoint('merge:after-close');
+    }
     // Leased on the merged head, so commits pushed to the branch after it are not deleted.
-    if (head !== undefined) await git(['push', '-q', `--force-with-lease=refs/heads/${branch}:${head}`, 'origin', `:refs/heads/${branch}`], { cwd: clone, timeoutMs: 60_000 });
+    if (head !== undefined) {
+      await git(['push', '-q', `--force-with-lease=refs/heads/${branch}:${head}`, 'origin', `:refs/heads/${branch}`], { cwd: clone, timeoutMs: 60_000 });
+      failpoint('merge:after-branch-delete');
+    }
     await store.remove(name, issueId);
     await store.clearCurrent(name);
   };

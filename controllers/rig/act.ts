@@ -5,6 +5,7 @@ import { TerminalError, type ControllerContext } from '../../src/engine/controll
 import { actFileAction } from '../common/file-actions.js';
 import type { RigAction } from './actions.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
+import { failpoint } from '../../src/util/failpoint.js';
 
 const RIG_ENTRIES = ['config.json', 'polecats', 'witness', 'plugins', 'refinery', 'mayor'];
 
@@ -20,6 +21,7 @@ export async function actRig(ctx: ControllerContext, a: RigAction): Promise<stri
         if (err instanceof CloneError && err.why === 'noSuchBranch') throw new TerminalError(err.message);
         throw err;
       }
+      failpoint('rig:after-clone');
       return;
     case 'removePartialClone':
       await rm(abs(a.path), { recursive: true, force: true });
@@ -29,6 +31,7 @@ export async function actRig(ctx: ControllerContext, a: RigAction): Promise<stri
       const why = unsafeToDelete(await inspectClone(abs(a.path), { work: true }));
       if (why) throw new Error(`${a.path} ${why} (changed since it was planned); not deleted`);
       await rm(abs(a.path), { recursive: true, force: true });
+      failpoint('rig:after-clone-delete');
       return;
     }
     case 'removeRigDir': {

@@ -6,6 +6,7 @@ import { readAgentState, updateAgentState } from '../../src/agents/state.js';
 import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
 import { sendEscalation } from '../../src/town/escalate.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
+import { failpoint } from '../../src/util/failpoint.js';
 import type { SessionAction } from './actions.js';
 import type { DesiredSession } from './desired.js';
 import { sessionStore } from './observe.js';
@@ -83,6 +84,7 @@ async function start(ctx: ControllerContext, world: DesiredWorld, d: DesiredSess
   await writeFileAtomic(d.promptFile, handoff + d.instructions);
   await tmux.killSession(d.name);
   await tmux.startSession({ name: d.name, cwd: d.home, env: d.launch.env, argv: d.launch.argv, meta: { role: d.role, rig: d.rig, agent: d.address, fingerprint: d.launch.fingerprint } });
+  failpoint('sessions:after-session-start');
   const at = new Date().toISOString();
   await sessionStore(ctx.root).update(d.name, (r) => {
     const { ending: _ending, stoppedAt: _stopped, stopRequestedAt: _asked, ...rest } = r;

@@ -17,6 +17,7 @@ import { sessionName } from '../../src/workers/polecat.js';
 import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-branch.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
+import { failpoint } from '../../src/util/failpoint.js';
 import type { WorkerAction } from './actions.js';
 import { promptFile } from '../../src/town/layout.js';
 
@@ -124,6 +125,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     case 'markReadyToMerge': {
       const r = await record(a.name);
       await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}), ...(rig.spec.mergeQueue.land === 'direct' ? { direct: true } : {}) });
+      failpoint('workers:after-merge-request');
       const tracker = await ctx.services.tracker(rig, town);
       await tracker.addComment(a.issueId, `${name}/witness`, `Verified: ${a.branch} at ${a.head} is clean and pushed; ready to merge.`);
       return;
@@ -149,6 +151,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'stopSession':
       await tmux.killSession(a.session);
+      failpoint('workers:after-session-stop');
       return;
     case 'releaseWorker': {
       await record(a.name); // A worker released meanwhile (by another pass) is an error, not a no-op.
@@ -157,6 +160,7 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         const why = unsafeToDelete(await inspectClone(cloneDir(a.name), { work: true }));
         if (why) throw new Error(`not removing ${cloneDir(a.name)}: it ${why}`);
         await rm(cloneDir(a.name), { recursive: true, force: true });
+        failpoint('workers:after-clone-delete');
       }
       await rm(promptFile(ctx.root, name, a.name), { force: true });
       await workers.remove(name, a.name);
@@ -198,6 +202,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
     r = { name: a.name, rig: name, issueId: a.issueId, branch: a.branch, state: 'starting', createdAt: now, starts: [], nudges: 0, rejectedDone: 0 };
     await workers.put(r);
     await workers.updatePool(name, (pool) => ({ ...pool, lastSpawnAt: now }));
+    failpoint('workers:after-record');
   }
   const tracker = await ctx.services.tracker(rig, town);
   const before = await tracker.get(r.issueId);
@@ -207,6 +212,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
     await workers.remove(name, r.name);
     throw err;
   }
+  failpoint('workers:after-claim');
   const issue = await tracker.get(r.issueId);
   const instructions = polecatInstructions(name, r.name, r.branch, { id: r.issueId, title: issue?.title ?? a.title, description: issue?.description ?? '' });
   const dir = path.join(ctx.root, name, 'polecats', r.name);
@@ -217,6 +223,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
     await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
     throw err;
   }
+  failpoint('workers:after-clone');
   if ((await workers.pool(name)).cloneFailures) {
     await workers.updatePool(name, (pool) => {
       const { cloneFailures: _over, ...rest } = pool;
@@ -229,6 +236,7 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   // Only a resumed spawn can have left a session behind; a fresh one's name had none (the plan saw).
   if (resuming) await ctx.services.runtime(town).killSession(sessionName(name, r.name));
   await startSession(ctx, t, r);
+  failpoint('workers:after-session-start');
   // Read again: the clone may have taken minutes, and the record may have changed meanwhile (gt stop --now).
   const baseSha = r.baseSha;
   await workers.update(name, r.name, (now) => ({ ...now, ...(baseSha ? { baseSha } : {}), state: 'working', starts: [...now.starts, new Date().toISOString()] }));

@@ -25,7 +25,7 @@ export async function readValidInput(files: string[], opts: { town?: string | un
   const parsed = docs.map((d) => validateDoc(d, diagnostics)).filter((p): p is ParsedObject => p !== undefined);
   const inputTown = parsed.find((p) => p.manifest.kind === 'Town');
   const root = resolveRoot(inputTown, opts.town);
-  const stored = root && isTownRoot(root) ? await new Store(townPaths(root).storeDir).list() : [];
+  const stored = root && isTownRoot(root) ? await new Store(townPaths(root).storeDir).list(undefined, { skipUnreadable: true }) : [];
   const inputKeys = new Set(parsed.map((p) => keyOf(p.manifest)));
   const staying = opts.prune ? stored.filter((s) => inputKeys.has(keyOf(s.manifest)) || s.manifest.kind === 'Town') : stored;
   diagnostics.push(...checkCrossObjectRules(parsed, { stored: staying.map((s) => s.manifest) }));

@@ -2,6 +2,8 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+// First: reads GT_FAILPOINT and removes it from the environment before any child is started.
+import '../util/failpoint.js';
 import { GtFailure, describeError, exitCodeFor } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { SHELLS, type Shell } from './completion.js';

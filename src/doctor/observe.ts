@@ -67,9 +67,18 @@ async function observeBlockedIssues(session: TownSession, world: DesiredWorld): 
     const rig = o.manifest;
     const records = (await attemptStore(session.root).list(rig.metadata.name)).filter((a) => a.blockedAt);
     if (!records.length) continue;
-    const tracker = await session.services.tracker(rig, world.town?.manifest);
-    for (const a of records) {
-      if (!blockedByBudget(a, (await tracker.get(a.issueId))?.status)) continue;
+    let tracker;
+    let issues;
+    try {
+      tracker = await session.services.tracker(rig, world.town?.manifest);
+      issues = await Promise.all(records.map((a) => tracker!.get(a.issueId)));
+    } catch {
+      // Issues that cannot be read (a torn line) are that rig's own finding (GT-BEADS-PARSE),
+      // not a reason for the whole report to fail.
+      continue;
+    }
+    for (const [i, a] of records.entries()) {
+      if (!blockedByBudget(a, issues[i]?.status)) continue;
       out.push({ rig: rig.metadata.name, issueId: a.issueId, rejections: a.rejections.length, reason: a.rejections[a.rejections.length - 1]?.reason ?? 'unknown', blockedAt: a.blockedAt! });
     }
   }

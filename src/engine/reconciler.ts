@@ -6,6 +6,7 @@ import { townPaths } from '../town/layout.js';
 import { TerminalError, conditionIn, type ActionText, type AnyController, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
 import type { DesiredStateCache } from './desired-cache.js';
 import { StatusStore, type ConditionInput } from './status.js';
+import { failpoint } from '../util/failpoint.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
 
 /** The loop's choice of the next attempt of a key whose reconcile failed (its work queue's backoff). */
@@ -201,7 +202,10 @@ export class Reconciler {
       const run = group.steps;
       await lease.doing(run.map((s) => `${s.text.op} ${s.text.text}`).join('; '));
       const intents = run.filter((s) => c.irreversible(s.action)).map((s): GtEventBody => ({ type: 'intent', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}` }));
-      if (intents.length) await this.events.append(intents);
+      if (intents.length) {
+        await this.events.append(intents);
+        failpoint('engine:after-intent');
+      }
       if (group.batch && batch) {
         const r = await batch.act(ctx, t, run.map((s) => s.action));
         for (const s of run.slice(0, r.done)) {

@@ -1,8 +1,10 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { acquireLock } from '../store/lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { appendLines } from '../util/append-lines.js';
+import { failpoint } from '../util/failpoint.js';
 
 export type MailType = 'task' | 'escalation' | 'notification' | 'reply' | 'handoff';
 export type MailPriority = 'low' | 'normal' | 'high' | 'urgent';
@@ -52,13 +54,8 @@ export class Mailbox {
     await mkdir(path.dirname(this.file), { recursive: true });
     const held = await this.lock();
     try {
-      const fh = await open(this.file, 'a', 0o644);
-      try {
-        await fh.write(JSON.stringify(msg) + '\n');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await appendLines(this.file, JSON.stringify(msg) + '\n');
+      failpoint('mail:after-write');
     } finally {
       await held.release();
     }
@@ -83,16 +80,30 @@ export class Mailbox {
   async markRead(id: string): Promise<MailMessage | undefined> {
     const held = await this.lock();
     try {
-      const all = await this.list();
-      const msg = all.find((m) => m.id === id);
+      const msg = (await this.list()).find((m) => m.id === id);
       if (!msg) return undefined;
       if (!msg.read) {
         msg.read = true;
-        await writeFileAtomic(this.file, all.map((m) => JSON.stringify(m) + '\n').join(''));
+        // Only that message's line changes. A torn line (a writer cut short) is never dropped by
+        // the rewrite: it is quarantined to <inbox>.torn first (synced before the inbox is
+        // rewritten, so a crash between leaves it twice, never nowhere), as gt doctor --fix does.
+        const lines = (await readFile(this.file, 'utf8')).split('\n');
+        const torn = lines.filter((l) => l.trim() && lineId(l) === undefined);
+        if (torn.length) await appendLines(`${this.file}.torn`, torn.join('\n') + '\n');
+        const kept = lines.filter((l) => !torn.includes(l)).map((l) => (lineId(l) === id ? JSON.stringify(msg) : l));
+        await writeFileAtomic(this.file, kept.join('\n'));
       }
       return msg;
     } finally {
       await held.release();
     }
+  }
+}
+
+function lineId(line: string): string | undefined {
+  try {
+    return (JSON.parse(line) as { id?: string }).id;
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,7 @@
-import { appendFile, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { appendLines } from '../util/append-lines.js';
 import { acquireLock } from './lock.js';
 
 /** What happened, as an append-only JSONL log (.gt/events.jsonl). One closed union, one line each. */
@@ -35,8 +36,7 @@ export class EventLog {
       const time = new Date().toISOString();
       const events = bodies.map((b) => ({ seq: seq++, time, ...b }));
       const text = events.map((e) => JSON.stringify(e) + '\n').join('');
-      await appendFile(this.file, text);
-      this.next = { seq, size: size + Buffer.byteLength(text) };
+      this.next = { seq, size: size + (await appendLines(this.file, text, { sync: false })) };
       return events;
     } finally {
       await held.release();

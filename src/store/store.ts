@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { deepFreeze } from '../util/freeze.js';
 import { listDir } from '../util/fs-read.js';
+import { fail } from '../errors.js';
 import { acquireLock } from './lock.js';
 import { KINDS, KIND_ORDER, type Kind, type Manifest, type ManifestOf } from '../model/objects.js';
 
@@ -53,18 +54,22 @@ export class Store {
 
   async get<K extends Kind>(kind: K, name: string): Promise<StoredObject<ManifestOf<K>> | undefined> {
     const text = await readTextIfExists(this.file(kind, name));
-    return text === undefined ? undefined : (JSON.parse(text) as StoredObject<ManifestOf<K>>);
+    if (text === undefined) return undefined;
+    // A record cut short (a disk that filled or lost its tail) is as good as absent here, so that
+    // applying the object again writes it anew; listing the store says what is wrong with it.
+    return parseRecord(text) as StoredObject<ManifestOf<K>> | undefined;
   }
 
   /** Every stored object of `kind` (or of every kind, Town first), sorted by name. */
-  async list(kind?: Kind): Promise<StoredObject[]> {
+  async list(kind?: Kind, opts: { skipUnreadable?: boolean } = {}): Promise<StoredObject[]> {
     const kinds = kind ? [kind] : [...KINDS].sort((a, b) => KIND_ORDER[a] - KIND_ORDER[b]);
     const out: StoredObject[] = [];
-    for (const k of kinds) out.push(...(await this.listKind(k)));
+    for (const k of kinds) out.push(...(await this.listKind(k, opts.skipUnreadable ?? false)));
     return out;
   }
 
-  private async listKind(kind: Kind): Promise<readonly StoredObject[]> {
+  /** `skipUnreadable`: a record that does not parse counts as absent (gt apply, which replaces it) instead of stopping the command. */
+  private async listKind(kind: Kind, skipUnreadable: boolean): Promise<readonly StoredObject[]> {
     const dir = path.join(this.dir, kind.toLowerCase());
     const names = (await listDir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
     const out: StoredObject[] = [];
@@ -80,7 +85,11 @@ export class Store {
       }
       const known = this.parsed.get(file);
       // Frozen and shared, never changed in place: a change is a new record, put back.
-      const entry = known && known.text === text ? known : { text, record: deepFreeze(JSON.parse(text) as StoredObject) };
+      const record = known && known.text === text ? known.record : parseRecord(text);
+      // Every command stops with the file named rather than act on a town it cannot fully read.
+      if (!record && skipUnreadable) continue;
+      if (!record) fail({ kind: 'invalidInput', diagnostics: [{ file, message: `this stored object does not parse (cut short?); apply its manifest again (gt apply -f) to replace it` }] });
+      const entry = known && known.text === text ? known : { text, record: deepFreeze(record) };
       this.parsed.set(file, entry);
       out.push(entry.record);
     }
@@ -129,3 +138,11 @@ export class Store {
   }
 }
 
+
+function parseRecord(text: string): StoredObject | undefined {
+  try {
+    return JSON.parse(text) as StoredObject;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,7 @@
 import { open, rename, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { failpoint } from './failpoint.js';
 
 /**
  * Writes a file so that readers see either the old or the new content, never a torn one,
@@ -19,6 +20,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   } finally {
     await fh.close();
   }
+  failpoint('state:before-rename');
   try {
     await rename(tmp, file);
   } catch (err) {
@@ -26,6 +28,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     throw err;
   }
   await syncDir(dir);
+  failpoint('state:after-write');
 }
 
 export async function syncDir(dir: string): Promise<void> {

@@ -4,8 +4,12 @@ import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
 import type { VerifyFacts } from './verification.js';
 
-/** Files gt puts into a polecat's clone that must never count as the agent's work (and its agent's instructions file). */
-const EXCLUDED = ['/mail/', '/state.json', '/state.json.lock'];
+/**
+ * Files gt puts into a polecat's clone that must never count as the agent's work (the agent's
+ * instructions file is added by name), with the temp files of gt's atomic writes (one is left
+ * behind when gt is killed mid-write).
+ */
+const EXCLUDED = ['/mail/', '/state.json', '/state.json.lock', '/.state.json.tmp-*'];
 
 /**
  * A polecat's clone on its own branch, ready for the agent: excluded gt files, an identity for

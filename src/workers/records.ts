@@ -69,7 +69,20 @@ export class WorkerStore {
 
   async list(rig: string): Promise<WorkerRecord[]> {
     const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
-    const records = await Promise.all(names.sort().map((n) => this.reader.read<WorkerRecord>(path.join(this.rigDir(rig), n))));
+    const records = await Promise.all(
+      names.sort().map(async (n) => {
+        const file = path.join(this.rigDir(rig), n);
+        try {
+          return await this.reader.read<WorkerRecord>(file);
+        } catch (err) {
+          if (!(err instanceof SyntaxError)) throw err;
+          const name = n.slice(0, -'.json'.length);
+          // The polecat's clone is on its branch, polecat/<name>/<issue>: what the record said.
+          const head = await readTextIfExists(path.join(path.dirname(path.dirname(this.dir)), rig, 'polecats', name, '.git', 'HEAD'));
+          return recoverCutShort(file, rig, name, await readTextIfExists(file), head);
+        }
+      }),
+    );
     return records.filter((r): r is WorkerRecord => r !== undefined);
   }
 
@@ -142,4 +155,36 @@ export class WorkerStore {
       await held.release();
     }
   }
+}
+
+/**
+ * A worker record cut short (a disk that filled, a file system that lost its tail): its polecat
+ * still runs and holds work, so the record is rebuilt from what its first lines still say (the
+ * issue and branch come first), or else from the branch its clone is on, rather than forgotten,
+ * which would make the polecat an orphan.
+ * Its counts (starts, nudges) begin again; the next write puts a whole record back.
+ */
+function recoverCutShort(file: string, rig: string, name: string, text: string | undefined, cloneHead: string | undefined): WorkerRecord | undefined {
+  if (text === undefined) return undefined;
+  const field = (key: string) => new RegExp(`"${key}":\\s*"([^"]+)"`).exec(text)?.[1];
+  const onBranch = new RegExp(`^ref: refs/heads/(polecat/${name}/(\\S+))$`).exec(cloneHead?.trim() ?? '');
+  const issueId = field('issueId') ?? onBranch?.[2];
+  const branch = field('branch') ?? onBranch?.[1];
+  // No clone yet: the spawn had not got that far, so there is no work to keep track of.
+  if ((!issueId || !branch) && cloneHead === undefined) return undefined;
+  if (!issueId || !branch) throw new Error(`${file} is cut short and names no issue and branch, nor is its clone on a polecat branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
+  const baseSha = field('baseSha');
+  const state = field('state');
+  return {
+    name,
+    rig,
+    issueId,
+    branch,
+    ...(baseSha && /^[0-9a-f]{40}$/.test(baseSha) ? { baseSha } : {}),
+    state: state === 'stalled' || state === 'crashLooping' || state === 'starting' ? state : 'working',
+    createdAt: field('createdAt') ?? new Date(0).toISOString(),
+    starts: [],
+    nudges: 0,
+    rejectedDone: 0,
+  };
 }

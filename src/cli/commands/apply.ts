@@ -36,7 +36,7 @@ export async function applyCommand(g: GlobalOptions, o: ApplyOptions): Promise<n
   try {
     const now = new Date().toISOString();
     // Read the store again under the lock: another apply may have finished while we validated.
-    changes = computeChanges(incoming, await session.store.list(), { prune: !!o.prune, now });
+    changes = computeChanges(incoming, await session.store.list(undefined, { skipUnreadable: true }), { prune: !!o.prune, now });
     await writeChanges(session, changes, now);
   } finally {
     await lock.release();

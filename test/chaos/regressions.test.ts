@@ -1,0 +1,71 @@
+import { mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Mailbox } from '../../src/mail/mailbox.js';
+import { EventLog } from '../../src/store/events.js';
+import { Store } from '../../src/store/store.js';
+import { WorkerStore } from '../../src/workers/records.js';
+import { tempDir } from '../support/town.js';
+
+/** Each failure the chaos suite found (seed 1), replayed on its own. */
+describe('chaos regressions', () => {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await tempDir('gt-chaos-reg-');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a message sent after a torn inbox line is kept, and marking mail read quarantines the torn line', async () => {
+    const box = new Mailbox(path.join(dir, 'inbox.jsonl'));
+    const first = await box.send({ from: 'a', to: 'mayor', subject: 'one', body: '' });
+    await appendFile(box.file, '{"id":"msg-torn","subj');
+    const second = await box.send({ from: 'a', to: 'mayor', subject: 'two', body: '' });
+    expect((await box.list()).map((m) => m.id)).toEqual([first.id, second.id]);
+    await box.markRead(second.id);
+    expect((await box.list()).map((m) => [m.id, m.read])).toEqual([
+      [first.id, false],
+      [second.id, true],
+    ]);
+    expect(await readFile(`${box.file}.torn`, 'utf8')).toBe('{"id":"msg-torn","subj\n');
+  });
+
+  it('an event appended after a torn line of the events log is kept', async () => {
+    const log = new EventLog(path.join(dir, 'events.jsonl'));
+    await log.append([{ type: 'finding', key: 'Rig/w', code: 'A', message: 'a' }]);
+    await appendFile(log.file, '{"seq":7,"ty');
+    await log.append([{ type: 'finding', key: 'Rig/w', code: 'B', message: 'b' }]);
+    const lines = (await readFile(log.file, 'utf8')).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[2]!)).toMatchObject({ code: 'B', seq: 2 });
+  });
+
+  it('a stored object cut short: listing names the file; applying it again (get) sees it as absent', async () => {
+    const store = new Store(path.join(dir, 'store'));
+    await mkdir(path.join(dir, 'store', 'swarm'), { recursive: true });
+    await writeFile(path.join(dir, 'store', 'swarm', 's0.json'), '{"manifest": {"kind": "Swa');
+    await expect(store.list()).rejects.toThrow(/s0\.json/);
+    expect(await store.list(undefined, { skipUnreadable: true })).toEqual([]);
+    expect(await store.get('Swarm', 's0')).toBeUndefined();
+  });
+
+  it('a worker record cut short is rebuilt from its first lines, not dropped', async () => {
+    const workers = new WorkerStore(path.join(dir, 'workers'));
+    await workers.put({ name: 'nux', rig: 'w', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: '2026-01-01T00:00:00.000Z', starts: ['2026-01-01T00:00:01.000Z'], nudges: 1, rejectedDone: 0 });
+    const file = path.join(dir, 'workers', 'w', 'nux.json');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.indexOf('"starts"') + 12));
+    expect(await workers.list('w')).toEqual([{ name: 'nux', rig: 'w', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: '2026-01-01T00:00:00.000Z', starts: [], nudges: 0, rejectedDone: 0 }]);
+  });
+
+  it('a worker record cut to nothing is rebuilt from the branch its clone is on (seed 2), and forgotten when it has no clone yet', async () => {
+    const workers = new WorkerStore(path.join(dir, '.gt', 'workers'));
+    await mkdir(path.join(dir, '.gt', 'workers', 'w'), { recursive: true });
+    await writeFile(path.join(dir, '.gt', 'workers', 'w', 'toast.json'), '');
+    expect(await workers.list('w')).toEqual([]);
+    await mkdir(path.join(dir, 'w', 'polecats', 'toast', '.git'), { recursive: true });
+    await writeFile(path.join(dir, 'w', 'polecats', 'toast', '.git', 'HEAD'), 'ref: refs/heads/polecat/toast/w-7\n');
+    expect(await workers.list('w')).toMatchObject([{ name: 'toast', rig: 'w', issueId: 'w-7', branch: 'polecat/toast/w-7', state: 'working' }]);
+  });
+});
