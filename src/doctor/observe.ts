@@ -19,6 +19,7 @@ import { rigBeadsPaths } from '../town/layout.js';
 import { splitTorn } from './judge-files.js';
 import { polecatCloneOf } from './judge-sessions.js';
 import { unappliedTown } from '../manifest/validate.js';
+import type { Issue } from '../beads/record.js';
 
 /** An agent directory's name (a DNS label, as polecat and plugin names are): temporaries beside clones (`*.gt-partial-*`, `*.mail-PID`) never match. */
 const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -67,11 +68,10 @@ async function observeBlockedIssues(session: TownSession, world: DesiredWorld): 
     const rig = o.manifest;
     const records = (await attemptStore(session.root).list(rig.metadata.name)).filter((a) => a.blockedAt);
     if (!records.length) continue;
-    let tracker;
-    let issues;
+    let issues: (Issue | undefined)[];
     try {
-      tracker = await session.services.tracker(rig, world.town?.manifest);
-      issues = await Promise.all(records.map((a) => tracker!.get(a.issueId)));
+      const tracker = await session.services.tracker(rig, world.town?.manifest);
+      issues = await Promise.all(records.map((a) => tracker.get(a.issueId)));
     } catch {
       // Issues that cannot be read (a torn line) are that rig's own finding (GT-BEADS-PARSE),
       // not a reason for the whole report to fail.

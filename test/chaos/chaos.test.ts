@@ -9,7 +9,7 @@ import { formatTable, runChaos } from './run.js';
  * invariant holding.
  */
 describe('chaos (short, seed 1)', () => {
-  it('every fault kind once: no work lost, nothing twice, no orphans, main green, files parse, converged', { timeout: 170_000 }, async () => {
+  it('every fault kind once: no work lost, nothing twice, no orphans, main green, files parse, converged', { timeout: 300_000 }, async () => {
     const report = await runChaos({ seed: 1, faults: HARNESS_FAULTS.length, minutes: 1 });
     const table = formatTable(report);
     console.log(table);

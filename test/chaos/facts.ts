@@ -51,7 +51,7 @@ export function findingsIn(json: string): { code: string; message: string }[] {
     if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      if (typeof o.code === 'string' && /^GT-/.test(o.code)) out.push({ code: o.code, message: String(o.message ?? o.problem ?? JSON.stringify(o)) });
+      if (typeof o.code === 'string' && /^GT-/.test(o.code)) out.push({ code: o.code, message: typeof o.message === 'string' ? o.message : typeof o.problem === 'string' ? o.problem : JSON.stringify(o) });
       else Object.values(o).forEach(visit);
     }
   };

@@ -133,7 +133,7 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
       const violations: string[] = [];
       for (const r of await Promise.all(sends)) {
         if (r.code !== 0) violations.push(`gt mail send failed: ${r.stderr.trim().split('\n')[0]}`);
-        else memory.mailSent.push({ inbox: 'mayor', id: JSON.parse(r.stdout).id });
+        else memory.mailSent.push({ inbox: 'mayor', id: (JSON.parse(r.stdout) as { id: string }).id });
       }
       // Marking one read rewrites the inbox: what it does with a torn line shows.
       const last = memory.mailSent[memory.mailSent.length - 1];

@@ -52,7 +52,7 @@ export class ChaosTown {
     t.manifests.set('base', t.baseManifest(seed, agentFaultChance, 3));
     const a = await t.apply(t.manifests.get('base')!);
     if (a.code !== 0) throw new Error(`apply failed: ${a.stdout}\n${a.stderr}`);
-    t.socket = JSON.parse((await t.gt(['status', '-o', 'json'])).stdout).socket;
+    t.socket = (JSON.parse((await t.gt(['status', '-o', 'json'])).stdout) as { socket: string }).socket;
     return t;
   }
 
@@ -148,8 +148,8 @@ spec:
     const keep = (d: Buffer) => {
       this.loopOutput = (this.loopOutput + d.toString()).slice(-20_000);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     this.loop = child;
     return child;
   }
