@@ -24,7 +24,7 @@ export type GtError =
   | { kind: 'conflict'; message: string }
   /** The town belongs to another OS user than the one running gt (src/town/owner.ts). */
   | { kind: 'notOwner'; message: string }
-  | { kind: 'lockBusy'; lockFile: string; holder: LockHolder | undefined; waitedMs: number }
+  | { kind: 'lockBusy'; lockFile: string; holder: LockHolder | undefined; waitedMs: number; why?: string }
   | { kind: 'reconcileFailed'; failures: { key: string; message: string }[] };
 
 export class GtFailure extends Error {
@@ -58,7 +58,7 @@ export function describeError(e: GtError): string {
     case 'lockBusy': {
       const h = e.holder;
       const who = h ? `pid ${h.pid} on ${h.host} (${h.command}, since ${h.startedAt})` : 'another process';
-      return `${e.lockFile} is held by ${who}; waited ${Math.round(e.waitedMs / 1000)}s`;
+      return `${e.why ? `${e.why}: ` : ''}${e.lockFile} is held by ${who}${e.waitedMs > 0 ? `; waited ${Math.round(e.waitedMs / 1000)}s` : ''}`;
     }
     case 'reconcileFailed':
       return e.failures.map((f) => `${f.key}: ${f.message}`).join('\n');

@@ -6,6 +6,7 @@ import { alive, startLoop } from './support/merge.js';
 import { slowMergeUnderLoop } from './support/slow-merge.js';
 import { bareRepo, exists, gt, rigYaml, tempDir, townYaml } from './support/town.js';
 import { until } from './support/workers.js';
+import { parseJson } from './support/json.js';
 
 // The town write lock guards short writes only. A reconcile that runs for a long time (a merge's
 // tests, a clone from a host that never answers) holds its own work key's lock, and gt apply,
@@ -41,6 +42,9 @@ describe('a long reconcile holds only its own key', () => {
     const during = await t.gt(['diff']);
     expect(during.stdout).not.toContain('recover the merge');
     expect(during.stdout).toMatch(/being reconciled: merge .*testing/);
+    // gt status shows the merge the loop is running, from its records (it cannot plan a held key).
+    const status = parseJson<{ rigs: { rig: string; mergeQueue: { merging: { issueId: string } | null } }[] }>((await t.gt(['status', '-o', 'json'])).stdout);
+    expect(status.rigs.find((r) => r.rig === 'wyvern')?.mergeQueue.merging?.issueId).toBe(p.issueId);
 
     await writeFile(path.join(t.dir, 'drake.yaml'), rigYaml('drake', t.bare, '  suspend: true\n'));
     const applied = await t.gt(['apply', '-f', path.join(t.dir, 'drake.yaml'), '--lock-timeout', '5s']);

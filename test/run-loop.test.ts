@@ -39,6 +39,7 @@ describe('gt run (the loop)', () => {
     const second = await gt(['run', '--town', root, '--lock-timeout', '1s']);
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`pid ${loop.pid}`);
+    expect(second.stderr).toContain('a gt run loop is already running for this town');
   });
 
   it('reacts to an apply at once (no resync for an hour), and apply leaves the work to it', async () => {

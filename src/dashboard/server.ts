@@ -2,7 +2,7 @@
 // API, the actions and /metrics, all read through the same status, get and diff code as the CLI.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GtFailure, describeError } from '../errors.js';
+import { GtFailure, describeError, fail } from '../errors.js';
 import { kindFromWord } from '../model/objects.js';
 import type { TownSession } from '../town/session.js';
 import type { Town } from '../model/objects.js';
@@ -232,10 +232,21 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       else sendJson(res, status, { error: message });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.listen.port, o.listen.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.listen.port, o.listen.host, () => resolve());
+    });
+  } catch (err) {
+    // Nothing of the dashboard may outlive it (its watches would keep gt running), and the
+    // person is told what to change, not shown a stack.
+    await live.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${o.listen.host}:${o.listen.port}`;
+    if (code === 'EADDRINUSE') fail({ kind: 'conflict', message: `cannot serve the dashboard on ${where}: the address is in use (another gt dashboard or gt run --listen?); choose another with --listen HOST:PORT` });
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') fail({ kind: 'usage', message: `cannot serve the dashboard on ${where}: ${code === 'EACCES' ? 'permission denied (a port below 1024?)' : 'no such address on this machine'}; choose another with --listen HOST:PORT` });
+    throw err;
+  }
   port = (server.address() as AddressInfo).port;
   const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
   return {

@@ -60,8 +60,9 @@ gt(['get', 'swarm', 'calculator', '--town', town]);
 
 step('The loop: gt run works the swarm wave by wave; the refinery merges each verified branch');
 process.stdout.write('(the scripted demo agent stands in for a coding agent; subtract and multiply both edit calc.js,\n so the second to merge conflicts, goes back to its polecat, is redone on top of main and merged)\n');
-// The loop serves the dashboard too (GT_DEMO_LISTEN picks another address than the default).
-const listen = process.env.GT_DEMO_LISTEN ?? '127.0.0.1:7070';
+// The loop serves the dashboard too, on a free port of 127.0.0.1 (two demos at once must not
+// collide); GT_DEMO_LISTEN picks an address.
+const listen = process.env.GT_DEMO_LISTEN ?? '127.0.0.1:0';
 const loop = spawn(process.execPath, [gtBin, 'run', '--town', town, '--listen', listen], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
 loop.stdout.on('data', (d: Buffer) => {
   const text = d.toString();
@@ -85,10 +86,17 @@ for (;;) {
   }
   if (p?.complete && status.rigs[0]?.workers.length === 0) break;
   if (Date.now() > deadline || loop.exitCode !== null) {
-    process.stderr.write('demo: the swarm was not complete in 4 minutes\n');
+    process.stderr.write(loop.exitCode !== null ? `demo: gt run exited with ${loop.exitCode} (its error is above)\n` : 'demo: the swarm was not complete in 4 minutes\n');
     loop.kill('SIGTERM');
+    // Nothing of the demo keeps running: its agent sessions end with it.
+    spawnSync(process.execPath, [gtBin, 'stop', '--now', '--town', town], { env, stdio: 'inherit' });
     process.exit(1);
   }
+}
+if (process.env.GT_DEMO_KEEP === '1') {
+  // The swarm is done in seconds: this keeps the loop and its dashboard up to look around.
+  process.stdout.write('demo: the swarm is complete; the dashboard stays up until Ctrl-C (GT_DEMO_KEEP=1)\n');
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
 }
 loop.kill('SIGTERM');
 await new Promise((r) => loop.once('exit', r));

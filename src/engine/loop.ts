@@ -11,6 +11,7 @@ import { conditionOf } from './status.js';
 import { watchAgentHomes } from './watch-homes.js';
 import { objectsWokenBy } from './wake-map.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
+import { GtFailure, fail } from '../errors.js';
 
 export interface LoopOptions {
   log: (line: string) => void;
@@ -43,7 +44,10 @@ interface Wakes {
  */
 export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
   await session.init();
-  const runLock = await acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 });
+  const runLock = await acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 }).catch((err: unknown) => {
+    if (err instanceof GtFailure && err.error.kind === 'lockBusy') fail({ ...err.error, why: 'a gt run loop is already running for this town (one per town; stop it first, or leave the work to it)' });
+    throw err;
+  });
   const cache = new DesiredStateCache(async () => worldFrom(await session.store.list()));
   session.reconciler.readWorldFrom(cache);
   const offStore = session.store.onChange(() => cache.invalidate());
@@ -173,7 +177,10 @@ class SessionEvents {
     private readonly cache: DesiredStateCache,
     private readonly stop: AbortSignal,
     private readonly onEvent: () => void,
-  ) {}
+  ) {
+    // One listener for the whole loop (not one per wait): stopping ends a wait for a server too.
+    stop.addEventListener('abort', () => this.serverWanted?.(), { once: true });
+  }
 
   serverMayExist(): void {
     this.hints++;
@@ -196,10 +203,7 @@ class SessionEvents {
       if (r === 'noServer' && Date.now() - armedAt < 1000) {
         // No server, and none started since we asked: wait until gt may have started one.
         if (this.hints === hintsBefore) {
-          await new Promise<void>((resolve) => {
-            this.serverWanted = resolve;
-            this.stop.addEventListener('abort', () => resolve(), { once: true });
-          });
+          await new Promise<void>((resolve) => (this.serverWanted = resolve));
           this.serverWanted = undefined;
         }
         continue;

@@ -130,6 +130,14 @@ describe('gt dashboard: the API, the events stream and /metrics', () => {
     expect(r.stderr).toContain('needs --token-file');
   });
 
+  it('an address in use is said plainly and gt exits (it once hung behind an internal error)', async () => {
+    const busy = new URL(url);
+    const r = await gt(['dashboard', '--listen', `127.0.0.1:${busy.port}`, '--town', town.root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot serve the dashboard on 127.0.0.1:${busy.port}: the address is in use`);
+    expect(r.stderr).not.toContain('internal error');
+  });
+
   it('with --token-file every request needs the token; a browser gives it once as ?token= and keeps a cookie', async () => {
     const file = path.join(town.dir, 'token');
     await writeFile(file, 'a-long-enough-secret-token\n');

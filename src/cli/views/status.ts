@@ -19,6 +19,7 @@ import { OVERSEER } from '../../town/escalate.js';
 import type { SessionInfo } from '../../runtime/tmux.js';
 import type { StoredObject } from '../../store/store.js';
 import type { PoolState } from '../../workers/records.js';
+import { mergeQueueStore } from '../../refinery/requests.js';
 
 export interface WorkerView {
   name: string;
@@ -145,7 +146,9 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
     }
     const mine = plansOf(keyOf(rig));
     const sync = syncView(mine, status?.lastError, actors, status?.retry);
-    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? {}) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
+    // A merge queue another process is working on right now (the loop, during a merge's tests) is
+    // not planned here: its records on disk say what it merges and what waits.
+    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? (await queueOnDisk(session.root, name))) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
     const breaker = openBreaker(pool, obj.generation, agentFingerprint(town, rig));
     rigs.push({
       rig: name,
@@ -181,4 +184,16 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
   const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
   const view: StatusView = { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), loop: loop ? { pid: loop.pid, since: loop.startedAt } : null, escalations, agents, rigs, swarms };
   return { view, town, plans, others };
+}
+
+/** The merge queue as its records are (the current merge, requests waiting, requests sent back), for a queue being worked elsewhere. */
+async function queueOnDisk(root: string, rig: string) {
+  const store = mergeQueueStore(root);
+  const [requests, current] = await Promise.all([store.list(rig), store.current(rig)]);
+  const sentBack = (r: (typeof requests)[number]) => r.failedHead === r.head;
+  return {
+    current: current ? { issueId: current.issueId, phase: current.phase } : null,
+    queue: requests.filter((r) => !sentBack(r) && r.issueId !== current?.issueId).map((r) => ({ issue: r.issueId, branch: r.branch })),
+    failed: requests.filter(sentBack).map((r) => ({ issue: r.issueId, branch: r.branch, failure: r.failure })),
+  };
 }
