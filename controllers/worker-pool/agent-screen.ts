@@ -75,9 +75,14 @@ export function gateOnAgentScreens(plan: Plan<WorkerAction>, o: PoolObserved, pr
     conditions[r.name] = seen.code;
     findings.push({ code: seen.code, message });
     actions = actions.filter((a) => !explained(a, r.name));
-    if (r.agentCondition?.code !== seen.code || r.agentCondition.agent !== agent) actions.push({ type: 'reportAgentCondition', name: r.name, code: seen.code, message, agent });
-    if (!session!.alive) {
-      const changed = session!.agent !== undefined && session!.agent !== agent;
+    // The screen of a session started with an earlier agent is old news once the agent changed:
+    // that session is started again below, and only what the new agent shows is reported.
+    const changed = session!.agent !== undefined && session!.agent !== agent;
+    if (r.agentCondition?.code !== seen.code || (r.agentCondition.agent !== agent && !changed)) actions.push({ type: 'reportAgentCondition', name: r.name, code: seen.code, message, agent });
+    if (session!.alive && changed) {
+      // Still at its login or dialog screen under the old agent: the fix (an API key in agent.env, say) reaches it only in a new session.
+      actions.push({ type: 'restartSession', name: r.name, reason: `its agent changed since it showed ${seen.code}`, earlyDeath: false, retry: true });
+    } else if (!session!.alive) {
       const since = r.agentCondition ? o.now - Date.parse(r.agentCondition.retriedAt ?? r.agentCondition.at) : 0;
       if (changed || (r.agentCondition?.code === seen.code && since >= AGENT_RETRY_MS)) actions.push({ type: 'restartSession', name: r.name, reason: changed ? 'its agent changed since it showed ' + seen.code : `trying its agent again after ${seen.code}`, earlyDeath: false, retry: true });
       else requeue.push(AGENT_RETRY_MS - since);
