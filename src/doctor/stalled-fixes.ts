@@ -9,7 +9,7 @@ const FIXES: Record<string, string> = {
   BeadsPrefixMismatch: "set the Rig's beads.prefix to the prefix its issues use and gt apply, or change .beads/config.yaml by hand",
   CloneNotARepository: "move that directory away; gt clones the rig's gitUrl there on its next pass",
   CloneRemoteMismatch: "if it is the same project: git -C CLONE remote set-url origin GITURL; otherwise move the clone away and gt clones it again",
-  RemovalBlockedByWorkers: 'nothing to do but wait (gt status shows the polecats); the rig is removed once they are done',
+  RemovalBlockedByWorkers: 'wait for the polecats to finish (gt status shows them); one that cannot (its agent shows a condition, or is stuck) is released by closing its issue: gt issues close ID --rig RIG',
   RemovalBlockedByWork: 'save the work in that clone (commit and push, or copy it away) and remove the clone by hand; the rig is removed on the next pass',
   SessionCrashLooping: "read the session's last output (TMUX capture-pane -p -t =SESSION:, where TMUX is the command gt status prints), fix its agent command, then gt apply a changed spec (or gt stop and gt start)",
   WorkerStalled: "read the escalation (gt mail inbox overseer) and the polecat's pane; help it along in its session, or close its issue (gt issues close ID) to free the slot",
