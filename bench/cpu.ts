@@ -20,7 +20,10 @@ export function procCpuMs(pid: number): { selfMs: number; childrenMs: number } |
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3 (state).
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const [utime, stime, cutime, cstime] = [f[14 - 3]!, f[15 - 3]!, f[16 - 3]!, f[17 - 3]!];
     return { selfMs: (utime + stime) * TICK_MS, childrenMs: (cutime + cstime) * TICK_MS };
   } catch {

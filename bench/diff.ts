@@ -172,7 +172,9 @@ function report(f: Figures): void {
   const cpus = os.cpus().length;
 
   say(`gt diff benchmark: town of ${RIGS} rigs (${RIGS * 2} clones of a 3-commit repository)`);
-  say(`node ${process.version}, ${version('git', ['--version'])}, ${cpus} CPU${cpus === 1 ? '' : 's'}, ${os.platform()}; load average ${f.load[0].toFixed(1)} at start, ${f.load[1].toFixed(1)} at end`);
+  say(
+    `node ${process.version}, ${version('git', ['--version'])}, ${cpus} CPU${cpus === 1 ? '' : 's'}, ${os.platform()}; load average ${f.load[0].toFixed(1)} at start, ${f.load[1].toFixed(1)} at end`,
+  );
   say(`${RUNS} timed runs after ${WARMUPS} warm-ups (processes interleaved round-robin); apply of ${RIGS} rigs took ${(f.applyMs / 1000).toFixed(1)} s`);
   say('');
   say(heading('Whole process (wall ms)'));
@@ -183,7 +185,9 @@ function report(f: Figures): void {
   say(row('node + import engine (reconciler, controllers)', p.engine));
   say(row('node + import commands/diff.js (engine + apply/)', p.diffModule));
   say(`  -> per rig   ${ms(perRigProcess)} ms   (t${RIGS} - t1) / ${RIGS - 1}`);
-  say(`  -> fixed     ${ms(p.diff1.median - perRigProcess)} ms   t1 - per rig: node ${p.bare.median.toFixed(0)}, module loading ~${(p.diffModule.median - p.bare.median).toFixed(0)} (of it apply/ for -f: ~${(p.diffModule.median - p.engine.median).toFixed(0)}), store + Town`);
+  say(
+    `  -> fixed     ${ms(p.diff1.median - perRigProcess)} ms   t1 - per rig: node ${p.bare.median.toFixed(0)}, module loading ~${(p.diffModule.median - p.bare.median).toFixed(0)} (of it apply/ for -f: ~${(p.diffModule.median - p.engine.median).toFixed(0)}), store + Town`,
+  );
   say('');
   say(heading('In process: Reconciler.planAll (wall ms)'));
   say(row(`${RIGS} rigs, concurrency 8 (as gt diff)`, f.plan20));
@@ -203,7 +207,9 @@ function report(f: Figures): void {
     const total = selfPerRig + childPerRig;
     const ownJs = Math.max(0, selfPerRig - spawnPerRig);
     say(`  git processes (children)           ${ms(childPerRig)}  ${pct(childPerRig, total).padStart(4)}`);
-    say(`  gt: spawning them (${f.spawnsPerRig.toFixed(0)} x ${spawnSelfPerCall.toFixed(1)} ms)      ${ms(Math.min(spawnPerRig, selfPerRig))}  ${pct(Math.min(spawnPerRig, selfPerRig), total).padStart(4)}`);
+    say(
+      `  gt: spawning them (${f.spawnsPerRig.toFixed(0)} x ${spawnSelfPerCall.toFixed(1)} ms)      ${ms(Math.min(spawnPerRig, selfPerRig))}  ${pct(Math.min(spawnPerRig, selfPerRig), total).padStart(4)}`,
+    );
     say(`  gt: own code (fs, plan, parsing)   ${ms(ownJs)}  ${pct(ownJs, total).padStart(4)}`);
     say(`  total                              ${ms(total)}   on ${cpus} CPU${cpus === 1 ? '' : 's'}: >= ${(total / cpus).toFixed(1)} ms wall per rig`);
   } else {

@@ -43,21 +43,9 @@ export function rigName(i: number): string {
 
 /** Writes a Town manifest plus `rigs` Rig manifests (one multi-document file); returns the file. */
 export function writeTownManifest(dir: string, name: string, root: string, gitUrl: string, rigs: number): string {
-  const docs = [
-    ['apiVersion: gastown.dev/v1alpha1', 'kind: Town', 'metadata:', `  name: ${name}`, 'spec:', `  root: ${JSON.stringify(root)}`].join('\n'),
-  ];
+  const docs = [['apiVersion: gastown.dev/v1alpha1', 'kind: Town', 'metadata:', `  name: ${name}`, 'spec:', `  root: ${JSON.stringify(root)}`].join('\n')];
   for (let i = 1; i <= rigs; i++) {
-    docs.push(
-      [
-        'apiVersion: gastown.dev/v1alpha1',
-        'kind: Rig',
-        'metadata:',
-        `  name: ${rigName(i)}`,
-        'spec:',
-        `  gitUrl: ${JSON.stringify(gitUrl)}`,
-        '  defaultBranch: main',
-      ].join('\n'),
-    );
+    docs.push(['apiVersion: gastown.dev/v1alpha1', 'kind: Rig', 'metadata:', `  name: ${rigName(i)}`, 'spec:', `  gitUrl: ${JSON.stringify(gitUrl)}`, '  defaultBranch: main'].join('\n'));
   }
   const file = path.join(dir, `${name}.yaml`);
   mkdirSync(dir, { recursive: true });

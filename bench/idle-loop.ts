@@ -49,7 +49,9 @@ export async function benchIdle(): Promise<string[]> {
 
 function eventLines(town: LoopTown): number {
   try {
-    return readFileSync(path.join(town.root, '.gt', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    return readFileSync(path.join(town.root, '.gt', 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean).length;
   } catch {
     return 0;
   }
@@ -72,7 +74,10 @@ async function measure(town: LoopTown): Promise<string[]> {
     250,
   );
   const allRunningS = (epochMs() - startMs) / 1000;
-  await settle(loop, RIGS.map((r) => r.name));
+  await settle(
+    loop,
+    RIGS.map((r) => r.name),
+  );
   note(`idle loop: all ${WORKERS} sessions ran after ${allRunningS.toFixed(1)} s; sampling gt run for ${WINDOW_S} s`);
   const w = await sampleIdle(town, loop, { windowS: WINDOW_S, resyncS: DEFAULT_RESYNC_S, cpuPct: TARGET_CPU_PCT, rssMb: TARGET_RSS_MB });
   return [
@@ -153,7 +158,9 @@ export async function sampleIdle(town: LoopTown, loop: Loop, o: { windowS: numbe
       `    gt run's own process (gt's own work)    ${own.toFixed(2).padStart(6)} %`,
       `    the programs (git, tmux clients)        ${children.toFixed(2).padStart(6)} %`,
       `    gt run with its programs                ${(own + children).toFixed(2).padStart(6)} %`,
-      ...(tmuxServer !== undefined ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   not gt's child: it runs the sessions and answers gt's tmux clients; the agents are silent`] : []),
+      ...(tmuxServer !== undefined
+        ? [`    (the town's tmux server, not counted)   ${tmuxServer.toFixed(2).padStart(6)} %   not gt's child: it runs the sessions and answers gt's tmux clients; the agents are silent`]
+        : []),
       `  memory of gt run (VmRSS from /proc/PID/status, MB): max ${maxRss.toFixed(1)}, at end ${mem.rss.toFixed(1)} over the window; peak since start (VmHWM) ${mem.hwm.toFixed(1)}`,
       `  activity in the window: ${lines} output lines, ${events} events in .gt/events.jsonl; ${spawns.length} processes started (${byCmd || 'none'})`,
       ...windowLines.slice(0, 6).map((l) => `    | ${l.slice(0, 160)}`),

@@ -118,7 +118,15 @@ async function measure(town: LoopTown): Promise<string[]> {
   load.push(os.loadavg()[0]!);
   const shell: Side = { wallMs: sh1.wallMs + sh2.wallMs, merged: mergesOn(shRemote), tree: treeOf(shRemote), ownMs: 0, programsMs: sh1.programsMs + sh2.programsMs };
   const gt: Side = { wallMs: gt1.wallMs + gt2.wallMs, merged: mergesOn(town.remote), tree: treeOf(town.remote), ownMs: gt1.ownMs + gt2.ownMs, programsMs: gt1.programsMs + gt2.programsMs };
-  return report({ shell, gt, spawns: [...gt1.spawns, ...gt2.spawns], rssMb: Math.max(gt1.rssMb, gt2.rssMb), finished: gt1.finished && gt2.finished, testAlone: testAlone.median, load: [load[0]!, load[1]!] });
+  return report({
+    shell,
+    gt,
+    spawns: [...gt1.spawns, ...gt2.spawns],
+    rssMb: Math.max(gt1.rssMb, gt2.rssMb),
+    finished: gt1.finished && gt2.finished,
+    testAlone: testAlone.median,
+    load: [load[0]!, load[1]!],
+  });
 }
 
 function timeTest(cwd: string): number {

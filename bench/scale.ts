@@ -88,7 +88,10 @@ async function measure(town: LoopTown, rigs: RigOptions[]): Promise<string[]> {
     120_000,
     500,
   );
-  await settle(loop, rigs.map((r) => r.name));
+  await settle(
+    loop,
+    rigs.map((r) => r.name),
+  );
   note(`scale: sampling the idle gt run for ${WINDOW_S} s`);
   const idle = await sampleIdle(town, loop, { windowS: WINDOW_S, resyncS: DEFAULT_RESYNC_S, cpuPct: TARGET_CPU_PCT, rssMb: TARGET_RSS_MB });
   out.push(`  (b) idle gt run with ${idle.stillRunning} sessions running, window ${(idle.windowMs / 1000).toFixed(1)} s (after every rig's outcome and a quiet loop)`);

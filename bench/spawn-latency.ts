@@ -175,17 +175,77 @@ function report(runs: Run[], log: SpawnEntry[]): string[] {
     `  ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; the benchmark itself (polls, gt issues create) used ${pollerCpuPct.toFixed(0)}% of a core meanwhile`,
     `  ${'ms'.padEnd(LABEL)}${'median'.padStart(7)} ${'p90'.padStart(7)} ${'max'.padStart(7)}`,
     `  issue written in process (JsonlTracker.create, the loop's own file format):`,
-    line('  written -> session running', d(tracker, (r) => r.sessionMs, (r) => r.writtenMs)),
-    line("    written -> the loop's first process (watch, debounce, lock)", f(tracker, (x) => x.detect)),
-    line('    written -> worker record (+ observe, plan)', d(tracker, (r) => r.recordMs, (r) => r.writtenMs)),
-    line('    worker record -> session running (claim, clone, tmux)', d(tracker, (r) => r.sessionMs, (r) => r.recordMs)),
-    line('      of it, in git processes', f(tracker, (x) => x.gitMs), `${perRun(tracker, (x) => x.gitCalls)} git calls per spawn, one after another`),
-    line('      of it, in tmux processes', f(tracker, (x) => x.tmuxMs), `${perRun(tracker, (x) => x.tmuxCalls)} tmux calls per spawn`),
-    line('  JsonlTracker.create itself (lock, read, rename)', d(tracker, (r) => r.writtenMs, (r) => r.startMs)),
+    line(
+      '  written -> session running',
+      d(
+        tracker,
+        (r) => r.sessionMs,
+        (r) => r.writtenMs,
+      ),
+    ),
+    line(
+      "    written -> the loop's first process (watch, debounce, lock)",
+      f(tracker, (x) => x.detect),
+    ),
+    line(
+      '    written -> worker record (+ observe, plan)',
+      d(
+        tracker,
+        (r) => r.recordMs,
+        (r) => r.writtenMs,
+      ),
+    ),
+    line(
+      '    worker record -> session running (claim, clone, tmux)',
+      d(
+        tracker,
+        (r) => r.sessionMs,
+        (r) => r.recordMs,
+      ),
+    ),
+    line(
+      '      of it, in git processes',
+      f(tracker, (x) => x.gitMs),
+      `${perRun(tracker, (x) => x.gitCalls)} git calls per spawn, one after another`,
+    ),
+    line(
+      '      of it, in tmux processes',
+      f(tracker, (x) => x.tmuxMs),
+      `${perRun(tracker, (x) => x.tmuxCalls)} tmux calls per spawn`,
+    ),
+    line(
+      '  JsonlTracker.create itself (lock, read, rename)',
+      d(
+        tracker,
+        (r) => r.writtenMs,
+        (r) => r.startMs,
+      ),
+    ),
     `  issue created with gt issues create (a person's way):`,
-    line('  CLI exit (issue in the file) -> session running', d(cli, (r) => r.sessionMs, (r) => r.writtenMs)),
-    line('  CLI start -> session running (what the person waits)', d(cli, (r) => r.sessionMs, (r) => r.startMs)),
-    line('    gt issues create process, start -> exit', d(cli, (r) => r.writtenMs, (r) => r.startMs)),
+    line(
+      '  CLI exit (issue in the file) -> session running',
+      d(
+        cli,
+        (r) => r.sessionMs,
+        (r) => r.writtenMs,
+      ),
+    ),
+    line(
+      '  CLI start -> session running (what the person waits)',
+      d(
+        cli,
+        (r) => r.sessionMs,
+        (r) => r.startMs,
+      ),
+    ),
+    line(
+      '    gt issues create process, start -> exit',
+      d(
+        cli,
+        (r) => r.writtenMs,
+        (r) => r.startMs,
+      ),
+    ),
   ];
   if (lost.length) lines.push(`  ${lost.length} run(s) saw no running session within ${TIMEOUT_MS / 1000} s: ${lost.map((r) => r.id).join(', ')} (left out of the figures above)`);
   const judge = (rs: Run[], from: (r: Run) => number) => {

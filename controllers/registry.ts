@@ -10,4 +10,13 @@ import { pluginSessionsController, rigSessionsController, townSessionsController
  * Every controller, in the order they run for an object; the first one of a kind is its primary
  * (it finalizes deletions). Kinds without a controller are stored and validated only.
  */
-export const CONTROLLERS: readonly AnyController[] = [townController, townSessionsController, rigController, workerPoolController, refineryController, rigSessionsController, swarmController, pluginSessionsController].map((c) => c as unknown as AnyController);
+export const CONTROLLERS: readonly AnyController[] = [
+  townController,
+  townSessionsController,
+  rigController,
+  workerPoolController,
+  refineryController,
+  rigSessionsController,
+  swarmController,
+  pluginSessionsController,
+].map((c) => c as unknown as AnyController);

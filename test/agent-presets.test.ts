@@ -30,7 +30,15 @@ describe('the argv a rig gets', () => {
   it('a preset gives the unattended argv, the model and the first prompt naming the prompt file', () => {
     const r = resolveAgent([{ preset: 'codex' }, { model: 'gpt-5' }], '/town/r/polecats/a');
     expect(r.preset?.name).toBe('codex');
-    expect(r.command).toEqual(['codex', '--dangerously-bypass-approvals-and-sandbox', '-c', 'projects={"/town/r/polecats/a"={trust_level="trusted"}}', '--model', 'gpt-5', 'Your instructions are in {promptFile}. Read that file first and follow it.']);
+    expect(r.command).toEqual([
+      'codex',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '-c',
+      'projects={"/town/r/polecats/a"={trust_level="trusted"}}',
+      '--model',
+      'gpt-5',
+      'Your instructions are in {promptFile}. Read that file first and follow it.',
+    ]);
   });
 
   it('a command overrides a preset at its own level, and a more specific preset overrides a town command', () => {

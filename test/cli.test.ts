@@ -28,7 +28,16 @@ describe('the CLI surface a user touches first (the bundled gt)', () => {
   });
 
   it('-o yaml prints the same value as -o json, on every command that reads', async () => {
-    const readers = [['get'], ['get', 'rig', 'wyvern'], ['diff'], ['status'], ['doctor'], ['issues', 'list', '--rig', 'wyvern'], ['mail', 'inbox'], ['apply', '-f', path.join(dir, 'town.yaml'), '--dry-run']];
+    const readers = [
+      ['get'],
+      ['get', 'rig', 'wyvern'],
+      ['diff'],
+      ['status'],
+      ['doctor'],
+      ['issues', 'list', '--rig', 'wyvern'],
+      ['mail', 'inbox'],
+      ['apply', '-f', path.join(dir, 'town.yaml'), '--dry-run'],
+    ];
     for (const args of readers) {
       const json = await gt([...args, '-o', 'json', '--town', root]);
       const yaml = await gt([...args, '-o', 'yaml', '--town', root]);
@@ -120,7 +129,8 @@ describe('gt itself', () => {
   it('--help lists every command, the demo agent too', async () => {
     const r = await gt(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['apply', 'diff', 'get', 'delete', 'run', 'status', 'done', 'land', 'doctor', 'handoff', 'stop', 'start', 'demo-agent', 'issues', 'mail']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['apply', 'diff', 'get', 'delete', 'run', 'status', 'done', 'land', 'doctor', 'handoff', 'stop', 'start', 'demo-agent', 'issues', 'mail'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 
   it('gt demo-agent --help shows its modes instead of running the agent', async () => {
@@ -160,8 +170,12 @@ describe('gt completion: scripts generated from the commander program', () => {
     // The function `complete -p gt` names, called as bash calls it: COMP_WORDS and COMP_CWORD set.
     const complete = (line: string) => {
       const words = line.split(' ');
-      const driver = 'source "$1"; shift; spec=$(complete -p gt); fn=${spec##*-F }; fn=${fn%% *}; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); "$fn" gt "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; printf "%s\\n" "${COMPREPLY[@]}"';
-      return execFileSync('bash', ['--norc', '-c', driver, 'bash', file, ...words], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+      const driver =
+        'source "$1"; shift; spec=$(complete -p gt); fn=${spec##*-F }; fn=${fn%% *}; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); "$fn" gt "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; printf "%s\\n" "${COMPREPLY[@]}"';
+      return execFileSync('bash', ['--norc', '-c', driver, 'bash', file, ...words], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .sort();
     };
     expect(complete('gt ')).toEqual(expect.arrayContaining(['apply', 'completion', 'demo-agent', 'diff', 'get', 'issues', 'mail', 'status']));
     expect(complete('gt st')).toEqual(['start', 'status', 'stop']);

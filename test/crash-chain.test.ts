@@ -37,8 +37,15 @@ describe('crash backoff and crash loop (one rule)', () => {
 // mayor), with the same restartBackoff (5s) and maxRestarts (3): the same decision.
 const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', workers: { restartBackoff: '5s', maxRestarts: 3 } });
 const mayor: DesiredSession = {
-  name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', home: '/town/mayor', promptFile: '/town/.gt/prompts/_town/gt-mayor.md', instructions: 'be the mayor',
-  launch: { argv: ['agent'], env: {}, fingerprint: 'f1' }, enabled: true,
+  name: 'gt-mayor',
+  role: 'mayor',
+  rig: '',
+  address: 'mayor',
+  home: '/town/mayor',
+  promptFile: '/town/.gt/prompts/_town/gt-mayor.md',
+  instructions: 'be the mayor',
+  launch: { argv: ['agent'], env: {}, fingerprint: 'f1' },
+  enabled: true,
   settings: { idleAfterMs: 10_000, handoffTimeoutMs: 30_000, restartBackoffMs: 5_000, maxRestarts: 3 },
 };
 
@@ -46,9 +53,25 @@ type Decision = 'escalate' | 'restart' | `wait ${number}s`;
 
 function workerDecision(starts: string[]): Decision {
   const o: PoolObserved = {
-    now, issues: [{ id: 'w-1', title: 'w-1', description: '', status: 'in_progress', priority: 2, issue_type: 'task', created_at: ago(3600), updated_at: ago(3600), dependencies: [] }], ready: [],
+    now,
+    issues: [{ id: 'w-1', title: 'w-1', description: '', status: 'in_progress', priority: 2, issue_type: 'task', created_at: ago(3600), updated_at: ago(3600), dependencies: [] }],
+    ready: [],
     records: [{ name: 'nux', rig: 'wyvern', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: starts[0]!, starts, nudges: 0, rejectedDone: 0 }],
-    signals: {}, sessions: [], clones: {}, polecatDirs: ['nux'], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, remoteHead: 'main', refineryCloned: true,
+    signals: {},
+    sessions: [],
+    clones: {},
+    polecatDirs: ['nux'],
+    reusableDirs: [],
+    swarmOf: {},
+    swarmLimits: {},
+    pool: { spawnFailures: 0 },
+    handoffs: {},
+    stuckPlugins: [],
+    stuckVerdicts: {},
+    stuckAsked: {},
+    contractReady: true,
+    remoteHead: 'main',
+    refineryCloned: true,
   };
   const p = planPool(rig, 1, false, o);
   const a = p.actions.find((x) => x.type === 'escalate' || x.type === 'restartSession');
@@ -58,7 +81,17 @@ function workerDecision(starts: string[]): Decision {
 
 function sessionDecision(starts: string[]): Decision {
   // A crash is recorded at the restart that follows it.
-  const p = planSessions([mayor], { root: '/town', inheritedPath: '/usr/bin:/bin', now, contractReady: true, sessions: { 'gt-mayor': { record: { name: 'gt-mayor', starts, crashes: starts.slice(1) }, state: {}, unread: { count: 0 } } } }, 1);
+  const p = planSessions(
+    [mayor],
+    {
+      root: '/town',
+      inheritedPath: '/usr/bin:/bin',
+      now,
+      contractReady: true,
+      sessions: { 'gt-mayor': { record: { name: 'gt-mayor', starts, crashes: starts.slice(1) }, state: {}, unread: { count: 0 } } },
+    },
+    1,
+  );
   const a = p.actions[0];
   if (a) return a.type === 'escalateCrashLoop' ? 'escalate' : 'restart';
   return `wait ${Number(/restart in (\d+)s/.exec((p.notes ?? []).join(' '))![1])}s`;

@@ -86,7 +86,7 @@ describe('gt doctor', () => {
     expect(fixed.stdout).toContain('nothing: the town is in sync and healthy.');
   });
 
-  it('GT-STALE-LOCK: a lock whose pid is dead on this host; --fix removes it and leaves other hosts\' locks', async () => {
+  it("GT-STALE-LOCK: a lock whose pid is dead on this host; --fix removes it and leaves other hosts' locks", async () => {
     town = await TestTown.create();
     const stale = path.join(town.root, 'wyvern', '.beads', 'issues.jsonl.lock');
     await writeFile(stale, JSON.stringify({ pid: deadPid(), host: os.hostname(), command: 'gt beads', startedAt: '2020-01-01T00:00:00.000Z' }) + '\n');
@@ -228,7 +228,7 @@ describe('gt doctor', () => {
     expect(left.filter((x) => x.subject === 'Rig/wyvern').map((x) => x.code)).toEqual(['GT-BREAKER-OPEN']);
   });
 
-  it('GT-CLONE-REMOTE: clones whose origin is not the rig\'s gitUrl are reported and never rewritten', async () => {
+  it("GT-CLONE-REMOTE: clones whose origin is not the rig's gitUrl are reported and never rewritten", async () => {
     const w = await townWithWorker();
     town = w.t;
     const refinery = path.join(town.root, 'wyvern', 'refinery', 'rig');
@@ -243,7 +243,7 @@ describe('gt doctor', () => {
     expect(await has(town, 'GT-CLONE-REMOTE', 'wyvern/polecats/nux')).toBe(true);
   });
 
-  it('GT-CLONE-BRANCH: a polecat clone on another branch than its worker\'s is reported and left', async () => {
+  it("GT-CLONE-BRANCH: a polecat clone on another branch than its worker's is reported and left", async () => {
     const w = await townWithWorker();
     town = w.t;
     git(['checkout', '-q', '-b', 'side'], w.clone);
@@ -255,7 +255,7 @@ describe('gt doctor', () => {
     expect(await has(town, 'GT-CLONE-BRANCH', 'wyvern/polecats/nux')).toBe(true);
   });
 
-  it('GT-DIRTY-FINISHED-CLONE: a released worker\'s clone with uncommitted work is reported and kept', async () => {
+  it("GT-DIRTY-FINISHED-CLONE: a released worker's clone with uncommitted work is reported and kept", async () => {
     const w = await townWithWorker();
     town = w.t;
     await writeFile(path.join(w.clone, 'half-done.txt'), 'work\n');
@@ -295,7 +295,7 @@ describe('gt doctor', () => {
     expect(f.fixable).toBe(false);
   });
 
-  it('GT-ACTION-FAILED: a rig whose gitUrl does not exist is a finding with git\'s error and the fix', async () => {
+  it("GT-ACTION-FAILED: a rig whose gitUrl does not exist is a finding with git's error and the fix", async () => {
     const dir = await tempDir('gt-doctor-');
     try {
       await writeFile(path.join(dir, 'town.yaml'), townYaml('./town', 'badurl') + '---\n' + rigYaml('wyvern', './no-such-remote.git'));
@@ -318,9 +318,45 @@ describe('gt doctor', () => {
 
 describe('doctor judges (pure)', () => {
   const rig: StoredObject = { manifest: withDefaults('Rig', 'wyvern', { gitUrl: '/r.git' }), generation: 2, createdAt: '', updatedAt: '', lastApplied: {} };
-  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({ world: { town: undefined, objects: [rig] }, socket: 's', sessions: [], workers: {}, pools: {}, plans: [], stalled: [], failures: [], clones: [], locks: [], beads: [], repoBeads: [], mail: [], blockedIssues: [], ...p });
-  const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({ name, created: new Date(0), pid: 1, dead, exitStatus: dead ? 3 : undefined, exitSignal: undefined, currentCommand: '', activity: new Date(0), meta });
-  const record = (state: WorkerRecord['state']): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'wyvern-a1', branch: 'polecat/nux/wyvern-a1', state, createdAt: '', starts: [], nudges: 0, rejectedDone: 0 });
+  const facts = (p: Partial<DoctorFacts>): DoctorFacts => ({
+    world: { town: undefined, objects: [rig] },
+    socket: 's',
+    sessions: [],
+    workers: {},
+    pools: {},
+    plans: [],
+    stalled: [],
+    failures: [],
+    clones: [],
+    locks: [],
+    beads: [],
+    repoBeads: [],
+    mail: [],
+    blockedIssues: [],
+    ...p,
+  });
+  const session = (name: string, dead: boolean, meta: Record<string, string>): SessionInfo => ({
+    name,
+    created: new Date(0),
+    pid: 1,
+    dead,
+    exitStatus: dead ? 3 : undefined,
+    exitSignal: undefined,
+    currentCommand: '',
+    activity: new Date(0),
+    meta,
+  });
+  const record = (state: WorkerRecord['state']): WorkerRecord => ({
+    name: 'nux',
+    rig: 'wyvern',
+    issueId: 'wyvern-a1',
+    branch: 'polecat/nux/wyvern-a1',
+    state,
+    createdAt: '',
+    starts: [],
+    nudges: 0,
+    rejectedDone: 0,
+  });
   const nux = session('gt-wyvern-nux', true, { role: 'polecat', rig: 'wyvern', polecat: 'nux' });
 
   it('a dead session is a zombie only when nothing restarts or collects it', () => {
@@ -348,7 +384,13 @@ describe('doctor judges (pure)', () => {
 
   it('a breaker or a Stalled condition from an older generation of the spec is over', () => {
     const breaker = (generation: number) => ({ wyvern: { spawnFailures: 3, breaker: { reason: 'r', openedAt: 't', generation } } });
-    const stalled = (observedGeneration: number) => [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'TerminalError', message: 'm', lastTransitionTime: 't', observedGeneration } }];
+    const stalled = (observedGeneration: number) => [
+      {
+        key: 'Rig/wyvern' as const,
+        generation: 2,
+        condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'TerminalError', message: 'm', lastTransitionTime: 't', observedGeneration },
+      },
+    ];
     expect(judgeHealth(facts({ pools: breaker(1), stalled: stalled(1) }))).toEqual([]);
     expect(judgeHealth(facts({ pools: breaker(2), stalled: stalled(2) })).map((f) => f.code)).toEqual(['GT-BREAKER-OPEN', 'GT-STALLED']);
     // Tripped under another effective agent (the Town's agent changed since): over too.
@@ -357,7 +399,13 @@ describe('doctor judges (pure)', () => {
 
   it('an issue blocked by its spent merge budget is GT-ISSUE-BLOCKED, and its rig not GT-STALLED twice for it', () => {
     const blockedIssues = [{ rig: 'wyvern', issueId: 'wyvern-a1', rejections: 3, reason: 'tests failed (make test)', blockedAt: 't' }];
-    const stalled = [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'IssueBlocked', message: 'm', lastTransitionTime: 't', observedGeneration: 2 } }];
+    const stalled = [
+      {
+        key: 'Rig/wyvern' as const,
+        generation: 2,
+        condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'IssueBlocked', message: 'm', lastTransitionTime: 't', observedGeneration: 2 },
+      },
+    ];
     const found = judgeHealth(facts({ blockedIssues, stalled }));
     expect(found).toEqual([{ code: 'GT-ISSUE-BLOCKED', ...blockedIssues[0] }]);
     expect(viewOf(found[0]!)).toMatchObject({ subject: 'wyvern/wyvern-a1', severity: 'error', fixable: false });
@@ -384,11 +432,23 @@ describe('doctor judges (pure)', () => {
       expect(found[0]!.fix, code).not.toBe('');
     }
     // The Stalled condition a finding sets is that same finding, said once.
-    const stalled = [{ key: 'Rig/wyvern' as const, generation: 2, condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'WorkerStalled', message: 'm', lastTransitionTime: 't', observedGeneration: 2 } }];
+    const stalled = [
+      {
+        key: 'Rig/wyvern' as const,
+        generation: 2,
+        condition: { type: 'Stalled' as const, status: 'True' as const, reason: 'WorkerStalled', message: 'm', lastTransitionTime: 't', observedGeneration: 2 },
+      },
+    ];
     expect(judgeHealth(facts({ stalled, plans: [{ key: 'Rig/wyvern', controller: 'workers', findings: [{ code: 'WorkerStalled', message: 'm' }] }] })).map((f) => f.code)).toEqual(['GT-STALLED']);
   });
 
   it('torn lines are split off by number; every other line keeps its bytes', () => {
-    expect(splitTorn('{"a":1}\n{"b":\n\n {"c": 2} \n{"d"')).toEqual({ kept: ['{"a":1}', '', ' {"c": 2} '], torn: [{ line: 2, text: '{"b":' }, { line: 5, text: '{"d"' }] });
+    expect(splitTorn('{"a":1}\n{"b":\n\n {"c": 2} \n{"d"')).toEqual({
+      kept: ['{"a":1}', '', ' {"c": 2} '],
+      torn: [
+        { line: 2, text: '{"b":' },
+        { line: 5, text: '{"d"' },
+      ],
+    });
   });
 });

@@ -15,7 +15,17 @@ describe('a reader that goes away (gt issues list | head -1)', () => {
     await writeFile(manifest, `${townYaml(root)}---\n${rigYaml('wyvern', await bareRepo(dir))}`);
     expect((await gt(['apply', '-f', manifest])).code).toBe(0);
     // Far more output than a pipe holds, so the write after the reader left fails with EPIPE.
-    const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ id: `wyvern-${i}`, title: `issue number ${i} with a title long enough to fill the pipe`, status: 'open', priority: 2, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' }));
+    const lines = Array.from({ length: 4000 }, (_, i) =>
+      JSON.stringify({
+        id: `wyvern-${i}`,
+        title: `issue number ${i} with a title long enough to fill the pipe`,
+        status: 'open',
+        priority: 2,
+        issue_type: 'task',
+        created_at: '2026-01-01T00:00:00Z',
+        updated_at: '2026-01-01T00:00:00Z',
+      }),
+    );
     await writeFile(path.join(root, 'wyvern', '.beads', 'issues.jsonl'), lines.join('\n') + '\n');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

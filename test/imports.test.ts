@@ -48,7 +48,9 @@ function upwardImports(): string[] {
 describe('the import graph of src/ and controllers/', () => {
   it('reads every source file and resolves every import', () => {
     // A graph that missed files or imports (a broken tsconfig path) would pass every rule below.
-    const sources = ['src', 'controllers'].flatMap((dir) => (readdirSync(path.join(root, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f.split(path.sep).join('/')}`));
+    const sources = ['src', 'controllers'].flatMap((dir) =>
+      (readdirSync(path.join(root, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f.split(path.sep).join('/')}`),
+    );
     expect(Object.keys(graph).sort()).toEqual(sources.sort());
     expect(unresolved).toEqual([]);
     expect(graph['src/town/session.ts']).toContain('src/engine/reconciler.ts');

@@ -12,8 +12,7 @@ import { REPO_ROOT, tempDir, townYaml } from './support/town.js';
 describe('gt installed from the clone, used outside it', () => {
   let dir: string;
   let prefix: string;
-  const gtOnPath = (args: string[], cwd: string) =>
-    spawnSync('gt', args, { cwd, encoding: 'utf8', env: { ...process.env, GT_TOWN: '', PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}` } });
+  const gtOnPath = (args: string[], cwd: string) => spawnSync('gt', args, { cwd, encoding: 'utf8', env: { ...process.env, GT_TOWN: '', PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}` } });
 
   beforeAll(async () => {
     dir = await tempDir('gt-install-');

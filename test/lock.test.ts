@@ -23,13 +23,13 @@ describe('the town lock', () => {
   it('serialises two concurrent applies: both land, events keep unique increasing sequence numbers', async () => {
     await writeFile(path.join(dir, 'a.yaml'), rigYaml('alpha', bare));
     await writeFile(path.join(dir, 'b.yaml'), rigYaml('beta', bare));
-    const [a, b] = await Promise.all([
-      gt(['apply', '-f', 'a.yaml', '--town', root], { cwd: dir }),
-      gt(['apply', '-f', 'b.yaml', '--town', root], { cwd: dir }),
-    ]);
+    const [a, b] = await Promise.all([gt(['apply', '-f', 'a.yaml', '--town', root], { cwd: dir }), gt(['apply', '-f', 'b.yaml', '--town', root], { cwd: dir })]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
-    const events = (await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq: number });
+    const events = (await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number });
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     expect(new Set(seqs).size).toBe(seqs.length);

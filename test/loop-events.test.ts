@@ -60,12 +60,16 @@ describe('gt run learns of changes as they happen', () => {
     loop = await town.startLoop();
     await until(() => town!.liveSessions().includes('gt-wyvern-nux'), 'the polecat session', 15_000);
     // Settled: two looks a second apart see the same status files.
-    const settled = await until(async () => {
-      const a = await statusTimes(town!.root);
-      await new Promise((r) => setTimeout(r, 1000));
-      const b = await statusTimes(town!.root);
-      return JSON.stringify(a) === JSON.stringify(b) ? b : undefined;
-    }, 'the loop to settle', 20_000);
+    const settled = await until(
+      async () => {
+        const a = await statusTimes(town!.root);
+        await new Promise((r) => setTimeout(r, 1000));
+        const b = await statusTimes(town!.root);
+        return JSON.stringify(a) === JSON.stringify(b) ? b : undefined;
+      },
+      'the loop to settle',
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 3000));
     expect(await statusTimes(town.root)).toEqual(settled);
   });

@@ -51,7 +51,10 @@ describe('mail', () => {
     // Marking read rewrites the file while others append: still nothing lost.
     const some = msgs.slice(0, 20).map((m) => m.id);
     await Promise.all([...some.map((id) => gt(['mail', 'read', id, 'mayor', '--town', root], { cwd: dir })), writer(9, 20)]);
-    const after = (await readFile(path.join(root, 'mayor', 'mail', 'inbox.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; read: boolean });
+    const after = (await readFile(path.join(root, 'mayor', 'mail', 'inbox.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; read: boolean });
     expect(after).toHaveLength(lines.length + 20);
     expect(after.filter((m) => some.includes(m.id)).every((m) => m.read)).toBe(true);
   }, 120_000);
@@ -66,7 +69,14 @@ describe('mail', () => {
     const aid = /Sent (\S+)/.exec(a.stdout)![1]!;
     const b = await gt(['mail', 'send', 'mayor', '-s', 're re', '-m', 'thanks', '--from', 'overseer', '--type', 'reply', '--reply-to', aid, '--town', root], { cwd: dir });
     expect(b.code).toBe(0);
-    const mayor = JSON.parse((await gt(['mail', 'inbox', 'mayor', '-o', 'json', '--town', root], { cwd: dir })).stdout) as { id: string; subject: string; threadId: string; replyTo?: string; priority: string; type: string }[];
+    const mayor = JSON.parse((await gt(['mail', 'inbox', 'mayor', '-o', 'json', '--town', root], { cwd: dir })).stdout) as {
+      id: string;
+      subject: string;
+      threadId: string;
+      replyTo?: string;
+      priority: string;
+      type: string;
+    }[];
     const question = mayor.find((m) => m.id === qid)!;
     expect(question).toMatchObject({ priority: 'high', type: 'task', threadId: qid });
     expect(mayor.find((m) => m.subject === 're re')).toMatchObject({ replyTo: aid, threadId: qid, type: 'reply' });

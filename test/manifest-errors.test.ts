@@ -115,10 +115,7 @@ describe('invalid manifests are reported precisely and change nothing', () => {
     it('wrong types: a string for an integer and for a boolean', async () => {
       // 7   suspend: "yes" (col 12) / 8   workers: / 9     max: three (col 10)
       const r = await applyBad('types.yaml', rig('wyvern', '  suspend: "yes"\n  workers:\n    max: three\n'));
-      expect(diagnostics(r).sort()).toEqual([
-        'types.yaml:7:12: Rig "wyvern": spec.suspend must be boolean',
-        'types.yaml:9:10: Rig "wyvern": spec.workers.max must be integer',
-      ]);
+      expect(diagnostics(r).sort()).toEqual(['types.yaml:7:12: Rig "wyvern": spec.suspend must be boolean', 'types.yaml:9:10: Rig "wyvern": spec.workers.max must be integer']);
       expect(trailer(r)).toBe('2 errors; nothing was applied');
     });
 
@@ -172,20 +169,14 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       // doc 1: lines 1-6, `---` line 7; doc 2 (no apiVersion) starts at line 8
       const text = `apiVersion: gastown.dev/v2\nkind: Rig\nmetadata:\n  name: drake\nspec:\n  gitUrl: ${bare}\n---\nkind: Rig\nmetadata:\n  name: wyrm\nspec:\n  gitUrl: ${bare}\n`;
       const r = await applyBad('api.yaml', text);
-      expect(diagnostics(r)).toEqual([
-        'api.yaml:1:13: apiVersion: unknown "gastown.dev/v2" (expected gastown.dev/v1alpha1)',
-        'api.yaml:8:1: apiVersion: missing (expected gastown.dev/v1alpha1)',
-      ]);
+      expect(diagnostics(r)).toEqual(['api.yaml:1:13: apiVersion: unknown "gastown.dev/v2" (expected gastown.dev/v1alpha1)', 'api.yaml:8:1: apiVersion: missing (expected gastown.dev/v1alpha1)']);
       expect(trailer(r)).toBe('2 errors; nothing was applied');
     });
   });
 
   describe('names', () => {
     it('duplicate object names across two files of a directory', async () => {
-      const r = await rejected(
-        { 'dup/a.yaml': rig('drake'), 'dup/b.yaml': `# the same rig again\n${rig('drake')}` },
-        ['apply', '--town', 'town', '-f', 'dup'],
-      );
+      const r = await rejected({ 'dup/a.yaml': rig('drake'), 'dup/b.yaml': `# the same rig again\n${rig('drake')}` }, ['apply', '--town', 'town', '-f', 'dup']);
       expect(diagnostics(r)).toEqual(['dup/b.yaml:5:9: Rig "drake": duplicate object: also defined at dup/a.yaml:4']);
       expect(trailer(r)).toBe('1 error; nothing was applied');
     });
@@ -229,7 +220,7 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       expect(trailer(r)).toBe('2 errors; nothing was applied');
     });
 
-    it('polecat names that would take a role session\'s name', async () => {
+    it("polecat names that would take a role session's name", async () => {
       const r = await applyBad('names.yaml', rigYaml('drake', '/srv/drake.git', '  workers:\n    names: [nux, witness, plugin-lint]\n'));
       expect(diagnostics(r)).toEqual([
         'names.yaml:8:18: Rig "drake": spec.workers.names[1] "witness" is reserved: its session would be the rig\'s witness session',
@@ -276,10 +267,7 @@ describe('invalid manifests are reported precisely and change nothing', () => {
     });
 
     it('dependency cycle a -> b -> a', async () => {
-      const r = await applyBad(
-        'swarm-cycle.yaml',
-        swarm('wyvern', '    - id: a\n      title: A\n      dependsOn: [b]\n    - id: b\n      title: B\n      dependsOn: [a]\n'),
-      );
+      const r = await applyBad('swarm-cycle.yaml', swarm('wyvern', '    - id: a\n      title: A\n      dependsOn: [b]\n    - id: b\n      title: B\n      dependsOn: [a]\n'));
       // points at task a's dependsOn list (line 11, column 18: the `[`)
       expect(diagnostics(r)).toEqual(['swarm-cycle.yaml:11:18: Swarm "s1": spec.tasks: dependency cycle a -> b -> a']);
       expect(trailer(r)).toBe('1 error; nothing was applied');

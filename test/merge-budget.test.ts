@@ -20,14 +20,18 @@ describe('the merge attempt budget', () => {
   it('a branch that fails the tests every time is blocked after maxAttempts, once, visibly; gt issues retry gives a fresh budget', async () => {
     town = await TestTown.create({ workers: '    max: 1\n    spawnDelay: 0s\n', rigExtra: RED });
     const id = await town.createIssue('never green');
-    await until(async () => {
-      await town!.once();
-      const issue = await town!.issue(id);
-      const rejected = (issue.comments ?? []).filter((c) => c.text.startsWith('Merge rejected')).length;
-      // Without a budget the polecat redoes the work forever.
-      if (rejected > 3) throw new Error(`redone ${rejected} times and still going: ${issue.status}`);
-      return issue.status === 'blocked';
-    }, 'the issue to be blocked', 90_000);
+    await until(
+      async () => {
+        await town!.once();
+        const issue = await town!.issue(id);
+        const rejected = (issue.comments ?? []).filter((c) => c.text.startsWith('Merge rejected')).length;
+        // Without a budget the polecat redoes the work forever.
+        if (rejected > 3) throw new Error(`redone ${rejected} times and still going: ${issue.status}`);
+        return issue.status === 'blocked';
+      },
+      'the issue to be blocked',
+      90_000,
+    );
 
     const issue = await town.issue(id);
     const texts = (issue.comments ?? []).map((c) => c.text);

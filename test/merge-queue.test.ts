@@ -29,7 +29,10 @@ function expectRefineryClean(t: MergeTown): void {
 /** Every commit ever pushed to main passed the tests, and so does main now. */
 async function expectMainAlwaysGreen(t: MergeTown): Promise<void> {
   const pushes = await t.pushes();
-  expect(pushes.filter((p) => p.testExit !== 0), 'pushes to main whose tests failed').toEqual([]);
+  expect(
+    pushes.filter((p) => p.testExit !== 0),
+    'pushes to main whose tests failed',
+  ).toEqual([]);
   expect(t.mainPassesTests()).toBe(true);
 }
 
@@ -145,7 +148,10 @@ describe('each merge strategy produces the expected history on the remote', () =
     await t.once();
     const sha = await expectMerged(t, p);
     const commits = t.mainCommits();
-    expect(commits.every((c) => c.parents.length <= 1), 'linear').toBe(true);
+    expect(
+      commits.every((c) => c.parents.length <= 1),
+      'linear',
+    ).toBe(true);
     expect(commits.map((c) => c.subject)).toEqual(['second on the branch', `change a.txt on ${p.branch}`, 'main moved', 'initial']);
     expect(commits[0]!.sha).toBe(sha);
     expect(commits[2]!.sha).toBe(moved);
@@ -342,7 +348,11 @@ describe('crash safety: killed at each step of a merge, the next pass finishes o
     const sha = await expectMerged(t, p);
     expect(await t.pushes(), 'exactly one push to main for this merge').toHaveLength(pushesBefore + 1);
     expect(mergesOf(p), 'merged exactly once').toHaveLength(1);
-    if (strategy === 'merge') expect(t.mainCommits().filter((c) => c.parents[1] === p.head), 'one merge commit of the head').toHaveLength(1);
+    if (strategy === 'merge')
+      expect(
+        t.mainCommits().filter((c) => c.parents[1] === p.head),
+        'one merge commit of the head',
+      ).toHaveLength(1);
     return sha;
   }
 

@@ -32,7 +32,14 @@ const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', workers: 
 
 function beforeMerge(p: HookPlugin, asked: { messageId: string; at: string }, verdicts: Record<string, Verdict>): string {
   const o: RefineryObserved = {
-    now, cloneReady: true, remoteHead: 'main', current: undefined, attempts: [], plugins: [p], verdicts, asked: {},
+    now,
+    cloneReady: true,
+    remoteHead: 'main',
+    current: undefined,
+    attempts: [],
+    plugins: [p],
+    verdicts,
+    asked: {},
     requests: [{ issueId: 'w-1', branch: 'polecat/nux/w-1', head: 'abc', polecat: 'nux', readyAt: ago(3600), asked: { plugin: p.name, ...asked } }],
     issues: { 'w-1': { status: 'in_progress', priority: 2, title: 'w-1' } },
   };
@@ -43,10 +50,38 @@ function beforeMerge(p: HookPlugin, asked: { messageId: string; at: string }, ve
 
 function onWorkerStuck(p: HookPlugin, asked: { messageId: string; at: string }, verdicts: Record<string, Verdict>): string {
   const o: PoolObserved = {
-    now, issues: [{ id: 'w-1', title: 'w-1', description: '', status: 'in_progress', priority: 2, issue_type: 'task', created_at: ago(7200), updated_at: ago(7200), dependencies: [] }], ready: [],
-    records: [{ name: 'nux', rig: 'wyvern', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: ago(3600), starts: [ago(3600)], nudges: 0, rejectedDone: 0, stuckAsk: { plugin: p.name, ...asked } }],
-    signals: {}, sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now - 3_000_000 }], clones: {}, polecatDirs: ['nux'], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {},
-    stuckPlugins: [p], stuckVerdicts: verdicts, stuckAsked: {}, contractReady: true, remoteHead: 'main', refineryCloned: true,
+    now,
+    issues: [{ id: 'w-1', title: 'w-1', description: '', status: 'in_progress', priority: 2, issue_type: 'task', created_at: ago(7200), updated_at: ago(7200), dependencies: [] }],
+    ready: [],
+    records: [
+      {
+        name: 'nux',
+        rig: 'wyvern',
+        issueId: 'w-1',
+        branch: 'polecat/nux/w-1',
+        state: 'working',
+        createdAt: ago(3600),
+        starts: [ago(3600)],
+        nudges: 0,
+        rejectedDone: 0,
+        stuckAsk: { plugin: p.name, ...asked },
+      },
+    ],
+    signals: {},
+    sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now - 3_000_000 }],
+    clones: {},
+    polecatDirs: ['nux'],
+    reusableDirs: [],
+    swarmOf: {},
+    swarmLimits: {},
+    pool: { spawnFailures: 0 },
+    handoffs: {},
+    stuckPlugins: [p],
+    stuckVerdicts: verdicts,
+    stuckAsked: {},
+    contractReady: true,
+    remoteHead: 'main',
+    refineryCloned: true,
   };
   const plan = planPool(rig, 1, false, o);
   const a = plan.actions[0];

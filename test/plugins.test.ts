@@ -40,10 +40,14 @@ describe('beforeMerge: a plugin agent decides', () => {
     const t = await mergeTown('proceed');
     const main = t.remoteMain();
     const p = await t.prepare(await t.createIssue('reviewed by a plugin'), 'nux', { 'a.txt': 'a\n' });
-    await until(async () => {
-      await t.once();
-      return t.remoteMain() !== main;
-    }, 'the plugin to answer and the merge to happen', 40_000);
+    await until(
+      async () => {
+        await t.once();
+        return t.remoteMain() !== main;
+      },
+      'the plugin to answer and the merge to happen',
+      40_000,
+    );
     const answers = await t.mail('wyvern/refinery');
     expect(answers.find((m) => m.from === 'wyvern/plugins/reviewer' && m.body === 'proceed')).toBeDefined();
     expect((await t.issue(p.issueId)).status).toBe('closed');
@@ -71,7 +75,11 @@ describe('onWorkerStuck: a plugin agent decides', () => {
     expect((await t.mail('wyvern/plugins/reviewer')).map((m) => m.subject)).toContain(`onWorkerStuck ${id}: polecat nux`);
     expect((await t.mail('mayor')).map((m) => m.subject)).toContain(`Polecat wyvern/nux on ${id} needs a person`);
 
-    const silent = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n    stuckAfter: 1s\n', rigExtra: plugin('onWorkerStuck', 'none', '  timeout: 1s\n  defaultVerdict: proceed\n') });
+    const silent = await TestTown.create({
+      agentArgs: ['--mode', 'stuck'],
+      workers: '    max: 1\n    spawnDelay: 0s\n    stuckAfter: 1s\n',
+      rigExtra: plugin('onWorkerStuck', 'none', '  timeout: 1s\n  defaultVerdict: proceed\n'),
+    });
     cleanup.push(() => silent.dispose());
     await silent.createIssue('never finishes either');
     await silent.once();

@@ -165,11 +165,7 @@ function contract(load: () => Promise<ProcessModule>): void {
 
     it('runs many programs at once, each with its own output, and leaks no descriptors or zombies', async () => {
       const batch = () =>
-        Promise.all(
-          Array.from({ length: 40 }, (_, i) =>
-            m.run('sh', ['-c', 'sleep 0.0$2; printf %s "$1"; printf %s "$1" >&2', 'sh', `run-${i}`, String(i % 7)], i % 2 ? { timeoutMs: 20_000 } : {}),
-          ),
-        );
+        Promise.all(Array.from({ length: 40 }, (_, i) => m.run('sh', ['-c', 'sleep 0.0$2; printf %s "$1"; printf %s "$1" >&2', 'sh', `run-${i}`, String(i % 7)], i % 2 ? { timeoutMs: 20_000 } : {})));
       const first = await batch();
       first.forEach((r, i) => expect(r).toEqual({ exitCode: 0, stdout: `run-${i}`, stderr: `run-${i}`, timedOut: false }));
       const fds = readdirSync('/proc/self/fd').length;

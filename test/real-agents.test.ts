@@ -31,7 +31,14 @@ async function realAgentTown(preset: PresetName, env: Record<string, string>, wo
   const home = path.join(town.dir, 'agent-home');
   await mkdir(home);
   const yaml = path.join(town.dir, 'town.yaml');
-  const agent = [`preset: ${preset}`, '    env:', `      HOME: ${JSON.stringify(home)}`, `      PATH: ${JSON.stringify(`${AGENTS_BIN}:${process.env.PATH}`)}`, `      TMPDIR: ${JSON.stringify(home)}`, ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)].join('\n');
+  const agent = [
+    `preset: ${preset}`,
+    '    env:',
+    `      HOME: ${JSON.stringify(home)}`,
+    `      PATH: ${JSON.stringify(`${AGENTS_BIN}:${process.env.PATH}`)}`,
+    `      TMPDIR: ${JSON.stringify(home)}`,
+    ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`),
+  ].join('\n');
   await writeFile(yaml, (await readFile(yaml, 'utf8')).replace(/command: \[.*\]/, agent));
   const r = await town.gt(['apply', '-f', yaml]);
   if (r.code !== 0) throw new Error(r.stdout + r.stderr);
@@ -69,10 +76,14 @@ describe.skipIf(agentsMissing())('real agent CLIs, offline', () => {
     await t.createIssue('second');
     const started = Date.now();
     loop = startLoop(t);
-    const rig = await until(async () => {
-      const r = await rigStatus(t!);
-      return r.findings.some((f) => f.code === 'AgentOffline') && r;
-    }, 'the offline screen to be recognised', 60_000);
+    const rig = await until(
+      async () => {
+        const r = await rigStatus(t!);
+        return r.findings.some((f) => f.code === 'AgentOffline') && r;
+      },
+      'the offline screen to be recognised',
+      60_000,
+    );
     // Within seconds of the start, not at the stuck timer or a minutes-long resync.
     expect(Date.now() - started).toBeLessThan(45_000);
     const session = t.sessions()[0]!;
@@ -102,7 +113,7 @@ describe.skipIf(agentsMissing())('real agent CLIs, offline', () => {
     expect(doctor.map((x) => x.code)).not.toContain('GT-ZOMBIE-SESSION');
   }, 120_000);
 
-  it('claude as root without IS_SANDBOX: it refuses --dangerously-skip-permissions, and gt says IS_SANDBOX=1 is the Overseer\'s choice', async () => {
+  it("claude as root without IS_SANDBOX: it refuses --dangerously-skip-permissions, and gt says IS_SANDBOX=1 is the Overseer's choice", async () => {
     if (process.getuid?.() !== 0) return console.warn('not root: Claude Code does not refuse here');
     t = await realAgentTown('claude', {}, '    max: 1\n    spawnDelay: 0s\n');
     await t.createIssue('work');

@@ -77,7 +77,11 @@ describe('planRefinery: the merge attempt budget (pure)', () => {
   }
 
   it('a spent budget does not hold up the rest of the queue', () => {
-    const o = observed({ requests: [request('w-1', 'h9'), request('w-2', 'k1')], issues: { 'w-1': issue('blocked'), 'w-2': issue('in_progress') }, attempts: [attempts('w-1', 2, { blockedAt: '2026-11-25T11:30:00.000Z' })] });
+    const o = observed({
+      requests: [request('w-1', 'h9'), request('w-2', 'k1')],
+      issues: { 'w-1': issue('blocked'), 'w-2': issue('in_progress') },
+      attempts: [attempts('w-1', 2, { blockedAt: '2026-11-25T11:30:00.000Z' })],
+    });
     const p = planRefinery(rig, false, o);
     expect(p.actions).toMatchObject([{ type: 'merge', issueId: 'w-2' }]);
     expect(p.findings.map((f) => f.code)).toEqual(['IssueBlocked']);
@@ -87,7 +91,8 @@ describe('planRefinery: the merge attempt budget (pure)', () => {
 describe('a plugin that always times out (pure)', () => {
   const plugin = { name: 'gate', address: 'wyvern/plugins/gate', timeoutMs: 60_000, defaultVerdict: 'proceed' as const };
   const q = (id: string, minAgo: number) => ({ id, at: new Date(now - minAgo * 60_000).toISOString() });
-  const codes = (asked: { id: string; at: string }[], verdicts: Record<string, 'proceed' | 'escalate'> = {}) => planRefinery(rig, false, observed({ plugins: [plugin], asked: { gate: asked }, verdicts })).findings.map((f) => f.code);
+  const codes = (asked: { id: string; at: string }[], verdicts: Record<string, 'proceed' | 'escalate'> = {}) =>
+    planRefinery(rig, false, observed({ plugins: [plugin], asked: { gate: asked }, verdicts })).findings.map((f) => f.code);
 
   it('is PluginUnresponsive after 3 questions in a row left unanswered past its timeout, until it answers again', () => {
     expect(codes([q('m1', 30), q('m2', 20)])).toEqual([]);

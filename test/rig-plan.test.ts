@@ -61,7 +61,11 @@ describe('planRig (pure)', () => {
 
   it('removal removes nothing at all while any clone holds work', () => {
     for (const work of [{ dirty: 2 }, { stashes: 1 }, { unpushed: 3 }, { unpushed: Infinity }]) {
-      const p = planRig(rig, true, observed({ polecats: [{ path: 'wyvern/polecats/nux', state: { state: 'repo', remoteUrl: '/srv/wyvern.git', work: { branch: 'main', dirty: 0, stashes: 0, unpushed: 0, ...work } } }] }));
+      const p = planRig(
+        rig,
+        true,
+        observed({ polecats: [{ path: 'wyvern/polecats/nux', state: { state: 'repo', remoteUrl: '/srv/wyvern.git', work: { branch: 'main', dirty: 0, stashes: 0, unpushed: 0, ...work } } }] }),
+      );
       expect(p.actions).toEqual([]);
       expect(p.findings.map((f) => f.code)).toEqual(['RemovalBlockedByWork']);
     }

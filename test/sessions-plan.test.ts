@@ -19,7 +19,13 @@ const mayor: DesiredSession = {
 };
 
 function dead(crashes: string[]): SessionsObserved {
-  return { root: '/town', inheritedPath: '/usr/bin:/bin', now, contractReady: true, sessions: { 'gt-mayor': { tmux: { alive: false, activityAt: now - 60_000 }, record: { name: 'gt-mayor', starts: [...crashes], crashes }, state: {}, unread: { count: 0 } } } };
+  return {
+    root: '/town',
+    inheritedPath: '/usr/bin:/bin',
+    now,
+    contractReady: true,
+    sessions: { 'gt-mayor': { tmux: { alive: false, activityAt: now - 60_000 }, record: { name: 'gt-mayor', starts: [...crashes], crashes }, state: {}, unread: { count: 0 } } },
+  };
 }
 
 describe('planSessions: crash loops (pure)', () => {

@@ -113,12 +113,16 @@ describe('long-running sessions', () => {
   it('a crash-looping session is restarted with backoff, then left stopped and escalated', async () => {
     t = await TestTown.create({ townExtra: townExtra('    restartBackoff: 100ms\n    maxRestarts: 2\n', '["sh", "-c", "exit 3"]'), workers: '    max: 1\n' });
     const seen: string[] = [await t.once()];
-    await until(async () => {
-      await sleep(150);
-      const r = await t!.gt(['run', '--once']);
-      seen.push(r.stdout);
-      return r.stdout.includes('SessionCrashLooping');
-    }, 'the crash loop to be detected', 30_000);
+    await until(
+      async () => {
+        await sleep(150);
+        const r = await t!.gt(['run', '--once']);
+        seen.push(r.stdout);
+        return r.stdout.includes('SessionCrashLooping');
+      },
+      'the crash loop to be detected',
+      30_000,
+    );
     expect(seen.join('\n')).toContain('restart after a crash');
     const mail = await t.mail('overseer');
     expect(mail.map((m) => m.subject)).toContain('Session gt-mayor is crash-looping');
@@ -136,10 +140,14 @@ describe('removing a rig', () => {
     t = await TestTown.create({ rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', workers: '    max: 1\n' });
     await until(() => pane(t!, 'gt-wyvern-witness').includes('session started'), 'the witness agent');
     expect((await t.gt(['delete', 'rig', 'wyvern'])).code).toBe(0);
-    await until(async () => {
-      await t!.gt(['run', '--once']);
-      return (await t!.gt(['get', 'rig', 'wyvern'])).code !== 0;
-    }, 'the rig to be removed', 40_000);
+    await until(
+      async () => {
+        await t!.gt(['run', '--once']);
+        return (await t!.gt(['get', 'rig', 'wyvern'])).code !== 0;
+      },
+      'the rig to be removed',
+      40_000,
+    );
     expect(t.liveSessions()).toEqual([]);
   });
 });
@@ -167,7 +175,12 @@ describe('polecat handoff', () => {
 
 describe('gt stop and gt start', () => {
   it('stop: sessions hand off and end, a working polecat is left running and reported; start restores the same sessions', async () => {
-    t = await TestTown.create({ townExtra: townExtra('    idleAfter: 1s\n    handoffTimeout: 20s\n'), rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n', agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    t = await TestTown.create({
+      townExtra: townExtra('    idleAfter: 1s\n    handoffTimeout: 20s\n'),
+      rigExtra: '  witness:\n    enabled: true\n    idleAfter: 1s\n',
+      agentArgs: ['--mode', 'stuck'],
+      workers: '    max: 1\n    spawnDelay: 0s\n',
+    });
     await t.createIssue('long task');
     await t.once();
     await until(() => t!.liveSessions().join() === 'gt-mayor,gt-wyvern-nux,gt-wyvern-witness', `three live sessions, not ${t.liveSessions().join()}`);

@@ -61,7 +61,11 @@ describe('a big Swarm', () => {
     }
     const after = await readFile(beadsFile(), 'utf8');
     expect(after.startsWith(before)).toBe(true);
-    const added = after.slice(before.length).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { external_ref?: string });
+    const added = after
+      .slice(before.length)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { external_ref?: string });
     expect(added).toHaveLength(TASKS + 1);
     expect(added.every((i) => i.external_ref?.startsWith('gt-swarm:big'))).toBe(true);
     // One rename into place per write (a rename may show as two events); one per issue was 61+.
@@ -81,7 +85,11 @@ describe('the dependency graph of 100,000 tasks in one chain', () => {
   const tasks: SwarmTask[] = Array.from({ length: 100_000 }, (_, i) => ({ id: `t${i}`, title: `T${i}`, description: '', priority: 2, dependsOn: i ? [`t${i - 1}`] : [] }));
   const parsed = (ts: typeof tasks): ParsedObject[] => [
     { manifest: withDefaults('Rig', 'r', { gitUrl: '/x' }), written: {}, doc: { file: 'f', baseDir: '/', index: 1, value: {}, locate: () => ({ line: 1, col: 1 }) } },
-    { manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name: 's' }, spec: { rig: 'r', title: 'S', tasks: ts } } as Manifest, written: {}, doc: { file: 'f', baseDir: '/', index: 2, value: {}, locate: () => ({ line: 2, col: 1 }) } },
+    {
+      manifest: { apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name: 's' }, spec: { rig: 'r', title: 'S', tasks: ts } } as Manifest,
+      written: {},
+      doc: { file: 'f', baseDir: '/', index: 2, value: {}, locate: () => ({ line: 2, col: 1 }) },
+    },
   ];
 
   it('is checked without running out of stack, and a cycle at its end is found', () => {

@@ -89,7 +89,7 @@ describe('deleting a Swarm is a finalizer', () => {
 
   it('the passes after it dispatch nothing of the deleted swarm and plan nothing for it', async () => {
     await town.once();
-    expect((await town.records())).toHaveLength(1);
+    expect(await town.records()).toHaveLength(1);
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
     const d = await town.gt(['diff']);
     expect(d.stdout).not.toContain('s1/');

@@ -41,7 +41,12 @@ function observed(issues: Issue[], extra: Partial<SwarmObserved> = {}): SwarmObs
 
 /** The diamond fully rendered: epic w-0, tasks w-a … w-e with their links; statuses by task id. */
 function rendered(status: Record<string, string> = {}, readyIds: string[] = []): SwarmObserved {
-  const epic = issue('w-0', 'gt-swarm:s1', { issue_type: 'epic', title: 'Diamond', status: 'in_progress', description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1' });
+  const epic = issue('w-0', 'gt-swarm:s1', {
+    issue_type: 'epic',
+    title: 'Diamond',
+    status: 'in_progress',
+    description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1',
+  });
   const tasks = swarm().spec.tasks.map((t) =>
     issue(`w-${t.id}`, `gt-swarm:s1/${t.id}`, {
       title: t.title,
@@ -131,7 +136,12 @@ describe('planSwarm', () => {
   });
 
   it('adopts issues left by an interrupted pass and adds only their missing links', () => {
-    const epic = issue('w-0', 'gt-swarm:s1', { issue_type: 'epic', title: 'Diamond', status: 'in_progress', description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1' });
+    const epic = issue('w-0', 'gt-swarm:s1', {
+      issue_type: 'epic',
+      title: 'Diamond',
+      status: 'in_progress',
+      description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1',
+    });
     const a = issue('w-a', 'gt-swarm:s1/a', { title: 'A' });
     const b = issue('w-b', 'gt-swarm:s1/b', { title: 'B', dependencies: [pc('w-b', 'w-0')] });
     const p = planSwarm(swarm(DIAMOND.slice(0, 3)), false, observed([epic, a, b]));
@@ -184,7 +194,12 @@ describe('planSwarm', () => {
       { id: 'a', title: 'A', dependsOn: ['b'] },
       { id: 'b', title: 'B' },
     ];
-    const epic = issue('w-0', 'gt-swarm:s1', { issue_type: 'epic', title: 'Diamond', status: 'in_progress', description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1' });
+    const epic = issue('w-0', 'gt-swarm:s1', {
+      issue_type: 'epic',
+      title: 'Diamond',
+      status: 'in_progress',
+      description: 'Swarm "s1", managed by gt: its tasks are the child issues of this epic. Progress: gt get swarm s1',
+    });
     const a = issue('w-a', 'gt-swarm:s1/a', { title: 'A', dependencies: [pc('w-a', 'w-0')] });
     const b = issue('w-b', 'gt-swarm:s1/b', { title: 'B', dependencies: [pc('w-b', 'w-0'), bl('w-b', 'w-a')] });
     const p = planSwarm(swarm(tasks), false, observed([epic, a, b]));

@@ -18,7 +18,19 @@ beforeAll(async () => {
   const docs = [
     { apiVersion: 'gastown.dev/v1alpha1', kind: 'Town', metadata: { name: 't' }, spec: { root: './town' } },
     { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: './remote.git', suspend: true } },
-    { apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name: 's1' }, spec: { rig: 'wyvern', title: 'Two', tasks: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }] } },
+    {
+      apiVersion: 'gastown.dev/v1alpha1',
+      kind: 'Swarm',
+      metadata: { name: 's1' },
+      spec: {
+        rig: 'wyvern',
+        title: 'Two',
+        tasks: [
+          { id: 'a', title: 'A' },
+          { id: 'b', title: 'B' },
+        ],
+      },
+    },
   ];
   await writeFile(path.join(dir, 'town.yaml'), docs.map((d) => JSON.stringify(d)).join('\n---\n') + '\n');
   const r = await gt(['apply', '-f', 'town.yaml'], { cwd: dir });

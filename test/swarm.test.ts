@@ -32,7 +32,12 @@ async function writeManifest(swarms: Record<string, { title?: string; tasks: Tas
   const docs: unknown[] = [
     { apiVersion: 'gastown.dev/v1alpha1', kind: 'Town', metadata: { name: 't' }, spec: { root: './town' } },
     { apiVersion: 'gastown.dev/v1alpha1', kind: 'Rig', metadata: { name: 'wyvern' }, spec: { gitUrl: './remote.git', suspend: true } },
-    ...Object.entries(swarms).map(([name, s]) => ({ apiVersion: 'gastown.dev/v1alpha1', kind: 'Swarm', metadata: { name }, spec: { rig: 'wyvern', title: s.title ?? `Swarm ${name}`, tasks: s.tasks } })),
+    ...Object.entries(swarms).map(([name, s]) => ({
+      apiVersion: 'gastown.dev/v1alpha1',
+      kind: 'Swarm',
+      metadata: { name },
+      spec: { rig: 'wyvern', title: s.title ?? `Swarm ${name}`, tasks: s.tasks },
+    })),
   ];
   await writeFile(path.join(dir, 'town.yaml'), docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n');
 }
@@ -82,7 +87,10 @@ async function one(ref: string): Promise<Issue> {
 }
 
 function deps(i: Issue, type: string): string[] {
-  return i.dependencies.filter((d) => d.type === type).map((d) => d.depends_on_id).sort();
+  return i.dependencies
+    .filter((d) => d.type === type)
+    .map((d) => d.depends_on_id)
+    .sort();
 }
 
 async function swarmStatus(name: string) {
@@ -102,7 +110,6 @@ async function swarmStatus(name: string) {
 function tracker(): JsonlTracker {
   return new JsonlTracker(path.join(root, 'wyvern', '.beads'), { prefix: 'wyvern' });
 }
-
 
 const issuesFile = () => readFile(path.join(root, 'wyvern', '.beads', 'issues.jsonl'), 'utf8');
 
@@ -191,7 +198,15 @@ describe('Swarm: one epic, a child issue per task, blocks per dependsOn', () => 
 
 describe('Swarm: crash safety', () => {
   it('a pass killed in the middle of its batch (after the epic, before the write) leaves the beads file as it was; the next pass creates everything once', async () => {
-    await writeManifest({ s1: { title: 'Diamond', tasks: DIAMOND }, k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] } });
+    await writeManifest({
+      s1: { title: 'Diamond', tasks: DIAMOND },
+      k1: {
+        tasks: [
+          { id: 'x', title: 'X' },
+          { id: 'y', title: 'Y', dependsOn: ['x'] },
+        ],
+      },
+    });
     const before = await issuesFile();
     const r = await apply({ GT_FAILPOINT: 'swarm:after-create-epic' });
     expect(r.code).not.toBe(0);
@@ -208,8 +223,19 @@ describe('Swarm: crash safety', () => {
   it('a pass killed right after its first task (before the write) resumes without duplicates', async () => {
     await writeManifest({
       s1: { title: 'Diamond', tasks: DIAMOND },
-      k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] },
-      k2: { tasks: [{ id: 'p', title: 'P' }, { id: 'q', title: 'Q', dependsOn: ['p'] }, { id: 'r', title: 'R', dependsOn: ['q'] }] },
+      k1: {
+        tasks: [
+          { id: 'x', title: 'X' },
+          { id: 'y', title: 'Y', dependsOn: ['x'] },
+        ],
+      },
+      k2: {
+        tasks: [
+          { id: 'p', title: 'P' },
+          { id: 'q', title: 'Q', dependsOn: ['p'] },
+          { id: 'r', title: 'R', dependsOn: ['q'] },
+        ],
+      },
     });
     const before = await issuesFile();
     const r = await apply({ GT_FAILPOINT: 'swarm:after-create-task' });
@@ -230,9 +256,27 @@ describe('Swarm: crash safety', () => {
     const b = await tr.create({ title: 'Half B', externalRef: 'gt-swarm:h1/b', parent: epic.id }); // no blocks link yet
     await writeManifest({
       s1: { title: 'Diamond', tasks: DIAMOND },
-      k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] },
-      k2: { tasks: [{ id: 'p', title: 'P' }, { id: 'q', title: 'Q', dependsOn: ['p'] }, { id: 'r', title: 'R', dependsOn: ['q'] }] },
-      h1: { title: 'Half', tasks: [{ id: 'a', title: 'Half A' }, { id: 'b', title: 'Half B', dependsOn: ['a'] }, { id: 'c', title: 'Half C', dependsOn: ['b'] }] },
+      k1: {
+        tasks: [
+          { id: 'x', title: 'X' },
+          { id: 'y', title: 'Y', dependsOn: ['x'] },
+        ],
+      },
+      k2: {
+        tasks: [
+          { id: 'p', title: 'P' },
+          { id: 'q', title: 'Q', dependsOn: ['p'] },
+          { id: 'r', title: 'R', dependsOn: ['q'] },
+        ],
+      },
+      h1: {
+        title: 'Half',
+        tasks: [
+          { id: 'a', title: 'Half A' },
+          { id: 'b', title: 'Half B', dependsOn: ['a'] },
+          { id: 'c', title: 'Half C', dependsOn: ['b'] },
+        ],
+      },
     });
     const d = await gt(['diff', '-f', 'town.yaml'], { cwd: dir });
     expect(d.stdout).toContain(`+ dependency: gt-swarm:h1/a is a child of gt-swarm:h1 (parent-child)`);
@@ -257,9 +301,27 @@ describe('Swarm: crash safety', () => {
 
 describe('Swarm: spec changes', () => {
   const others = {
-    k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] },
-    k2: { tasks: [{ id: 'p', title: 'P' }, { id: 'q', title: 'Q', dependsOn: ['p'] }, { id: 'r', title: 'R', dependsOn: ['q'] }] },
-    h1: { title: 'Half', tasks: [{ id: 'a', title: 'Half A' }, { id: 'b', title: 'Half B', dependsOn: ['a'] }, { id: 'c', title: 'Half C', dependsOn: ['b'] }] },
+    k1: {
+      tasks: [
+        { id: 'x', title: 'X' },
+        { id: 'y', title: 'Y', dependsOn: ['x'] },
+      ],
+    },
+    k2: {
+      tasks: [
+        { id: 'p', title: 'P' },
+        { id: 'q', title: 'Q', dependsOn: ['p'] },
+        { id: 'r', title: 'R', dependsOn: ['q'] },
+      ],
+    },
+    h1: {
+      title: 'Half',
+      tasks: [
+        { id: 'a', title: 'Half A' },
+        { id: 'b', title: 'Half B', dependsOn: ['a'] },
+        { id: 'c', title: 'Half C', dependsOn: ['b'] },
+      ],
+    },
   };
   const diamond = (tasks: TaskSpec[]) => writeManifest({ s1: { title: 'Diamond', tasks }, ...others });
 
@@ -338,7 +400,10 @@ describe('Swarm: waves and progress', () => {
     expect((await run(['issues', 'close', a.id])).code).toBe(0);
     await once();
     const ready = JSON.parse((await run(['issues', 'ready', '-o', 'json'])).stdout) as Issue[];
-    const mine = ready.filter((i) => i.external_ref?.startsWith('gt-swarm:s1/')).map((i) => i.external_ref).sort();
+    const mine = ready
+      .filter((i) => i.external_ref?.startsWith('gt-swarm:s1/'))
+      .map((i) => i.external_ref)
+      .sort();
     expect(mine).toEqual(['gt-swarm:s1/b', 'gt-swarm:s1/c']);
     const details = (await swarmStatus('s1')).controllers.swarm.details;
     expect(details).toMatchObject({ total: 4, closed: 1, percent: 25, waves: 3, currentWave: 2, wavesToCome: [3], ready: ['b', 'c'], complete: false });
@@ -366,7 +431,11 @@ describe('Swarm: waves and progress', () => {
 
   it('while tasks remain the Swarm is not Ready, and gt diff is still in sync', async () => {
     const s = await swarmStatus('s1');
-    expect(s.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'InProgress', message: '1/4 tasks closed (25%), wave 2 of 3 in progress (ready: b, c); waves to come: 3' });
+    expect(s.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'InProgress',
+      message: '1/4 tasks closed (25%), wave 2 of 3 in progress (ready: b, c); waves to come: 3',
+    });
     expect(s.conditions.find((c) => c.type === 'Stalled')?.status).toBe('False');
     expect((await run(['get', 'swarm', 's1'])).stdout).toMatch(/^Swarm\s+s1\s+\d+\s+InProgress\s/m);
     expect((await run(['diff'])).code).toBe(0);
@@ -387,9 +456,27 @@ describe('Swarm: waves and progress', () => {
   it('a task added to a finished swarm reopens its epic', async () => {
     await writeManifest({
       s1: { title: 'Diamond', tasks: [{ id: 'a', title: 'Task A, renamed', description: 'Now with words.' }, ...DIAMOND.slice(1, 4), { id: 'z', title: 'Task Z', dependsOn: ['d'] }] },
-      k1: { tasks: [{ id: 'x', title: 'X' }, { id: 'y', title: 'Y', dependsOn: ['x'] }] },
-      k2: { tasks: [{ id: 'p', title: 'P' }, { id: 'q', title: 'Q', dependsOn: ['p'] }, { id: 'r', title: 'R', dependsOn: ['q'] }] },
-      h1: { title: 'Half', tasks: [{ id: 'a', title: 'Half A' }, { id: 'b', title: 'Half B', dependsOn: ['a'] }, { id: 'c', title: 'Half C', dependsOn: ['b'] }] },
+      k1: {
+        tasks: [
+          { id: 'x', title: 'X' },
+          { id: 'y', title: 'Y', dependsOn: ['x'] },
+        ],
+      },
+      k2: {
+        tasks: [
+          { id: 'p', title: 'P' },
+          { id: 'q', title: 'Q', dependsOn: ['p'] },
+          { id: 'r', title: 'R', dependsOn: ['q'] },
+        ],
+      },
+      h1: {
+        title: 'Half',
+        tasks: [
+          { id: 'a', title: 'Half A' },
+          { id: 'b', title: 'Half B', dependsOn: ['a'] },
+          { id: 'c', title: 'Half C', dependsOn: ['b'] },
+        ],
+      },
     });
     await applyOk();
     expect((await one('gt-swarm:s1')).status).toBe('in_progress');

@@ -114,10 +114,18 @@ describe('tmux adapter (real tmux on a private socket)', () => {
       argv: ['sh', '-c', 'pwd; printenv GT_ISSUE; echo ready; exec sleep 30'],
       meta,
     });
-    const screen = await until('the agent to print', () => tmux.capturePane('gt-wyvern-nux'), (s) => s.includes('ready'));
+    const screen = await until(
+      'the agent to print',
+      () => tmux.capturePane('gt-wyvern-nux'),
+      (s) => s.includes('ready'),
+    );
     expect(screen.split('\n').slice(0, 3)).toEqual([cwd, 'gt-42', 'ready']);
 
-    const s = await until('sleep to be the pane command', () => find('gt-wyvern-nux'), (v) => v?.currentCommand === 'sleep');
+    const s = await until(
+      'sleep to be the pane command',
+      () => find('gt-wyvern-nux'),
+      (v) => v?.currentCommand === 'sleep',
+    );
     expect(s).toMatchObject({ name: 'gt-wyvern-nux', dead: false, exitStatus: undefined, exitSignal: undefined, meta });
     expect(s!.pid).toBeGreaterThan(1);
     expect(() => process.kill(s!.pid!, 0)).not.toThrow();
@@ -150,8 +158,16 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     await writeFile(path.join(bin, 'gt-tool'), `#!/bin/sh\nprintf '%s\\n' "$PATH" "$@" > "${out}"\nexec sleep 30\n`, { mode: 0o755 });
     const PATH = `${bin}:/usr/bin:/bin`;
     await tmux.startSession({ name: 'tool', cwd: dir, env: { PATH }, argv: ['gt-tool', 'a b'] });
-    await until('the tool to run', () => existsSync(out), (v) => v);
-    await until('the tool to write', () => readFile(out, 'utf8'), (t) => t.endsWith('\n') && t.split('\n').length >= 3);
+    await until(
+      'the tool to run',
+      () => existsSync(out),
+      (v) => v,
+    );
+    await until(
+      'the tool to write',
+      () => readFile(out, 'utf8'),
+      (t) => t.endsWith('\n') && t.split('\n').length >= 3,
+    );
     expect(await readFile(out, 'utf8')).toBe(`${PATH}\na b\n`);
     expect((await tmux.sessionEnv('tool')).PATH).toBe(PATH);
     expect((await find('tool'))!.dead).toBe(false);
@@ -162,7 +178,11 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     await tmux.startSession({ name: 'other', cwd: dir, env: {}, argv: ['sleep', '30'] });
     const text = `-l C-c Enter $(touch ${pwned(1)}) "q" 'x';`;
     await tmux.sendKeys('cat', text, { enter: true });
-    const screen = await until('cat to echo the line', () => tmux.capturePane('cat'), (s) => s.split('\n').filter((l) => l === text).length === 2);
+    const screen = await until(
+      'cat to echo the line',
+      () => tmux.capturePane('cat'),
+      (s) => s.split('\n').filter((l) => l === text).length === 2,
+    );
     expect(screen.split('\n')).toEqual([text, text]); // the tty's echo, then cat's copy
     // Targets are exact: "ca" is not "cat" (plain tmux -t would pick "cat" by prefix).
     await expect(tmux.sendKeys('ca', 'oops', { enter: true })).rejects.toMatchObject({ reason: 'noSession' });
@@ -170,7 +190,11 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     await expect(tmux.setMeta('ca', 'role', 'x')).rejects.toMatchObject({ reason: 'noSession' });
     await expect(tmux.sessionEnv('ca')).rejects.toMatchObject({ reason: 'noSession' });
     await tmux.sendKeys('cat', 'no enter');
-    await until('the unsubmitted text', () => tmux.capturePane('cat'), (s) => s.endsWith('no enter'));
+    await until(
+      'the unsubmitted text',
+      () => tmux.capturePane('cat'),
+      (s) => s.endsWith('no enter'),
+    );
     expect((await tmux.listSessions()).map((s) => s.name).sort()).toEqual(['cat', 'other']);
     await tmux.killSession('cat');
     expect((await tmux.listSessions()).map((s) => s.name)).toEqual(['other']);
@@ -186,7 +210,12 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     const nodes = ['node1', 'node2', 'node3', 'node4'];
     for (const name of nodes) await tmux.startSession({ name, cwd: dir, env: {}, argv: [process.execPath, '-e', 'process.exit(7)'] });
     // tmux marks the pane dead when the pty closes and learns the status a moment later.
-    const all = await until('every exit status', () => tmux.listSessions(), (l) => l.length === 7 && l.every((s) => s.dead && (s.exitStatus ?? s.exitSignal) !== undefined), 5_000);
+    const all = await until(
+      'every exit status',
+      () => tmux.listSessions(),
+      (l) => l.length === 7 && l.every((s) => s.dead && (s.exitStatus ?? s.exitSignal) !== undefined),
+      5_000,
+    );
     const by = Object.fromEntries(all.map((s) => [s.name, s]));
     for (const name of nodes) expect(by[name]).toMatchObject({ dead: true, exitStatus: 7 });
     expect(by.exit3).toMatchObject({ dead: true, exitStatus: 3, exitSignal: undefined, meta: { role: 'polecat' } });
@@ -219,8 +248,7 @@ describe('tmux adapter (real tmux on a private socket)', () => {
     ];
     const title = `Fix $(touch ${pwned(7)}) and \`touch ${pwned(8)}\` '; touch ${pwned(9)} # "quoted"\nsecond line #(touch ${pwned(10)}) ;`;
     const out = path.join(dir, 'agent.json');
-    const script =
-      "require('fs').writeFileSync(process.argv[1], JSON.stringify({argv: process.argv.slice(2), title: process.env.GT_TITLE, semi: process.env.GT_SEMI, cwd: process.cwd()}))";
+    const script = "require('fs').writeFileSync(process.argv[1], JSON.stringify({argv: process.argv.slice(2), title: process.env.GT_TITLE, semi: process.env.GT_SEMI, cwd: process.cwd()}))";
     await tmux.startSession({
       name: 'inject',
       cwd: dir,
@@ -228,20 +256,27 @@ describe('tmux adapter (real tmux on a private socket)', () => {
       argv: [process.execPath, '-e', script, out, ...evil],
       meta: { issue: title, fingerprint: ';' },
     });
-    await until('the agent to write its argv', () => existsSync(out), (v) => v);
+    await until(
+      'the agent to write its argv',
+      () => existsSync(out),
+      (v) => v,
+    );
     await sleep(100); // let writeFileSync finish
     const seen = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; title: string; semi: string; cwd: string };
     expect(seen).toEqual({ argv: evil, title, semi: 'a\\;', cwd: dir });
 
-    const s = await until('the agent to exit', () => find('inject'), (v) => v?.dead === true && v.exitStatus !== undefined);
+    const s = await until(
+      'the agent to exit',
+      () => find('inject'),
+      (v) => v?.dead === true && v.exitStatus !== undefined,
+    );
     expect(s).toMatchObject({ exitStatus: 0, meta: { issue: title, fingerprint: ';' } });
     expect((await tmux.sessionEnv('inject')).GT_TITLE).toBe(title);
     expect(PWNED.filter((p) => existsSync(p))).toEqual([]);
   });
 
   it('rejects bad names, duplicates, bad cwd/argv, undeclared meta keys and over-long commands clearly', async () => {
-    const start = (name: string, extra: Partial<Parameters<Tmux['startSession']>[0]> = {}) =>
-      tmux.startSession({ name, cwd: dir, env: {}, argv: ['sleep', '30'], ...extra });
+    const start = (name: string, extra: Partial<Parameters<Tmux['startSession']>[0]> = {}) => tmux.startSession({ name, cwd: dir, env: {}, argv: ['sleep', '30'], ...extra });
     for (const bad of ['a.b', 'a:b', '', 'x'.repeat(65), 'a b', '=a', 'é']) {
       await expect(start(bad)).rejects.toThrow(/invalid tmux session name/);
     }
@@ -300,7 +335,11 @@ describe('tmux adapter (real tmux on a private socket)', () => {
 
   it('capturePane shows the visible pane, and with lines also that much scrollback', async () => {
     await tmux.startSession({ name: 'lots', cwd: dir, env: {}, argv: ['sh', '-c', 'i=1; while [ $i -le 120 ]; do echo line$i; i=$((i+1)); done; exec sleep 30'] });
-    const visible = await until('line120', () => tmux.capturePane('lots'), (s) => s.includes('line120'));
+    const visible = await until(
+      'line120',
+      () => tmux.capturePane('lots'),
+      (s) => s.includes('line120'),
+    );
     expect(visible.split('\n')).not.toContain('line1');
     expect(visible.split('\n').length).toBeLessThanOrEqual(50);
     const more = await tmux.capturePane('lots', { lines: 200 });

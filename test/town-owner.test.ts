@@ -153,7 +153,7 @@ spec:
     expect(c.code, c.stderr).toBe(0);
     const once = await gtAs(owner, ['run', '--once']);
     expect(once.code, once.stderr).toBe(0);
-    await until(() => census().agents.length === 1, 'the owner\'s agent to start');
+    await until(() => census().agents.length === 1, "the owner's agent to start");
   });
 
   afterAll(async () => {
@@ -164,7 +164,7 @@ spec:
         // already gone
       }
     }
-    await until(() => census().servers.length === 0 && census().agents.length === 0, 'the test\'s tmux servers to end', 10_000).catch(() => undefined);
+    await until(() => census().servers.length === 0 && census().agents.length === 0, "the test's tmux servers to end", 10_000).catch(() => undefined);
     for (const u of created) execFileSync('userdel', [u.name], { stdio: 'ignore' });
     if (base) rmSync(base, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });

@@ -66,7 +66,10 @@ describe('a one-shot command tries a failing key once', () => {
     await writeFile(manifest, `${townYaml(root)}---\n${rigYaml('slow', `ssh://git@127.0.0.1:${port}/x.git`)}---\n${rigYaml('refused', 'ssh://git@127.0.0.1:1/x.git')}`);
     const r = await gt(['apply', '-f', manifest], { env: { HOME: dir } });
     expect(r.code).toBe(1);
-    const events = (await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; key?: string });
+    const events = (await readFile(path.join(root, '.gt', 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; key?: string });
     // Its two clones (refinery and mayor) were tried once each, not again with backoff while the silent host held the command.
     expect(events.filter((e) => e.type === 'actionFailed' && e.key === 'Rig/refused').length).toBeLessThanOrEqual(2);
   });

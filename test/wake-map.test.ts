@@ -10,7 +10,15 @@ const obj = (kind: string, name: string, spec: Record<string, unknown> = {}): St
 const town = obj('Town', 't', { root: '.' });
 const world: DesiredWorld = {
   town: town as DesiredWorld['town'],
-  objects: [town, obj('Rig', 'wyvern'), obj('Rig', 'drake'), obj('Swarm', 'big', { rig: 'wyvern' }), obj('Swarm', 'other', { rig: 'drake' }), obj('Plugin', 'lint', { rig: 'wyvern' }), obj('Plugin', 'townwide', {})],
+  objects: [
+    town,
+    obj('Rig', 'wyvern'),
+    obj('Rig', 'drake'),
+    obj('Swarm', 'big', { rig: 'wyvern' }),
+    obj('Swarm', 'other', { rig: 'drake' }),
+    obj('Plugin', 'lint', { rig: 'wyvern' }),
+    obj('Plugin', 'townwide', {}),
+  ],
 };
 
 describe('which objects a changed file wakes', () => {
@@ -36,13 +44,23 @@ describe('which objects a changed file wakes', () => {
 });
 
 describe('what the loop watches', () => {
-  it('each rig\'s issues, polecats, worker records and merge queue, and each agent home with its mail; never deeper', () => {
+  it("each rig's issues, polecats, worker records and merge queue, and each agent home with its mail; never deeper", () => {
     const dirs = watchedDirs('/t', world, ['/t/mayor', '/t/wyvern/polecats/nux']);
     expect(dirs).toEqual(
       [
-        '/t/.gt/merge-queue/drake', '/t/.gt/merge-queue/wyvern', '/t/.gt/workers/drake', '/t/.gt/workers/wyvern',
-        '/t/drake/.beads', '/t/drake/polecats', '/t/mayor', '/t/mayor/mail', '/t/overseer/mail',
-        '/t/wyvern/.beads', '/t/wyvern/polecats', '/t/wyvern/polecats/nux', '/t/wyvern/polecats/nux/mail',
+        '/t/.gt/merge-queue/drake',
+        '/t/.gt/merge-queue/wyvern',
+        '/t/.gt/workers/drake',
+        '/t/.gt/workers/wyvern',
+        '/t/drake/.beads',
+        '/t/drake/polecats',
+        '/t/mayor',
+        '/t/mayor/mail',
+        '/t/overseer/mail',
+        '/t/wyvern/.beads',
+        '/t/wyvern/polecats',
+        '/t/wyvern/polecats/nux',
+        '/t/wyvern/polecats/nux/mail',
       ].sort(),
     );
   });

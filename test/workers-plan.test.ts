@@ -16,11 +16,42 @@ function issue(id: string, over: Partial<Issue> = {}): Issue {
 }
 
 function record(name: string, issueId: string): WorkerRecord {
-  return { name, rig: 'wyvern', issueId, branch: `polecat/${name}/${issueId}`, state: 'working', createdAt: '2026-11-25T11:59:00.000Z', starts: ['2026-11-25T11:59:00.000Z'], nudges: 0, rejectedDone: 0 };
+  return {
+    name,
+    rig: 'wyvern',
+    issueId,
+    branch: `polecat/${name}/${issueId}`,
+    state: 'working',
+    createdAt: '2026-11-25T11:59:00.000Z',
+    starts: ['2026-11-25T11:59:00.000Z'],
+    nudges: 0,
+    rejectedDone: 0,
+  };
 }
 
 function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return { now, issues: [], ready: [], records: [], signals: {}, sessions: [], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, remoteHead: 'main', refineryCloned: true, ...over };
+  return {
+    now,
+    issues: [],
+    ready: [],
+    records: [],
+    signals: {},
+    sessions: [],
+    clones: {},
+    polecatDirs: [],
+    reusableDirs: [],
+    swarmOf: {},
+    swarmLimits: {},
+    pool: { spawnFailures: 0 },
+    handoffs: {},
+    stuckPlugins: [],
+    stuckVerdicts: {},
+    stuckAsked: {},
+    contractReady: true,
+    remoteHead: 'main',
+    refineryCloned: true,
+    ...over,
+  };
 }
 
 describe('planPool (pure)', () => {
@@ -50,7 +81,12 @@ describe('planPool (pure)', () => {
   it('work sent back by the merge queue waits for the polecat that did it', () => {
     const back = issue('w-2', { assignee: 'wyvern/polecats/nux', priority: 0 });
     const other = issue('w-3');
-    const o = observed({ issues: [back, other, issue('w-1', { status: 'in_progress' })], ready: [back, other], records: [record('nux', 'w-1')], sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now }] });
+    const o = observed({
+      issues: [back, other, issue('w-1', { status: 'in_progress' })],
+      ready: [back, other],
+      records: [record('nux', 'w-1')],
+      sessions: [{ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now }],
+    });
     const p = planPool(rig, 1, false, o);
     expect(p.actions).toEqual([{ type: 'spawnWorker', name: 'toast', issueId: 'w-3', title: 'w-3', branch: 'polecat/toast/w-3', base: 'main' }]);
     expect(p.notes).toContain('w-2 waits for polecat nux, whose work it is');
@@ -95,13 +131,21 @@ describe('planPool (pure)', () => {
     // The deaths that tripped it were the old agent's: forgotten first, never counted again.
     const rearmed = planPool(rig, 1, false, observed({ issues: ready, ready, pool: { spawnFailures: 6, breaker } }), { agent: b });
     expect(rearmed.findings).toEqual([]);
-    expect(rearmed.actions).toMatchObject([{ type: 'resetSpawnFailures', rearmed: true }, { type: 'spawnWorker', issueId: 'w-1' }]);
+    expect(rearmed.actions).toMatchObject([
+      { type: 'resetSpawnFailures', rearmed: true },
+      { type: 'spawnWorker', issueId: 'w-1' },
+    ]);
     expect(rearmed.actions.map((x) => x.type)).not.toContain('tripBreaker');
     // A new Rig generation re-arms it the same way.
     expect(planPool(rig, 2, false, observed({ issues: ready, ready, pool: { spawnFailures: 6, breaker } }), { agent: a }).actions.map((x) => x.type)).toEqual(['resetSpawnFailures', 'spawnWorker']);
 
     const looping: WorkerRecord = { ...record('nux', 'w-2'), state: 'crashLooping', escalatedAt: '2026-11-25T11:10:00.000Z', crashLoop: { generation: 1, agent: a } };
-    const o = observed({ issues: [issue('w-2', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })], records: [looping], sessions: [{ name: 'gt-wyvern-nux', alive: false, polecat: 'nux', activityAt: now }], clones: { nux: { exists: true, verify: { dirty: 1, stashes: 0, head: 'a', remoteHead: undefined, ahead: 1, unpushed: 1 } } } });
+    const o = observed({
+      issues: [issue('w-2', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })],
+      records: [looping],
+      sessions: [{ name: 'gt-wyvern-nux', alive: false, polecat: 'nux', activityAt: now }],
+      clones: { nux: { exists: true, verify: { dirty: 1, stashes: 0, head: 'a', remoteHead: undefined, ahead: 1, unpushed: 1 } } },
+    });
     expect(planPool(rig, 1, false, o, { agent: a }).findings.map((f) => f.code)).toEqual(['WorkerCrashLooping']);
     expect(planPool(rig, 1, false, o, { agent: b }).actions).toEqual([
       { type: 'releaseIssue', name: 'nux', issueId: 'w-2', why: 'the Rig spec or its agent changed' },
@@ -129,14 +173,20 @@ describe('planPool (pure)', () => {
   });
 
   it('issues kept in the repository wait for the refinery clone: a note, looked at again soon, no finding', () => {
-    const why = { code: 'BeadsCloneMissing', message: 'the rig\'s issues live in its repository, read through the clone /t/wyvern/refinery/rig, which is not there yet', waiting: true };
+    const why = { code: 'BeadsCloneMissing', message: "the rig's issues live in its repository, read through the clone /t/wyvern/refinery/rig, which is not there yet", waiting: true };
     expect(planPool(rig, 1, false, observed({ ready: [issue('w-1')], trackerUnavailable: why }))).toEqual({ actions: [], findings: [], notes: [why.message], requeueAfterMs: 1000 });
   });
 });
 
 describe('planPool: a spawn whose clone failed backs off', () => {
   const ready = issue('w-1');
-  const failures = (attempts: number, secondsAgo: number) => ({ attempts, lastAt: new Date(now - secondsAgo * 1000).toISOString(), error: 'cannot clone /srv/w.git: no such repository', issueId: 'w-1', polecat: 'nux' });
+  const failures = (attempts: number, secondsAgo: number) => ({
+    attempts,
+    lastAt: new Date(now - secondsAgo * 1000).toISOString(),
+    error: 'cannot clone /srv/w.git: no such repository',
+    issueId: 'w-1',
+    polecat: 'nux',
+  });
 
   it('waits 5 s after one failure, doubling with each further one, and says why with the next attempt time', () => {
     const one = planPool(rig, 1, false, observed({ issues: [ready], ready: [ready], pool: { spawnFailures: 0, cloneFailures: failures(1, 2) } }));

@@ -112,7 +112,11 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     // gt reset-breaker is one shot: it resets, re-arms the crash-looping polecat and exits.
     const reset = await town.gt(['reset-breaker', 'wyvern', '-o', 'json']);
     expect(reset.code, reset.stderr).toBe(0);
-    expect(JSON.parse(reset.stdout)).toMatchObject({ rig: 'wyvern', breaker: { reason: expect.stringContaining('died within') as string }, rearmed: [{ polecat: crashing.name, issue: crashing.issueId }] });
+    expect(JSON.parse(reset.stdout)).toMatchObject({
+      rig: 'wyvern',
+      breaker: { reason: expect.stringContaining('died within') as string },
+      rearmed: [{ polecat: crashing.name, issue: crashing.issueId }],
+    });
     expect((await town.gt(['status', '-o', 'json'])).stdout).toContain('"breaker": null');
     const diff2 = await town.gt(['diff']);
     expect(diff2.stdout).toContain(`release ${crashing.issueId} from crash-looping polecat ${crashing.name} back to ready (gt reset-breaker)`);
@@ -198,7 +202,7 @@ describe('the loop and the worker pool', () => {
 });
 
 describe('swarms and the worker pool', () => {
-  it('maxParallel caps how many of a swarm\'s tasks are worked at once, within the rig\'s max', async () => {
+  it("maxParallel caps how many of a swarm's tasks are worked at once, within the rig's max", async () => {
     town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 3\n    spawnDelay: 0s\n' });
     const { writeFile } = await import('node:fs/promises');
     await writeFile(

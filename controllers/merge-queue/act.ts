@@ -55,12 +55,24 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
         failpoint('merge:after-test');
         if (!tests.ok) return reject(a, `tests failed (${a.testCommand.join(' ')})`, tests.tail);
       }
-      await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushing', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
+      await store.setCurrent(name, {
+        issueId: a.issueId,
+        branch: a.branch,
+        head: a.head,
+        target: a.target,
+        targetBefore,
+        phase: 'pushing',
+        mergeCommit: merged.commit,
+        startedAt: new Date().toISOString(),
+      });
       // One push updates the target and deletes the merged branch, the deletion leased on the
       // merged head: commits the polecat pushed since then are never deleted (and the target's
       // update does not depend on it).
       ctx.activity?.(`merge ${a.branch} into ${a.target}: pushing`, TRANSFER_TIMEOUT_MS);
-      const push = await git(['push', '--porcelain', `--force-with-lease=refs/heads/${a.branch}:${a.head}`, 'origin', `HEAD:refs/heads/${a.target}`, `:refs/heads/${a.branch}`], { cwd: clone, timeoutMs: TRANSFER_TIMEOUT_MS });
+      const push = await git(['push', '--porcelain', `--force-with-lease=refs/heads/${a.branch}:${a.head}`, 'origin', `HEAD:refs/heads/${a.target}`, `:refs/heads/${a.branch}`], {
+        cwd: clone,
+        timeoutMs: TRANSFER_TIMEOUT_MS,
+      });
       const refs = pushedRefs(push.stdout);
       if (!refs.get(`refs/heads/${a.target}`)) {
         // A failed push may still have landed (a dropped connection after the server accepted
@@ -71,7 +83,16 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       // The test run may have left files behind: the clone goes back to exactly what was pushed.
       await git(['reset', '-q', '--hard'], { cwd: clone });
       await git(['clean', '-q', '-fd'], { cwd: clone });
-      await store.setCurrent(name, { issueId: a.issueId, branch: a.branch, head: a.head, target: a.target, targetBefore, phase: 'pushed', mergeCommit: merged.commit, startedAt: new Date().toISOString() });
+      await store.setCurrent(name, {
+        issueId: a.issueId,
+        branch: a.branch,
+        head: a.head,
+        target: a.target,
+        targetBefore,
+        phase: 'pushed',
+        mergeCommit: merged.commit,
+        startedAt: new Date().toISOString(),
+      });
       await finish(a.issueId, a.branch, undefined, merged.commit, a.target);
       const kept = refs.get(`refs/heads/${a.branch}`) ? '' : ` (branch ${a.branch} kept: it moved on the remote since ${a.head.slice(0, 8)})`;
       return `merged as ${merged.commit.slice(0, 8)}${kept}`;
@@ -114,7 +135,11 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       const issue = await tracker.get(a.issueId);
       // Repeated after a crash: the comment and the status are written once.
       if (issue && issue.status !== 'blocked') {
-        await tracker.addComment(a.issueId, `${name}/refinery`, `Blocked: the merge queue rejected this branch ${a.rejections} times (the rig's mergeQueue.maxAttempts). Last: ${a.reason}\n\n${record.lastDetail}\n\nFix it by hand, then reopen the issue (or gt issues retry ${a.issueId}) for a fresh budget.`);
+        await tracker.addComment(
+          a.issueId,
+          `${name}/refinery`,
+          `Blocked: the merge queue rejected this branch ${a.rejections} times (the rig's mergeQueue.maxAttempts). Last: ${a.reason}\n\n${record.lastDetail}\n\nFix it by hand, then reopen the issue (or gt issues retry ${a.issueId}) for a fresh budget.`,
+        );
         await tracker.update(a.issueId, { status: 'blocked' });
       }
       const worker = request(a.issueId)?.polecat;

@@ -33,7 +33,10 @@ export type RefineryAction =
 export function describeRefineryAction(a: RefineryAction): ActionText {
   switch (a.type) {
     case 'merge':
-      return { op: '~', text: `merge ${a.issueId} (${a.branch} at ${a.head.slice(0, 8)}) into ${a.target} by ${a.strategy}${a.skipTests || !a.testCommand.length ? ', no tests' : `, then test: ${a.testCommand.join(' ')}`}${a.attempt > 1 ? ` (attempt ${a.attempt} of ${a.maxAttempts})` : ''}` };
+      return {
+        op: '~',
+        text: `merge ${a.issueId} (${a.branch} at ${a.head.slice(0, 8)}) into ${a.target} by ${a.strategy}${a.skipTests || !a.testCommand.length ? ', no tests' : `, then test: ${a.testCommand.join(' ')}`}${a.attempt > 1 ? ` (attempt ${a.attempt} of ${a.maxAttempts})` : ''}`,
+      };
     case 'finishMerge':
       return { op: '~', text: `finish merge of ${a.issueId}: close it, delete ${a.branch}` };
     case 'recoverMerge':

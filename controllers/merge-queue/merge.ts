@@ -17,7 +17,7 @@ export type MergeResult = { ok: true; commit: string } | { ok: false; reason: st
 export async function resetToTarget(clone: string, target: string): Promise<string> {
   await gitOk(['fetch', '-q', '--prune', 'origin'], { cwd: clone, timeoutMs: 10 * 60_000 });
   const gitDir = path.join(clone, '.git');
-  if (await exists(path.join(gitDir, 'rebase-merge')) || await exists(path.join(gitDir, 'rebase-apply'))) await git(['rebase', '--abort'], { cwd: clone });
+  if ((await exists(path.join(gitDir, 'rebase-merge'))) || (await exists(path.join(gitDir, 'rebase-apply')))) await git(['rebase', '--abort'], { cwd: clone });
   if (await exists(path.join(gitDir, 'MERGE_HEAD'))) await git(['merge', '--abort'], { cwd: clone });
   // checkout -f -B resets the branch, the index and the tracked files to the remote target.
   await gitOk(['checkout', '-q', '-f', '-B', target, `origin/${target}`], { cwd: clone });

@@ -132,7 +132,10 @@ function planBudgets(o: RefineryObserved, max: number, actions: RefineryAction[]
     const last = a.rejections[a.rejections.length - 1];
     if (!issue || issue.status === 'closed') actions.push({ type: 'forgetAttempts', issueId: a.issueId, why: issue ? 'it was closed' : 'it no longer exists' });
     else if (blockedByBudget(a, issue.status)) {
-      findings.push({ code: 'IssueBlocked', message: `${a.issueId} is blocked: its branch was rejected ${a.rejections.length} times by the merge queue (last: ${last?.reason ?? 'unknown'}); fix it by hand and reopen it, or run gt issues retry ${a.issueId} --rig ${rigName} for a fresh budget` });
+      findings.push({
+        code: 'IssueBlocked',
+        message: `${a.issueId} is blocked: its branch was rejected ${a.rejections.length} times by the merge queue (last: ${last?.reason ?? 'unknown'}); fix it by hand and reopen it, or run gt issues retry ${a.issueId} --rig ${rigName} for a fresh budget`,
+      });
     } else if (a.blockedAt) actions.push({ type: 'forgetAttempts', issueId: a.issueId, why: `it was reopened (${issue.status})` });
     else if (budgetSpent(a, max)) actions.push({ type: 'blockIssue', issueId: a.issueId, rejections: a.rejections.length, reason: last?.reason ?? 'unknown' });
   }

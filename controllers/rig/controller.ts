@@ -9,7 +9,8 @@ import { planRig } from './plan.js';
 export const rigController: Controller<RigAction, RigObserved, Rig> = {
   name: 'rig',
   kind: 'Rig',
-  observe: (ctx, t) => observeRig(ctx.root, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined, {
+  observe: (ctx, t) =>
+    observeRig(ctx.root, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined, {
       workerRecords: (rig) => ctx.services.workers.list(rig),
       roleSessions: async (rig) => (await ctx.services.sessions(t.world.town?.manifest)).filter((s) => !s.dead && s.meta.rig === rig && s.meta.role && s.meta.role !== 'polecat').map((s) => s.name),
     }),

@@ -57,7 +57,17 @@ export async function observeRig(root: string, rig: string, removing: boolean, s
     removing ? sources.workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
     removing ? sources.roleSessions(rig) : Promise.resolve([]),
   ]);
-  return { paths, clones: { refinery, mayor }, partials, polecats, beadsLines, workers, roleSessions, bdDatabase: (await findBdDatabase(abs(`${rig}/.beads`))) !== undefined, remoteHead: await observedRemoteHead(root, rig) };
+  return {
+    paths,
+    clones: { refinery, mayor },
+    partials,
+    polecats,
+    beadsLines,
+    workers,
+    roleSessions,
+    bdDatabase: (await findBdDatabase(abs(`${rig}/.beads`))) !== undefined,
+    remoteHead: await observedRemoteHead(root, rig),
+  };
 }
 
 async function findPartials(root: string, parents: string[]): Promise<string[]> {

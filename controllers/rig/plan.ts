@@ -52,7 +52,10 @@ export function planRig(rig: Rig, removing: boolean, o: RigObserved): Plan<RigAc
   );
   const existingPrefix = /^issue-prefix:\s*["']?([^"'\s]+)/m.exec(o.paths.files[l.beadsConfig] ?? '')?.[1];
   if (inTown && existingPrefix !== undefined && existingPrefix !== prefix) {
-    findings.push({ code: 'BeadsPrefixMismatch', message: `${l.beadsConfig} has issue-prefix "${existingPrefix}" but the spec says "${prefix}"; issues may already use the old prefix, so gt leaves it to you` });
+    findings.push({
+      code: 'BeadsPrefixMismatch',
+      message: `${l.beadsConfig} has issue-prefix "${existingPrefix}" but the spec says "${prefix}"; issues may already use the old prefix, so gt leaves it to you`,
+    });
   }
   const branch = rigDefaultBranch(rig, o.remoteHead);
   for (const role of ['refinery', 'mayor'] as const) planClone(rig, branch, role, l.clones[role], o.clones[role], actions, findings);
@@ -79,11 +82,7 @@ function planClone(rig: Rig, branch: string | undefined, role: CloneRole, at: st
 
 function planRemoval(name: string, o: RigObserved, actions: RigAction[], findings: Finding[]): void {
   const l = rigLayout(name);
-  const clones = [
-    { path: l.clones.refinery, state: o.clones.refinery },
-    { path: l.clones.mayor, state: o.clones.mayor },
-    ...o.polecats,
-  ].filter((c) => c.state.state !== 'missing');
+  const clones = [{ path: l.clones.refinery, state: o.clones.refinery }, { path: l.clones.mayor, state: o.clones.mayor }, ...o.polecats].filter((c) => c.state.state !== 'missing');
   if (o.workers.length) {
     // Working polecats finish first (the worker pool dispatches nothing new in a rig being removed).
     findings.push({ code: 'RemovalBlockedByWorkers', message: `polecats ${o.workers.join(', ')} of Rig "${name}" are still working; the rig is removed once they are done` });

@@ -64,7 +64,12 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
     case 'escalateCrashLoop': {
       await store.update(d.name, (r) => ({ ...r, crashes: [...r.crashes, now()], crashLoop: { at: now(), generation, fingerprint: d.launch.fingerprint } }));
       // A crash-looping mayor reads nothing: with no running reader the Overseer gets it too.
-      await sendEscalation(ctx.services, town, { from: 'gt', subject: `Session ${d.name} is crash-looping`, body: `${d.address}'s session died ${a.crashes} times without staying up 10 minutes; gt left it stopped. Check its agent command, then change the spec or run gt stop and gt start.`, priority: 'urgent' });
+      await sendEscalation(ctx.services, town, {
+        from: 'gt',
+        subject: `Session ${d.name} is crash-looping`,
+        body: `${d.address}'s session died ${a.crashes} times without staying up 10 minutes; gt left it stopped. Check its agent command, then change the spec or run gt stop and gt start.`,
+        priority: 'urgent',
+      });
       return;
     }
   }

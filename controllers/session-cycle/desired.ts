@@ -59,18 +59,69 @@ function blocked(spec: SessionSpec, town: Town | undefined, rig: Rig | undefined
   return undefined;
 }
 
-function session(host: SessionHost, town: Town | undefined, d: { name: string; role: DesiredSession['role']; rig: string; address: string; spec: SessionSpec; agents: (AgentSpec | undefined)[]; why: string | undefined; extraInstructions?: string; beadsLocation?: BeadsLocation }): DesiredSession {
+function session(
+  host: SessionHost,
+  town: Town | undefined,
+  d: {
+    name: string;
+    role: DesiredSession['role'];
+    rig: string;
+    address: string;
+    spec: SessionSpec;
+    agents: (AgentSpec | undefined)[];
+    why: string | undefined;
+    extraInstructions?: string;
+    beadsLocation?: BeadsLocation;
+  },
+): DesiredSession {
   const root = host.root;
   const home = agentDir(root, d.address);
   const prompt = promptFile(root, d.rig, d.name);
-  const instructions = roleInstructions({ role: d.role, rig: d.rig, address: d.address, town: town?.metadata.name ?? 'town', extra: [d.extraInstructions, d.spec.instructions].filter((x): x is string => !!x).join('\n\n') });
-  const launch = agentLaunch({ root, inheritedPath: host.inheritedPath, rig: d.rig, role: d.role, address: d.address, cwd: home, promptFile: prompt, instructions, agents: d.agents, beadsLocation: d.beadsLocation });
-  return { name: d.name, role: d.role, rig: d.rig, address: d.address, home, promptFile: prompt, instructions, launch, enabled: d.why === undefined, ...(d.why ? { why: d.why } : {}), settings: sessionSettings(d.spec) };
+  const instructions = roleInstructions({
+    role: d.role,
+    rig: d.rig,
+    address: d.address,
+    town: town?.metadata.name ?? 'town',
+    extra: [d.extraInstructions, d.spec.instructions].filter((x): x is string => !!x).join('\n\n'),
+  });
+  const launch = agentLaunch({
+    root,
+    inheritedPath: host.inheritedPath,
+    rig: d.rig,
+    role: d.role,
+    address: d.address,
+    cwd: home,
+    promptFile: prompt,
+    instructions,
+    agents: d.agents,
+    beadsLocation: d.beadsLocation,
+  });
+  return {
+    name: d.name,
+    role: d.role,
+    rig: d.rig,
+    address: d.address,
+    home,
+    promptFile: prompt,
+    instructions,
+    launch,
+    enabled: d.why === undefined,
+    ...(d.why ? { why: d.why } : {}),
+    settings: sessionSettings(d.spec),
+  };
 }
 
 export function mayorSession(host: SessionHost, town: StoredObject<Town>): DesiredSession {
   const spec = town.manifest.spec.mayor;
-  return session(host, town.manifest, { name: 'gt-mayor', role: 'mayor', rig: '', address: 'mayor', spec, agents: [town.manifest.spec.agent, spec.agent], why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined) });
+  return session(host, town.manifest, {
+    name: 'gt-mayor',
+    role: 'mayor',
+    rig: '',
+    address: 'mayor',
+    spec,
+    agents: [town.manifest.spec.agent, spec.agent],
+    why: blocked(spec, town.manifest, undefined, town.deletionRequestedAt !== undefined),
+  });
 }
 
 export function rigSessions(host: SessionHost, rig: StoredObject<Rig>, world: DesiredWorld): DesiredSession[] {
@@ -79,7 +130,16 @@ export function rigSessions(host: SessionHost, rig: StoredObject<Rig>, world: De
   const name = r.metadata.name;
   return (['witness', 'refinery'] as const).map((role) => {
     const spec = r.spec[role];
-    return session(host, town, { name: `gt-${name}-${role}`, role, rig: name, address: `${name}/${role}`, spec, agents: [town?.spec.agent, r.spec.agent, spec.agent], why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined), beadsLocation: r.spec.beads.location });
+    return session(host, town, {
+      name: `gt-${name}-${role}`,
+      role,
+      rig: name,
+      address: `${name}/${role}`,
+      spec,
+      agents: [town?.spec.agent, r.spec.agent, spec.agent],
+      why: blocked(spec, town, r, rig.deletionRequestedAt !== undefined),
+      beadsLocation: r.spec.beads.location,
+    });
   });
 }
 
@@ -90,7 +150,13 @@ export function pluginSession(host: SessionHost, plugin: StoredObject<Plugin>, w
   const rig = rigName ? (world.objects.find((o) => o.manifest.kind === 'Rig' && o.manifest.metadata.name === rigName)?.manifest as Rig | undefined) : undefined;
   // Not the rig's suspend: a suspended rig still merges what is queued, and asks its plugins
   // (gt stop RIG suspends the rig's plugins themselves).
-  const why = blocked({ ...p.spec.session, enabled: true }, town, undefined, plugin.deletionRequestedAt !== undefined, p.spec.suspend ? 'the plugin is stopped (gt start resumes it)' : rigName && !rig ? `its rig ${rigName} does not exist` : undefined);
+  const why = blocked(
+    { ...p.spec.session, enabled: true },
+    town,
+    undefined,
+    plugin.deletionRequestedAt !== undefined,
+    p.spec.suspend ? 'the plugin is stopped (gt start resumes it)' : rigName && !rig ? `its rig ${rigName} does not exist` : undefined,
+  );
   return session(host, town, {
     name: rigName ? `gt-${rigName}-plugin-${p.metadata.name}` : `gt-plugin-${p.metadata.name}`,
     role: 'plugin',

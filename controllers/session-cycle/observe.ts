@@ -37,7 +37,14 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
   const store = sessionStore(ctx.root);
   const records = await Promise.all(desired.map((d) => store.get(d.name)));
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
-  if (desired.every((d, i) => !d.enabled && !records[i])) return { root: host.root, inheritedPath: host.inheritedPath, now: observedNow(), contractReady: false, sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])) };
+  if (desired.every((d, i) => !d.enabled && !records[i]))
+    return {
+      root: host.root,
+      inheritedPath: host.inheritedPath,
+      now: observedNow(),
+      contractReady: false,
+      sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])),
+    };
   const listed = await ctx.services.sessions(world.town?.manifest);
   const contractReady = (await statIfExists(townPaths(ctx.root).gtShim)) !== undefined;
   const sessions: Record<string, SessionFacts> = {};
@@ -47,7 +54,16 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
     // Mail matters only to a running agent (it is told about new messages).
     const unread = s && !s.dead ? (await new Mailbox(path.join(d.home, 'mail', 'inbox.jsonl')).list()).filter((m) => !m.read) : [];
     sessions[d.name] = {
-      ...(s ? { tmux: { alive: !s.dead, activityAt: s.activity.getTime(), ...(s.meta.fingerprint ? { fingerprint: s.meta.fingerprint } : {}), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}) } } : {}),
+      ...(s
+        ? {
+            tmux: {
+              alive: !s.dead,
+              activityAt: s.activity.getTime(),
+              ...(s.meta.fingerprint ? { fingerprint: s.meta.fingerprint } : {}),
+              ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}),
+            },
+          }
+        : {}),
       // Checked once the town's gt shim exists: it is on the same PATH, and agents may be `gt ...`.
       ...(contractReady && d.enabled && !(s && !s.dead) ? { command: checkCommand(d.launch.argv[0]!, d.launch.env.PATH ?? '', d.home) } : {}),
       ...(record ? { record } : {}),

@@ -68,7 +68,10 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 
   const crashLoop = crashLoopHolds(r, d, generation) ? r!.crashLoop : undefined;
   if (crashLoop && !t?.alive) {
-    acc.findings.push({ code: 'SessionCrashLooping', message: `session ${d.name} died again after ${d.settings.maxRestarts} restarts without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start` });
+    acc.findings.push({
+      code: 'SessionCrashLooping',
+      message: `session ${d.name} died again after ${d.settings.maxRestarts} restarts without staying up 10 minutes and was left stopped at ${crashLoop.at}; fix its agent command, then change the spec or run gt stop/gt start`,
+    });
     return;
   }
 
@@ -137,13 +140,22 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
 function detail(d: DesiredSession, x: SessionFacts, now: number, generation: number): SessionDetail {
   const t = x.tmux;
   const r = x.record;
-  const state: SessionDetail['state'] = d.enabled && !t?.alive && x.command && !x.command.ok
-    ? 'commandMissing'
-    : crashLoopHolds(r, d, generation) && !t?.alive
-    ? 'crashLooping'
-    : !d.enabled
-      ? t?.alive ? 'stopping' : r?.stoppedAt ? 'stopped' : 'disabled'
-      : !t?.alive ? 'dead' : now - t.activityAt >= d.settings.idleAfterMs ? 'idle' : 'running';
+  const state: SessionDetail['state'] =
+    d.enabled && !t?.alive && x.command && !x.command.ok
+      ? 'commandMissing'
+      : crashLoopHolds(r, d, generation) && !t?.alive
+        ? 'crashLooping'
+        : !d.enabled
+          ? t?.alive
+            ? 'stopping'
+            : r?.stoppedAt
+              ? 'stopped'
+              : 'disabled'
+          : !t?.alive
+            ? 'dead'
+            : now - t.activityAt >= d.settings.idleAfterMs
+              ? 'idle'
+              : 'running';
   return {
     name: d.name,
     role: d.role,

@@ -1,8 +1,6 @@
 import type { ActionText, Plan } from '../../src/engine/controller.js';
 
-export type FieldChange =
-  | { field: 'title' | 'description'; from: string; to: string }
-  | { field: 'priority'; from: number; to: number };
+export type FieldChange = { field: 'title' | 'description'; from: string; to: string } | { field: 'priority'; from: number; to: number };
 
 /**
  * Everything the swarm controller can do. Issues are named by their external_ref (see refs.ts),

@@ -187,7 +187,10 @@ export function planSwarm(swarm: Swarm, deleting: boolean, o: SwarmObserved): Sw
       const blocker = issueOf.get(d);
       if (blocker && has('blocks', blocker.id)) continue;
       if (blocker && reaches(issuesById, blocker.id, issue.id)) {
-        findings.push({ code: 'DependencyCycle', message: `task "${t.id}" now depends on "${d}", but ${blocker.id} already waits for ${issue.id}; remove that old dependency by hand (bd dep remove ${blocker.id} ${issue.id}), then gt adds the new one` });
+        findings.push({
+          code: 'DependencyCycle',
+          message: `task "${t.id}" now depends on "${d}", but ${blocker.id} already waits for ${issue.id}; remove that old dependency by hand (bd dep remove ${blocker.id} ${issue.id}), then gt adds the new one`,
+        });
         continue;
       }
       links.push({ type: 'addDependency', ref, dependsOnRef: taskRef(name, d), depType: 'blocks' });

@@ -19,7 +19,12 @@ export interface TownObserved extends PathsObserved {
 export function planTown(town: Town, rigs: Rig[], observed: TownObserved): Plan<TownAction> {
   return {
     actions: planFiles(
-      { dirs: TOWN_DIRS, rendered: { [TOWN_FILES.townJson]: renderTownJson(town), [TOWN_FILES.rigsJson]: renderRigsJson(rigs) }, executables: { [TOWN_FILES.gtShim]: renderGtShim(observed.gt.node, observed.gt.cli) }, seeded: {} },
+      {
+        dirs: TOWN_DIRS,
+        rendered: { [TOWN_FILES.townJson]: renderTownJson(town), [TOWN_FILES.rigsJson]: renderRigsJson(rigs) },
+        executables: { [TOWN_FILES.gtShim]: renderGtShim(observed.gt.node, observed.gt.cli) },
+        seeded: {},
+      },
       observed,
     ),
     findings: [],

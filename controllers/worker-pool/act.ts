@@ -94,7 +94,12 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         body: `${a.reason}.\nIts issue stays claimed and its clone (${cloneDir(a.name)}) is kept.\nSession: ${tmux.commandLine} attach -t ${sessionName(name, a.name)}`,
         priority: 'high',
       });
-      await workers.put({ ...r, state: a.state, escalatedAt: new Date().toISOString(), ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}) });
+      await workers.put({
+        ...r,
+        state: a.state,
+        escalatedAt: new Date().toISOString(),
+        ...(a.state === 'crashLooping' ? { crashLoop: { generation: t.object.generation, agent: agentFingerprint(town, rig) } } : {}),
+      });
       return;
     }
     case 'reportAgentCondition': {
@@ -116,7 +121,9 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     case 'rejectDone': {
       const r = await record(a.name);
       const text = `Your work on ${r.issueId} is not ready to hand on: ${a.problems.join('; ')}. Fix that, then run gt done again. Nothing was thrown away.`;
-      await ctx.services.mailbox(polecatAddress(name, a.name)).send({ from: `${name}/witness`, to: polecatAddress(name, a.name), subject: `Not done yet: ${r.issueId}`, body: text, type: 'task', priority: 'high' });
+      await ctx.services
+        .mailbox(polecatAddress(name, a.name))
+        .send({ from: `${name}/witness`, to: polecatAddress(name, a.name), subject: `Not done yet: ${r.issueId}`, body: text, type: 'task', priority: 'high' });
       if (await tmux.hasSession(sessionName(name, a.name))) await tmux.sendKeys(sessionName(name, a.name), text, typing);
       await workers.clearDone(name, a.name);
       await workers.put({ ...r, rejectedDone: r.rejectedDone + 1 });
@@ -124,7 +131,15 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'markReadyToMerge': {
       const r = await record(a.name);
-      await mergeQueueStore(ctx.root).put(name, { issueId: a.issueId, branch: a.branch, head: a.head, polecat: a.name, readyAt: new Date().toISOString(), ...(r.baseSha ? { baseSha: r.baseSha } : {}), ...(rig.spec.mergeQueue.land === 'direct' ? { direct: true } : {}) });
+      await mergeQueueStore(ctx.root).put(name, {
+        issueId: a.issueId,
+        branch: a.branch,
+        head: a.head,
+        polecat: a.name,
+        readyAt: new Date().toISOString(),
+        ...(r.baseSha ? { baseSha: r.baseSha } : {}),
+        ...(rig.spec.mergeQueue.land === 'direct' ? { direct: true } : {}),
+      });
       failpoint('workers:after-merge-request');
       const tracker = await ctx.services.tracker(rig, town);
       await tracker.addComment(a.issueId, `${name}/witness`, `Verified: ${a.branch} at ${a.head} is clean and pushed; ready to merge.`);
@@ -176,7 +191,12 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
     }
     case 'tripBreaker': {
       await workers.updatePool(name, (pool) => ({ ...pool, breaker: { reason: a.reason, openedAt: new Date().toISOString(), generation: t.object.generation, agent: a.agent } }));
-      await sendEscalation(ctx.services, town, { from: `${name}/witness`, subject: `Rig ${name}: dispatch stopped (circuit breaker)`, body: `${a.reason}. No new polecats start until the Rig spec or the Town's agent changes, or gt reset-breaker ${name}.`, priority: 'urgent' });
+      await sendEscalation(ctx.services, town, {
+        from: `${name}/witness`,
+        subject: `Rig ${name}: dispatch stopped (circuit breaker)`,
+        body: `${a.reason}. No new polecats start until the Rig spec or the Town's agent changes, or gt reset-breaker ${name}.`,
+        priority: 'urgent',
+      });
       return;
     }
     case 'resetSpawnFailures': {
@@ -218,7 +238,16 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
   const dir = path.join(ctx.root, name, 'polecats', r.name);
   ctx.activity?.(`clone ${rig.spec.gitUrl} into ${path.relative(ctx.root, dir)}`, TRANSFER_TIMEOUT_MS);
   try {
-    r.baseSha = await preparePolecatClone({ url: rig.spec.gitUrl, base: a.base, dir, branch: r.branch, instructions, instructionsFile: instructionsFile([town?.spec.agent, rig.spec.agent], dir), author: `${r.name} (${name} polecat)`, ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}) });
+    r.baseSha = await preparePolecatClone({
+      url: rig.spec.gitUrl,
+      base: a.base,
+      dir,
+      branch: r.branch,
+      instructions,
+      instructionsFile: instructionsFile([town?.spec.agent, rig.spec.agent], dir),
+      author: `${r.name} (${name} polecat)`,
+      ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}),
+    });
   } catch (err) {
     await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
     throw err;
@@ -259,12 +288,16 @@ async function abandonSpawn(ctx: ControllerContext, t: Target<Rig>, r: WorkerRec
   const pool = await workers.pool(name);
   if (issue && issue.status === 'in_progress' && issue.assignee === polecatAddress(name, r.name)) {
     // Said once per issue, not at every attempt of a remote that stays down.
-    if (pool.cloneFailures?.issueId !== r.issueId) await tracker.addComment(r.issueId, `${name}/witness`, `Released: polecat ${r.name}'s clone could not be made (${error}); ready again, gt retries with backoff.`);
+    if (pool.cloneFailures?.issueId !== r.issueId)
+      await tracker.addComment(r.issueId, `${name}/witness`, `Released: polecat ${r.name}'s clone could not be made (${error}); ready again, gt retries with backoff.`);
     await tracker.update(r.issueId, { status: 'open', assignee: previousAssignee?.startsWith(`${name}/polecats/`) ? previousAssignee : null });
   }
   await rm(promptFile(ctx.root, name, r.name), { force: true });
   await workers.remove(name, r.name);
-  await workers.updatePool(name, (now) => ({ ...now, cloneFailures: { attempts: (now.cloneFailures?.attempts ?? 0) + 1, lastAt: new Date().toISOString(), error, issueId: r.issueId, polecat: r.name } }));
+  await workers.updatePool(name, (now) => ({
+    ...now,
+    cloneFailures: { attempts: (now.cloneFailures?.attempts ?? 0) + 1, lastAt: new Date().toISOString(), error, issueId: r.issueId, polecat: r.name },
+  }));
 }
 
 async function startSession(ctx: ControllerContext, t: Target<Rig>, r: WorkerRecord): Promise<void> {

@@ -12,7 +12,17 @@ const COMMAND_RECHECK_MS = 30_000;
 export function observeAgentCommand(root: string, rig: Rig, town: Town | undefined, cloneDir: string): CommandCheck | undefined {
   let launch;
   try {
-    launch = agentLaunch({ root, inheritedPath: gtPath(), rig: rig.metadata.name, role: 'polecat', address: '', cwd: cloneDir, promptFile: '', instructions: '', agents: [town?.spec.agent, rig.spec.agent] });
+    launch = agentLaunch({
+      root,
+      inheritedPath: gtPath(),
+      rig: rig.metadata.name,
+      role: 'polecat',
+      address: '',
+      cwd: cloneDir,
+      promptFile: '',
+      instructions: '',
+      agents: [town?.spec.agent, rig.spec.agent],
+    });
   } catch {
     return undefined; // An invalid command fails the start itself, with its own error.
   }

@@ -68,7 +68,8 @@ export function gateOnAgentScreens(plan: Plan<WorkerAction>, o: PoolObserved, pr
     if (!seen) {
       // Cleared: the agent runs past its start-up without showing it (a dead pane is the crash path's).
       if (r.agentCondition && session?.alive && session.screen !== undefined && next === undefined) actions = [...actions, { type: 'clearAgentCondition', name: r.name }];
-      else if (r.agentCondition && CONDITIONS[r.agentCondition.code].rigWide && r.agentCondition.agent === agent) holdBy ??= `polecat ${r.name}'s agent ${CONDITIONS[r.agentCondition.code].what} (${r.agentCondition.code})`;
+      else if (r.agentCondition && CONDITIONS[r.agentCondition.code].rigWide && r.agentCondition.agent === agent)
+        holdBy ??= `polecat ${r.name}'s agent ${CONDITIONS[r.agentCondition.code].what} (${r.agentCondition.code})`;
       continue;
     }
     const message = conditionMessage(`polecat ${r.name}`, preset, seen);
@@ -84,7 +85,14 @@ export function gateOnAgentScreens(plan: Plan<WorkerAction>, o: PoolObserved, pr
       actions.push({ type: 'restartSession', name: r.name, reason: `its agent changed since it showed ${seen.code}`, earlyDeath: false, retry: true });
     } else if (!session!.alive) {
       const since = r.agentCondition ? o.now - Date.parse(r.agentCondition.retriedAt ?? r.agentCondition.at) : 0;
-      if (changed || (r.agentCondition?.code === seen.code && since >= AGENT_RETRY_MS)) actions.push({ type: 'restartSession', name: r.name, reason: changed ? 'its agent changed since it showed ' + seen.code : `trying its agent again after ${seen.code}`, earlyDeath: false, retry: true });
+      if (changed || (r.agentCondition?.code === seen.code && since >= AGENT_RETRY_MS))
+        actions.push({
+          type: 'restartSession',
+          name: r.name,
+          reason: changed ? 'its agent changed since it showed ' + seen.code : `trying its agent again after ${seen.code}`,
+          earlyDeath: false,
+          retry: true,
+        });
       else requeue.push(AGENT_RETRY_MS - since);
     }
     if (CONDITIONS[seen.code].rigWide && (session!.agent === undefined || session!.agent === agent)) holdBy ??= `polecat ${r.name}'s agent ${CONDITIONS[seen.code].what} (${seen.code})`;

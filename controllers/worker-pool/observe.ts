@@ -72,7 +72,18 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   const now = observedNow();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
-    return own ? [{ name: s.name, alive: !s.dead, polecat: own.polecat, activityAt: s.activity.getTime(), ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}), ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}) }] : [];
+    return own
+      ? [
+          {
+            name: s.name,
+            alive: !s.dead,
+            polecat: own.polecat,
+            activityAt: s.activity.getTime(),
+            ...(s.dead && s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}),
+            ...(s.meta.agent_fp ? { agent: s.meta.agent_fp } : {}),
+          },
+        ]
+      : [];
   });
   await readScreens(ctx, rig, town, records, mine, now);
   const byId = new Map(issues.map((i) => [i.id, i]));
@@ -123,8 +134,41 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   // The bd backend asks bd itself (bd ready), so the set is bd's own even where bd list omits fields the rules read.
   const ready = tracker.backend === 'bd' ? await tracker.ready() : readyIssues(issues, new Date(now));
   const memAvailableMiB = memoryPerWorkerMiB(rig, town) !== undefined && ready.length > 0 ? await observeMemAvailableMiB() : undefined;
-  const agentCommand = contractReady ? observeAgentCommand(ctx.root, rig, town, someCloneDir(ctx.root, name, records.map((r) => r.name))) : undefined;
-  return { now, issues, ready, records, signals, sessions: mine, clones, polecatDirs: dirs, reusableDirs, swarmOf, swarmLimits, pool, handoffs, stuckPlugins, stuckVerdicts, stuckAsked, contractReady, remoteHead: await observedRemoteHead(ctx.root, name), refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined, ...(agentCommand ? { agentCommand } : {}), ...(memAvailableMiB !== undefined ? { memAvailableMiB, memReserveMiB: memoryReserveMiB(town ?? unappliedTown(ctx.root)) } : {}) };
+  const agentCommand = contractReady
+    ? observeAgentCommand(
+        ctx.root,
+        rig,
+        town,
+        someCloneDir(
+          ctx.root,
+          name,
+          records.map((r) => r.name),
+        ),
+      )
+    : undefined;
+  return {
+    now,
+    issues,
+    ready,
+    records,
+    signals,
+    sessions: mine,
+    clones,
+    polecatDirs: dirs,
+    reusableDirs,
+    swarmOf,
+    swarmLimits,
+    pool,
+    handoffs,
+    stuckPlugins,
+    stuckVerdicts,
+    stuckAsked,
+    contractReady,
+    remoteHead: await observedRemoteHead(ctx.root, name),
+    refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined,
+    ...(agentCommand ? { agentCommand } : {}),
+    ...(memAvailableMiB !== undefined ? { memAvailableMiB, memReserveMiB: memoryReserveMiB(town ?? unappliedTown(ctx.root)) } : {}),
+  };
 }
 
 /** The screens of the sessions the plan asks to see (screenWanted), with a preset to read them by. */

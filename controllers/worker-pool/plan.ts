@@ -15,7 +15,28 @@ import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
 
 /** Built-in polecat names, used in order when the spec gives none. */
-export const NAME_POOL = ['nux', 'toast', 'capable', 'furiosa', 'slit', 'rictus', 'ace', 'dag', 'max', 'angharad', 'cheedo', 'keeper', 'valkyrie', 'morsov', 'toecutter', 'dementus', 'scrotus', 'praetorian', 'buzzard', 'glory'];
+export const NAME_POOL = [
+  'nux',
+  'toast',
+  'capable',
+  'furiosa',
+  'slit',
+  'rictus',
+  'ace',
+  'dag',
+  'max',
+  'angharad',
+  'cheedo',
+  'keeper',
+  'valkyrie',
+  'morsov',
+  'toecutter',
+  'dementus',
+  'scrotus',
+  'praetorian',
+  'buzzard',
+  'glory',
+];
 /** A session that dies sooner than this after starting counts as a failed spawn (for the breaker). */
 export const EARLY_DEATH_MS = 10_000;
 /** A polecat that handed off gets its fresh session once its pane has been quiet this long. */
@@ -166,7 +187,12 @@ function planCloneBackoff(rig: Rig, o: PoolObserved, acc: Acc): number {
  * the worker released, its clone kept if it holds work.
  */
 function planRearm(r: WorkerRecord, o: PoolObserved, session: SessionView | undefined, acc: Acc): void {
-  acc.actions.push({ type: 'releaseIssue', name: r.name, issueId: r.issueId, why: o.pool.rearmedAt && r.escalatedAt && o.pool.rearmedAt > r.escalatedAt ? 'gt reset-breaker' : 'the Rig spec or its agent changed' });
+  acc.actions.push({
+    type: 'releaseIssue',
+    name: r.name,
+    issueId: r.issueId,
+    why: o.pool.rearmedAt && r.escalatedAt && o.pool.rearmedAt > r.escalatedAt ? 'gt reset-breaker' : 'the Rig spec or its agent changed',
+  });
   if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
   acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: cloneIsDisposable(o.clones[r.name]?.verify) });
 }
@@ -176,7 +202,16 @@ function lastStart(r: WorkerRecord): number {
   return t ? Date.parse(t) : Date.parse(r.createdAt);
 }
 
-function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: SessionView | undefined, issue: Issue | undefined, acc: Acc, suspended: string | undefined, base: string | undefined): void {
+function planWorker(
+  r: WorkerRecord,
+  s: PoolSettings,
+  o: PoolObserved,
+  session: SessionView | undefined,
+  issue: Issue | undefined,
+  acc: Acc,
+  suspended: string | undefined,
+  base: string | undefined,
+): void {
   if (r.state === 'starting') {
     if (base) acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch, base });
     else acc.notes.push(`polecat ${r.name}'s spawn waits: the rig's default branch is not known yet`);
@@ -196,7 +231,10 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     return;
   }
   if (r.state === 'stalled' || r.state === 'crashLooping') {
-    acc.findings.push({ code: r.state === 'stalled' ? 'WorkerStalled' : 'WorkerCrashLooping', message: `polecat ${r.name} on ${r.issueId} was escalated at ${r.escalatedAt}; it keeps its claim and clone until a person decides` });
+    acc.findings.push({
+      code: r.state === 'stalled' ? 'WorkerStalled' : 'WorkerCrashLooping',
+      message: `polecat ${r.name} on ${r.issueId} was escalated at ${r.escalatedAt}; it keeps its claim and clone until a person decides`,
+    });
     return;
   }
   if (!session?.alive && suspended) {
@@ -264,7 +302,12 @@ function planWorker(r: WorkerRecord, s: PoolSettings, o: PoolObserved, session: 
     }
   }
   if (r.nudges < s.maxNudges) {
-    acc.actions.push({ type: 'nudge', name: r.name, count: r.nudges + 1, message: `No output and no commits for ${mins || '<1'} min. Are you stuck? Finish with gt done, or gt done --status escalated -m "why".` });
+    acc.actions.push({
+      type: 'nudge',
+      name: r.name,
+      count: r.nudges + 1,
+      message: `No output and no commits for ${mins || '<1'} min. Are you stuck? Finish with gt done, or gt done --status escalated -m "why".`,
+    });
   } else {
     acc.actions.push({ type: 'escalate', name: r.name, state: 'stalled', reason: `no progress after ${r.nudges} nudges` });
   }

@@ -20,7 +20,10 @@ import { createInterface } from 'node:readline';
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   // The usage is the comment at the top of this file: printed from it, so the two never differ.
-  const usage = readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, ''));
+  const usage = readFileSync(new URL(import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('//'))
+    .map((l) => l.replace(/^\/\/ ?/, ''));
   console.log(['gt demo-agent [--mode M] [--delay MS]: a scripted stand-in for a coding agent, run by gt as a polecat (agent command ["gt", "demo-agent", ...]).', '', ...usage].join('\n'));
   process.exit(0);
 }
@@ -70,7 +73,10 @@ function commitAndPush() {
 }
 
 function doTheWork() {
-  const edits = (issue.description ?? '').split('\n').map((l) => /^append ([^:]+): (.*)$/.exec(l.trim())).filter(Boolean);
+  const edits = (issue.description ?? '')
+    .split('\n')
+    .map((l) => /^append ([^:]+): (.*)$/.exec(l.trim()))
+    .filter(Boolean);
   if (!edits.length) {
     mkdirSync('work', { recursive: true });
     writeFileSync(`work/${issueId}.md`, `# ${issue.title}\n\n${issue.description ?? ''}\n`);
@@ -82,7 +88,13 @@ const base = process.env.GT_BASE_BRANCH ?? 'main';
 run('git', 'fetch', '-q', 'origin');
 const redo = run('git', 'rev-list', '--count', `origin/${base}..HEAD`).trim() !== '0';
 if (redo) {
-  say(`sent back (${JSON.parse(run('gt', 'mail', 'inbox', '-o', 'json')).map((m) => m.subject).pop() ?? 'no mail'}): redoing on top of ${base}`);
+  say(
+    `sent back (${
+      JSON.parse(run('gt', 'mail', 'inbox', '-o', 'json'))
+        .map((m) => m.subject)
+        .pop() ?? 'no mail'
+    }): redoing on top of ${base}`,
+  );
   run('git', 'reset', '-q', '--hard', `origin/${base}`);
 }
 doTheWork();

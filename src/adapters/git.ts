@@ -33,7 +33,8 @@ export class GitError extends Error {
 }
 
 /** git's progress meter and chatter: never the reason something failed. */
-const PROGRESS_LINE = /^(remote: )?(Cloning into|Enumerating objects|Counting objects|Compressing objects|Receiving objects|Resolving deltas|Updating files|Total \d|Unpacking objects|Checking out files)/;
+const PROGRESS_LINE =
+  /^(remote: )?(Cloning into|Enumerating objects|Counting objects|Compressing objects|Receiving objects|Resolving deltas|Updating files|Total \d|Unpacking objects|Checking out files)/;
 
 /** What git adds to every failed remote operation, whatever the cause: never the reason. */
 const BOILERPLATE = /^(fatal: Could not read from remote repository\.|Please make sure you have the correct access rights|and the repository exists\.)$/;
@@ -188,7 +189,10 @@ export async function cloneInto(url: string, branch: string | undefined, dest: s
     await rm(tmp, { recursive: true, force: true });
     if (!(err instanceof GitError)) throw err;
     const noBranch = /Remote branch .* not found/.test(err.result.stderr);
-    throw new CloneError(explainCloneFailure(url, branch, err, noBranch ? await remoteBranches(url) : undefined), noBranch ? 'noSuchBranch' : UNREACHABLE.test(err.result.stderr) ? 'unreachable' : 'other');
+    throw new CloneError(
+      explainCloneFailure(url, branch, err, noBranch ? await remoteBranches(url) : undefined),
+      noBranch ? 'noSuchBranch' : UNREACHABLE.test(err.result.stderr) ? 'unreachable' : 'other',
+    );
   }
 }
 
@@ -207,7 +211,8 @@ export class CloneError extends Error {
 }
 
 /** git's words for a remote host that cannot be reached (ssh, http and git transports). */
-const UNREACHABLE = /Connection timed out|Connection refused|Could not resolve host|No route to host|Network is unreachable|Operation timed out|Failed to connect to|timed out during banner exchange|Connection closed by remote host|Connection reset by peer|Operation too slow/i;
+const UNREACHABLE =
+  /Connection timed out|Connection refused|Could not resolve host|No route to host|Network is unreachable|Operation timed out|Failed to connect to|timed out during banner exchange|Connection closed by remote host|Connection reset by peer|Operation too slow/i;
 
 /** The branch names a remote has (git ls-remote --heads), or undefined when it cannot be asked. */
 async function remoteBranches(url: string): Promise<string[] | undefined> {

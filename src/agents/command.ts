@@ -6,9 +6,7 @@ import path from 'node:path';
  * name without a slash on the session's PATH, a path (absolute, or relative to the session's
  * working directory) as a file with exec permission. Observation: it reads the file system.
  */
-export type CommandCheck =
-  | { ok: true; command: string }
-  | { ok: false; command: string; problem: 'notFound' | 'notExecutable'; searched: string[] };
+export type CommandCheck = { ok: true; command: string } | { ok: false; command: string; problem: 'notFound' | 'notExecutable'; searched: string[] };
 
 export function checkCommand(command: string, pathVar: string, cwd: string): CommandCheck {
   if (command.includes('/')) {

@@ -62,7 +62,10 @@ export function agentLaunch(c: ContractInput): AgentLaunch {
   };
   const argv = command.map((a) => a.split('{promptFile}').join(c.promptFile));
   if (argv[0]!.includes('=')) throw new TerminalError(`agent command ${JSON.stringify(argv[0])}: a program name must not contain "="`);
-  const fingerprint = createHash('sha256').update(JSON.stringify({ argv, userEnv, instructions: c.instructions })).digest('hex').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ argv, userEnv, instructions: c.instructions }))
+    .digest('hex')
+    .slice(0, 16);
   return { argv, env, fingerprint, ...(preset ? { preset } : {}) };
 }
 

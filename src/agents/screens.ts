@@ -33,8 +33,7 @@ export const CONDITIONS: Record<AgentConditionCode, ConditionKind> = {
   AgentRefusesRoot: {
     rigWide: true,
     what: 'refuses to run unattended as root',
-    fix: () =>
-      'run gt as a user other than root, or, on a disposable machine only, set IS_SANDBOX=1 in agent.env (that is the Overseer\'s choice: gt never sets it); then gt apply',
+    fix: () => "run gt as a user other than root, or, on a disposable machine only, set IS_SANDBOX=1 in agent.env (that is the Overseer's choice: gt never sets it); then gt apply",
   },
 };
 

@@ -56,7 +56,9 @@ export class BdTracker implements IssueTracker {
 
   async list(filter: IssueFilter = {}): Promise<Issue[]> {
     const out = await this.json(['list', '--json', '--all', '--limit', '0']);
-    return asArray(out).map(issueFromBd).filter((i) => matchesFilter(i, filter));
+    return asArray(out)
+      .map(issueFromBd)
+      .filter((i) => matchesFilter(i, filter));
   }
 
   async get(id: string): Promise<Issue | undefined> {
@@ -73,7 +75,11 @@ export class BdTracker implements IssueTracker {
   /** bd's own computation (open only since bd 1.x; older bd also listed in_progress), in gt's work order (priority, age, id). */
   async ready(): Promise<Issue[]> {
     const out = await this.json(['ready', '--json', '--limit', '0']);
-    return inWorkOrder(asArray(out).map(issueFromBd).filter((i) => i.status === 'open'));
+    return inWorkOrder(
+      asArray(out)
+        .map(issueFromBd)
+        .filter((i) => i.status === 'open'),
+    );
   }
 
   async create(input: CreateIssueInput): Promise<Issue> {

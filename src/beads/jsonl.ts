@@ -67,30 +67,33 @@ export class JsonlTracker implements IssueTracker {
   async create(input: CreateIssueInput): Promise<Issue> {
     checkCreate(input);
     let created = '';
-    return this.mutate(() => `create ${created}: ${input.title}`, (file, now, stamp) => {
-      if (input.parent !== undefined) requireEntry(file, input.parent);
-      const blockers = [...new Set(input.blockedBy ?? [])];
-      for (const b of blockers) if (!isExternal(b)) requireEntry(file, b);
-      const id = newIssueId(this.prefix, input.title, now, file.takenIds);
-      created = id;
-      const deps: Dependency[] = [];
-      if (input.parent !== undefined) deps.push({ issue_id: id, depends_on_id: input.parent, type: 'parent-child', created_at: stamp });
-      for (const b of blockers) deps.push({ issue_id: id, depends_on_id: b, type: 'blocks', created_at: stamp });
-      const raw = newIssueRecord({
-        id,
-        title: input.title,
-        description: input.description ?? '',
-        priority: input.priority ?? 2,
-        issueType: input.type ?? 'task',
-        assignee: input.assignee,
-        labels: input.labels ?? [],
-        externalRef: input.externalRef,
-        dependencies: deps,
-        now: stamp,
-        typeTag: file.typeTag,
-      });
-      return appendIssue(file, raw).issue;
-    });
+    return this.mutate(
+      () => `create ${created}: ${input.title}`,
+      (file, now, stamp) => {
+        if (input.parent !== undefined) requireEntry(file, input.parent);
+        const blockers = [...new Set(input.blockedBy ?? [])];
+        for (const b of blockers) if (!isExternal(b)) requireEntry(file, b);
+        const id = newIssueId(this.prefix, input.title, now, file.takenIds);
+        created = id;
+        const deps: Dependency[] = [];
+        if (input.parent !== undefined) deps.push({ issue_id: id, depends_on_id: input.parent, type: 'parent-child', created_at: stamp });
+        for (const b of blockers) deps.push({ issue_id: id, depends_on_id: b, type: 'blocks', created_at: stamp });
+        const raw = newIssueRecord({
+          id,
+          title: input.title,
+          description: input.description ?? '',
+          priority: input.priority ?? 2,
+          issueType: input.type ?? 'task',
+          assignee: input.assignee,
+          labels: input.labels ?? [],
+          externalRef: input.externalRef,
+          dependencies: deps,
+          now: stamp,
+          typeTag: file.typeTag,
+        });
+        return appendIssue(file, raw).issue;
+      },
+    );
   }
 
   async update(id: string, patch: IssuePatch): Promise<Issue> {
@@ -164,15 +167,19 @@ export class JsonlTracker implements IssueTracker {
 
   async batch<T>(work: (tx: IssueTracker) => Promise<T>): Promise<T> {
     if (this.pending) return work(this);
-    return this.storage.write('a batch of changes', async (file) => {
-      const tx = new JsonlTracker(this.beadsDir, { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: this.now, storage: this.storage });
-      tx.pending = file;
-      try {
-        return await work(tx);
-      } finally {
-        tx.pending = undefined; // a tx kept by mistake must not write into a file already written
-      }
-    }, true);
+    return this.storage.write(
+      'a batch of changes',
+      async (file) => {
+        const tx = new JsonlTracker(this.beadsDir, { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: this.now, storage: this.storage });
+        tx.pending = file;
+        try {
+          return await work(tx);
+        } finally {
+          tx.pending = undefined; // a tx kept by mistake must not write into a file already written
+        }
+      },
+      true,
+    );
   }
 
   private async read(): Promise<BeadsFile> {

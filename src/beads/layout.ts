@@ -12,10 +12,7 @@ import { listDir, readTextIfExists, statIfExists } from '../util/fs-read.js';
  * `.beads/issues.jsonl` is only bd's export: bd never reads it back on its own, so writing there
  * would fork the tracker.
  */
-export type BdDatabase =
-  | { kind: 'embedded-dolt'; path: string }
-  | { kind: 'dolt-server'; path: string }
-  | { kind: 'sqlite'; path: string };
+export type BdDatabase = { kind: 'embedded-dolt'; path: string } | { kind: 'dolt-server'; path: string } | { kind: 'sqlite'; path: string };
 
 /** The bd database in `beadsDir`, or undefined when bd keeps none there (a JSONL-only rig). */
 export async function findBdDatabase(beadsDir: string): Promise<BdDatabase | undefined> {
@@ -57,7 +54,12 @@ export function describeBdDatabase(db: BdDatabase, relativeTo?: string): string 
 
 /** Whether `command` names an executable, directly or through PATH. */
 export function onPath(command: string): boolean {
-  const candidates = command.includes(path.sep) ? [command] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  const candidates = command.includes(path.sep)
+    ? [command]
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   return candidates.some((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);

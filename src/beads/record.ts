@@ -10,14 +10,7 @@ export type RawRecord = Record<string, unknown>;
 export type IssueStatus = 'open' | 'in_progress' | 'blocked' | 'deferred' | 'closed' | 'pinned' | 'hooked' | (string & {});
 
 /** The well-known dependency types; bd accepts any non-empty name up to 50 characters. */
-export type DependencyType =
-  | 'blocks'
-  | 'conditional-blocks'
-  | 'waits-for'
-  | 'parent-child'
-  | 'related'
-  | 'discovered-from'
-  | (string & {});
+export type DependencyType = 'blocks' | 'conditional-blocks' | 'waits-for' | 'parent-child' | 'related' | 'discovered-from' | (string & {});
 
 /** "issue_id depends on depends_on_id": the edge is stored on the dependent (blocked) issue. */
 export interface Dependency {

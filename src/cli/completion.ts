@@ -79,12 +79,30 @@ function tables(root: CommandSpec): string[] {
     '  esac',
     '}',
   ];
-  const choiceRows: [string, string[]][] = all.flatMap((c) => c.options.filter((o) => o.choices.length).flatMap((o) => names(o).map((n): [string, string[]] => [`${c.path.join(' ')}|${n}`, o.choices])));
+  const choiceRows: [string, string[]][] = all.flatMap((c) =>
+    c.options.filter((o) => o.choices.length).flatMap((o) => names(o).map((n): [string, string[]] => [`${c.path.join(' ')}|${n}`, o.choices])),
+  );
   return [
-    ...table('_gt_commands', '$1', all.map((c) => [c.path.join(' '), c.commands.map((x) => x.path.at(-1)!)])),
-    ...table('_gt_values', '$1', all.map((c) => [c.path.join(' '), c.values])),
-    ...table('_gt_options', '$1', all.map((c) => [c.path.join(' '), c.options.flatMap(names)])),
-    ...table('_gt_value_options', '$1', all.map((c) => [c.path.join(' '), c.options.filter((o) => o.takesValue).flatMap(names)])),
+    ...table(
+      '_gt_commands',
+      '$1',
+      all.map((c) => [c.path.join(' '), c.commands.map((x) => x.path.at(-1)!)]),
+    ),
+    ...table(
+      '_gt_values',
+      '$1',
+      all.map((c) => [c.path.join(' '), c.values]),
+    ),
+    ...table(
+      '_gt_options',
+      '$1',
+      all.map((c) => [c.path.join(' '), c.options.flatMap(names)]),
+    ),
+    ...table(
+      '_gt_value_options',
+      '$1',
+      all.map((c) => [c.path.join(' '), c.options.filter((o) => o.takesValue).flatMap(names)]),
+    ),
     ...table('_gt_choices', '$1|$2', choiceRows),
   ];
 }
@@ -135,7 +153,7 @@ function posixScript(root: CommandSpec, shell: 'bash' | 'zsh'): string {
     '_gt() {',
     '  local cur=${words[CURRENT]} prev=${words[CURRENT-1]}',
     ...walk('2', 'CURRENT', (i) => `\${words[${i}]}`),
-    "  local -a found  # zsh splits an unquoted command substitution into words, as bash does",
+    '  local -a found  # zsh splits an unquoted command substitution into words, as bash does',
     '  if ((skip)); then',
     '    found=($(_gt_choices "$cmdpath" "$prev"))',
     '  elif [[ $cur == -* ]]; then',

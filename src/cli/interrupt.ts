@@ -18,7 +18,9 @@ export function installInterruptHandlers(): void {
       if (seen === 1 && process.listenerCount(name) > 1) return;
       const children = endChildren('SIGTERM');
       const locks = releaseHeldLocksSync();
-      const what = [locks.length ? `released ${locks.length} lock${locks.length === 1 ? '' : 's'}` : '', children ? `ended ${children} program${children === 1 ? '' : 's'} it had started` : ''].filter(Boolean);
+      const what = [locks.length ? `released ${locks.length} lock${locks.length === 1 ? '' : 's'}` : '', children ? `ended ${children} program${children === 1 ? '' : 's'} it had started` : ''].filter(
+        Boolean,
+      );
       process.stderr.write(`gt: interrupted by ${name}${what.length ? `; ${what.join(', ')}` : ''}\n`);
       process.exit(128 + number);
     };

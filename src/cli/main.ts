@@ -44,7 +44,7 @@ function buildProgram(): Command {
     .description('Gas Town, declaratively: declare the town in YAML; gt makes it so.')
     .option('--town <dir>', 'town root (default: $GT_TOWN, else the nearest directory upwards holding .gt/)')
     .option('--lock-timeout <duration>', 'how long to wait for the town lock', '30s')
-    .version((JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print gt\'s version')
+    .version((JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', "print gt's version")
     .exitOverride()
     .showHelpAfterError();
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -80,14 +80,18 @@ function buildProgram(): Command {
     .option('-f, --filename <path>', 'delete the objects these manifests name (repeatable)', collect)
     .option('--ignore-not-found', 'succeed when the object does not exist')
     .addOption(output())
-    .action(act(async (kind: Param<typeof deleteCommand, 1>, name: Param<typeof deleteCommand, 2>, o: Param<typeof deleteCommand, 3>) => (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o)));
+    .action(
+      act(async (kind: Param<typeof deleteCommand, 1>, name: Param<typeof deleteCommand, 2>, o: Param<typeof deleteCommand, 3>) =>
+        (await import('./commands/delete.js')).deleteCommand(g(), kind, name, o),
+      ),
+    );
 
   program
     .command('run')
     .description('the reconcile loop (Ctrl-C stops it; agent sessions keep running)')
     .option('--once', 'one full reconcile pass, then exit')
     .option('--reset-breaker <rig>', 'the same as gt reset-breaker RIG (resets, then exits)')
-    .option('--listen <host:port>', 'also serve the dashboard, API and /metrics (with the loop\'s own metrics) here')
+    .option('--listen <host:port>', "also serve the dashboard, API and /metrics (with the loop's own metrics) here")
     .option('--token-file <file>', 'with --listen: the token every request must carry')
     .option('--read-only', 'with --listen: serve no actions')
     .addOption(output(' (with --once)'))
@@ -125,7 +129,7 @@ function buildProgram(): Command {
   program
     .command('land <polecat>')
     .description('merge RIG/POLECAT now, ahead of the queue, with the same checks (session ended, clean, no conflict, tests)')
-    .option('--skip-tests', 'do not run the rig\'s testCommand (explicitly)')
+    .option('--skip-tests', "do not run the rig's testCommand (explicitly)")
     .addOption(output())
     .action(act(async (who: Param<typeof landCommand, 1>, o: Param<typeof landCommand, 2>) => (await import('./commands/land.js')).landCommand(g(), who, o)));
 
@@ -176,9 +180,15 @@ function buildProgram(): Command {
 
   const issues = program.command('issues').description("a rig's beads issues (--rig, default $GT_RIG or the only rig)");
   const rigOpt = (c: Command) => c.option('--rig <rig>', 'the rig').addOption(output());
-  rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(act(async (o: Param<typeof issuesList, 1>) => (await import('./commands/issues.js')).issuesList(g(), o, false)));
-  rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(act(async (o: Param<typeof issuesList, 1>) => (await import('./commands/issues.js')).issuesList(g(), o, true)));
-  rigOpt(issues.command('show <id>').description('one issue')).action(act(async (id: Param<typeof issuesShow, 1>, o: Param<typeof issuesShow, 2>) => (await import('./commands/issues.js')).issuesShow(g(), id, o)));
+  rigOpt(issues.command('list').description('all issues').option('--status <status>', 'only this status')).action(
+    act(async (o: Param<typeof issuesList, 1>) => (await import('./commands/issues.js')).issuesList(g(), o, false)),
+  );
+  rigOpt(issues.command('ready').description('what bd ready offers, in dispatch order')).action(
+    act(async (o: Param<typeof issuesList, 1>) => (await import('./commands/issues.js')).issuesList(g(), o, true)),
+  );
+  rigOpt(issues.command('show <id>').description('one issue')).action(
+    act(async (id: Param<typeof issuesShow, 1>, o: Param<typeof issuesShow, 2>) => (await import('./commands/issues.js')).issuesShow(g(), id, o)),
+  );
   rigOpt(
     issues
       .command('create <title>')
@@ -189,8 +199,12 @@ function buildProgram(): Command {
       .option('--blocked-by <id>', 'an issue that must close first (repeatable)', collect)
       .option('--parent <id>', 'make it a child of this issue'),
   ).action(act(async (title: Param<typeof issuesCreate, 1>, o: Param<typeof issuesCreate, 2>) => (await import('./commands/issues.js')).issuesCreate(g(), title, o)));
-  rigOpt(issues.command('retry <id>').description('a fresh merge budget: forget its merge rejections and reopen it if blocked')).action(act(async (id: Param<typeof issuesRetry, 1>, o: Param<typeof issuesRetry, 2>) => (await import('./commands/issues.js')).issuesRetry(g(), id, o)));
-  rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(act(async (id: Param<typeof issuesClose, 1>, o: Param<typeof issuesClose, 2>) => (await import('./commands/issues.js')).issuesClose(g(), id, o)));
+  rigOpt(issues.command('retry <id>').description('a fresh merge budget: forget its merge rejections and reopen it if blocked')).action(
+    act(async (id: Param<typeof issuesRetry, 1>, o: Param<typeof issuesRetry, 2>) => (await import('./commands/issues.js')).issuesRetry(g(), id, o)),
+  );
+  rigOpt(issues.command('close <id>').description('close an issue').option('-r, --reason <text>', 'why')).action(
+    act(async (id: Param<typeof issuesClose, 1>, o: Param<typeof issuesClose, 2>) => (await import('./commands/issues.js')).issuesClose(g(), id, o)),
+  );
 
   const mail = program.command('mail').description('JSONL mail between agents (you are $GT_AGENT, else overseer)');
   mail

@@ -15,10 +15,7 @@ export function changeLines(changes: Change[]): string[] {
       case 'delete':
         return [`- ${c.key}`];
       case 'configure':
-        return [
-          `~ ${c.key}${c.cancelsDeletion ? ' (cancels its pending deletion)' : ''}`,
-          ...c.fields.map((f) => `    ${fieldLine(f)}`),
-        ];
+        return [`~ ${c.key}${c.cancelsDeletion ? ' (cancels its pending deletion)' : ''}`, ...c.fields.map((f) => `    ${fieldLine(f)}`)];
     }
   });
 }

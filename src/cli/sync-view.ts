@@ -47,7 +47,8 @@ export function syncView(plans: readonly KeyPlan[], lastError: string | undefine
     : reconciling.length
       ? `reconciling: ${reconciling.map(describeHolder).join('; ')}`
       : (errors[0] ??
-        (failed ? `failed: ${failed}${retry ? `; gt run retries it at ${retry.nextAttemptAt} (attempt ${retry.attempts + 1})` : ''}` : undefined) ??
-        (findings.length ? `waits on you: ${[...new Set(findings.map((f) => f.code))].join(', ')}` : `${pending.length} to do (gt diff): ${pending[0]}${pending.length > 1 ? ', …' : ''}`)) + (toDo && !actors.loop ? `; ${NO_LOOP}` : '');
+          (failed ? `failed: ${failed}${retry ? `; gt run retries it at ${retry.nextAttemptAt} (attempt ${retry.attempts + 1})` : ''}` : undefined) ??
+          (findings.length ? `waits on you: ${[...new Set(findings.map((f) => f.code))].join(', ')}` : `${pending.length} to do (gt diff): ${pending[0]}${pending.length > 1 ? ', …' : ''}`)) +
+        (toDo && !actors.loop ? `; ${NO_LOOP}` : '');
   return { inSync, reason, pending, findings, notes, ...(failed ? { lastError: failed } : {}), reconciling };
 }

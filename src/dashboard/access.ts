@@ -66,7 +66,8 @@ export class Access {
   ) {}
 
   static async create(address: ListenAddress, tokenFile: string | undefined): Promise<Access> {
-    if (!isLoopback(address.host) && !tokenFile) fail({ kind: 'usage', message: `--listen ${address.host}: an address other than loopback needs --token-file (every request must then carry the token)` });
+    if (!isLoopback(address.host) && !tokenFile)
+      fail({ kind: 'usage', message: `--listen ${address.host}: an address other than loopback needs --token-file (every request must then carry the token)` });
     return new Access(address, tokenFile ? await readToken(tokenFile) : undefined);
   }
 

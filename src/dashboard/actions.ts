@@ -26,7 +26,8 @@ const ONE_SHOT_WAIT = '10s';
 
 function field(body: Record<string, unknown>, name: string, pattern: RegExp): string {
   const v = body[name];
-  if (typeof v !== 'string' || !pattern.test(v)) fail({ kind: 'usage', message: `${name}: expected ${pattern === NAME ? 'a name (lowercase letters, digits, -)' : 'an id'}, got ${JSON.stringify(v)}` });
+  if (typeof v !== 'string' || !pattern.test(v))
+    fail({ kind: 'usage', message: `${name}: expected ${pattern === NAME ? 'a name (lowercase letters, digits, -)' : 'an id'}, got ${JSON.stringify(v)}` });
   return v;
 }
 
@@ -137,7 +138,11 @@ export async function previewAction(session: TownSession, a: ActionRequest): Pro
     }
     case 'answer': {
       const m = await escalation(session, a.id);
-      return [`+ mail to ${m.from}: "Re: ${m.subject}" (a reply in its thread)`, ...(a.message ? a.message.split('\n').map((l) => `    ${l}`) : ['    (the reply you type)']), `~ ${m.id} in ${OVERSEER}'s inbox: unread -> read`];
+      return [
+        `+ mail to ${m.from}: "Re: ${m.subject}" (a reply in its thread)`,
+        ...(a.message ? a.message.split('\n').map((l) => `    ${l}`) : ['    (the reply you type)']),
+        `~ ${m.id} in ${OVERSEER}'s inbox: unread -> read`,
+      ];
     }
   }
 }

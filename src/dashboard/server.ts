@@ -90,7 +90,12 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         const s = await live.current();
         const { version, list } = feed.at(s);
         const page = renderPage(list, await lastEvents(session.paths.events, FIRST_EVENTS), { csrf: access.csrf, readOnly: !!o.readOnly, version });
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; form-action 'none'", 'x-content-type-options': 'nosniff' });
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; form-action 'none'",
+          'x-content-type-options': 'nosniff',
+        });
         res.end(page);
       },
     },
@@ -115,7 +120,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         const s = await live.current();
         if (!s.view.rigs.find((r) => r.rig === rig)?.workers.some((w) => w.name === polecat)) throw new HttpError(404, `no polecat ${rig}/${polecat}`);
         if (!stream) {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'" });
+          res.writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          });
           res.end(renderPanePage(rig, polecat));
           return;
         }
@@ -123,7 +131,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         const town = (await session.store.list('Town'))[0]?.manifest as Town | undefined;
         let last: string | undefined;
         const look = async () => {
-          const text = await session.services.tmux(town).capturePane(sessionName(rig, polecat), { lines: PANE_LINES }).catch((err: unknown) => `(no pane: ${err instanceof Error ? err.message : String(err)})`);
+          const text = await session.services
+            .tmux(town)
+            .capturePane(sessionName(rig, polecat), { lines: PANE_LINES })
+            .catch((err: unknown) => `(no pane: ${err instanceof Error ? err.message : String(err)})`);
           if (text !== last) sse.send('pane', { text });
           last = text;
         };
@@ -243,8 +254,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     await live.close();
     const code = (err as NodeJS.ErrnoException).code;
     const where = `${o.listen.host}:${o.listen.port}`;
-    if (code === 'EADDRINUSE') fail({ kind: 'conflict', message: `cannot serve the dashboard on ${where}: the address is in use (another gt dashboard or gt run --listen?); choose another with --listen HOST:PORT` });
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') fail({ kind: 'usage', message: `cannot serve the dashboard on ${where}: ${code === 'EACCES' ? 'permission denied (a port below 1024?)' : 'no such address on this machine'}; choose another with --listen HOST:PORT` });
+    if (code === 'EADDRINUSE')
+      fail({ kind: 'conflict', message: `cannot serve the dashboard on ${where}: the address is in use (another gt dashboard or gt run --listen?); choose another with --listen HOST:PORT` });
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      fail({
+        kind: 'usage',
+        message: `cannot serve the dashboard on ${where}: ${code === 'EACCES' ? 'permission denied (a port below 1024?)' : 'no such address on this machine'}; choose another with --listen HOST:PORT`,
+      });
     throw err;
   }
   port = (server.address() as AddressInfo).port;

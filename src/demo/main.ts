@@ -59,7 +59,9 @@ gt(['apply', '-f', 'manifests/']);
 gt(['get', 'swarm', 'calculator', '--town', town]);
 
 step('The loop: gt run works the swarm wave by wave; the refinery merges each verified branch');
-process.stdout.write('(the scripted demo agent stands in for a coding agent; subtract and multiply both edit calc.js,\n so the second to merge conflicts, goes back to its polecat, is redone on top of main and merged)\n');
+process.stdout.write(
+  '(the scripted demo agent stands in for a coding agent; subtract and multiply both edit calc.js,\n so the second to merge conflicts, goes back to its polecat, is redone on top of main and merged)\n',
+);
 // The loop serves the dashboard too, on a free port of 127.0.0.1 (two demos at once must not
 // collide); GT_DEMO_LISTEN picks an address.
 const listen = process.env.GT_DEMO_LISTEN ?? '127.0.0.1:0';
@@ -117,4 +119,6 @@ gt(['stop', '--town', town, '--wait', '30s']);
 gt(['mail', 'inbox', 'wyvern/witness', '--town', town]);
 
 step('Done');
-process.stdout.write(`The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n(gt on your PATH: npm install -g . in ${pkg})\n`);
+process.stdout.write(
+  `The town is at ${town} (stopped: gt start --town ${town} resumes it, and the witness reads its handoff first)\nLook around: ls ${town}; gt issues list --town ${town}; gt get rig wyvern -o yaml --town ${town}\n(gt on your PATH: npm install -g . in ${pkg})\n`,
+);

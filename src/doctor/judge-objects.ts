@@ -25,7 +25,8 @@ export function judgePlans(f: DoctorFacts, others: readonly HealthFinding[]): He
   for (const x of f.failures) {
     // A failed clone the plan already backs off from: GT-CLONE-FAILING says it with the next attempt.
     const backingOff = f.plans.some((p) => p.key === x.key && p.controller === x.controller && p.findings.some((y) => y.code === 'CloneFailing'));
-    if (!backingOff && !out.some((o) => o.code === 'GT-ACTION-FAILED' && o.object === x.key && o.controller === x.controller)) out.push({ code: 'GT-ACTION-FAILED', object: x.key, controller: x.controller, error: x.error, ...(x.nextAttemptAt ? { nextAttemptAt: x.nextAttemptAt } : {}) });
+    if (!backingOff && !out.some((o) => o.code === 'GT-ACTION-FAILED' && o.object === x.key && o.controller === x.controller))
+      out.push({ code: 'GT-ACTION-FAILED', object: x.key, controller: x.controller, error: x.error, ...(x.nextAttemptAt ? { nextAttemptAt: x.nextAttemptAt } : {}) });
   }
   return out;
 }

@@ -42,7 +42,14 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
   const [{ stalled, failures }, clones] = await Promise.all([observeConditions(session, world), observeClones(root, rigs, sessionClones)]);
   const inboxes = await inboxFiles(root, rigs);
   const keyLocks = (await listDir(session.paths.reconcilingDir)).filter((n) => n.endsWith('.lock')).map((n) => path.join(session.paths.reconcilingDir, n));
-  const lockFiles = [session.paths.lock, session.paths.runLock, `${session.paths.events}.lock`, ...keyLocks, ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')), ...inboxes.map((i) => `${i}.lock`)];
+  const lockFiles = [
+    session.paths.lock,
+    session.paths.runLock,
+    `${session.paths.events}.lock`,
+    ...keyLocks,
+    ...rigs.map((r) => path.join(root, r, '.beads', 'issues.jsonl.lock')),
+    ...inboxes.map((i) => `${i}.lock`),
+  ];
   return {
     world,
     socket: session.services.tmux(town).socket,
@@ -117,9 +124,7 @@ async function observeClones(root: string, rigs: string[], sessionClones: string
     const [rig = '', , polecat = ''] = c.split('/');
     if (!wanted.has(c)) wanted.set(c, { path: c, rig, role: 'polecat', polecat });
   }
-  const out = await Promise.all(
-    [...wanted.values()].map(async (c) => ({ ...c, state: await inspectClone(path.join(root, c.path), { work: c.role === 'polecat' }) })),
-  );
+  const out = await Promise.all([...wanted.values()].map(async (c) => ({ ...c, state: await inspectClone(path.join(root, c.path), { work: c.role === 'polecat' }) })));
   // A released polecat's directory may hold only its mail: neither a clone nor work.
   const mailOnly = await Promise.all(out.map(async (c) => c.state.state === 'notRepo' && (await listDir(path.join(root, c.path))).every((e) => e === 'mail')));
   return out.filter((c, i) => c.state.state !== 'missing' && !mailOnly[i]);

@@ -8,13 +8,17 @@ const FIXES: Record<string, string> = {
   BreakerOpen: 'find out why its sessions die (gt status, the agent command), fix the agent (Rig or Town) or run gt reset-breaker RIG',
   BeadsPrefixMismatch: "set the Rig's beads.prefix to the prefix its issues use and gt apply, or change .beads/config.yaml by hand",
   CloneNotARepository: "move that directory away; gt clones the rig's gitUrl there on its next pass",
-  CloneRemoteMismatch: "if it is the same project: git -C CLONE remote set-url origin GITURL; otherwise move the clone away and gt clones it again",
-  RemovalBlockedByWorkers: 'wait for the polecats to finish (gt status shows them); one that cannot (its agent shows a condition, or is stuck) is released by closing its issue: gt issues close ID --rig RIG',
+  CloneRemoteMismatch: 'if it is the same project: git -C CLONE remote set-url origin GITURL; otherwise move the clone away and gt clones it again',
+  RemovalBlockedByWorkers:
+    'wait for the polecats to finish (gt status shows them); one that cannot (its agent shows a condition, or is stuck) is released by closing its issue: gt issues close ID --rig RIG',
   RemovalBlockedByWork: 'save the work in that clone (commit and push, or copy it away) and remove the clone by hand; the rig is removed on the next pass',
-  SessionCrashLooping: "read the session's last output (TMUX capture-pane -p -t =SESSION:, where TMUX is the command gt status prints), fix its agent command, then gt apply a changed spec (or gt stop and gt start)",
+  SessionCrashLooping:
+    "read the session's last output (TMUX capture-pane -p -t =SESSION:, where TMUX is the command gt status prints), fix its agent command, then gt apply a changed spec (or gt stop and gt start)",
   WorkerStalled: "read the escalation (gt mail inbox overseer) and the polecat's pane; help it along in its session, or close its issue (gt issues close ID) to free the slot",
-  WorkerCrashLooping: "read the escalation (gt mail inbox overseer) and the polecat's last output; fix the agent (agent.command on the Rig or Town, gt apply) or run gt reset-breaker RIG: either releases its issue back to ready; or close the issue (gt issues close ID)",
-  PluginUnresponsive: "see whether the plugin's session runs (gt status) and answers its mail (it replies with gt mail send ADDRESS --type reply --reply-to ID -m proceed|escalate); until it does, gt takes its defaultVerdict after each timeout",
+  WorkerCrashLooping:
+    "read the escalation (gt mail inbox overseer) and the polecat's last output; fix the agent (agent.command on the Rig or Town, gt apply) or run gt reset-breaker RIG: either releases its issue back to ready; or close the issue (gt issues close ID)",
+  PluginUnresponsive:
+    "see whether the plugin's session runs (gt status) and answers its mail (it replies with gt mail send ADDRESS --type reply --reply-to ID -m proceed|escalate); until it does, gt takes its defaultVerdict after each timeout",
   OrphanSessionWithWork: 'save the work in its clone (commit and push), then end the session (TMUX kill-session -t =SESSION, where TMUX is the command gt status prints)',
   RigMissing: "apply the Rig the Swarm names (gt apply -f), or change the Swarm's rig",
   RigBeingRemoved: 'nothing to do: the Swarm waits while its rig is removed; delete the Swarm too if it is no longer wanted (gt delete swarm NAME)',

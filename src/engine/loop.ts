@@ -82,7 +82,8 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
         sessionEvents.serverMayExist();
       }
       if (outcome.after?.requeueAfterMs !== undefined) queue.addAfter(key, outcome.after.requeueAfterMs);
-      if (outcome.failed) return outcome.failed.terminal ? { kind: 'terminal', error: outcome.failed.error } : { kind: 'retry', error: outcome.failed.error, ...(delayMs !== undefined ? { delayMs } : {}) };
+      if (outcome.failed)
+        return outcome.failed.terminal ? { kind: 'terminal', error: outcome.failed.error } : { kind: 'retry', error: outcome.failed.error, ...(delayMs !== undefined ? { delayMs } : {}) };
       return { kind: 'done' };
     },
     { concurrency: opts.concurrency ?? 4, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 },
@@ -132,12 +133,15 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     // plan (requeueAfterMs); the resync only catches what nothing announces (a clone changed by hand).
     const town = (await cache.world()).town?.manifest ?? unappliedTown(session.root);
     const every = parseDuration(town.spec.resync);
-    resyncTimer = setTimeout(() => {
-      homes?.refreshSoon();
-      sessionEvents.serverMayExist();
-      wake({ everything: true });
-      void scheduleResync().catch((e: unknown) => opts.log(`! ${String(e)}`));
-    }, every * (0.9 + Math.random() * 0.2));
+    resyncTimer = setTimeout(
+      () => {
+        homes?.refreshSoon();
+        sessionEvents.serverMayExist();
+        wake({ everything: true });
+        void scheduleResync().catch((e: unknown) => opts.log(`! ${String(e)}`));
+      },
+      every * (0.9 + Math.random() * 0.2),
+    );
   };
 
   opts.log(`gt run: reconciling ${session.root} (pid ${process.pid}); Ctrl-C stops the loop, agent sessions keep running`);

@@ -207,7 +207,11 @@ export class Reconciler {
         failpoint('engine:after-intent');
       }
       if (group.batch && batch) {
-        const r = await batch.act(ctx, t, run.map((s) => s.action));
+        const r = await batch.act(
+          ctx,
+          t,
+          run.map((s) => s.action),
+        );
         for (const s of run.slice(0, r.done)) {
           done.push(s.text);
           log.push({ type: 'action', key: t.key, action: s.action, text: `${s.text.op} ${s.text.text}`, outcome: 'ok' });
@@ -244,7 +248,8 @@ export class Reconciler {
         if (!previous?.findings.some((p) => p.code === f.code && p.message === f.message)) log.push({ type: 'finding', key: t.key, code: f.code, message: f.message });
       }
     }
-    if (done.length || failed) log.push({ type: 'reconciled', key: t.key, generation: t.object.generation, ready: !!after && isClean(after) && !after.notReady && !failed, pending: after?.actions.length ?? 0 });
+    if (done.length || failed)
+      log.push({ type: 'reconciled', key: t.key, generation: t.object.generation, ready: !!after && isClean(after) && !after.notReady && !failed, pending: after?.actions.length ?? 0 });
     await this.events.append(log);
     return { workKey, key: t.key, label: t.label, done, ...(failed ? { failed } : {}), after };
   }
@@ -265,8 +270,18 @@ export class Reconciler {
     const conditions: ConditionInput[] = [
       ready
         ? { type: 'Ready', status: 'True', reason: 'InSync', message: 'everything matches the spec' }
-        : { type: 'Ready', status: 'False', reason: failed ? 'ActionFailed' : after.findings.length ? 'Waiting' : (progressing?.reason ?? 'Pending'), message: failed ? `${failed.text.text}: ${failed.error}` : (pending[0] ?? after.findings[0]?.message ?? progressing?.message ?? '') },
-      { type: 'Reconciling', status: !ready && !stalledBy && !progressing ? 'True' : 'False', reason: failed ? 'RetryingAfterError' : pending.length ? 'ActionsPending' : (progressing?.reason ?? 'Idle'), message: `${pending.length} action${pending.length === 1 ? '' : 's'} pending` },
+        : {
+            type: 'Ready',
+            status: 'False',
+            reason: failed ? 'ActionFailed' : after.findings.length ? 'Waiting' : (progressing?.reason ?? 'Pending'),
+            message: failed ? `${failed.text.text}: ${failed.error}` : (pending[0] ?? after.findings[0]?.message ?? progressing?.message ?? ''),
+          },
+      {
+        type: 'Reconciling',
+        status: !ready && !stalledBy && !progressing ? 'True' : 'False',
+        reason: failed ? 'RetryingAfterError' : pending.length ? 'ActionsPending' : (progressing?.reason ?? 'Idle'),
+        message: `${pending.length} action${pending.length === 1 ? '' : 's'} pending`,
+      },
       stalledBy ? { type: 'Stalled', status: 'True', ...stalledBy } : { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' },
     ];
     await this.status.update(kind, metadata.name, t.controller.name, t.object.generation, conditions, {
@@ -337,7 +352,11 @@ export interface ActionGroup<T> {
  * Splits a plan's actions into groups run one after another: a run of batchable ones (all of it),
  * a run of concurrent ones (at most `max`), and any other action alone.
  */
-export function actionGroups<T extends { action: { type: string } }>(actions: readonly T[], is: { batch(a: { type: string }): boolean; concurrent(a: { type: string }): boolean }, max: number): ActionGroup<T>[] {
+export function actionGroups<T extends { action: { type: string } }>(
+  actions: readonly T[],
+  is: { batch(a: { type: string }): boolean; concurrent(a: { type: string }): boolean },
+  max: number,
+): ActionGroup<T>[] {
   const groups: ActionGroup<T>[] = [];
   for (const a of actions) {
     const last = groups[groups.length - 1];

@@ -69,7 +69,14 @@ export class StatusStore {
     return { ...summarize(Object.values(controllers)), controllers };
   }
 
-  async update(kind: Kind, name: string, controller: string, generation: number, conditions: ConditionInput[], rest: Omit<ControllerStatus, 'observedGeneration' | 'conditions'>): Promise<ControllerStatus> {
+  async update(
+    kind: Kind,
+    name: string,
+    controller: string,
+    generation: number,
+    conditions: ConditionInput[],
+    rest: Omit<ControllerStatus, 'observedGeneration' | 'conditions'>,
+  ): Promise<ControllerStatus> {
     const previous = await this.getController(kind, name, controller);
     const now = new Date().toISOString();
     const next: ControllerStatus = {

@@ -18,8 +18,7 @@ export interface RuleContext {
 /** The rules that span objects (DESIGN.md §2); every violation is reported, with its place. */
 export function checkCrossObjectRules(objects: ParsedObject[], ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const report = (o: ParsedObject, p: PathSegment[], message: string) =>
-    out.push({ file: o.doc.file, ...o.doc.locate(p), object: describeObject(o.manifest.kind, o.manifest.metadata.name), message });
+  const report = (o: ParsedObject, p: PathSegment[], message: string) => out.push({ file: o.doc.file, ...o.doc.locate(p), object: describeObject(o.manifest.kind, o.manifest.metadata.name), message });
 
   const firstSeen = new Map<string, ParsedObject>();
   for (const o of objects) {
@@ -36,10 +35,7 @@ export function checkCrossObjectRules(objects: ParsedObject[], ctx: RuleContext)
     report(towns[0], ['metadata', 'name'], `this town is already "${storedTown.metadata.name}"; a town cannot be renamed (delete it first)`);
   }
 
-  const rigs = new Set([
-    ...ctx.stored.filter((m) => m.kind === 'Rig').map((m) => m.metadata.name),
-    ...objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest.metadata.name),
-  ]);
+  const rigs = new Set([...ctx.stored.filter((m) => m.kind === 'Rig').map((m) => m.metadata.name), ...objects.filter((o) => o.manifest.kind === 'Rig').map((o) => o.manifest.metadata.name)]);
   for (const o of objects) {
     const m = o.manifest;
     if (m.kind === 'Rig' && RESERVED_RIG_NAMES.has(m.metadata.name)) {
@@ -47,7 +43,8 @@ export function checkCrossObjectRules(objects: ParsedObject[], ctx: RuleContext)
     }
     if (m.kind === 'Rig') {
       (m.spec.workers.names ?? []).forEach((n, i) => {
-        if (reservedPolecatName(n)) report(o, ['spec', 'workers', 'names', i], `spec.workers.names[${i}] "${n}" is reserved: its session would be the rig's ${n.startsWith('plugin-') ? 'plugin' : n} session`);
+        if (reservedPolecatName(n))
+          report(o, ['spec', 'workers', 'names', i], `spec.workers.names[${i}] "${n}" is reserved: its session would be the rig's ${n.startsWith('plugin-') ? 'plugin' : n} session`);
       });
     }
     if (m.kind === 'Plugin' && m.spec.rig !== undefined && !rigs.has(m.spec.rig)) {

@@ -35,8 +35,7 @@ function schemaValidators(): Map<Kind, ValidateFunction> {
 /** Checks one document against its kind's schema; on success returns the defaulted object. */
 export function validateDoc(doc: SourceDoc, diagnostics: Diagnostic[]): ParsedObject | undefined {
   const at = (p: PathSegment[], key = false) => doc.locate(p, key);
-  const push = (p: PathSegment[], message: string, object?: string, key = false) =>
-    diagnostics.push({ file: doc.file, ...at(p, key), ...(object ? { object } : {}), message });
+  const push = (p: PathSegment[], message: string, object?: string, key = false) => diagnostics.push({ file: doc.file, ...at(p, key), ...(object ? { object } : {}), message });
 
   const v = doc.value;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {

@@ -25,23 +25,75 @@ const ESCALATING: Record<string, string> = { escalate: 'worker', escalateCrashLo
 
 export class TownMetrics implements LoopFeed {
   readonly registry = new Registry();
-  private readonly reconciles = new Counter({ name: `${PREFIX}reconciles_total`, help: 'Reconciles by the running loop, per controller and result (ok, failed, busy)', labelNames: ['controller', 'result'], registers: [this.registry] });
-  private readonly reconcileSeconds = new Histogram({ name: `${PREFIX}reconcile_duration_seconds`, help: 'How long one reconcile of one work key took, per controller', labelNames: ['controller'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [this.registry] });
+  private readonly reconciles = new Counter({
+    name: `${PREFIX}reconciles_total`,
+    help: 'Reconciles by the running loop, per controller and result (ok, failed, busy)',
+    labelNames: ['controller', 'result'],
+    registers: [this.registry],
+  });
+  private readonly reconcileSeconds = new Histogram({
+    name: `${PREFIX}reconcile_duration_seconds`,
+    help: 'How long one reconcile of one work key took, per controller',
+    labelNames: ['controller'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
   private readonly queueDepth = new Gauge({ name: `${PREFIX}workqueue_depth`, help: "Work keys waiting in the running loop's queue", registers: [this.registry] });
   private readonly queueProcessing = new Gauge({ name: `${PREFIX}workqueue_processing`, help: 'Work keys being reconciled now', registers: [this.registry] });
-  private readonly retries = new Counter({ name: `${PREFIX}workqueue_retries_total`, help: 'Reconciles that failed and were queued again with backoff, per controller', labelNames: ['controller'], registers: [this.registry] });
+  private readonly retries = new Counter({
+    name: `${PREFIX}workqueue_retries_total`,
+    help: 'Reconciles that failed and were queued again with backoff, per controller',
+    labelNames: ['controller'],
+    registers: [this.registry],
+  });
   private readonly spawns = new Counter({ name: `${PREFIX}polecat_spawns_total`, help: 'Polecats spawned, per rig (events log)', labelNames: ['rig'], registers: [this.registry] });
-  private readonly crashes = new Counter({ name: `${PREFIX}session_crashes_total`, help: 'Agent sessions restarted after they died, per rig or object and role (events log)', labelNames: ['rig', 'role'], registers: [this.registry] });
-  private readonly merges = new Counter({ name: `${PREFIX}merges_total`, help: 'Merge attempts by outcome (merged, rejected, failed), per rig (events log)', labelNames: ['rig', 'outcome'], registers: [this.registry] });
-  private readonly mergeSeconds = new Histogram({ name: `${PREFIX}merge_duration_seconds`, help: 'From a merge intent to its outcome (fetch, merge, tests, push), per rig and outcome', labelNames: ['rig', 'outcome'], buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800], registers: [this.registry] });
-  private readonly escalationsSent = new Counter({ name: `${PREFIX}escalations_total`, help: 'Escalations gt sent to a person, by source (worker, session, merge) (events log)', labelNames: ['source'], registers: [this.registry] });
+  private readonly crashes = new Counter({
+    name: `${PREFIX}session_crashes_total`,
+    help: 'Agent sessions restarted after they died, per rig or object and role (events log)',
+    labelNames: ['rig', 'role'],
+    registers: [this.registry],
+  });
+  private readonly merges = new Counter({
+    name: `${PREFIX}merges_total`,
+    help: 'Merge attempts by outcome (merged, rejected, failed), per rig (events log)',
+    labelNames: ['rig', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly mergeSeconds = new Histogram({
+    name: `${PREFIX}merge_duration_seconds`,
+    help: 'From a merge intent to its outcome (fetch, merge, tests, push), per rig and outcome',
+    labelNames: ['rig', 'outcome'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+  private readonly escalationsSent = new Counter({
+    name: `${PREFIX}escalations_total`,
+    help: 'Escalations gt sent to a person, by source (worker, session, merge) (events log)',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
   private readonly escalationsUnread = new Gauge({ name: `${PREFIX}escalations_unread`, help: "Unread escalations in the Overseer's inbox", registers: [this.registry] });
-  private readonly polecats = new Gauge({ name: `${PREFIX}polecats`, help: 'Polecats per rig and state (starting, working, stalled, crashLooping; with "-no-session" or "-exited")', labelNames: ['rig', 'state'], registers: [this.registry] });
+  private readonly polecats = new Gauge({
+    name: `${PREFIX}polecats`,
+    help: 'Polecats per rig and state (starting, working, stalled, crashLooping; with "-no-session" or "-exited")',
+    labelNames: ['rig', 'state'],
+    registers: [this.registry],
+  });
   private readonly breaker = new Gauge({ name: `${PREFIX}breaker_open`, help: "1 when the rig's circuit breaker is open", labelNames: ['rig'], registers: [this.registry] });
   private readonly readyIssues = new Gauge({ name: `${PREFIX}ready_issues`, help: 'Issues ready to dispatch, per rig', labelNames: ['rig'], registers: [this.registry] });
   private readonly mergeQueue = new Gauge({ name: `${PREFIX}merge_queue_depth`, help: 'Branches waiting in the merge queue, per rig', labelNames: ['rig'], registers: [this.registry] });
-  private readonly conditions = new Gauge({ name: `${PREFIX}condition`, help: 'Object conditions (Ready, Reconciling, Stalled): 1 True, 0 False', labelNames: ['kind', 'name', 'type'], registers: [this.registry] });
-  private readonly agents = new Gauge({ name: `${PREFIX}agent_sessions`, help: 'Long-running agent sessions per role and state (running, idle, crashLooping, ...)', labelNames: ['role', 'state'], registers: [this.registry] });
+  private readonly conditions = new Gauge({
+    name: `${PREFIX}condition`,
+    help: 'Object conditions (Ready, Reconciling, Stalled): 1 True, 0 False',
+    labelNames: ['kind', 'name', 'type'],
+    registers: [this.registry],
+  });
+  private readonly agents = new Gauge({
+    name: `${PREFIX}agent_sessions`,
+    help: 'Long-running agent sessions per role and state (running, idle, crashLooping, ...)',
+    labelNames: ['role', 'state'],
+    registers: [this.registry],
+  });
   private readonly inSync = new Gauge({ name: `${PREFIX}town_in_sync`, help: '1 when gt diff would exit 0', registers: [this.registry] });
   /** Merge intents not yet followed by their outcome: `key issue` → when. */
   private readonly mergeStarted = new Map<string, number>();

@@ -72,16 +72,17 @@ export function unansweredStreak(p: HookPlugin, questions: HookQuestion[], verdi
 export function unresponsiveFinding(p: HookPlugin, hook: Hook, questions: HookQuestion[], verdicts: Record<string, Verdict>, now: number): { code: string; message: string } | undefined {
   const n = unansweredStreak(p, questions, verdicts, now);
   if (n < UNRESPONSIVE_AFTER) return undefined;
-  return { code: 'PluginUnresponsive', message: `plugin ${p.name} left its last ${n} ${hook} questions unanswered for its timeout (${Math.round(p.timeoutMs / 1000)}s each); its default verdict (${p.defaultVerdict}) decided each time; check its session (gt status), or remove ${hook} from its hooks` };
+  return {
+    code: 'PluginUnresponsive',
+    message: `plugin ${p.name} left its last ${n} ${hook} questions unanswered for its timeout (${Math.round(p.timeoutMs / 1000)}s each); its default verdict (${p.defaultVerdict}) decided each time; check its session (gt status), or remove ${hook} from its hooks`,
+  };
 }
 
 /** While a verdict is awaited, the plan looks again at least this often (an answer may come before the timeout). */
 export const VERDICT_RECHECK_MS = 5000;
 
 /** Where a question asked at a hook point stands: decided (by the plugin's answer or, past its timeout, by its default verdict), or still waited for. */
-export type VerdictWait =
-  | { verdict: Verdict; answered: boolean }
-  | { waitMs: number; recheckMs: number };
+export type VerdictWait = { verdict: Verdict; answered: boolean } | { waitMs: number; recheckMs: number };
 
 /**
  * Pure: the plugin's verdict on the question `asked` (the mail's id and when it was sent), or how

@@ -25,7 +25,7 @@ export function heldWork(w: CloneWork): string | undefined {
 /** Why a clone may not be deleted, or undefined when deleting it loses nothing. */
 export function unsafeToDelete(state: CloneState): string | undefined {
   if (state.state === 'missing') return undefined;
-  if (state.state === 'notRepo') return 'is not a git clone (its files may be someone\'s work)';
+  if (state.state === 'notRepo') return "is not a git clone (its files may be someone's work)";
   if (!state.work) return 'was not inspected for work';
   const held = heldWork(state.work);
   return held ? `has ${held}` : undefined;

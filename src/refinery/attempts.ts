@@ -41,9 +41,7 @@ export class AttemptStore {
 
   async list(rig: string): Promise<MergeAttempts[]> {
     const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
-    return (await Promise.all(names.sort().map((n) => readTextIfExists(path.join(this.rigDir(rig), n)))))
-      .filter((t): t is string => t !== undefined)
-      .map((t) => JSON.parse(t) as MergeAttempts);
+    return (await Promise.all(names.sort().map((n) => readTextIfExists(path.join(this.rigDir(rig), n))))).filter((t): t is string => t !== undefined).map((t) => JSON.parse(t) as MergeAttempts);
   }
 
   async get(rig: string, issueId: string): Promise<MergeAttempts | undefined> {

@@ -138,7 +138,6 @@ export class Store {
   }
 }
 
-
 function parseRecord(text: string): StoredObject | undefined {
   try {
     return JSON.parse(text) as StoredObject;

@@ -74,7 +74,12 @@ export function taskTable(d: SwarmDetails): string[] {
     .map(({ t }) => [t.id, t.issue ?? '-', String(t.wave), t.state + (t.awaitingMerge ? ' (merging)' : ''), t.title]);
   const header = ['TASK', 'ISSUE', 'WAVE', 'STATE', 'TITLE'];
   const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), h.length));
-  return [header, ...rows].map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  return [header, ...rows].map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Whether status details look like a swarm's (they are stored as unknown JSON). */

@@ -60,7 +60,10 @@ export async function actAsTownOwner(root: string, access: TownAccess, argv: rea
     });
   }
   if (!account) {
-    fail({ kind: 'notOwner', message: `the town at ${root} belongs to uid ${owner}, which has no account here (getent passwd ${owner} finds none), so root cannot act as its owner; give the town to a user (chown -R USER ${root}) and run gt as that user` });
+    fail({
+      kind: 'notOwner',
+      message: `the town at ${root} belongs to uid ${owner}, which has no account here (getent passwd ${owner} finds none), so root cannot act as its owner; give the town to a user (chown -R USER ${root}) and run gt as that user`,
+    });
   }
   becomeUser(account, root);
 }

@@ -93,7 +93,16 @@ export class TownServices {
       const p = rigBeadsPaths(this.root, name, location);
       t =
         location === 'repository'
-          ? openRepoTracker({ clone: p.clone, branch: rig.spec.defaultBranch, prefix: rig.spec.beads.prefix, fallbackPrefix: name, backend, actor: 'gt', lockFile: p.lockFile, pushedMark: p.pushedMark })
+          ? openRepoTracker({
+              clone: p.clone,
+              branch: rig.spec.defaultBranch,
+              prefix: rig.spec.beads.prefix,
+              fallbackPrefix: name,
+              backend,
+              actor: 'gt',
+              lockFile: p.lockFile,
+              pushedMark: p.pushedMark,
+            })
           : openTracker(p.dir, { prefix: rig.spec.beads.prefix ?? name, backend, actor: 'gt' });
       this.trackers.set(key, t);
       // A refusal (a bd database without bd on PATH, a clone not made yet) is not remembered: fixing it needs no restart.

@@ -14,7 +14,10 @@ export function agentFingerprint(town: Town | undefined, rig: Rig): string {
   const model = [...agents].reverse().find((a) => a?.model)?.model ?? null;
   const env = Object.assign({}, ...agents.map((a) => a?.env ?? {})) as Record<string, string>;
   const sorted = Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify({ command, env: sorted, ...(preset ? { preset } : {}), ...(model ? { model } : {}) })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ command, env: sorted, ...(preset ? { preset } : {}), ...(model ? { model } : {}) }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** What a trip or a crash loop was recorded under: it holds while both are unchanged. */

@@ -16,7 +16,16 @@ const EXCLUDED = ['/mail/', '/state.json', '/state.json.lock', '/.state.json.tmp
  * commits, the agent's instructions file (`instructionsFile`: CLAUDE.md, AGENTS.md, ...). Every step is skipped when already done, so a crashed spawn resumes.
  * Returns the commit the branch started from.
  */
-export async function preparePolecatClone(opts: { url: string; base: string; dir: string; branch: string; instructions: string; instructionsFile: string; author: string; onProgress?: ProgressSink }): Promise<string> {
+export async function preparePolecatClone(opts: {
+  url: string;
+  base: string;
+  dir: string;
+  branch: string;
+  instructions: string;
+  instructionsFile: string;
+  author: string;
+  onProgress?: ProgressSink;
+}): Promise<string> {
   const state = (await inspectClone(opts.dir)).state;
   const identity = { 'user.name': opts.author, 'user.email': `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local` };
   if (state === 'notRepo') {

@@ -172,7 +172,8 @@ function recoverCutShort(file: string, rig: string, name: string, text: string |
   const branch = field('branch') ?? onBranch?.[1];
   // No clone yet: the spawn had not got that far, so there is no work to keep track of.
   if ((!issueId || !branch) && cloneHead === undefined) return undefined;
-  if (!issueId || !branch) throw new Error(`${file} is cut short and names no issue and branch, nor is its clone on a polecat branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
+  if (!issueId || !branch)
+    throw new Error(`${file} is cut short and names no issue and branch, nor is its clone on a polecat branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
   const baseSha = field('baseSha');
   const state = field('state');
   return {

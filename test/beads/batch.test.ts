@@ -18,7 +18,6 @@ async function fresh(fixture = true): Promise<{ dir: string; tracker: JsonlTrack
   return { dir, tracker: new JsonlTracker(dir, { prefix: 'gt' }), file: path.join(dir, 'issues.jsonl') };
 }
 
-
 afterAll(removeTempDirs);
 describe('JsonlTracker.batch', () => {
   it('creates, links and closes through tx with one write; tx reads its own changes, others see them only after', async () => {

@@ -24,7 +24,10 @@ let log: string;
 
 async function calls(): Promise<Call[]> {
   if (!existsSync(log)) return [];
-  return (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Call);
+  return (await readFile(log, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Call);
 }
 const argvs = async () => (await calls()).map((c) => c.argv);
 

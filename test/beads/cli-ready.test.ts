@@ -55,7 +55,10 @@ describe('gt issues ready, as users run it', () => {
     const r = await gt(['issues', 'ready', '--town', root, '--rig', 'wyvern', '-o', 'json'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((i) => i.id)).toEqual(['r-work']);
-    const calls = (await readFile(env.FAKE_BD_LOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; beadsDir: string });
+    const calls = (await readFile(env.FAKE_BD_LOG, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { argv: string[]; beadsDir: string });
     expect(calls).toEqual([{ argv: ['ready', '--json', '--limit', '0'], beadsDir: beads, actor: 'gt' }]);
     const created = await gt(['issues', 'create', 'new work', '--town', root, '--rig', 'wyvern'], { env });
     expect(created.code, created.stderr).toBe(0);
@@ -69,7 +72,11 @@ describe('gt issues ready, as users run it', () => {
     const exported = await readFile(READY_RULES, 'utf8');
     await writeFile(path.join(beads, 'issues.jsonl'), exported);
     const empty = await tempDir('gt-no-bd-');
-    for (const args of [['issues', 'ready'], ['issues', 'create', 'lost work'], ['issues', 'close', 'r-ready']]) {
+    for (const args of [
+      ['issues', 'ready'],
+      ['issues', 'create', 'lost work'],
+      ['issues', 'close', 'r-ready'],
+    ]) {
       const r = await gt([...args, '--town', root, '--rig', 'wyvern'], { env: { PATH: empty } });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(`${beads} holds a SQLite database (beads.db), which only bd reads, and bd is not on PATH`);

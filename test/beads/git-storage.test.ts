@@ -40,11 +40,15 @@ describe('issues on a branch of the repository (GitStorage)', () => {
     const s = storage(refinery);
     const head = git(['rev-parse', 'HEAD'], refinery);
     let runs = 0;
-    await s.write('add proj-gt1', (file) => {
-      // The race: between gt's fetch and its push, someone pushes.
-      if (runs++ === 0) personPushes(person);
-      appendIssue(file, record('proj-gt1'));
-    }, false);
+    await s.write(
+      'add proj-gt1',
+      (file) => {
+        // The race: between gt's fetch and its push, someone pushes.
+        if (runs++ === 0) personPushes(person);
+        appendIssue(file, record('proj-gt1'));
+      },
+      false,
+    );
     expect(runs).toBe(2);
     expect(onMain()).toContain('"proj-p1"');
     expect(onMain()).toContain('"proj-gt1"');
@@ -58,10 +62,14 @@ describe('issues on a branch of the repository (GitStorage)', () => {
   it('gives up after maxPushAttempts when main keeps moving, and changes nothing', async () => {
     const person = clone('person');
     const s = storage(clone('refinery'), { maxPushAttempts: 2 });
-    const attempt = s.write('add proj-gt2', (file) => {
-      personPushes(person);
-      appendIssue(file, record('proj-gt2'));
-    }, false);
+    const attempt = s.write(
+      'add proj-gt2',
+      (file) => {
+        personPushes(person);
+        appendIssue(file, record('proj-gt2'));
+      },
+      false,
+    );
     await expect(attempt).rejects.toThrow(/could not push "add proj-gt2" to main: the branch moved 2 times/);
     expect(onMain()).not.toContain('proj-gt2');
   });
@@ -80,10 +88,14 @@ describe('issues on a branch of the repository (GitStorage)', () => {
     await chmod(hook, 0o755);
     const s = storage(clone('refinery'), { maxPushAttempts: 5 });
     let runs = 0;
-    const attempt = s.write('add proj-gt3', (file) => {
-      runs++;
-      appendIssue(file, record('proj-gt3'));
-    }, false);
+    const attempt = s.write(
+      'add proj-gt3',
+      (file) => {
+        runs++;
+        appendIssue(file, record('proj-gt3'));
+      },
+      false,
+    );
     await expect(attempt).rejects.toThrow(/could not push "add proj-gt3" to main: .*pre-receive hook declined.*main is protected/);
     expect(runs).toBe(1);
   });

@@ -18,7 +18,10 @@ async function tracker() {
 
 async function records(dir: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(path.join(dir, 'issues.jsonl'), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('JsonlTracker', () => {
@@ -125,7 +128,9 @@ describe('JsonlTracker', () => {
     const a = await t.create({ title: 'A' });
     const b = await t.create({ title: 'B' });
     const withComment = await t.addComment(a.id, 'polecat-1', 'line one\nline two');
-    expect(withComment.comments).toEqual([{ id: expect.any(String) as string, issue_id: a.id, author: 'polecat-1', text: 'line one\nline two', created_at: expect.stringMatching(GT_TIMESTAMP) as string }]);
+    expect(withComment.comments).toEqual([
+      { id: expect.any(String) as string, issue_id: a.id, author: 'polecat-1', text: 'line one\nline two', created_at: expect.stringMatching(GT_TIMESTAMP) as string },
+    ]);
     const dep = await t.addDependency(b.id, a.id, 'blocks');
     expect(dep.dependencies).toEqual([{ issue_id: b.id, depends_on_id: a.id, type: 'blocks', created_at: expect.stringMatching(GT_TIMESTAMP) as string }]);
     expect(await t.addDependency(b.id, a.id, 'blocks')).toEqual(dep);

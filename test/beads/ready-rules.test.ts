@@ -13,7 +13,6 @@ async function readiness(): Promise<Readiness> {
   return new Readiness(fileIssues(parseBeadsFile(await readFile(READY_RULES, 'utf8'), READY_RULES)), NOW);
 }
 
-
 afterAll(removeTempDirs);
 describe('the ready rules, one issue each, from a bd export', () => {
   it('the ready set is exactly what bd ready gives for the fixture', async () => {

@@ -13,12 +13,7 @@ describe('readyIssues, as bd ready', () => {
   });
 
   it('holds back an issue blocked by an unclosed issue, for blocks and conditional-blocks alike', () => {
-    const issues = [
-      issue('blocker'),
-      issue('wip', { status: 'in_progress' }),
-      issue('by-open', { deps: [['blocks', 'blocker']] }),
-      issue('by-wip', { deps: [['conditional-blocks', 'wip']] }),
-    ];
+    const issues = [issue('blocker'), issue('wip', { status: 'in_progress' }), issue('by-open', { deps: [['blocks', 'blocker']] }), issue('by-wip', { deps: [['conditional-blocks', 'wip']] })];
     expect(ready(issues)).toEqual(['blocker']);
   });
 
@@ -34,7 +29,16 @@ describe('readyIssues, as bd ready', () => {
   });
 
   it('does not let related, discovered-from or parent-child edges block by themselves', () => {
-    const issues = [issue('x'), issue('y', { deps: [['related', 'x'], ['discovered-from', 'x'], ['parent-child', 'x']] })];
+    const issues = [
+      issue('x'),
+      issue('y', {
+        deps: [
+          ['related', 'x'],
+          ['discovered-from', 'x'],
+          ['parent-child', 'x'],
+        ],
+      }),
+    ];
     expect(ready(issues)).toEqual(['x', 'y']);
   });
 
@@ -107,7 +111,12 @@ describe('readyIssues, as bd ready', () => {
     const issues = [
       issue('a', { deps: [['blocks', 'b']] }),
       issue('b', { deps: [['blocks', 'a']] }),
-      issue('p', { deps: [['parent-child', 'q'], ['blocks', 'a']] }),
+      issue('p', {
+        deps: [
+          ['parent-child', 'q'],
+          ['blocks', 'a'],
+        ],
+      }),
       issue('q', { deps: [['parent-child', 'p']] }),
       issue('free'),
     ];

@@ -41,7 +41,7 @@ describe('a repository that carries its own beads', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('the default layout reads the town\'s .beads, and gt doctor points at the repository\'s', async () => {
+  it("the default layout reads the town's .beads, and gt doctor points at the repository's", async () => {
     const root = await applyTown(dir, 'plain', bare, '');
     const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json']);
     expect(ready.code, ready.stderr).toBe(0);
@@ -66,7 +66,7 @@ describe('a repository that carries its own beads', () => {
     expect(findings.map((f) => f.code)).not.toContain('GT-BEADS-REPO-UNUSED');
   });
 
-  it('location: repository lists the repository\'s issues, and commits and pushes every change gt makes', async () => {
+  it("location: repository lists the repository's issues, and commits and pushes every change gt makes", async () => {
     const root = await applyTown(dir, 'inrepo', bare, '  beads:\n    location: repository\n');
     const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json']);
     expect(ready.code, ready.stderr).toBe(0);
@@ -83,7 +83,9 @@ describe('a repository that carries its own beads', () => {
 
     const closed = await gt(['issues', 'close', 'proj-a1', '-r', 'done elsewhere', '--town', root]);
     expect(closed.code, closed.stderr).toBe(0);
-    const line = onMain(bare, '.beads/issues.jsonl').split('\n').find((l) => l.includes('"proj-a1"'))!;
+    const line = onMain(bare, '.beads/issues.jsonl')
+      .split('\n')
+      .find((l) => l.includes('"proj-a1"'))!;
     expect(JSON.parse(line)).toMatchObject({ status: 'closed', close_reason: 'done elsewhere' });
     // The lines gt did not change are kept byte for byte.
     expect(onMain(bare, '.beads/issues.jsonl')).toContain(ISSUE('proj-a2', 'second', 2));
@@ -117,13 +119,19 @@ describe('a repository whose .beads holds a bd database', () => {
     const bare = await bareRepo(dir, { 'README.md': 'toy\n', '.beads/metadata.json': JSON.stringify({ backend: 'dolt', dolt_mode: 'server', database: 'proj' }) });
     const before = mainLog(bare);
     const root = await applyTown(dir, 'bdtown', bare, '  beads:\n    location: repository\n');
-    const state = { next: 1, issues: { 'proj-db1': { id: 'proj-db1', title: 'in dolt', status: 'open', priority: 2, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' } } };
+    const state = {
+      next: 1,
+      issues: { 'proj-db1': { id: 'proj-db1', title: 'in dolt', status: 'open', priority: 2, issue_type: 'task', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' } },
+    };
     await writeFile(path.join(dir, 'state.json'), JSON.stringify(state));
     const env = { PATH: `${fakeBd}${path.delimiter}${process.env.PATH}`, FAKE_BD_LOG: path.join(dir, 'calls.jsonl'), FAKE_BD_STATE: path.join(dir, 'state.json') };
     const ready = await gt(['issues', 'ready', '--town', root, '-o', 'json'], { env });
     expect(ready.code, ready.stderr).toBe(0);
     expect((JSON.parse(ready.stdout) as { id: string }[]).map((i) => i.id)).toEqual(['proj-db1']);
-    const calls = (await readFile(env.FAKE_BD_LOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { beadsDir: string });
+    const calls = (await readFile(env.FAKE_BD_LOG, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { beadsDir: string });
     expect(calls.map((c) => c.beadsDir)).toEqual([path.join(root, 'wyvern', 'refinery', 'rig', '.beads')]);
     const closed = await gt(['issues', 'close', 'proj-db1', '--town', root], { env });
     expect(closed.code, closed.stderr).toBe(0);
@@ -137,16 +145,26 @@ describe('a polecat on an issue kept in the repository', () => {
 
   it('is dispatched, merged, and its claim and close are commits on main', async () => {
     town = await TestTown.create({ repoFiles: REPO_BEADS, rigExtra: '  beads:\n    location: repository\n' });
-    await until(async () => {
-      // A pass may fail a merge whose push found main moved by a beads commit (a claim, a comment):
-      // the next pass merges again. That is the trade-off the README names, not an error here.
-      const pass = await town!.gt(['run', '--once']);
-      if (pass.code !== 0 && !pass.stderr.includes('push to main failed')) throw new Error(`run --once failed (${pass.code}): ${pass.stdout}\n${pass.stderr}`);
-      const both = await Promise.all(['proj-a1', 'proj-a2'].map((id) => town!.issue(id)));
-      return both.every((i) => i.status === 'closed') && (await town!.records()).length === 0 && town!.sessions().length === 0;
-    }, 'both issues to be worked, merged and closed', 60_000);
-    const issues = onMain(town.bare, '.beads/issues.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string; close_reason?: string });
-    expect(issues.map((i) => [i.id, i.status])).toEqual([['proj-a1', 'closed'], ['proj-a2', 'closed']]);
+    await until(
+      async () => {
+        // A pass may fail a merge whose push found main moved by a beads commit (a claim, a comment):
+        // the next pass merges again. That is the trade-off the README names, not an error here.
+        const pass = await town!.gt(['run', '--once']);
+        if (pass.code !== 0 && !pass.stderr.includes('push to main failed')) throw new Error(`run --once failed (${pass.code}): ${pass.stdout}\n${pass.stderr}`);
+        const both = await Promise.all(['proj-a1', 'proj-a2'].map((id) => town!.issue(id)));
+        return both.every((i) => i.status === 'closed') && (await town!.records()).length === 0 && town!.sessions().length === 0;
+      },
+      'both issues to be worked, merged and closed',
+      60_000,
+    );
+    const issues = onMain(town.bare, '.beads/issues.jsonl')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string; close_reason?: string });
+    expect(issues.map((i) => [i.id, i.status])).toEqual([
+      ['proj-a1', 'closed'],
+      ['proj-a2', 'closed'],
+    ]);
     expect(issues[0]!.close_reason).toMatch(/^merged into main as [0-9a-f]{40}$/);
     expect(onMain(town.bare, 'work/proj-a1.md')).toContain('first');
     const log = mainLog(town.bare);
@@ -159,7 +177,18 @@ describe('a polecat on an issue kept in the repository', () => {
 
 describe('BEADS_DIR in the agent contract', () => {
   const launch = (beadsLocation?: 'town' | 'repository') =>
-    agentLaunch({ root: '/srv/town', inheritedPath: '/usr/bin:/bin', rig: 'wyvern', role: 'polecat', address: 'wyvern/polecats/nux', cwd: '/srv/town/wyvern/polecats/nux', promptFile: '/p.md', instructions: '', agents: [], beadsLocation });
+    agentLaunch({
+      root: '/srv/town',
+      inheritedPath: '/usr/bin:/bin',
+      rig: 'wyvern',
+      role: 'polecat',
+      address: 'wyvern/polecats/nux',
+      cwd: '/srv/town/wyvern/polecats/nux',
+      promptFile: '/p.md',
+      instructions: '',
+      agents: [],
+      beadsLocation,
+    });
 
   it("names the town's .beads, or the refinery clone's when the issues live in the repository", () => {
     expect(launch().env.BEADS_DIR).toBe('/srv/town/wyvern/.beads');

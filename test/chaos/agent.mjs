@@ -67,9 +67,14 @@ run('git', 'fetch', '-q', 'origin');
 mkdirSync('.git/info', { recursive: true });
 writeFileSync('.git/info/attributes', '* merge=union\n');
 
-const mine = tryRun('git', 'log', '--format=%s', 'HEAD').out.split('\n').some((s) => s.startsWith(`${issueId}:`));
+const mine = tryRun('git', 'log', '--format=%s', 'HEAD')
+  .out.split('\n')
+  .some((s) => s.startsWith(`${issueId}:`));
 if (!mine) {
-  const edits = (issue.description ?? '').split('\n').map((l) => /^append ([^:]+): (.*)$/.exec(l.trim())).filter(Boolean);
+  const edits = (issue.description ?? '')
+    .split('\n')
+    .map((l) => /^append ([^:]+): (.*)$/.exec(l.trim()))
+    .filter(Boolean);
   if (!edits.length) {
     mkdirSync('work', { recursive: true });
     writeFileSync(`work/${issueId}.md`, `# ${issue.title}\n`);

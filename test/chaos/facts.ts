@@ -14,7 +14,9 @@ export const PERSON_FINDINGS = ['GT-ISSUE-BLOCKED', 'GT-DIRTY-FINISHED-CLONE', '
 
 function gitLines(args: string[], cwd: string): string[] {
   try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).split('\n').filter(Boolean);
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -51,7 +53,8 @@ export function findingsIn(json: string): { code: string; message: string }[] {
     if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      if (typeof o.code === 'string' && /^GT-/.test(o.code)) out.push({ code: o.code, message: typeof o.message === 'string' ? o.message : typeof o.problem === 'string' ? o.problem : JSON.stringify(o) });
+      if (typeof o.code === 'string' && /^GT-/.test(o.code))
+        out.push({ code: o.code, message: typeof o.message === 'string' ? o.message : typeof o.problem === 'string' ? o.problem : JSON.stringify(o) });
       else Object.values(o).forEach(visit);
     }
   };

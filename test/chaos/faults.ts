@@ -169,7 +169,13 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
       return { kind, detail: path.basename(file) };
     }
     case 'stale-lock': {
-      const candidates = [path.join(town.root, '.gt', 'lock'), path.join(town.root, '.gt', 'events.jsonl.lock'), path.join(town.root, RIG, '.beads', 'issues.jsonl.lock'), path.join(town.root, '.gt', 'reconciling', `workers.Rig.${RIG}.lock`), path.join(town.root, 'mayor', 'mail', 'inbox.jsonl.lock')];
+      const candidates = [
+        path.join(town.root, '.gt', 'lock'),
+        path.join(town.root, '.gt', 'events.jsonl.lock'),
+        path.join(town.root, RIG, '.beads', 'issues.jsonl.lock'),
+        path.join(town.root, '.gt', 'reconciling', `workers.Rig.${RIG}.lock`),
+        path.join(town.root, 'mayor', 'mail', 'inbox.jsonl.lock'),
+      ];
       const file = rng.pick(candidates);
       try {
         const fh = await open(file, 'wx');
@@ -217,7 +223,8 @@ async function tornIssues(c: FaultContext): Promise<FaultOutcome> {
   await sleep(c.rng.int(1500, 4000));
   const violations: string[] = [];
   const doctor = await town.gt(['doctor', '-o', 'json']);
-  if (!doctor.stdout.includes(`issues.jsonl:${line}`) && !new RegExp(`"line":\\s*${line}\\b`).test(doctor.stdout)) violations.push(`torn issues.jsonl line ${line}: gt doctor names no such line (${(doctor.stdout + doctor.stderr).replace(/\s+/g, ' ').slice(0, 300)})`);
+  if (!doctor.stdout.includes(`issues.jsonl:${line}`) && !new RegExp(`"line":\\s*${line}\\b`).test(doctor.stdout))
+    violations.push(`torn issues.jsonl line ${line}: gt doctor names no such line (${(doctor.stdout + doctor.stderr).replace(/\s+/g, ' ').slice(0, 300)})`);
   // The person's repair, under the same lock every writer takes.
   const held = await acquireLock(`${file}.lock`, { command: 'chaos: repair', timeoutMs: 60_000, pollMs: 10 });
   try {

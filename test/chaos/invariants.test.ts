@@ -77,11 +77,18 @@ describe('chaos invariants', () => {
   it('store and inboxes parse: a torn inbox line kept or quarantined is fine; one glued to a message, or dropped, is not', () => {
     const f = healthy();
     const torn = '{"id":"msg-torn","subj';
-    const keptTorn = { ...f, inboxFragments: [{ inboxFile: 'mayor/mail/inbox.jsonl', text: torn }], inboxes: [{ file: 'mayor/mail/inbox.jsonl', lines: ['{"id":"msg-1"}', ''], quarantined: `${torn}\n` }] };
+    const keptTorn = {
+      ...f,
+      inboxFragments: [{ inboxFile: 'mayor/mail/inbox.jsonl', text: torn }],
+      inboxes: [{ file: 'mayor/mail/inbox.jsonl', lines: ['{"id":"msg-1"}', ''], quarantined: `${torn}\n` }],
+    };
     expect(checkInvariants(keptTorn)).toEqual([]);
     expect(checkInvariants({ ...keptTorn, inboxes: [{ file: 'mayor/mail/inbox.jsonl', lines: ['{"id":"msg-1"}', torn, ''], quarantined: '' }] })).toEqual([]);
     const glued = { ...keptTorn, inboxes: [{ file: 'mayor/mail/inbox.jsonl', lines: [`${torn}{"id":"msg-1"}`, ''], quarantined: '' }] };
-    expect(checkInvariants(glued).map((v) => v.message)).toEqual([`mayor/mail/inbox.jsonl:1 does not parse and is not a torn line alone: ${torn}{"id":"msg-1"}`, 'message msg-1 sent to mayor/mail/inbox.jsonl is gone']);
+    expect(checkInvariants(glued).map((v) => v.message)).toEqual([
+      `mayor/mail/inbox.jsonl:1 does not parse and is not a torn line alone: ${torn}{"id":"msg-1"}`,
+      'message msg-1 sent to mayor/mail/inbox.jsonl is gone',
+    ]);
     const dropped = { ...keptTorn, inboxes: [{ file: 'mayor/mail/inbox.jsonl', lines: ['{"id":"msg-1"}'], quarantined: '' }] };
     expect(checkInvariants(dropped)[0]?.message).toMatch(/dropped, not quarantined/);
     expect(invariantsOf({ ...f, storeFiles: [{ file: '.gt/store/swarm/s.json', parses: false }] })).toEqual(['store and inboxes parse']);

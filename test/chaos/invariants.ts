@@ -118,7 +118,8 @@ export function checkInvariants(f: Facts): Violation[] {
   const live = new Set(f.sessions);
   for (const r of f.workerRecords) {
     if (!r.parses) v('no orphans', `worker record ${r.file} does not parse`);
-    else if (!live.has(f.polecatSession(r.name)) && !['stalled', 'crashLooping'].includes(r.state)) v('no orphans', `polecat ${r.name} (${r.state}) has a record but no session and no reported reason`);
+    else if (!live.has(f.polecatSession(r.name)) && !['stalled', 'crashLooping'].includes(r.state))
+      v('no orphans', `polecat ${r.name} (${r.state}) has a record but no session and no reported reason`);
   }
   for (const d of f.cloneDirs) if (!d.whole) v('no orphans', `partial clone left: ${d.path}`);
   for (const l of f.locks) if (!l.holderAlive) v('no orphans', `stale lock left: ${l.file}`);
@@ -132,7 +133,8 @@ export function checkInvariants(f: Facts): Violation[] {
   // with a message glued to it has lost that message.
   const inboxFragments = new Set(f.inboxFragments.map((t) => t.text));
   for (const box of f.inboxes) {
-    for (const [i, line] of box.lines.entries()) if (line.trim() && !parses(line) && !inboxFragments.has(line)) v('store and inboxes parse', `${box.file}:${i + 1} does not parse and is not a torn line alone: ${line.slice(0, 80)}`);
+    for (const [i, line] of box.lines.entries())
+      if (line.trim() && !parses(line) && !inboxFragments.has(line)) v('store and inboxes parse', `${box.file}:${i + 1} does not parse and is not a torn line alone: ${line.slice(0, 80)}`);
   }
   for (const m of f.mailSent) {
     const box = f.inboxes.find((b) => b.file === m.inboxFile);
@@ -140,11 +142,13 @@ export function checkInvariants(f: Facts): Violation[] {
   }
   for (const t of f.inboxFragments) {
     const box = f.inboxes.find((b) => b.file === t.inboxFile);
-    if (!box?.quarantined.includes(t.text) && !box?.lines.some((l) => l.includes(t.text))) v('store and inboxes parse', `the torn line ${JSON.stringify(t.text.slice(0, 30))} of ${t.inboxFile} was dropped, not quarantined`);
+    if (!box?.quarantined.includes(t.text) && !box?.lines.some((l) => l.includes(t.text)))
+      v('store and inboxes parse', `the torn line ${JSON.stringify(t.text.slice(0, 30))} of ${t.inboxFile} was dropped, not quarantined`);
   }
   const fragments = new Set(f.eventFragments);
   for (const [i, line] of f.eventLines.entries()) {
-    if (line.trim() && !parses(line) && !fragments.has(line)) v('store and inboxes parse', `events.jsonl:${i + 1} does not parse and is not a torn line alone (an event was lost): ${line.slice(0, 80)}`);
+    if (line.trim() && !parses(line) && !fragments.has(line))
+      v('store and inboxes parse', `events.jsonl:${i + 1} does not parse and is not a torn line alone (an event was lost): ${line.slice(0, 80)}`);
   }
 
   // Converged.

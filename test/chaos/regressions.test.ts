@@ -52,11 +52,23 @@ describe('chaos regressions', () => {
 
   it('a worker record cut short is rebuilt from its first lines, not dropped', async () => {
     const workers = new WorkerStore(path.join(dir, 'workers'));
-    await workers.put({ name: 'nux', rig: 'w', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: '2026-01-01T00:00:00.000Z', starts: ['2026-01-01T00:00:01.000Z'], nudges: 1, rejectedDone: 0 });
+    await workers.put({
+      name: 'nux',
+      rig: 'w',
+      issueId: 'w-1',
+      branch: 'polecat/nux/w-1',
+      state: 'working',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      starts: ['2026-01-01T00:00:01.000Z'],
+      nudges: 1,
+      rejectedDone: 0,
+    });
     const file = path.join(dir, 'workers', 'w', 'nux.json');
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.slice(0, text.indexOf('"starts"') + 12));
-    expect(await workers.list('w')).toEqual([{ name: 'nux', rig: 'w', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: '2026-01-01T00:00:00.000Z', starts: [], nudges: 0, rejectedDone: 0 }]);
+    expect(await workers.list('w')).toEqual([
+      { name: 'nux', rig: 'w', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: '2026-01-01T00:00:00.000Z', starts: [], nudges: 0, rejectedDone: 0 },
+    ]);
   });
 
   it('a worker record cut to nothing is rebuilt from the branch its clone is on (seed 2), and forgotten when it has no clone yet', async () => {

@@ -178,8 +178,16 @@ export function formatTable(r: ChaosReport): string {
     ...rows,
     `| total | ${total} | ${Object.values(r.survived).reduce((a, b) => a + b, 0)} |`,
     '',
-    `failpoints: ${reached} of ${Object.keys(r.failpointsTried).length} tried were reached: ${Object.entries(r.failpointsReached).map(([k, n]) => `${k}×${n}`).join(', ') || 'none'}`,
-    `not reached: ${Object.keys(r.failpointsTried).filter((k) => !r.failpointsReached[k]).join(', ') || 'none'}`,
+    `failpoints: ${reached} of ${Object.keys(r.failpointsTried).length} tried were reached: ${
+      Object.entries(r.failpointsReached)
+        .map(([k, n]) => `${k}×${n}`)
+        .join(', ') || 'none'
+    }`,
+    `not reached: ${
+      Object.keys(r.failpointsTried)
+        .filter((k) => !r.failpointsReached[k])
+        .join(', ') || 'none'
+    }`,
     '',
     `invariant violations: ${r.violations.length}${byInvariant.size ? ` (${[...byInvariant].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`,
     ...r.violations.map((v) => `  - ${v.invariant}: ${v.message}`),

@@ -75,7 +75,9 @@ describe('gt dashboard: the API, the events stream and /metrics', () => {
     expect(status).toEqual(cli);
     expect(JSON.parse((await request(`${url}api/v1/objects/rig/wyvern`)).body)).toEqual(JSON.parse((await town.gt(['get', 'rig', 'wyvern', '-o', 'json'])).stdout));
     expect(JSON.parse((await request(`${url}api/v1/objects`)).body)).toEqual(JSON.parse((await town.gt(['get', '-o', 'json'])).stdout));
-    expect(parseJson<{ items: { metadata: { name: string } }[] }>((await request(`${url}api/v1/objects/rigs`)).body).items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['wyvern']);
+    expect(parseJson<{ items: { metadata: { name: string } }[] }>((await request(`${url}api/v1/objects/rigs`)).body).items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([
+      'wyvern',
+    ]);
     expect(JSON.parse((await request(`${url}api/v1/diff`)).body)).toEqual(JSON.parse((await town.gt(['diff', '-o', 'json'])).stdout));
     const missing = await request(`${url}api/v1/objects/rig/nope`);
     expect(missing.status).toBe(404);
@@ -95,7 +97,22 @@ describe('gt dashboard: the API, the events stream and /metrics', () => {
   it('shows every metric at /metrics, the gauges read from the same status', async () => {
     const r = await request(`${url}metrics`);
     expect(r.status).toBe(200);
-    for (const name of ['gt_reconciles_total', 'gt_reconcile_duration_seconds', 'gt_workqueue_depth', 'gt_workqueue_retries_total', 'gt_polecats', 'gt_polecat_spawns_total', 'gt_session_crashes_total', 'gt_breaker_open', 'gt_merges_total', 'gt_merge_duration_seconds', 'gt_escalations_total', 'gt_escalations_unread', 'gt_condition', 'gt_agent_sessions']) {
+    for (const name of [
+      'gt_reconciles_total',
+      'gt_reconcile_duration_seconds',
+      'gt_workqueue_depth',
+      'gt_workqueue_retries_total',
+      'gt_polecats',
+      'gt_polecat_spawns_total',
+      'gt_session_crashes_total',
+      'gt_breaker_open',
+      'gt_merges_total',
+      'gt_merge_duration_seconds',
+      'gt_escalations_total',
+      'gt_escalations_unread',
+      'gt_condition',
+      'gt_agent_sessions',
+    ]) {
       expect(r.body).toContain(`# TYPE ${name} `);
     }
     expect(r.body).toContain('gt_breaker_open{rig="wyvern"} 0');

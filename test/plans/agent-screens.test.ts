@@ -16,17 +16,59 @@ const LOGIN = readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'agent-scree
 const OLD = 'agent-old';
 const NEW = 'agent-new';
 
-const worker = (over: Partial<WorkerRecord> = {}): WorkerRecord => ({ name: 'nux', rig: 'wyvern', issueId: 'w-1', branch: 'polecat/nux/w-1', state: 'working', createdAt: ago(600), starts: [ago(600)], nudges: 0, rejectedDone: 0, ...over });
+const worker = (over: Partial<WorkerRecord> = {}): WorkerRecord => ({
+  name: 'nux',
+  rig: 'wyvern',
+  issueId: 'w-1',
+  branch: 'polecat/nux/w-1',
+  state: 'working',
+  createdAt: ago(600),
+  starts: [ago(600)],
+  nudges: 0,
+  rejectedDone: 0,
+  ...over,
+});
 const session = (over: Partial<SessionView> = {}): SessionView => ({ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now - 1000, agent: OLD, screen: LOGIN, ...over });
-const observed = (r: WorkerRecord, s: SessionView): PoolObserved =>
-  ({ now, issues: [], ready: [], records: [r], signals: {}, sessions: [s], clones: {}, polecatDirs: [], reusableDirs: [], swarmOf: {}, swarmLimits: {}, pool: { spawnFailures: 0 }, handoffs: {}, stuckPlugins: [], stuckVerdicts: {}, stuckAsked: {}, contractReady: true, remoteHead: 'main', refineryCloned: true });
+const observed = (r: WorkerRecord, s: SessionView): PoolObserved => ({
+  now,
+  issues: [],
+  ready: [],
+  records: [r],
+  signals: {},
+  sessions: [s],
+  clones: {},
+  polecatDirs: [],
+  reusableDirs: [],
+  swarmOf: {},
+  swarmLimits: {},
+  pool: { spawnFailures: 0 },
+  handoffs: {},
+  stuckPlugins: [],
+  stuckVerdicts: {},
+  stuckAsked: {},
+  contractReady: true,
+  remoteHead: 'main',
+  refineryCloned: true,
+});
 const reported = { code: 'AgentNeedsLogin' as const, message: 'm', at: ago(300), agent: OLD };
 
 const cases: { name: string; r: WorkerRecord; s: SessionView; agent: string; want: string[] }[] = [
   { name: 'first sight of a login screen: reported (escalated) once, nothing restarted', r: worker(), s: session(), agent: OLD, want: ['reportAgentCondition'] },
   { name: 'the same screen again under the same agent: nothing new', r: worker({ agentCondition: reported }), s: session(), agent: OLD, want: [] },
-  { name: 'the agent changed (a key put in agent.env) while the old session waits at its login: restarted, not reported again', r: worker({ agentCondition: reported }), s: session(), agent: NEW, want: ['restartSession'] },
-  { name: 'the agent changed and the old session died on the condition: restarted at once, not reported again', r: worker({ agentCondition: reported }), s: session({ alive: false }), agent: NEW, want: ['restartSession'] },
+  {
+    name: 'the agent changed (a key put in agent.env) while the old session waits at its login: restarted, not reported again',
+    r: worker({ agentCondition: reported }),
+    s: session(),
+    agent: NEW,
+    want: ['restartSession'],
+  },
+  {
+    name: 'the agent changed and the old session died on the condition: restarted at once, not reported again',
+    r: worker({ agentCondition: reported }),
+    s: session({ alive: false }),
+    agent: NEW,
+    want: ['restartSession'],
+  },
   { name: 'the new agent shows the condition too: reported under the new agent', r: worker({ agentCondition: reported }), s: session({ agent: NEW }), agent: NEW, want: ['reportAgentCondition'] },
 ];
 

@@ -18,7 +18,15 @@ const PLAN_FILES = readdirSync(path.join(REPO_ROOT, 'controllers'), { withFileTy
 
 describe('plans read nothing of the machine', () => {
   it('finds the plan files it checks', () => {
-    expect(PLAN_FILES).toEqual(expect.arrayContaining(['controllers/town/plan.ts', 'controllers/session-cycle/plan.ts', 'controllers/session-cycle/desired.ts', 'controllers/worker-pool/plan.ts', 'controllers/merge-queue/plan.ts']));
+    expect(PLAN_FILES).toEqual(
+      expect.arrayContaining([
+        'controllers/town/plan.ts',
+        'controllers/session-cycle/plan.ts',
+        'controllers/session-cycle/desired.ts',
+        'controllers/worker-pool/plan.ts',
+        'controllers/merge-queue/plan.ts',
+      ]),
+    );
   });
 
   it.each(PLAN_FILES)('%s uses no process.*, node:fs or clock', (file) => {
@@ -57,7 +65,16 @@ describe('planTown: the gt shim runs the observed node and CLI', () => {
 
   it.each([
     ['all in place', here, rendered(here), []],
-    ['nothing rendered yet', here, {}, [['config/town.json', 'missing'], ['config/rigs.json', 'missing'], ['.gt/bin/gt', 'missing']]],
+    [
+      'nothing rendered yet',
+      here,
+      {},
+      [
+        ['config/town.json', 'missing'],
+        ['config/rigs.json', 'missing'],
+        ['.gt/bin/gt', 'missing'],
+      ],
+    ],
     ['gt upgraded to another node', { ...here, node: '/opt/node22/bin/node' }, rendered(here), [['.gt/bin/gt', 'drift']]],
     ['gt installed elsewhere', { ...here, cli: '/usr/lib/gt/main.js' }, rendered(here), [['.gt/bin/gt', 'drift']]],
   ])('%s', (_what, gt, files, want) => {

@@ -31,8 +31,17 @@ describe('queueOrder', () => {
     { name: 'gt land (direct) first, whatever its priority', o: { requests: [req('a'), req('b', { direct: true })], issues: { a: issue('open', 0), b: issue('open', 4) } }, order: ['b', 'a'] },
     { name: 'an issue gt cannot read sorts last', o: { requests: [req('gone', { readyAt: ago(999) }), req('a')], issues: { a: issue('open', 3) } }, order: ['a', 'gone'] },
     { name: 'a tie is broken by issue id', o: { requests: [req('b'), req('a')], issues: { a: issue('open'), b: issue('open') } }, order: ['a', 'b'] },
-    { name: 'a head that failed waits for new commits', o: { requests: [req('a', { failedHead: 'h-a' }), req('b', { failedHead: 'older' })], issues: { a: issue('open'), b: issue('open') } }, order: ['b'] },
-    { name: 'a spent budget is out of the queue', o: { requests: [req('a'), req('b')], issues: { a: issue('open'), b: issue('open') }, attempts: [spent('a', 2), spent('b', 1)] }, max: 2, order: ['b'] },
+    {
+      name: 'a head that failed waits for new commits',
+      o: { requests: [req('a', { failedHead: 'h-a' }), req('b', { failedHead: 'older' })], issues: { a: issue('open'), b: issue('open') } },
+      order: ['b'],
+    },
+    {
+      name: 'a spent budget is out of the queue',
+      o: { requests: [req('a'), req('b')], issues: { a: issue('open'), b: issue('open') }, attempts: [spent('a', 2), spent('b', 1)] },
+      max: 2,
+      order: ['b'],
+    },
     { name: 'no budget given: nothing is out for its rejections', o: { requests: [req('a')], issues: { a: issue('open') }, attempts: [spent('a', 9)] }, order: ['a'] },
   ];
   it.each(cases)('$name', ({ o, max, order }) => {
@@ -41,9 +50,31 @@ describe('queueOrder', () => {
 });
 
 describe('planRefinery', () => {
-  const current = (phase: MergeInProgress['phase'], mergeCommit?: string): MergeInProgress => ({ issueId: 'a', branch: 'polecat/nux/a', head: 'h-a', target: 'main', targetBefore: 't0', phase, startedAt: ago(5), ...(mergeCommit ? { mergeCommit } : {}) });
+  const current = (phase: MergeInProgress['phase'], mergeCommit?: string): MergeInProgress => ({
+    issueId: 'a',
+    branch: 'polecat/nux/a',
+    head: 'h-a',
+    target: 'main',
+    targetBefore: 't0',
+    phase,
+    startedAt: ago(5),
+    ...(mergeCommit ? { mergeCommit } : {}),
+  });
   const ready = { requests: [req('a')], issues: { a: issue('in_progress') } };
-  const merge = { type: 'merge', issueId: 'a', title: 'title', branch: 'polecat/nux/a', head: 'h-a', strategy: 'squash', target: 'main', testCommand: ['make', 'test'], testTimeoutMs: 120_000, skipTests: false, attempt: 1, maxAttempts: 2 };
+  const merge = {
+    type: 'merge',
+    issueId: 'a',
+    title: 'title',
+    branch: 'polecat/nux/a',
+    head: 'h-a',
+    strategy: 'squash',
+    target: 'main',
+    testCommand: ['make', 'test'],
+    testTimeoutMs: 120_000,
+    skipTests: false,
+    attempt: 1,
+    maxAttempts: 2,
+  };
 
   const cases: { name: string; o: Partial<RefineryObserved>; removing?: boolean; rig?: typeof rig; actions: object[]; notes?: RegExp[]; requeueAfterMs?: number }[] = [
     { name: 'nothing queued: nothing to do', o: {}, actions: [] },
@@ -51,20 +82,43 @@ describe('planRefinery', () => {
     { name: 'one merge per pass', o: { requests: [req('a'), req('b')], issues: { a: issue('open'), b: issue('open') } }, actions: [{ type: 'merge', issueId: 'a' }], requeueAfterMs: 0 },
     { name: 'gt land --skip-tests', o: { requests: [req('a', { skipTests: true })], issues: { a: issue('open') } }, actions: [{ ...merge, skipTests: true }], requeueAfterMs: 0 },
     { name: 'after one rejection: attempt 2 of 2', o: { ...ready, attempts: [spent('a', 1)] }, actions: [{ ...merge, attempt: 2 }], requeueAfterMs: 0 },
-    { name: 'a merge recorded as pushed is finished first (crash after the push)', o: { ...ready, current: current('pushed', 'm1') }, actions: [{ type: 'finishMerge', issueId: 'a', commit: 'm1', target: 'main' }] },
+    {
+      name: 'a merge recorded as pushed is finished first (crash after the push)',
+      o: { ...ready, current: current('pushed', 'm1') },
+      actions: [{ type: 'finishMerge', issueId: 'a', commit: 'm1', target: 'main' }],
+    },
     { name: 'pushed by fast-forward: the head is the commit', o: { current: current('pushed') }, actions: [{ type: 'finishMerge', issueId: 'a', commit: 'h-a' }] },
-    { name: 'a merge interrupted before the push is recovered from git, nothing else', o: { ...ready, current: current('pushing', 'm1') }, actions: [{ type: 'recoverMerge', issueId: 'a', phase: 'pushing' }] },
+    {
+      name: 'a merge interrupted before the push is recovered from git, nothing else',
+      o: { ...ready, current: current('pushing', 'm1') },
+      actions: [{ type: 'recoverMerge', issueId: 'a', phase: 'pushing' }],
+    },
     { name: 'interrupted while merging', o: { current: current('merging') }, actions: [{ type: 'recoverMerge', phase: 'merging' }] },
     {
       name: 'requests of closed or vanished issues are dropped before any merge',
       o: { requests: [req('a'), req('b'), req('c')], issues: { a: issue('closed'), c: issue('open') } },
-      actions: [{ type: 'dropRequest', issueId: 'a', why: 'its issue was closed' }, { type: 'dropRequest', issueId: 'b', why: 'its issue no longer exists' }],
+      actions: [
+        { type: 'dropRequest', issueId: 'a', why: 'its issue was closed' },
+        { type: 'dropRequest', issueId: 'b', why: 'its issue no longer exists' },
+      ],
     },
     { name: 'the rig being removed: no merge, the requests left are said', o: ready, removing: true, actions: [], notes: [/1 merge request\(s\) left: the rig is being removed/] },
     { name: 'the refinery clone not there yet: wait and look again soon', o: { ...ready, cloneReady: false }, actions: [], notes: [/wait for the refinery clone/], requeueAfterMs: 1000 },
-    { name: "no target known (no defaultBranch, no origin/HEAD): no guess", o: { ...ready, remoteHead: undefined }, actions: [], notes: [/default branch is not known/] },
-    { name: "the spec's defaultBranch over the remote's HEAD", o: ready, rig: withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', defaultBranch: 'develop' }), actions: [{ type: 'merge', target: 'develop', strategy: 'merge', testCommand: [], testTimeoutMs: 600_000, maxAttempts: 3 }], requeueAfterMs: 0 },
-    { name: 'mergeQueue.target over both', o: { ...ready, remoteHead: undefined }, rig: withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', defaultBranch: 'develop', mergeQueue: { target: 'release' } }), actions: [{ type: 'merge', target: 'release' }], requeueAfterMs: 0 },
+    { name: 'no target known (no defaultBranch, no origin/HEAD): no guess', o: { ...ready, remoteHead: undefined }, actions: [], notes: [/default branch is not known/] },
+    {
+      name: "the spec's defaultBranch over the remote's HEAD",
+      o: ready,
+      rig: withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', defaultBranch: 'develop' }),
+      actions: [{ type: 'merge', target: 'develop', strategy: 'merge', testCommand: [], testTimeoutMs: 600_000, maxAttempts: 3 }],
+      requeueAfterMs: 0,
+    },
+    {
+      name: 'mergeQueue.target over both',
+      o: { ...ready, remoteHead: undefined },
+      rig: withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', defaultBranch: 'develop', mergeQueue: { target: 'release' } }),
+      actions: [{ type: 'merge', target: 'release' }],
+      requeueAfterMs: 0,
+    },
     // beforeMerge plugins
     { name: 'a beforeMerge plugin is asked first', o: { ...ready, plugins: [plugin] }, actions: [{ type: 'askPlugin', issueId: 'a', plugin: 'review', address: 'plugins/review' }] },
     {

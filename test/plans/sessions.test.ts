@@ -47,7 +47,11 @@ const cases: Case[] = [
   // Enabled, not running
   { name: 'never started: start it', x: {}, actions: [{ type: 'startSession', reason: 'start' }] },
   { name: 'stopped by gt earlier, now enabled again: resume', x: { record: record({ stoppedAt: ago(60) }) }, actions: [{ type: 'startSession', reason: 'resume' }] },
-  { name: 'a cycle interrupted (gt ended it for a handoff, then died): start it for the handoff', x: { record: record({ ending: { reason: 'handoff', at: ago(5) } }) }, actions: [{ type: 'startSession', reason: 'handoff' }] },
+  {
+    name: 'a cycle interrupted (gt ended it for a handoff, then died): start it for the handoff',
+    x: { record: record({ ending: { reason: 'handoff', at: ago(5) } }) },
+    actions: [{ type: 'startSession', reason: 'handoff' }],
+  },
   { name: 'ended for a stop now lifted: resume', x: { record: record({ ending: { reason: 'stop', at: ago(5) } }) }, actions: [{ type: 'startSession', reason: 'resume' }] },
   { name: 'the town layout is not ready: wait for the gt shim', x: {}, contractReady: false, actions: [], notes: /starts once the town layout/, requeueAfterMs: 500 },
   {
@@ -57,13 +61,35 @@ const cases: Case[] = [
     findings: ['AgentCommandMissing'],
     requeueAfterMs: 30_000,
   },
-  { name: 'its pane died with 127 and the command is missing: the same finding, no restart', x: { tmux: deadPane(127), record: record({ starts: [ago(20)] }), command: missing }, actions: [], findings: ['AgentCommandMissing'], requeueAfterMs: 30_000 },
+  {
+    name: 'its pane died with 127 and the command is missing: the same finding, no restart',
+    x: { tmux: deadPane(127), record: record({ starts: [ago(20)] }), command: missing },
+    actions: [],
+    findings: ['AgentCommandMissing'],
+    requeueAfterMs: 30_000,
+  },
   // Crashes: backoff, then the crash loop
-  { name: 'first death, within the backoff (5 s since the start): wait', x: { tmux: deadPane(1), record: record({ starts: [ago(2)] }) }, actions: [], notes: /restart in 3s \(crash 1/, requeueAfterMs: 3000 },
+  {
+    name: 'first death, within the backoff (5 s since the start): wait',
+    x: { tmux: deadPane(1), record: record({ starts: [ago(2)] }) },
+    actions: [],
+    notes: /restart in 3s \(crash 1/,
+    requeueAfterMs: 3000,
+  },
   { name: 'first death, the backoff over: restart', x: { tmux: deadPane(1), record: record({ starts: [ago(6)] }) }, actions: [{ type: 'startSession', reason: 'crashed' }] },
   { name: 'gone from tmux altogether counts as a death', x: { record: record({ starts: [ago(6)] }) }, actions: [{ type: 'startSession', reason: 'crashed' }] },
-  { name: 'second death in the chain: the backoff doubles (10 s)', x: { tmux: deadPane(1), record: record({ starts: [ago(60), ago(8)], crashes: [ago(8)] }) }, actions: [], notes: /restart in 2s \(crash 2/, requeueAfterMs: 2000 },
-  { name: 'a death after 10 minutes up starts a new chain', x: { tmux: deadPane(1), record: record({ starts: [ago(3600), ago(1200)], crashes: [ago(1200)] }) }, actions: [{ type: 'startSession', reason: 'crashed' }] },
+  {
+    name: 'second death in the chain: the backoff doubles (10 s)',
+    x: { tmux: deadPane(1), record: record({ starts: [ago(60), ago(8)], crashes: [ago(8)] }) },
+    actions: [],
+    notes: /restart in 2s \(crash 2/,
+    requeueAfterMs: 2000,
+  },
+  {
+    name: 'a death after 10 minutes up starts a new chain',
+    x: { tmux: deadPane(1), record: record({ starts: [ago(3600), ago(1200)], crashes: [ago(1200)] }) },
+    actions: [{ type: 'startSession', reason: 'crashed' }],
+  },
   {
     name: 'maxRestarts restarts and it died again: left stopped, escalated',
     x: { tmux: deadPane(1), record: record({ starts: [ago(400), ago(300), ago(200), ago(100)], crashes: [ago(300), ago(200), ago(100)] }) },
@@ -89,7 +115,13 @@ const cases: Case[] = [
   { name: 'running as specified: nothing', x: { tmux: alive(1), record: record() }, actions: [] },
   { name: 'running after a stop was lifted: the stop record is cleared', x: { tmux: alive(1), record: record({ stopRequestedAt: ago(5) }) }, actions: [{ type: 'clearStop' }] },
   { name: 'the agent handed off and is idle: cycled', x: { tmux: alive(11), record: record(), state: { requesting_cycle: true } }, actions: [{ type: 'cycleSession', reason: 'handoff' }] },
-  { name: 'the agent handed off but is mid-turn: cycled at its next idle point', x: { tmux: alive(4), record: record(), state: { requesting_cycle: true } }, actions: [], requeueAfterMs: 6000, waitingForIdle: true },
+  {
+    name: 'the agent handed off but is mid-turn: cycled at its next idle point',
+    x: { tmux: alive(4), record: record(), state: { requesting_cycle: true } },
+    actions: [],
+    requeueAfterMs: 6000,
+    waitingForIdle: true,
+  },
   { name: 'the spec changed and it is idle: cycled for drift', x: { tmux: alive(11, 'old'), record: record() }, actions: [{ type: 'cycleSession', reason: 'drift' }] },
   { name: 'the spec changed mid-turn: not now', x: { tmux: alive(0, 'old'), record: record() }, actions: [], requeueAfterMs: 10_000, waitingForIdle: true },
   { name: 'new mail and idle: the agent is told', x: { tmux: alive(11), record: record(), unread: { count: 2, newest: 'm2' } }, actions: [{ type: 'notifyMail', unread: 2, newest: 'm2' }] },
@@ -114,7 +146,12 @@ const cases: Case[] = [
     requeueAfterMs: 8000,
     waitingForIdle: true,
   },
-  { name: 'asked, no handoff within the timeout, idle: ended, gt writes the note', d: stopped, x: { tmux: alive(11), record: record({ stopRequestedAt: ago(31) }) }, actions: [{ type: 'endSession', writeHandoff: true }] },
+  {
+    name: 'asked, no handoff within the timeout, idle: ended, gt writes the note',
+    d: stopped,
+    x: { tmux: alive(11), record: record({ stopRequestedAt: ago(31) }) },
+    actions: [{ type: 'endSession', writeHandoff: true }],
+  },
   {
     name: 'asked, no handoff yet, within the timeout: waits (looked at again within a second)',
     d: stopped,
@@ -155,7 +192,10 @@ describe('planSessions (pure): one session, every branch', () => {
       inheritedPath: '/usr/bin',
       now,
       contractReady: true,
-      sessions: { a: { tmux: deadPane(1), record: record({ name: 'a', starts: [ago(1)] }), state: {}, unread: { count: 0 } }, b: { tmux: alive(4, 'old'), record: record({ name: 'b' }), state: {}, unread: { count: 0 } } },
+      sessions: {
+        a: { tmux: deadPane(1), record: record({ name: 'a', starts: [ago(1)] }), state: {}, unread: { count: 0 } },
+        b: { tmux: alive(4, 'old'), record: record({ name: 'b' }), state: {}, unread: { count: 0 } },
+      },
     };
     expect(planSessions([a, b], o, GEN).requeueAfterMs).toBe(4000);
   });

@@ -116,7 +116,10 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
   /** Session names on the town's private socket. */
   sessions(): string[] {
     try {
-      return execFileSync('tmux', [...tmuxServer(this.socket), 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
+      return execFileSync('tmux', [...tmuxServer(this.socket), 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n')
+        .filter(Boolean)
+        .sort();
     } catch {
       return [];
     }

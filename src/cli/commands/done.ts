@@ -29,6 +29,8 @@ export async function doneCommand(g: GlobalOptions, o: DoneOptions): Promise<num
   if (!record) fail({ kind: 'notFound', message: `no worker ${agent} in ${root}` });
   const signal = { status, ...(o.message ? { message: o.message } : {}), at: new Date().toISOString() };
   await store.signalDone(m[1]!, m[2]!, signal);
-  await printResult(format, { agent, issue: record.issueId, branch: record.branch, ...signal }, () => (status === 'completed' ? `Recorded: ${record.issueId} done. gt now checks your work (clean tree, no stash, branch ${record.branch} pushed).` : `Recorded: ${record.issueId} ${status}.`));
+  await printResult(format, { agent, issue: record.issueId, branch: record.branch, ...signal }, () =>
+    status === 'completed' ? `Recorded: ${record.issueId} done. gt now checks your work (clean tree, no stash, branch ${record.branch} pushed).` : `Recorded: ${record.issueId} ${status}.`,
+  );
   return 0;
 }

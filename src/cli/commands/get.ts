@@ -34,25 +34,31 @@ function swarmView(status: ObjectStatus | undefined): string[] {
   const details = status?.controllers.swarm?.details;
   if (!isSwarmDetails(details)) return ['Not reconciled yet: no tasks to show (gt run --once).'];
   const f = status?.controllers.swarm?.findings ?? [];
-  return [
-    `Epic ${details.epic ?? '(not created yet)'} in rig ${details.rig}: ${details.title}`,
-    '',
-    ...taskTable(details),
-    '',
-    progressLine(details),
-    ...f.map((x) => `! ${x.code}: ${x.message}`),
-  ];
+  return [`Epic ${details.epic ?? '(not created yet)'} in rig ${details.rig}: ${details.title}`, '', ...taskTable(details), '', progressLine(details), ...f.map((x) => `! ${x.code}: ${x.message}`)];
 }
 
 function table(objects: StoredObject[], statuses: (ObjectStatus | undefined)[]): string[] {
   const rows = objects.map((x, i) => {
     const s = statuses[i];
     const ready = conditionOf(s, 'Ready');
-    const state = x.deletionRequestedAt ? 'Terminating' : !s ? (['Town', 'Rig', 'Swarm'].includes(x.manifest.kind) ? 'NotReconciled' : 'Stored') : ready?.status === 'True' ? 'Ready' : ready?.reason ?? 'Unknown';
+    const state = x.deletionRequestedAt
+      ? 'Terminating'
+      : !s
+        ? ['Town', 'Rig', 'Swarm'].includes(x.manifest.kind)
+          ? 'NotReconciled'
+          : 'Stored'
+        : ready?.status === 'True'
+          ? 'Ready'
+          : (ready?.reason ?? 'Unknown');
     const stale = s && s.observedGeneration !== x.generation ? ' (stale)' : '';
-    return [x.manifest.kind, x.manifest.metadata.name, String(x.generation), state + stale, age(x.createdAt), ready?.status === 'True' ? '' : ready?.message ?? ''];
+    return [x.manifest.kind, x.manifest.metadata.name, String(x.generation), state + stale, age(x.createdAt), ready?.status === 'True' ? '' : (ready?.message ?? '')];
   });
   const header = ['KIND', 'NAME', 'GEN', 'STATUS', 'AGE', 'MESSAGE'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  return [header, ...rows].map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  return [header, ...rows].map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -53,7 +53,9 @@ export async function issuesList(g: GlobalOptions, o: IssuesOptions & { status?:
   const issues = readyOnly ? await t.ready() : await t.list(o.status ? { status: o.status } : {});
   // "No issues." while the repository carries a tracker of its own is the question people ask next.
   const unused = issues.length ? undefined : await unusedRepoBeads(session.root, rig);
-  const hint = unused ? [`(rig ${rig.metadata.name} uses the town's ${rig.metadata.name}/.beads; its repository carries ${unused}: set spec.beads.location: repository on the Rig to use those, see gt doctor)`] : [];
+  const hint = unused
+    ? [`(rig ${rig.metadata.name} uses the town's ${rig.metadata.name}/.beads; its repository carries ${unused}: set spec.beads.location: repository on the Rig to use those, see gt doctor)`]
+    : [];
   await printResult(format, issues, () => [...table(issues), ...hint]);
   return 0;
 }
@@ -66,11 +68,17 @@ export async function issuesShow(g: GlobalOptions, id: string, o: IssuesOptions)
   return 0;
 }
 
-export async function issuesCreate(g: GlobalOptions, title: string, o: IssuesOptions & { description?: string; priority?: string; type?: string; blockedBy?: string[]; parent?: string }): Promise<number> {
+export async function issuesCreate(
+  g: GlobalOptions,
+  title: string,
+  o: IssuesOptions & { description?: string; priority?: string; type?: string; blockedBy?: string[]; parent?: string },
+): Promise<number> {
   const format = outputFormat(o.output);
   const priority = o.priority === undefined ? undefined : Number(o.priority);
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 4)) fail({ kind: 'usage', message: `-p ${o.priority}: priority is 0 (highest) to 4` });
-  const issue = await (await trackerFor(g, o)).create({
+  const issue = await (
+    await trackerFor(g, o)
+  ).create({
     title,
     ...(o.description !== undefined ? { description: o.description } : {}),
     ...(priority !== undefined ? { priority } : {}),

@@ -42,7 +42,16 @@ export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?
       const v = await verifyFacts(path.join(session.root, rigName, 'polecats', polecat), record.branch, record.baseSha);
       const problems = verificationProblems(v, record.branch);
       if (problems.length) fail({ kind: 'conflict', message: `cannot land ${who}: ${problems.join('; ')}` });
-      await queue.put(rigName, { issueId: record.issueId, branch: record.branch, head: v!.head!, polecat, readyAt: new Date().toISOString(), direct: true, ...(o.skipTests ? { skipTests: true } : {}), ...(record.baseSha ? { baseSha: record.baseSha } : {}) });
+      await queue.put(rigName, {
+        issueId: record.issueId,
+        branch: record.branch,
+        head: v!.head!,
+        polecat,
+        readyAt: new Date().toISOString(),
+        direct: true,
+        ...(o.skipTests ? { skipTests: true } : {}),
+        ...(record.baseSha ? { baseSha: record.baseSha } : {}),
+      });
     } else {
       fail({ kind: 'notFound', message: `polecat ${who} has no work to land (no worker and no merge request)` });
     }
@@ -62,7 +71,11 @@ export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?
   for (let pass = 0; pass < 5; pass++) {
     const o = await session.reconciler.reconcileKey(workKeyOf('refinery', `Rig/${rigObj.manifest.metadata.name}`), { command: 'gt land', waitMs: lockTimeoutMs(g) });
     if (o?.busy) {
-      await printResult(format, { ...result, state: 'queued', reconciledBy: { pid: o.busy.pid } }, () => `Queued ${who} for direct landing; the process working the queue now merges it next: ${describeHolder(o.busy!)}.`);
+      await printResult(
+        format,
+        { ...result, state: 'queued', reconciledBy: { pid: o.busy.pid } },
+        () => `Queued ${who} for direct landing; the process working the queue now merges it next: ${describeHolder(o.busy!)}.`,
+      );
       return 0;
     }
     if (o) outcomes.push(o);
@@ -71,7 +84,9 @@ export async function landCommand(g: GlobalOptions, who: string, o: { skipTests?
   }
   const outcome = outcomes[outcomes.length - 1];
   const state = outcome?.failed ? 'failed' : left ? 'refused' : 'landed';
-  await printResult(format, { ...result, state, ...(left?.failure ? { failure: left.failure } : {}), reconciledBy: 'land', outcome: outcome ?? null }, () => (outcomes.length ? outcomeLines(outcomes) : 'Nothing to do.'));
+  await printResult(format, { ...result, state, ...(left?.failure ? { failure: left.failure } : {}), reconciledBy: 'land', outcome: outcome ?? null }, () =>
+    outcomes.length ? outcomeLines(outcomes) : 'Nothing to do.',
+  );
   if (outcome?.failed) fail({ kind: 'reconcileFailed', failures: [{ key: outcome.key, message: outcome.failed.error }] });
   if (left) fail({ kind: 'conflict', message: `${who} was not landed: ${left.failure ?? 'see gt status'}` });
   return 0;

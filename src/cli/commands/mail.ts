@@ -12,7 +12,11 @@ function me(explicit: string | undefined): string {
   return explicit ?? process.env.GT_AGENT ?? 'overseer';
 }
 
-export async function mailSend(g: GlobalOptions, to: string, o: { subject: string; message: string; from?: string; type?: string; replyTo?: string; priority?: string; output?: string }): Promise<number> {
+export async function mailSend(
+  g: GlobalOptions,
+  to: string,
+  o: { subject: string; message: string; from?: string; type?: string; replyTo?: string; priority?: string; output?: string },
+): Promise<number> {
   const format = outputFormat(o.output);
   const type = (o.type ?? 'notification') as MailType;
   if (!TYPES.includes(type)) fail({ kind: 'usage', message: `--type ${o.type}: expected one of ${TYPES.join(', ')}` });
@@ -22,7 +26,15 @@ export async function mailSend(g: GlobalOptions, to: string, o: { subject: strin
   const from = me(o.from);
   // A reply joins the thread of the message it answers, which is in the replier's own inbox.
   const answered = o.replyTo ? (await new Mailbox(inboxPath(root, from)).list()).find((m) => m.id === o.replyTo) : undefined;
-  const msg = await new Mailbox(inboxPath(root, to)).send({ from, to, subject: o.subject, body: o.message, type, priority, ...(o.replyTo ? { replyTo: o.replyTo, threadId: answered?.threadId ?? o.replyTo } : {}) });
+  const msg = await new Mailbox(inboxPath(root, to)).send({
+    from,
+    to,
+    subject: o.subject,
+    body: o.message,
+    type,
+    priority,
+    ...(o.replyTo ? { replyTo: o.replyTo, threadId: answered?.threadId ?? o.replyTo } : {}),
+  });
   await printResult(format, msg, () => `Sent ${msg.id} to ${to}.`);
   return 0;
 }

@@ -27,7 +27,10 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   out.push('', loop ? `Loop: gt run, pid ${loop.pid}, since ${loop.since}` : 'Loop: none running (gt run reconciles the town; gt run --once does one pass)');
   if (agents.length) {
     out.push('', 'Agent sessions:');
-    for (const a of agents) out.push(`  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`);
+    for (const a of agents)
+      out.push(
+        `  ${a.name.padEnd(24)} ${a.state.padEnd(12)} ${a.activityAt ? `output ${age(a.activityAt)} ago` : ''}${a.heartbeat ? `, gt call ${age(a.heartbeat)} ago` : ''}${a.drifted ? ', spec changed: cycles when idle' : ''}${a.restarts ? `, ${a.restarts} crash${a.restarts === 1 ? '' : 'es'}` : ''}`,
+      );
   }
   // Objects without a section of their own (the Town, Plugins) are named only when not in sync.
   for (const obj of others) {
@@ -37,7 +40,8 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     out.push('', `Rig ${r.rig}: ${r.reason}${r.suspended ? ' [suspended]' : ''}`);
     for (const p of r.pending) out.push(`  ${p}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
-    for (const w of r.workers) out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${(w.condition ? `${w.state} ${w.condition}` : w.state).padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
+    for (const w of r.workers)
+      out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${(w.condition ? `${w.state} ${w.condition}` : w.state).padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
     out.push(`  ready queue: ${r.readyIssues.length ? listShort(r.readyIssues.map((i) => `${i.id} (P${i.priority}${i.assignee ? `, claimed by ${i.assignee}` : ''})`)) : 'empty'}`);
     const q = r.mergeQueue;
     out.push(`  merge queue: ${q.merging ? `merging ${q.merging.issueId} (${q.merging.phase}); ` : ''}${q.queued.length ? listShort(q.queued.map((x) => x.issue)) : 'empty'}`);

@@ -218,4 +218,3 @@ async function unpushedWork(session: TownSession, rig: string | undefined): Prom
   }
   return held;
 }
-

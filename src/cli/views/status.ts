@@ -127,8 +127,20 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
       const sname = sessionName(name, r.name);
       const s = sessions.find((x) => x.name === sname);
       // A dead pane's last line is tmux's "Pane is dead (status N)": the exit, explained, says more.
-      const pane = s && !s.dead ? await session.services.tmux(town).capturePane(sname, { lines: 50 }).catch(() => '') : '';
-      const lastOutput = s?.dead ? exitText(s) : (pane.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '');
+      const pane =
+        s && !s.dead
+          ? await session.services
+              .tmux(town)
+              .capturePane(sname, { lines: 50 })
+              .catch(() => '')
+          : '';
+      const lastOutput = s?.dead
+        ? exitText(s)
+        : (pane
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .pop() ?? '');
       const heartbeat = (await readAgentState(path.join(session.root, name, 'polecats', r.name))).heartbeat;
       workers.push({
         ...(heartbeat ? { heartbeat } : {}),
@@ -148,7 +160,11 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
     const sync = syncView(mine, status?.lastError, actors, status?.retry);
     // A merge queue another process is working on right now (the loop, during a merge's tests) is
     // not planned here: its records on disk say what it merges and what waits.
-    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? (await queueOnDisk(session.root, name))) as { current?: { issueId: string; phase: string } | null; queue?: { issue: string; branch: string }[]; failed?: { issue: string; failure?: string }[] };
+    const mq = (mine.find((p) => p.controller === 'refinery')?.details ?? (await queueOnDisk(session.root, name))) as {
+      current?: { issueId: string; phase: string } | null;
+      queue?: { issue: string; branch: string }[];
+      failed?: { issue: string; failure?: string }[];
+    };
     const breaker = openBreaker(pool, obj.generation, agentFingerprint(town, rig));
     rigs.push({
       rig: name,
@@ -181,8 +197,20 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
     if (!sync.inSync) others.push({ manifest: x.manifest, sync });
   }
   // What waits on the person reading this comes first: escalations nobody else will read.
-  const escalations = (await session.services.mailbox(OVERSEER).list()).filter((m) => m.type === 'escalation' && !m.read).map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
-  const view: StatusView = { town: session.root, socket: session.services.tmux(town).socket, stopped: !!town?.spec.suspend, inSync: plans.every(isInSync), loop: loop ? { pid: loop.pid, since: loop.startedAt } : null, escalations, agents, rigs, swarms };
+  const escalations = (await session.services.mailbox(OVERSEER).list())
+    .filter((m) => m.type === 'escalation' && !m.read)
+    .map((m) => ({ id: m.id, from: m.from, subject: m.subject, priority: m.priority, at: m.timestamp }));
+  const view: StatusView = {
+    town: session.root,
+    socket: session.services.tmux(town).socket,
+    stopped: !!town?.spec.suspend,
+    inSync: plans.every(isInSync),
+    loop: loop ? { pid: loop.pid, since: loop.startedAt } : null,
+    escalations,
+    agents,
+    rigs,
+    swarms,
+  };
   return { view, town, plans, others };
 }
 
