@@ -43,8 +43,11 @@ describe('a long reconcile holds only its own key', () => {
     expect(during.stdout).not.toContain('recover the merge');
     expect(during.stdout).toMatch(/being reconciled: merge .*testing/);
     // gt status shows the merge the loop is running, from its records (it cannot plan a held key).
-    const status = parseJson<{ rigs: { rig: string; mergeQueue: { merging: { issueId: string } | null } }[] }>((await t.gt(['status', '-o', 'json'])).stdout);
-    expect(status.rigs.find((r) => r.rig === 'wyvern')?.mergeQueue.merging?.issueId).toBe(p.issueId);
+    // gt status (and the dashboard) show it with its test output so far.
+    const status = parseJson<{ rigs: { rig: string; mergeQueue: { merging: { issueId: string; testOutput?: string } | null } }[] }>((await t.gt(['status', '-o', 'json'])).stdout);
+    const merging = status.rigs.find((r) => r.rig === 'wyvern')?.mergeQueue.merging;
+    expect(merging?.issueId).toBe(p.issueId);
+    expect(merging?.testOutput).toContain('slow tests running');
 
     await writeFile(path.join(t.dir, 'drake.yaml'), rigYaml('drake', t.bare, '  suspend: true\n'));
     const applied = await t.gt(['apply', '-f', path.join(t.dir, 'drake.yaml'), '--lock-timeout', '5s']);

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { git, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
@@ -51,7 +52,9 @@ export async function actRefinery(ctx: ControllerContext, t: Target<Rig>, a: Ref
       if (!merged.ok) return reject(a, merged.reason, merged.detail);
       if (!a.skipTests && a.testCommand.length) {
         ctx.activity?.(`merge ${a.branch} into ${a.target}: testing (${a.testCommand.join(' ')})`, a.testTimeoutMs);
-        const tests = await runTests(clone, a.testCommand, a.testTimeoutMs);
+        const tests = await runTests(clone, a.testCommand, a.testTimeoutMs, store.testLog(name));
+        // Shown only while the tests run: a rejection keeps its tail in the issue's attempts.
+        await rm(store.testLog(name), { force: true });
         failpoint('merge:after-test');
         if (!tests.ok) return reject(a, `tests failed (${a.testCommand.join(' ')})`, tests.tail);
       }

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { git, gitOk, readRef } from '../../src/adapters/git.js';
 import { run } from '../../src/adapters/process.js';
@@ -74,13 +75,17 @@ export async function mergeOnto(clone: string, strategy: Strategy, head: string,
   return { ok: true, commit: await headOf(clone, target) };
 }
 
-export async function runTests(clone: string, argv: string[], timeoutMs: number): Promise<{ ok: boolean; tail: string }> {
+export async function runTests(clone: string, argv: string[], timeoutMs: number, logFile?: string): Promise<{ ok: boolean; tail: string }> {
   if (!argv.length) return { ok: true, tail: '' };
+  // The output as it comes, for gt status and the dashboard to show while the tests run.
+  const log = logFile ? createWriteStream(logFile, { flags: 'w' }) : undefined;
   let r;
   try {
-    r = await run(argv[0]!, argv.slice(1), { cwd: clone, timeoutMs });
+    r = await run(argv[0]!, argv.slice(1), { cwd: clone, timeoutMs, ...(log ? { onOutput: (chunk: string) => void log.write(chunk) } : {}) });
   } catch (err) {
     return { ok: false, tail: `cannot run ${argv[0]}: ${(err as Error).message}` };
+  } finally {
+    await new Promise((done) => (log ? log.end(done) : done(undefined)));
   }
   const tail = (r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n');
   if (r.timedOut) return { ok: false, tail: `timed out after ${Math.round(timeoutMs / 1000)}s\n${tail}` };

@@ -78,6 +78,8 @@ async function runWithExeca(command: string, args: readonly string[], opts: RunO
   if (pid !== undefined) running.set(pid, grouped);
   const onStderr = opts.onStderr;
   if (onStderr) child.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString('utf8')));
+  const onOutput = opts.onOutput;
+  if (onOutput) for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => onOutput(chunk.toString('utf8')));
   let timedOut = false;
   const killGroup = () => {
     try {

@@ -11,6 +11,8 @@ export interface RunOptions {
    * the result still holds all of it.
    */
   onStderr?: (chunk: string) => void;
+  /** Called with each piece of stdout and stderr as it arrives (a merge's test output, shown live); the result still holds all of it. */
+  onOutput?: (chunk: string) => void;
   /** Ends the program (SIGTERM) when aborted: for runs that wait for an event, not for a result. */
   signal?: AbortSignal;
 }

@@ -167,7 +167,12 @@ function mergeQueue(r: RigView, rejections: MergeAttempts[], o: RenderOptions): 
     parent: id,
     html: html`<div id="${id}" class="mq">
       <h3>Merge queue</h3>
-      ${q.merging ? html`<div class="merging">merging ${q.merging.issueId} (${q.merging.phase})</div>` : html`<div>nothing merging</div>`}
+      ${
+        q.merging
+          ? html`<div class="merging">merging ${q.merging.issueId} (${q.merging.phase})</div>
+              ${q.merging.testOutput ? html`<pre class="tail test-output">${q.merging.testOutput}</pre>` : ''}`
+          : html`<div>nothing merging</div>`
+      }
       <ol>
         ${q.queued.map((x) => html`<li>${x.issue} <small>${x.branch}</small></li>`)}
       </ol>

@@ -111,7 +111,8 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
     debounce = setTimeout(() => void flush().catch((e: unknown) => opts.log(`! ${String(e)}`)), DEBOUNCE_MS);
   };
 
-  const scratch = (p: string) => p.endsWith('.lock') || p.endsWith('.break') || /\.tmp-/.test(p);
+  // Locks, temp files of atomic writes, and logs written as programs run (a merge's test output) are no news.
+  const scratch = (p: string) => p.endsWith('.lock') || p.endsWith('.break') || p.endsWith('.log') || /\.tmp-/.test(p);
   const store: FSWatcher = watch(session.paths.storeDir, { ignoreInitial: true, ignored: scratch });
   store.on('all', () => {
     cache.invalidate();

@@ -43,6 +43,11 @@ const CURRENT = '_current.json';
 export class MergeQueueStore {
   constructor(readonly dir: string) {}
 
+  /** The output of the current merge's test command, written as it runs. */
+  testLog(rig: string): string {
+    return path.join(this.rigDir(rig), '_current.log');
+  }
+
   private rigDir(rig: string): string {
     return path.join(this.dir, rig);
   }

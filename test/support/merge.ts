@@ -393,7 +393,7 @@ exit 0
  * `<dir>/slow` exists, runs for 20 s and writes `<dir>/test.done` at its end; it always passes.
  */
 export function slowTestCommand(dir: string, ms = 20_000): string[] {
-  const script = `const fs=require('fs'),d=${JSON.stringify(dir)};fs.writeFileSync(d+'/test.pid',String(process.pid));if(fs.existsSync(d+'/slow'))setTimeout(()=>fs.writeFileSync(d+'/test.done',''),${ms})`;
+  const script = `const fs=require('fs'),d=${JSON.stringify(dir)};console.log('slow tests running');fs.writeFileSync(d+'/test.pid',String(process.pid));if(fs.existsSync(d+'/slow'))setTimeout(()=>fs.writeFileSync(d+'/test.done',''),${ms})`;
   return [process.execPath, '-e', script];
 }
 

@@ -20,6 +20,7 @@ import type { SessionInfo } from '../../runtime/tmux.js';
 import type { StoredObject } from '../../store/store.js';
 import type { PoolState } from '../../workers/records.js';
 import { mergeQueueStore } from '../../refinery/requests.js';
+import { readTextIfExists } from '../../util/fs-read.js';
 
 export interface WorkerView {
   name: string;
@@ -45,7 +46,7 @@ export interface RigView extends SyncView {
   max: number;
   readyIssues: { id: string; priority: number; title: string; assignee?: string }[];
   breaker: PoolState['breaker'] | null;
-  mergeQueue: { merging: { issueId: string; phase: string } | null; queued: { issue: string; branch: string }[]; sentBack: { issue: string; failure?: string }[] };
+  mergeQueue: { merging: { issueId: string; phase: string; testOutput?: string } | null; queued: { issue: string; branch: string }[]; sentBack: { issue: string; failure?: string }[] };
 }
 
 export interface SwarmView {
@@ -174,7 +175,7 @@ export async function townStatus(session: TownSession): Promise<TownStatus> {
       max: rig.spec.workers.max,
       readyIssues: readyQueue.map((i) => ({ id: i.id, priority: i.priority, title: i.title, ...(i.assignee ? { assignee: i.assignee } : {}) })),
       breaker: breaker ?? null,
-      mergeQueue: { merging: mq.current ?? null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
+      mergeQueue: { merging: mq.current ? { ...mq.current, ...(await testOutput(session.root, name)) } : null, queued: mq.queue ?? [], sentBack: mq.failed ?? [] },
     });
   }
   // Long-running agent sessions: what the session-cycle controller last saw, per object.
@@ -224,4 +225,11 @@ async function queueOnDisk(root: string, rig: string) {
     queue: requests.filter((r) => !sentBack(r) && r.issueId !== current?.issueId).map((r) => ({ issue: r.issueId, branch: r.branch })),
     failed: requests.filter(sentBack).map((r) => ({ issue: r.issueId, branch: r.branch, failure: r.failure })),
   };
+}
+
+/** The last lines the current merge's test command printed, while it runs (written by the merge queue as they come). */
+async function testOutput(root: string, rig: string): Promise<{ testOutput?: string }> {
+  const text = await readTextIfExists(mergeQueueStore(root).testLog(rig));
+  const tail = text?.trimEnd().split('\n').slice(-20).join('\n');
+  return tail ? { testOutput: tail } : {};
 }
