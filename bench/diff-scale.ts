@@ -76,6 +76,9 @@ async function measure(town: LoopTown, rigs: RigOptions[], applyS: number): Prom
     },
     { runs: RUNS, warmups: WARMUPS },
   );
+  // GT_BENCH_PROFILE_DIR: one more gt diff with node's CPU profiler, for finding where its time goes.
+  const profileDir = process.env.GT_BENCH_PROFILE_DIR;
+  if (profileDir) spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...diffArgs], { env: { ...process.env, GT_TOWN: '', GT_RIG: '' } });
   const panes = (await town.panes()).filter((x) => x.issue && !x.dead).length;
   const perRig = (p.diff.median - p.help.median) / RIGS;
   const verdict = !inSync

@@ -17,14 +17,28 @@ export function checkCommand(command: string, pathVar: string, cwd: string): Com
     return found === 'ok' ? { ok: true, command } : { ok: false, command, problem: found, searched: [file] };
   }
   const dirs = pathVar.split(':').map((d) => d || '.');
+  // Every rig asks for the same agent on the same PATH: a lookup that depends on no directory of
+  // its own is answered once a second, not once per rig (gt diff on 100 rigs).
+  const key = dirs.every((d) => path.isAbsolute(d)) ? `${command}\0${pathVar}` : undefined;
+  const known = key === undefined ? undefined : lookups.get(key);
+  if (known && Date.now() - known.at < LOOKUP_TTL_MS) return known.check;
   let sawFile = false;
+  let check: CommandCheck | undefined;
   for (const dir of dirs) {
     const c = classify(path.resolve(cwd, dir, command));
-    if (c === 'ok') return { ok: true, command };
+    if (c === 'ok') {
+      check = { ok: true, command };
+      break;
+    }
     if (c === 'notExecutable') sawFile = true;
   }
-  return { ok: false, command, problem: sawFile ? 'notExecutable' : 'notFound', searched: dirs };
+  check ??= { ok: false, command, problem: sawFile ? 'notExecutable' : 'notFound', searched: dirs };
+  if (key !== undefined) lookups.set(key, { at: Date.now(), check });
+  return check;
 }
+
+const LOOKUP_TTL_MS = 1000;
+const lookups = new Map<string, { at: number; check: CommandCheck }>();
 
 function classify(file: string): 'ok' | 'notFound' | 'notExecutable' {
   try {

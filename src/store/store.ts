@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists, toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { deepFreeze } from '../util/freeze.js';
@@ -75,14 +75,9 @@ export class Store {
     const out: StoredObject[] = [];
     for (const n of names) {
       const file = path.join(dir, n);
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        // Removed between the listing and the read (a finalizer, gt delete): no longer stored.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
+      const text = await readTextIfExists(file);
+      // Removed between the listing and the read (a finalizer, gt delete): no longer stored.
+      if (text === undefined) continue;
       const known = this.parsed.get(file);
       // Frozen and shared, never changed in place: a change is a new record, put back.
       const record = known && known.text === text ? known.record : parseRecord(text);

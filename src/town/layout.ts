@@ -9,7 +9,19 @@ export const TOWN_FILES = {
 } as const;
 
 /** Where everything of a town lives (DESIGN.md §3). The one place that knows the layout. */
-export function townPaths(root: string) {
+const known = new Map<string, TownPaths>();
+
+/** Every path of the town at `root`, built once per root (observe asks for them for every key). */
+export function townPaths(root: string): TownPaths {
+  let paths = known.get(root);
+  if (!paths) {
+    paths = Object.freeze(layoutOf(root));
+    known.set(root, paths);
+  }
+  return paths;
+}
+
+function layoutOf(root: string) {
   const gt = path.join(root, '.gt');
   return {
     root,
@@ -35,7 +47,7 @@ export function townPaths(root: string) {
     mayorDir: path.join(root, 'mayor'),
   };
 }
-export type TownPaths = ReturnType<typeof townPaths>;
+export type TownPaths = Readonly<ReturnType<typeof layoutOf>>;
 
 /** An agent's prompt file (GT_PROMPT_FILE): `_town` holds the town-level agents'. */
 export function promptFile(root: string, rig: string, session: string): string {

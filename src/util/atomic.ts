@@ -1,4 +1,5 @@
-import { open, rename, mkdir, readFile, rm } from 'node:fs/promises';
+import { open, rename, mkdir, rm } from 'node:fs/promises';
+export { readTextIfExists } from './fs-read.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { failpoint } from './failpoint.js';
@@ -37,15 +38,6 @@ export async function syncDir(dir: string): Promise<void> {
     await dh.sync();
   } finally {
     await dh.close();
-  }
-}
-
-export async function readTextIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;
-    throw err;
   }
 }
 
