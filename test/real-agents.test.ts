@@ -26,8 +26,8 @@ afterEach(async () => {
 });
 
 /** A town whose rig runs the real CLI of `preset`, in a HOME of the test's own (no credentials of this machine's). */
-async function realAgentTown(preset: PresetName, env: Record<string, string>, workers = '    max: 2\n    spawnDelay: 0s\n'): Promise<TestTown> {
-  const town = await TestTown.create({ workers });
+async function realAgentTown(preset: PresetName, env: Record<string, string>, workers = '    max: 2\n    spawnDelay: 0s\n', rigExtra = ''): Promise<TestTown> {
+  const town = await TestTown.create({ workers, rigExtra });
   const home = path.join(town.dir, 'agent-home');
   await mkdir(home);
   const yaml = path.join(town.dir, 'town.yaml');
@@ -124,6 +124,25 @@ describe.skipIf(agentsMissing())('real agent CLIs, offline', () => {
     const env = execFileSync('tmux', [...tmuxServer(t.socket), 'show-environment', '-t', t.sessions()[0]!], { encoding: 'utf8' });
     expect(env).not.toContain('IS_SANDBOX');
     expect((await t.records())[0]!.starts).toHaveLength(1);
+  }, 120_000);
+
+  it('a long-running session (the witness) gets the same: its condition found on its screen, escalated once, never restarted as a crash', async () => {
+    if (process.getuid?.() !== 0) return console.warn('not root: Claude Code does not refuse here');
+    t = await realAgentTown('claude', {}, '    max: 1\n    spawnDelay: 0s\n', '  witness:\n    enabled: true\n');
+    loop = startLoop(t);
+    const f = await until(async () => (await rigStatus(t!)).findings.find((x) => x.code === 'AgentRefusesRoot'), 'the witness refusal to be recognised', 60_000);
+    expect(f.message).toContain('session gt-wyvern-witness');
+    // Past the start-up checks: still one escalation, and the dead pane was not restarted as a crash.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const sent = (await escalations(t)).filter((m) => m.subject === 'Session gt-wyvern-witness: AgentRefusesRoot');
+    expect(sent, loopOutput).toHaveLength(1);
+    const record = parseJson<{ starts: string[]; crashes: string[] }>(await readFile(path.join(t.root, '.gt', 'sessions', 'gt-wyvern-witness.json'), 'utf8'));
+    expect(record.crashes).toEqual([]);
+    // Started by gt apply's pass, then at most once more: the loop cycles it once when its own
+    // launch fingerprint differs from the apply's (the environment each gt runs with).
+    expect(record.starts.length, loopOutput).toBeLessThanOrEqual(2);
+    const doctor = parseJson<{ findings: { code: string; message: string }[] }>((await t.gt(['doctor', '-o', 'json'])).stdout).findings;
+    expect(doctor.some((x) => x.code === 'GT-AGENT-CONDITION' && x.message.includes('gt-wyvern-witness'))).toBe(true);
   }, 120_000);
 
   it('codex: with no login it shows its sign-in screen; gt reports AgentNeedsLogin and holds the queue', async () => {

@@ -29,6 +29,18 @@ export async function actSessions(ctx: ControllerContext, world: DesiredWorld, d
     case 'startSession':
       await start(ctx, world, d, a.reason === 'crashed');
       return;
+    case 'reportAgentCondition':
+      await sendEscalation(ctx.services, town, {
+        from: d.address,
+        subject: `Session ${d.name}: ${a.code}`,
+        body: `${a.message}\nSession: ${tmux.commandLine} attach -t ${d.name}`,
+        priority: 'high',
+      });
+      await store.update(d.name, (r) => ({ ...r, agentCondition: { code: a.code, at: now(), fingerprint: d.launch.fingerprint } }));
+      return;
+    case 'clearAgentCondition':
+      await store.update(d.name, ({ agentCondition: _cleared, ...rest }) => rest);
+      return;
     case 'cycleSession': {
       // The intent first: if gt dies right after the kill, the next pass starts the session
       // again instead of counting a crash.

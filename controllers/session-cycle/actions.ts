@@ -1,3 +1,4 @@
+import type { AgentConditionCode } from '../../src/agents/screens.js';
 import type { ActionText } from '../../src/engine/controller.js';
 
 /** The session-cycle controller's actions: a closed union, each one session by name. */
@@ -9,6 +10,10 @@ export type SessionAction =
   | { type: 'clearStop'; session: string }
   | { type: 'notifyMail'; session: string; unread: number; newest: string }
   | { type: 'escalateCrashLoop'; session: string; crashes: number }
+  /** The agent's screen shows a condition (offline, no login, ...): escalated once, recorded under its launch. */
+  | { type: 'reportAgentCondition'; session: string; code: AgentConditionCode; message: string }
+  /** The agent runs past its start-up without showing the condition any more. */
+  | { type: 'clearAgentCondition'; session: string }
   /** A deleted Plugin whose session has ended: its record leaves the store. */
   | { type: 'finalizePlugin'; name: string };
 
@@ -28,6 +33,10 @@ export function describeSessionAction(a: SessionAction): ActionText {
       return { op: '~', text: `tell session ${a.session} about ${a.unread} unread message${a.unread === 1 ? '' : 's'}` };
     case 'escalateCrashLoop':
       return { op: '~', text: `leave session ${a.session} stopped and escalate: it crashed ${a.crashes} times without staying up 10 minutes` };
+    case 'reportAgentCondition':
+      return { op: '~', text: `escalate session ${a.session}: its agent shows ${a.code}` };
+    case 'clearAgentCondition':
+      return { op: '~', text: `session ${a.session}: its agent's condition has cleared` };
     case 'finalizePlugin':
       return { op: '-', text: `remove Plugin/${a.name} (its session has ended)` };
   }

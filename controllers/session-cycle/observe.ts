@@ -8,6 +8,7 @@ import { statIfExists } from '../../src/util/fs-read.js';
 import type { DesiredSession, SessionHost } from './desired.js';
 import { townPaths } from '../../src/town/layout.js';
 import { observedNow } from '../../src/util/clock.js';
+import { SCREEN_CHECKS_MS, SCREEN_SCROLLBACK } from '../../src/agents/screens.js';
 
 export interface SessionFacts {
   tmux?: { alive: boolean; activityAt: number; fingerprint?: string; exitStatus?: number };
@@ -16,6 +17,8 @@ export interface SessionFacts {
   record?: SessionRecord;
   state: AgentState;
   unread: { count: number; newest?: string };
+  /** The pane's text, read only when screenWanted says so (a preset's agent starting, dead, or showing a condition). */
+  screen?: string;
 }
 
 export interface SessionsObserved {
@@ -27,6 +30,14 @@ export interface SessionsObserved {
   /** The town's gt shim exists (agents call gt through it): the town controller renders it, maybe in the same pass. */
   contractReady: boolean;
   sessions: Record<string, SessionFacts>;
+}
+
+/** Whether to read a session's screen now: only for a preset's agent, a few times after it starts, when its pane is dead, or while it shows a condition. */
+function screenWanted(d: DesiredSession, dead: boolean, record: SessionRecord | undefined, now: number): boolean {
+  if (!d.launch.preset) return false;
+  if (dead || record?.agentCondition) return true;
+  const last = record?.starts[record.starts.length - 1];
+  return last !== undefined && now - Date.parse(last) <= SCREEN_CHECKS_MS[SCREEN_CHECKS_MS.length - 1]! + 1000;
 }
 
 export function sessionStore(root: string): SessionStore {
@@ -53,7 +64,15 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
     const record = records[i];
     // Mail matters only to a running agent (it is told about new messages).
     const unread = s && !s.dead ? (await new Mailbox(path.join(d.home, 'mail', 'inbox.jsonl')).list()).filter((m) => !m.read) : [];
+    const screen =
+      s && screenWanted(d, s.dead, record, observedNow())
+        ? await ctx.services
+            .runtime(world.town?.manifest)
+            .capturePane(d.name, { lines: SCREEN_SCROLLBACK })
+            .catch(() => undefined)
+        : undefined;
     sessions[d.name] = {
+      ...(screen !== undefined ? { screen } : {}),
       ...(s
         ? {
             tmux: {

@@ -1,4 +1,5 @@
 import { commandMissingMessage } from '../../src/agents/command.js';
+import { AGENT_RETRY_MS, conditionMessage, recogniseScreen, SCREEN_CHECKS_MS } from '../../src/agents/screens.js';
 import type { ActionText, Finding, Plan } from '../../src/engine/controller.js';
 import type { SessionDetail } from '../../src/sessions/detail.js';
 import { CRASH_WINDOW_MS, crashChain, isCrashLoop, restartBackoffMs } from '../../src/util/crash-chain.js';
@@ -65,6 +66,8 @@ function planOne(d: DesiredSession, x: SessionFacts, now: number, generation: nu
     acc.requeue.push(handedOff ? Math.max(100, d.settings.idleAfterMs - quietFor) : Math.max(100, Math.min(d.settings.handoffTimeoutMs - waited, 1000)));
     return;
   }
+
+  if (agentConditionHolds(d, x, now, acc)) return;
 
   const crashLoop = crashLoopHolds(r, d, generation) ? r!.crashLoop : undefined;
   if (crashLoop && !t?.alive) {
@@ -166,6 +169,49 @@ function detail(d: DesiredSession, x: SessionFacts, now: number, generation: num
     drifted: !!t?.alive && t.fingerprint !== d.launch.fingerprint,
     restarts: r?.crashes.length ?? 0,
   };
+}
+
+/**
+ * A preset's agent whose screen shows a condition (offline, no login, refusing to run as root):
+ * a finding with its fix, escalated once per launch, never typed into, cycled or counted as a
+ * crash. A dead pane showing one is started again after AGENT_RETRY_MS, or at once when the
+ * launch changed (the Overseer's fix). Until the start-up checks are over, the plan comes back at
+ * each. Returns whether the condition decides everything for this session now.
+ */
+function agentConditionHolds(d: DesiredSession, x: SessionFacts, now: number, acc: Acc): boolean {
+  const t = x.tmux;
+  const r = x.record;
+  const preset = d.launch.preset;
+  if (!preset || !t) return false;
+  const started = r?.starts.length ? Date.parse(r.starts[r.starts.length - 1]!) : undefined;
+  const next = started === undefined ? undefined : SCREEN_CHECKS_MS.find((c) => c > now - started);
+  if (t.alive && next !== undefined && started !== undefined) acc.requeue.push(next - (now - started));
+  const seen = x.screen !== undefined ? recogniseScreen(preset.name, x.screen) : undefined;
+  if (!seen) {
+    if (r?.agentCondition && t.alive && x.screen !== undefined && next === undefined) acc.actions.push({ type: 'clearAgentCondition', session: d.name });
+    return false;
+  }
+  const message = conditionMessage(`session ${d.name}`, preset.name, seen);
+  acc.findings.push({ code: seen.code, message });
+  const current = t.fingerprint === d.launch.fingerprint;
+  if (current && (r?.agentCondition?.code !== seen.code || r.agentCondition.fingerprint !== d.launch.fingerprint))
+    acc.actions.push({ type: 'reportAgentCondition', session: d.name, code: seen.code, message });
+  // The screen of an earlier launch: the fix may be in the new one. Cycled (alive) or started (dead) at once.
+  if (!current) {
+    acc.actions.push(
+      t.alive ? { type: 'cycleSession', session: d.name, reason: 'drift', detail: `its agent changed since it showed ${seen.code}` } : { type: 'startSession', session: d.name, reason: 'drift' },
+    );
+    return true;
+  }
+  if (!t.alive) {
+    const since = r?.agentCondition ? now - Date.parse(r.agentCondition.at) : 0;
+    if (since >= AGENT_RETRY_MS) acc.actions.push({ type: 'startSession', session: d.name, reason: 'resume' });
+    else {
+      acc.notes.push(`session ${d.name} is tried again in ${Math.ceil((AGENT_RETRY_MS - since) / 1000)}s (${seen.code})`);
+      acc.requeue.push(AGENT_RETRY_MS - since);
+    }
+  }
+  return true;
 }
 
 /** Left stopped under this spec: a new generation, or a new agent launch (a Town agent change too), re-arms it. */

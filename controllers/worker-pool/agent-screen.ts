@@ -1,18 +1,14 @@
-import { CONDITIONS, conditionMessage, recogniseScreen, type ScreenCondition } from '../../src/agents/screens.js';
+import { AGENT_RETRY_MS, CONDITIONS, conditionMessage, recogniseScreen, SCREEN_CHECKS_MS, type ScreenCondition } from '../../src/agents/screens.js';
+
+export { SCREEN_SCROLLBACK } from '../../src/agents/screens.js';
 import type { PresetName } from '../../src/agents/presets.js';
 import type { Plan } from '../../src/engine/controller.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import type { WorkerAction } from './actions.js';
 import type { PoolObserved, SessionView } from './observed.js';
 
-/** After a session starts, its screen is read at these ages (the plan comes back then): start-up screens show within seconds. */
-export const SCREEN_CHECKS_MS = [3_000, 8_000, 20_000, 45_000];
-/** Lines of scrollback read with the screen. */
-export const SCREEN_SCROLLBACK = 200;
 /** A session this old that shows no condition proves the agent can start: until one has, one polecat starts at a time. */
 export const PROVEN_AFTER_MS = SCREEN_CHECKS_MS[2]!;
-/** A dead pane whose screen explains it (offline, no login) is started again this long after, not counted as a crash. */
-export const AGENT_RETRY_MS = 5 * 60_000;
 
 /** The last start of the worker's agent, a retry after a condition included. */
 function startedAt(r: WorkerRecord): number {

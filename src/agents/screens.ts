@@ -5,6 +5,13 @@ import type { PresetName } from './presets.js';
  * finding code of its own (gt status, gt doctor GT-AGENT-CONDITION), escalated once, and neither
  * stuck (no nudges into an error screen) nor a crash.
  */
+/** After a session starts, its screen is read at these ages (the plan comes back then): start-up screens show within seconds. */
+export const SCREEN_CHECKS_MS = [3_000, 8_000, 20_000, 45_000];
+/** Lines of scrollback read with the screen: what a dead pane printed last can sit above its visible part. */
+export const SCREEN_SCROLLBACK = 200;
+/** A dead pane whose screen explains it (offline, no login) is started again this long after, not counted as a crash. */
+export const AGENT_RETRY_MS = 5 * 60_000;
+
 export type AgentConditionCode = 'AgentOffline' | 'AgentNeedsLogin' | 'AgentWaitingAtDialog' | 'AgentRefusesRoot';
 
 interface ConditionKind {

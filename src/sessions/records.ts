@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { toJsonText, writeFileAtomic } from '../util/atomic.js';
 import { readTextIfExists } from '../util/fs-read.js';
+import type { AgentConditionCode } from '../agents/screens.js';
 
 /**
  * What gt remembers about a long-running agent session that tmux cannot tell it: its starts and
@@ -27,6 +28,8 @@ export interface SessionRecord {
   crashLoop?: { at: string; generation: number; fingerprint?: string };
   /** The newest unread message the agent was told about. */
   notifiedMailId?: string;
+  /** What the agent's screen showed that keeps it from working (escalated once), under which launch. */
+  agentCondition?: { code: AgentConditionCode; at: string; fingerprint: string };
 }
 
 const KEEP = 20;

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { preset } from '../../src/agents/presets.js';
+import { REPO_ROOT } from '../support/town.js';
 import type { DesiredSession } from '../../controllers/session-cycle/desired.js';
 import type { SessionFacts, SessionsObserved } from '../../controllers/session-cycle/observe.js';
 import { planSessions } from '../../controllers/session-cycle/plan.js';
@@ -24,6 +28,8 @@ const base: DesiredSession = {
   // idle after 10 s quiet, 30 s to hand off, restart backoff 5 s doubling, 3 restarts
   settings: { idleAfterMs: 10_000, handoffTimeoutMs: 30_000, restartBackoffMs: 5_000, maxRestarts: 3 },
 };
+const claude: DesiredSession = { ...base, launch: { ...base.launch, preset: preset('claude') } };
+const REFUSAL = readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'agent-screens', 'claude', 'refuses-root.txt'), 'utf8');
 const stopped: DesiredSession = { ...base, enabled: false, why: 'rig wyvern is stopped (gt start wyvern resumes it)' };
 
 const alive = (quietS: number, fingerprint = 'fp'): SessionFacts['tmux'] => ({ alive: true, activityAt: now - quietS * 1000, fingerprint });
@@ -168,6 +174,32 @@ const cases: Case[] = [
     actions: [],
     requeueAfterMs: 1000,
     waitingForIdle: true,
+  },
+  // A preset's agent whose screen shows a condition (the root refusal recorded from Claude Code)
+  {
+    name: 'its agent refuses to run as root (dead pane): escalated once, not restarted as a crash',
+    d: claude,
+    x: { tmux: deadPane(1), record: record({ starts: [ago(5)] }), screen: REFUSAL },
+    actions: [{ type: 'reportAgentCondition', code: 'AgentRefusesRoot' }],
+    findings: ['AgentRefusesRoot'],
+    notes: /tried again in 300s/,
+    requeueAfterMs: 300_000,
+  },
+  {
+    name: 'the same refusal already escalated under this launch: nothing more until the retry time',
+    d: claude,
+    x: { tmux: deadPane(1), record: record({ starts: [ago(60)], agentCondition: { code: 'AgentRefusesRoot', at: ago(60), fingerprint: 'fp' } }), screen: REFUSAL },
+    actions: [],
+    findings: ['AgentRefusesRoot'],
+    notes: /tried again in 240s/,
+    requeueAfterMs: 240_000,
+  },
+  {
+    name: 'the launch changed since (IS_SANDBOX=1 put in agent.env): started again at once, not a crash, not escalated again',
+    d: { ...claude, launch: { ...claude.launch, fingerprint: 'fp2' } },
+    x: { tmux: deadPane(1), record: record({ starts: [ago(60)], agentCondition: { code: 'AgentRefusesRoot', at: ago(60), fingerprint: 'fp' } }), screen: REFUSAL },
+    actions: [{ type: 'startSession', reason: 'drift' }],
+    findings: ['AgentRefusesRoot'],
   },
 ];
 
