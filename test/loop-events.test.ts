@@ -25,7 +25,8 @@ async function statusTimes(root: string): Promise<Record<string, number>> {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else out[path.relative(root, p)] = (await stat(p)).mtimeMs;
+      // A write in progress (its temp file) is gone by the time it is looked at: the renamed file counts.
+      else if (!e.name.includes('.tmp-')) out[path.relative(root, p)] = (await stat(p)).mtimeMs;
     }
   };
   await walk(path.join(root, '.gt', 'status'));

@@ -29,7 +29,7 @@ export function slot(id: string): Markup {
 function action(o: RenderOptions, verb: string, label: string, data: Record<string, string>): Markup | '' {
   if (o.readOnly) return '';
   const attrs = Object.entries(data).map(([k, v]) => html` data-${k}="${v}"`);
-  return html`<button class="act" data-verb="${verb}" ${attrs}>${label}</button>`;
+  return html`<button class="act" data-verb="${verb}"${attrs}>${label}</button>`;
 }
 
 /** <time data-since>: the page's script counts it up every second, so the markup stays the same. */
@@ -52,12 +52,10 @@ export function townHead(s: LiveState, o: RenderOptions): Fragment {
   return {
     id: 'town-head',
     parent: 'top',
-    html: html`<div id="town-head" class="town-head">
-      <h1>Gas Town <small>${town}</small></h1>
-      <span class="badge ${v.stopped ? 'stopped' : 'running'}">${v.stopped ? 'stopped' : 'running'}</span>
-      <span class="badge ${v.inSync ? 'insync' : 'pending'}">${v.inSync ? 'in sync' : 'changes pending'}</span>
-      <span>${loop}</span> ${v.stopped ? action(o, 'start', 'Start town', {}) : action(o, 'stop', 'Stop town', {})}
-    </div>`.text,
+    html: html`<div id="town-head" class="town-head"><h1>Gas Town <small>${town}</small></h1>
+<span class="badge ${v.stopped ? 'stopped' : 'running'}">${v.stopped ? 'stopped' : 'running'}</span>
+<span class="badge ${v.inSync ? 'insync' : 'pending'}">${v.inSync ? 'in sync' : 'changes pending'}</span> <span>${loop}</span>
+${v.stopped ? action(o, 'start', 'Start town', {}) : action(o, 'stop', 'Stop town', {})}</div>`.text,
   };
 }
 
@@ -65,9 +63,8 @@ function escalation(e: EscalationView, o: RenderOptions): Fragment {
   return {
     id: `esc-${e.id}`,
     parent: 'escalations',
-    html: html`<li id="esc-${e.id}" class="esc prio-${e.priority}">
-      <span class="from">${e.from}</span> <span class="subject">${e.subject}</span> ${since(e.at)} ${action(o, 'answer', 'Answer', { id: e.id })}
-    </li>`.text,
+    html: html`<li id="esc-${e.id}" class="esc prio-${e.priority}"><span class="from">${e.from}</span> <span class="subject">${e.subject}</span> ${since(e.at)} ${action(o, 'answer', 'Answer', { id: e.id })}</li>`
+      .text,
   };
 }
 
@@ -75,12 +72,8 @@ function agents(list: SessionDetail[]): Fragment {
   return {
     id: 'agents',
     parent: 'side',
-    html: html`<div id="agents">
-      <h2>Agent sessions</h2>
-      <ul>
-        ${list.map((a) => html`<li class="agent st-${a.state}"><b>${a.name}</b> ${a.state}${a.restarts ? html` <span class="warn">${a.restarts} restarts</span>` : ''}${a.drifted ? ' (spec changed)' : ''}</li>`)}
-      </ul>
-    </div>`.text,
+    html: html`<div id="agents"><h2>Agent sessions</h2><ul>${list.map((a) => html`<li class="agent st-${a.state}"><b>${a.name}</b> ${a.state}${a.restarts ? html` <span class="warn">${a.restarts} restarts</span>` : ''}${a.drifted ? ' (spec changed)' : ''}</li>`)}</ul></div>`
+      .text,
   };
 }
 
@@ -89,25 +82,9 @@ function rigShell(r: RigView): Fragment {
   return {
     id,
     parent: 'rigs',
-    html: html`<section id="${id}" class="rig" data-rig="${r.rig}">
-      ${slot(`${id}-head`)}
-      <table class="polecats">
-        <thead>
-          <tr>
-            <th>polecat</th>
-            <th>issue</th>
-            <th>state</th>
-            <th>on issue</th>
-            <th>last output</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${slot(`${id}-polecats`)}
-        </tbody>
-      </table>
-      ${slot(`${id}-ready`)}${slot(`${id}-mq`)}
-    </section>`.text,
+    html: html`<section id="${id}" class="rig" data-rig="${r.rig}">${slot(`${id}-head`)}
+<table class="polecats"><thead><tr><th>polecat</th><th>issue</th><th>state</th><th>on issue</th><th>last output</th><th></th></tr></thead><tbody>${slot(`${id}-polecats`)}</tbody></table>
+${slot(`${id}-ready`)}${slot(`${id}-mq`)}</section>`.text,
   };
 }
 
@@ -116,15 +93,13 @@ function rigHead(r: RigView, conditions: Condition[] | undefined, o: RenderOptio
   return {
     id,
     parent: id,
-    html: html`<div id="${id}" class="rig-head">
-      <h2>Rig ${r.rig}${r.suspended ? html` <span class="badge stopped">suspended</span>` : ''}</h2>
-      <div class="sync ${r.inSync ? 'insync' : 'pending'}">${r.reason}</div>
-      <div class="conds">${conditionBadges(conditions)}</div>
-      <div>workers ${r.workers.length}/${r.max}</div>
-      ${r.breaker ? html`<div class="breaker open">breaker OPEN ${since(r.breaker.openedAt)}: ${r.breaker.reason} ${action(o, 'reset-breaker', 'Reset breaker', { rig: r.rig })}</div>` : html`<div class="breaker closed">breaker closed</div>`}
-      ${r.findings.map((f) => html`<div class="finding">! ${f.code}: ${f.message}</div>`)}
-      <div class="rig-actions">${r.suspended ? action(o, 'start', 'Start rig', { rig: r.rig }) : action(o, 'stop', 'Stop rig', { rig: r.rig })}</div>
-    </div>`.text,
+    html: html`<div id="${id}" class="rig-head"><h2>Rig ${r.rig}${r.suspended ? html` <span class="badge stopped">suspended</span>` : ''}</h2>
+<div class="sync ${r.inSync ? 'insync' : 'pending'}">${r.reason}</div>
+<div class="conds">${conditionBadges(conditions)}</div>
+<div>workers ${r.workers.length}/${r.max}</div>
+${r.breaker ? html`<div class="breaker open">breaker OPEN ${since(r.breaker.openedAt)}: ${r.breaker.reason} ${action(o, 'reset-breaker', 'Reset breaker', { rig: r.rig })}</div>` : html`<div class="breaker closed">breaker closed</div>`}
+${r.findings.map((f) => html`<div class="finding">! ${f.code}: ${f.message}</div>`)}
+<div class="rig-actions">${r.suspended ? action(o, 'start', 'Start rig', { rig: r.rig }) : action(o, 'stop', 'Stop rig', { rig: r.rig })}</div></div>`.text,
   };
 }
 
@@ -134,14 +109,8 @@ function polecatRow(rig: string, w: WorkerView, o: RenderOptions): Fragment {
   return {
     id,
     parent: `rig-${rig}-polecats`,
-    html: html`<tr id="${id}" class="polecat st-${stateClass(w.state)}" data-polecat="${w.name}">
-      <td>${w.name}</td>
-      <td class="issue">${w.issue}</td>
-      <td class="state">${w.state}${tags ? html` <small>(${tags})</small>` : ''}</td>
-      <td>${since(w.since)}</td>
-      <td class="out"><code>${w.lastOutput}</code></td>
-      <td><a href="/pane/${rig}/${w.name}" target="_blank">pane</a> ${action(o, 'land', 'Land', { rig, polecat: w.name })}</td>
-    </tr>`.text,
+    html: html`<tr id="${id}" class="polecat st-${stateClass(w.state)}" data-polecat="${w.name}"><td>${w.name}</td><td class="issue">${w.issue}</td><td class="state">${w.state}${tags ? html` <small>(${tags})</small>` : ''}</td><td>${since(w.since)}</td><td class="out"><code>${w.lastOutput}</code></td><td><a href="/pane/${rig}/${w.name}" target="_blank">pane</a> ${action(o, 'land', 'Land', { rig, polecat: w.name })}</td></tr>`
+      .text,
   };
 }
 
@@ -150,12 +119,8 @@ function readyQueue(r: RigView): Fragment {
   return {
     id,
     parent: id,
-    html: html`<div id="${id}" class="ready">
-      <h3>Ready queue (${r.readyIssues.length})</h3>
-      <ol>
-        ${r.readyIssues.map((i) => html`<li><span class="issue">${i.id}</span> P${i.priority} <span class="title">${i.title}</span>${i.assignee ? html` <small>claimed by ${i.assignee}</small>` : ''}</li>`)}
-      </ol>
-    </div>`.text,
+    html: html`<div id="${id}" class="ready"><h3>Ready queue (${r.readyIssues.length})</h3><ol>${r.readyIssues.map((i) => html`<li><span class="issue">${i.id}</span> P${i.priority} <span class="title">${i.title}</span>${i.assignee ? html` <small>claimed by ${i.assignee}</small>` : ''}</li>`)}</ol></div>`
+      .text,
   };
 }
 
@@ -165,27 +130,12 @@ function mergeQueue(r: RigView, rejections: MergeAttempts[], o: RenderOptions): 
   return {
     id,
     parent: id,
-    html: html`<div id="${id}" class="mq">
-      <h3>Merge queue</h3>
-      ${
-        q.merging
-          ? html`<div class="merging">merging ${q.merging.issueId} (${q.merging.phase})</div>
-              ${q.merging.testOutput ? html`<pre class="tail test-output">${q.merging.testOutput}</pre>` : ''}`
-          : html`<div>nothing merging</div>`
-      }
-      <ol>
-        ${q.queued.map((x) => html`<li>${x.issue} <small>${x.branch}</small></li>`)}
-      </ol>
-      ${q.sentBack.map((f) => html`<div class="sent-back">sent back ${f.issue}: ${f.failure ?? ''}</div>`)}
-      ${rejections.map(
-        (a) =>
-          html`<div class="rejected">
-            <b>${a.issueId}</b> rejected ${a.rejections.length}x${a.blockedAt ? ' (blocked)' : ''}: ${a.rejections[a.rejections.length - 1]?.reason ?? ''}
-            ${action(o, 'retry', 'Retry', { rig: r.rig, issue: a.issueId })}
-            <pre class="tail">${a.lastDetail}</pre>
-          </div>`,
-      )}
-    </div>`.text,
+    html: html`<div id="${id}" class="mq"><h3>Merge queue</h3>
+${q.merging ? html`<div class="merging">merging ${q.merging.issueId} (${q.merging.phase})</div>${q.merging.testOutput ? html`<pre class="tail test-output">${q.merging.testOutput}</pre>` : ''}` : html`<div>nothing merging</div>`}
+<ol>${q.queued.map((x) => html`<li>${x.issue} <small>${x.branch}</small></li>`)}</ol>
+${q.sentBack.map((f) => html`<div class="sent-back">sent back ${f.issue}: ${f.failure ?? ''}</div>`)}
+${rejections.map((a) => html`<div class="rejected"><b>${a.issueId}</b> rejected ${a.rejections.length}x${a.blockedAt ? ' (blocked)' : ''}: ${a.rejections[a.rejections.length - 1]?.reason ?? ''} ${action(o, 'retry', 'Retry', { rig: r.rig, issue: a.issueId })}<pre class="tail">${a.lastDetail}</pre></div>`)}</div>`
+      .text,
   };
 }
 
@@ -194,10 +144,8 @@ function swarm(s: SwarmView): Fragment {
   return {
     id,
     parent: 'swarms',
-    html: html`<section id="${id}" class="swarm">
-      <h2>Swarm ${s.swarm} <small>rig ${s.rig}</small></h2>
-      ${s.progress ? swarmGraph(s.progress) : html`<p>not reconciled yet</p>`}${s.findings.map((f) => html`<div class="finding">! ${f.code}: ${f.message}</div>`)}
-    </section>`.text,
+    html: html`<section id="${id}" class="swarm"><h2>Swarm ${s.swarm} <small>rig ${s.rig}</small></h2>${s.progress ? swarmGraph(s.progress) : html`<p>not reconciled yet</p>`}${s.findings.map((f) => html`<div class="finding">! ${f.code}: ${f.message}</div>`)}</section>`
+      .text,
   };
 }
 

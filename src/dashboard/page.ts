@@ -35,52 +35,17 @@ export interface PageOptions {
 
 /** The whole page: the containers (slots), filled with the fragments; events newest first. */
 export function renderPage(list: readonly Fragment[], events: readonly GtEvent[], o: PageOptions): string {
-  const skeleton = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>Gas Town</title>
-        <meta name="gt-csrf" content="${o.csrf}" />
-        <meta name="viewport" content="width=device-width,initial-scale=1" />
-        <style>
-          ${new Markup(STYLE)}
-        </style>
-      </head>
-      <body data-version="${o.version}" ${o.readOnly ? ' data-read-only="true"' : ''}>
-        <header>${slot('top')}</header>
-        <ul id="escalations">
-          ${slot('escalations')}
-        </ul>
-        <main>
-          <div id="rigs">
-            ${slot('rigs')}
-            <div id="swarms">${slot('swarms')}</div>
-          </div>
-          <aside id="side">
-            ${slot('side')}
-            <div>
-              <h2>Events</h2>
-              <ul id="events">
-                ${[...events].reverse().map(eventItem)}
-              </ul>
-            </div>
-          </aside>
-        </main>
-        <dialog id="confirm">
-          <h3>Confirm</h3>
-          <p>gt runs: <code id="confirm-command"></code></p>
-          <pre id="confirm-diff"></pre>
-          <div id="confirm-answer" hidden>
-            <label>Reply<br /><textarea id="confirm-message" rows="4" cols="60"></textarea></label>
-          </div>
-          <pre id="confirm-result"></pre>
-          <button id="confirm-ok">Confirm</button> <button id="confirm-cancel">Close</button>
-        </dialog>
-        <script>
-          ${new Markup(CLIENT_SCRIPT)};
-        </script>
-      </body>
-    </html>`.text;
+  const skeleton = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gas Town</title>
+<meta name="gt-csrf" content="${o.csrf}"><meta name="viewport" content="width=device-width,initial-scale=1"><style>${new Markup(STYLE)}</style></head>
+<body data-version="${o.version}"${o.readOnly ? ' data-read-only="true"' : ''}>
+<header>${slot('top')}</header>
+<ul id="escalations">${slot('escalations')}</ul>
+<main><div id="rigs">${slot('rigs')}<div id="swarms">${slot('swarms')}</div></div>
+<aside id="side">${slot('side')}<div><h2>Events</h2><ul id="events">${[...events].reverse().map(eventItem)}</ul></div></aside></main>
+<dialog id="confirm"><h3>Confirm</h3><p>gt runs: <code id="confirm-command"></code></p><pre id="confirm-diff"></pre>
+<div id="confirm-answer" hidden><label>Reply<br><textarea id="confirm-message" rows="4" cols="60"></textarea></label></div>
+<pre id="confirm-result"></pre><button id="confirm-ok">Confirm</button> <button id="confirm-cancel">Close</button></dialog>
+<script>${new Markup(CLIENT_SCRIPT)}</script></body></html>`.text;
   return assemble(skeleton, list);
 }
 
@@ -91,38 +56,9 @@ function eventItem(e: GtEvent) {
 
 /** A polecat's live pane: the text is set with textContent from the stream, never parsed as HTML. */
 export function renderPanePage(rig: string, polecat: string): string {
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>${rig}/${polecat} pane</title>
-        <style>
-          body {
-            margin: 0;
-            background: #111;
-            color: #ddd;
-          }
-          h1 {
-            font: 14px system-ui;
-            margin: 8px;
-          }
-          pre {
-            margin: 0 8px;
-            font: 12px monospace;
-            white-space: pre-wrap;
-          }
-        </style>
-      </head>
-      <body>
-        <h1>${rig}/${polecat}: live pane</h1>
-        <pre id="pane"></pre>
-        <script>
-          const es = new EventSource(location.pathname + '/stream');
-          es.addEventListener('pane', (m) => {
-            document.getElementById('pane').textContent = JSON.parse(m.data).text;
-            window.scrollTo(0, document.body.scrollHeight);
-          });
-        </script>
-      </body>
-    </html>`.text;
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${rig}/${polecat} pane</title>
+<style>body{margin:0;background:#111;color:#ddd}h1{font:14px system-ui;margin:8px}pre{margin:0 8px;font:12px monospace;white-space:pre-wrap}</style></head>
+<body><h1>${rig}/${polecat}: live pane</h1><pre id="pane"></pre>
+<script>const es=new EventSource(location.pathname+'/stream');es.addEventListener('pane',(m)=>{document.getElementById('pane').textContent=JSON.parse(m.data).text;window.scrollTo(0,document.body.scrollHeight);});</script></body></html>`
+    .text;
 }

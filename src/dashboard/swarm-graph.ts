@@ -28,35 +28,21 @@ export function swarmGraph(d: SwarmDetails): Markup {
   const bands = waves.map((w, col) => {
     const x = PAD + col * (BOX_W + COL_GAP) - 6;
     const current = w === d.currentWave;
-    return html`<g class="wave${current ? ' current' : ''}" data-wave="${w}"
-      ><rect x="${x}" y="2" width="${BOX_W + 12}" height="${height - 4}" rx="6" /><text x="${x + 8}" y="16">wave ${w}${current ? ' (current)' : ''}</text></g
-    >`;
+    return html`<g class="wave${current ? ' current' : ''}" data-wave="${w}"><rect x="${x}" y="2" width="${BOX_W + 12}" height="${height - 4}" rx="6"/><text x="${x + 8}" y="16">wave ${w}${current ? ' (current)' : ''}</text></g>`;
   });
   const edges = d.tasks.flatMap((t) =>
     t.dependsOn.flatMap((dep) => {
       const a = place.get(dep);
       const b = place.get(t.id);
-      return a && b ? [html`<line class="edge" x1="${a.x + BOX_W}" y1="${a.y + BOX_H / 2}" x2="${b.x}" y2="${b.y + BOX_H / 2}" marker-end="url(#arrow)" />`] : [];
+      return a && b ? [html`<line class="edge" x1="${a.x + BOX_W}" y1="${a.y + BOX_H / 2}" x2="${b.x}" y2="${b.y + BOX_H / 2}" marker-end="url(#arrow)"/>`] : [];
     }),
   );
   const nodes = d.tasks.map((t) => {
     const p = place.get(t.id)!;
     const state = stateOf(t, d);
     const title = t.title.length > TITLE_CHARS ? `${t.title.slice(0, TITLE_CHARS - 1)}…` : t.title;
-    return html`<g class="task st-${state}" data-task="${t.id}" data-state="${state}"
-      ><title>${t.id} (${t.issue ?? 'not created'}): ${t.title} [${state}]</title><rect x="${p.x}" y="${p.y}" width="${BOX_W}" height="${BOX_H}" rx="4" /><text
-        x="${p.x + 6}"
-        y="${p.y + 16}"
-        class="tid"
-        >${t.id} ${t.issue ?? ''}</text
-      ><text x="${p.x + 6}" y="${p.y + 32}">${title}</text></g
-    >`;
+    return html`<g class="task st-${state}" data-task="${t.id}" data-state="${state}"><title>${t.id} (${t.issue ?? 'not created'}): ${t.title} [${state}]</title><rect x="${p.x}" y="${p.y}" width="${BOX_W}" height="${BOX_H}" rx="4"/><text x="${p.x + 6}" y="${p.y + 16}" class="tid">${t.id} ${t.issue ?? ''}</text><text x="${p.x + 6}" y="${p.y + 32}">${title}</text></g>`;
   });
   return html`<div class="progress">${d.closed}/${d.total} closed (${d.percent}%)${d.complete ? ', complete' : d.currentWave !== null ? `, wave ${d.currentWave} of ${d.waves}` : ''}</div>
-    <svg class="graph" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="dependency graph">
-      <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" /></marker>
-      </defs>
-      ${bands}${edges}${nodes}
-    </svg>`;
+<svg class="graph" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="dependency graph"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z"/></marker></defs>${bands}${edges}${nodes}</svg>`;
 }

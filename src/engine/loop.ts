@@ -148,9 +148,10 @@ export async function runLoop(session: TownSession, opts: LoopOptions): Promise<
   opts.log(`gt run: reconciling ${session.root} (pid ${process.pid}); Ctrl-C stops the loop, agent sessions keep running`);
   const world = await cache.world();
   homes.follow(world);
+  // Waiting for tmux's notices before the first reconcile starts a session: none is missed.
+  void sessionEvents.run();
   await flush();
   wake({ spec: true });
-  void sessionEvents.run();
   await scheduleResync();
   await (opts.stopSignal ?? signalled());
   opts.log(stoppingLine(session.reconciler.keyLocks.heldHere()));
@@ -176,6 +177,8 @@ class SessionEvents {
   private hints = 0;
   /** The last wait reached a server. */
   private armed = false;
+  /** gt may have started a server since the last wait began. */
+  private hinted = false;
 
   constructor(
     private readonly session: TownSession,
@@ -189,6 +192,7 @@ class SessionEvents {
 
   serverMayExist(): void {
     this.hints++;
+    this.hinted = true;
     this.serverWanted?.();
   }
 
@@ -202,9 +206,12 @@ class SessionEvents {
         .waitForSessionEvent(this.stop)
         .catch(() => 'noServer' as const);
       if (r === 'aborted') return;
-      // The server was there at the last wait and is gone now: its sessions went with it.
-      if (r === 'noServer' && this.armed) this.onEvent();
+      // The server was there at the last wait, or gt started one since, and it is gone now: its
+      // sessions went with it (a session killed before the wait was set, say), and a signal
+      // tmux kept for the next wait went with the server.
+      if (r === 'noServer' && (this.armed || this.hinted)) this.onEvent();
       this.armed = r !== 'noServer';
+      this.hinted = false;
       if (r === 'noServer' && Date.now() - armedAt < 1000) {
         // No server, and none started since we asked: wait until gt may have started one.
         if (this.hints === hintsBefore) {

@@ -26,19 +26,11 @@ describe('the dashboard fragments', () => {
   });
 
   it('assembles a page by putting each fragment at its parent slot, in order', () => {
-    const page = assemble(
-      html`<table>
-          <tbody>
-            ${slot('rows')}
-          </tbody>
-        </table>
-        <div>${slot('side')}</div>`.text,
-      [
-        { id: 'r1', parent: 'rows', html: '<tr id="r1"></tr>' },
-        { id: 'r2', parent: 'rows', html: '<tr id="r2"></tr>' },
-        { id: 's', parent: 'side', html: '<p id="s"></p>' },
-      ],
-    );
+    const page = assemble(html`<table><tbody>${slot('rows')}</tbody></table><div>${slot('side')}</div>`.text, [
+      { id: 'r1', parent: 'rows', html: '<tr id="r1"></tr>' },
+      { id: 'r2', parent: 'rows', html: '<tr id="r2"></tr>' },
+      { id: 's', parent: 'side', html: '<p id="s"></p>' },
+    ]);
     expect(page).toBe('<table><tbody><tr id="r1"></tr><tr id="r2"></tr><!--/rows--></tbody></table><div><p id="s"></p><!--/side--></div>');
   });
 });
