@@ -19,7 +19,11 @@ export async function appendLines(file: string, text: string, opts: { sync?: boo
     const bytes = Buffer.from(data);
     try {
       // A write may take only part of the buffer (a disk filling up): the rest follows, or fails.
-      for (let at = 0; at < bytes.length;) at += (await fh.write(bytes, at, bytes.length - at)).bytesWritten;
+      for (let at = 0; at < bytes.length;) {
+        const { bytesWritten } = await fh.write(bytes, at, bytes.length - at);
+        if (bytesWritten === 0) throw new Error(`cannot append to ${file}: the disk took nothing`);
+        at += bytesWritten;
+      }
       if (opts.sync !== false) await fh.sync();
     } catch (err) {
       // A write the disk could take only part of (ENOSPC) must not leave a torn line of gt's own:
