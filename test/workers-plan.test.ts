@@ -7,13 +7,12 @@ import type { Rig } from '../src/model/objects.js';
 import type { WorkerRecord } from '../src/workers/records.js';
 import { agentFingerprint } from '../src/workers/breaker.js';
 import { withDefaults } from './support/manifests.js';
+import { poolIssue, poolObserved } from './support/pool.js';
 
 const rig: Rig = withDefaults('Rig', 'wyvern', { gitUrl: '/srv/w.git', workers: { max: 2, spawnDelay: '0s' } });
 const now = Date.parse('2026-11-25T12:00:00.000Z');
 
-function issue(id: string, over: Partial<Issue> = {}): Issue {
-  return { id, title: id, description: '', status: 'open', priority: 2, issue_type: 'task', created_at: '2026-11-25T10:00:00.000Z', updated_at: '2026-11-25T10:00:00.000Z', dependencies: [], ...over };
-}
+const issue = (id: string, over: Partial<Issue> = {}): Issue => poolIssue(id, '2026-11-25T10:00:00.000Z', over);
 
 function record(name: string, issueId: string): WorkerRecord {
   return {
@@ -29,30 +28,7 @@ function record(name: string, issueId: string): WorkerRecord {
   };
 }
 
-function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return {
-    now,
-    issues: [],
-    ready: [],
-    records: [],
-    signals: {},
-    sessions: [],
-    clones: {},
-    polecatDirs: [],
-    reusableDirs: [],
-    swarmOf: {},
-    swarmLimits: {},
-    pool: { spawnFailures: 0 },
-    handoffs: {},
-    stuckPlugins: [],
-    stuckVerdicts: {},
-    stuckAsked: {},
-    contractReady: true,
-    remoteHead: 'main',
-    refineryCloned: true,
-    ...over,
-  };
-}
+const observed = (over: Partial<PoolObserved> = {}): PoolObserved => poolObserved(now, over);
 
 describe('planPool (pure)', () => {
   it('a clone may go only with nothing uncommitted, stashed or unpushed on any branch', () => {

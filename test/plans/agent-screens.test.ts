@@ -5,6 +5,7 @@ import { gateOnAgentScreens } from '../../controllers/worker-pool/agent-screen.j
 import type { PoolObserved, SessionView } from '../../controllers/worker-pool/observed.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { REPO_ROOT } from '../support/town.js';
+import { poolObserved } from '../support/pool.js';
 
 // What the worker pool does with a recognised agent screen (gateOnAgentScreens, pure), as a
 // table: escalated once, restarted when the Overseer changed the agent (the fix reaches only a
@@ -29,27 +30,7 @@ const worker = (over: Partial<WorkerRecord> = {}): WorkerRecord => ({
   ...over,
 });
 const session = (over: Partial<SessionView> = {}): SessionView => ({ name: 'gt-wyvern-nux', alive: true, polecat: 'nux', activityAt: now - 1000, agent: OLD, screen: LOGIN, ...over });
-const observed = (r: WorkerRecord, s: SessionView): PoolObserved => ({
-  now,
-  issues: [],
-  ready: [],
-  records: [r],
-  signals: {},
-  sessions: [s],
-  clones: {},
-  polecatDirs: [],
-  reusableDirs: [],
-  swarmOf: {},
-  swarmLimits: {},
-  pool: { spawnFailures: 0 },
-  handoffs: {},
-  stuckPlugins: [],
-  stuckVerdicts: {},
-  stuckAsked: {},
-  contractReady: true,
-  remoteHead: 'main',
-  refineryCloned: true,
-});
+const observed = (r: WorkerRecord, s: SessionView): PoolObserved => poolObserved(now, { records: [r], sessions: [s] });
 const reported = { code: 'AgentNeedsLogin' as const, message: 'm', at: ago(300), agent: OLD };
 
 const cases: { name: string; r: WorkerRecord; s: SessionView; agent: string; want: string[] }[] = [

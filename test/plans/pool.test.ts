@@ -6,6 +6,7 @@ import type { HookPlugin } from '../../src/plugins/hooks.js';
 import type { VerifyFacts } from '../../src/workers/verification.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { withDefaults } from '../support/manifests.js';
+import { poolIssue, poolObserved } from '../support/pool.js';
 
 // Every branch of the worker pool's plan, as (rig, observed) -> actions, findings, notes and when
 // to look again; the safety rules first: a clone with work is never removed, budgets and the
@@ -20,18 +21,7 @@ const rig = withDefaults('Rig', 'wyvern', {
   workers: { max: 2, spawnDelay: '0s', stuckAfter: '1m', maxNudges: 2, maxRestarts: 3, restartBudget: 4, breakerThreshold: 3, names: ['nux', 'toast', 'slit'] },
 });
 
-const issue = (id: string, over: Partial<Issue> = {}): Issue => ({
-  id,
-  title: id,
-  description: '',
-  status: 'open',
-  priority: 2,
-  issue_type: 'task',
-  created_at: ago(7200),
-  updated_at: ago(7200),
-  dependencies: [],
-  ...over,
-});
+const issue = (id: string, over: Partial<Issue> = {}): Issue => poolIssue(id, ago(7200), over);
 const worker = (over: Partial<WorkerRecord> = {}): WorkerRecord => ({
   name: 'nux',
   rig: 'wyvern',
@@ -50,30 +40,7 @@ const dirty: VerifyFacts = { ...clean, dirty: 2 };
 const unpushed: VerifyFacts = { ...clean, unpushed: 1 };
 const plugin: HookPlugin = { name: 'medic', address: 'wyvern/plugins/medic', timeoutMs: 60_000, defaultVerdict: 'proceed' };
 
-function observed(over: Partial<PoolObserved> = {}): PoolObserved {
-  return {
-    now,
-    issues: [],
-    ready: [],
-    records: [],
-    signals: {},
-    sessions: [],
-    clones: {},
-    polecatDirs: [],
-    reusableDirs: [],
-    swarmOf: {},
-    swarmLimits: {},
-    pool: { spawnFailures: 0 },
-    handoffs: {},
-    stuckPlugins: [],
-    stuckVerdicts: {},
-    stuckAsked: {},
-    contractReady: true,
-    remoteHead: 'main',
-    refineryCloned: true,
-    ...over,
-  };
-}
+const observed = (over: Partial<PoolObserved> = {}): PoolObserved => poolObserved(now, over);
 /** One working polecat nux on w-1 (in progress), with whatever else the case says. */
 const one = (over: Partial<PoolObserved> = {}, w: Partial<WorkerRecord> = {}, s: Partial<SessionView> | null = {}): PoolObserved =>
   observed({
