@@ -1,10 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TOY_FILES } from '../support/merge.js';
 import { bareRepo, GT_BIN, killTmuxServer } from '../support/town.js';
+import { installPushHook } from '../support/push-hook.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const AGENT = path.join(HERE, 'agent.mjs');
@@ -193,25 +194,4 @@ spec:
     }
     await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
-}
-
-/** The remote runs the toy tests on every commit pushed to main and logs `<sha> <exit code>`. */
-async function installPushHook(bare: string): Promise<void> {
-  const hook = path.join(bare, 'hooks', 'post-receive');
-  await writeFile(
-    hook,
-    `#!/bin/sh
-while read old new ref; do
-  [ "$ref" = "refs/heads/main" ] || continue
-  [ "$new" = "0000000000000000000000000000000000000000" ] && continue
-  tmp=$(mktemp -d)
-  git archive "$new" | tar -x -C "$tmp"
-  (cd "$tmp" && timeout 10 "${process.execPath}" test.js >/dev/null 2>&1)
-  echo "$new $?" >> "${path.join(bare, 'pushes.log')}"
-  rm -rf "$tmp"
-done
-exit 0
-`,
-  );
-  await chmod(hook, 0o755);
 }

@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { JsonlTracker } from '../../src/beads/jsonl.js';
 import { inboxPath } from '../../src/mail/address.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
 import { idOf, parseJson, statusJson } from './json.js';
 import { bareRepo, exists, git, GT_BIN, killTmuxServer, tempDir } from './town.js';
+import { installPushHook } from './push-hook.js';
 
 /**
  * The toy project: `node test.js` fails when status.txt says "red" (and prints why, so the tail
@@ -116,7 +117,7 @@ export class MergeTown {
     const root = path.join(dir, 'town');
     const bare = await bareRepo(dir, TOY_FILES);
     const t = new MergeTown(dir, root, bare, path.join(dir, 'work'));
-    await t.installPushHook();
+    await installPushHook(t.bare);
     git(['clone', '-q', bare, t.work], dir);
     await t.writeManifest(opts);
     const a = await t.gt(['apply', '-f', path.join(dir, 'town.yaml')]);
@@ -167,27 +168,6 @@ spec:
     testCommand: ${JSON.stringify(opts.testCommand ?? ['node', 'test.js'])}
 ${opts.testTimeout ? `    testTimeout: ${opts.testTimeout}\n` : ''}${opts.rigExtra ?? ''}${opts.extraManifests ? `---\n${opts.extraManifests}` : ''}`,
     );
-  }
-
-  private async installPushHook(): Promise<void> {
-    const hook = path.join(this.bare, 'hooks', 'post-receive');
-    const log = path.join(this.bare, 'pushes.log');
-    await writeFile(
-      hook,
-      `#!/bin/sh
-while read old new ref; do
-  [ "$ref" = "refs/heads/main" ] || continue
-  [ "$new" = "0000000000000000000000000000000000000000" ] && continue
-  tmp=$(mktemp -d)
-  git archive "$new" | tar -x -C "$tmp"
-  (cd "$tmp" && timeout 10 "${process.execPath}" test.js >/dev/null 2>&1)
-  echo "$new $?" >> "${log}"
-  rm -rf "$tmp"
-done
-exit 0
-`,
-    );
-    await chmod(hook, 0o755);
   }
 
   /** Every commit pushed to the remote's main, with the exit code of the tests run on it. */
