@@ -209,7 +209,7 @@ class SessionEvents {
       // The server was there at the last wait, or gt started one since, and it is gone now: its
       // sessions went with it (a session killed before the wait was set, say), and a signal
       // tmux kept for the next wait went with the server.
-      if (r === 'noServer' && (this.armed || this.hinted)) this.onEvent();
+      if (r === 'noServer' && (this.armed || this.hinted)) this.notify();
       this.armed = r !== 'noServer';
       this.hinted = false;
       if (r === 'noServer' && Date.now() - armedAt < 1000) {
@@ -220,9 +220,14 @@ class SessionEvents {
         }
         continue;
       }
-      this.session.services.forgetSessions();
-      this.onEvent();
+      this.notify();
     }
+  }
+
+  /** Sessions changed: the next look lists them afresh (a listing shared for 200 ms may predate the change). */
+  private notify(): void {
+    this.session.services.forgetSessions();
+    this.onEvent();
   }
 }
 
