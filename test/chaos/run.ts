@@ -149,10 +149,12 @@ async function converge(town: ChaosTown, log: (l: string) => void, notes: string
   if (open.length) log(`work left after 4 minutes: ${open.join(', ')}`);
   let code = 1;
   let passes = 0;
+  let last = '';
   while (passes < MAX_DIFF_PASSES) {
     passes++;
     const d = await town.gt(['diff']);
     code = d.code ?? 2;
+    last = d.stdout + d.stderr;
     // Nothing to do but what waits on a person (the blocked red task): that is converged too,
     // provided gt doctor's findings are all of that kind (checked with the invariants).
     if (code === 1 && /Plan: 0 to create, 0 to change, 0 to remove, \d+ waiting on you\.\s*$/.test(d.stdout)) code = 0;
@@ -160,6 +162,7 @@ async function converge(town: ChaosTown, log: (l: string) => void, notes: string
     await sleep(1000);
   }
   if (open.length) notes.push(`work left unfinished: ${open.join(', ')}`);
+  if (code !== 0) notes.push(`gt diff after ${passes} passes (exit ${code}):\n${last}`);
   return { code: open.length ? 1 : code, passes, maxPasses: MAX_DIFF_PASSES };
 }
 
