@@ -81,9 +81,13 @@ async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
   try {
     await fh.writeFile(JSON.stringify(holder) + '\n');
     await fh.sync();
-  } finally {
+  } catch (err) {
+    // A holder the disk would not take (ENOSPC): the empty file is ours, and others would wait on it.
     await fh.close();
+    await rm(file, { force: true });
+    throw err;
   }
+  await fh.close();
   return true;
 }
 

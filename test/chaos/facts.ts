@@ -160,6 +160,7 @@ export async function gatherFacts(town: ChaosTown, memory: ChaosMemory, extra: {
     workerRecords: records,
     sessions: town.sessions(),
     polecatSession: (p) => sessionName(RIG, p),
+    roleSessions: ['gt-mayor'],
     cloneDirs,
     locks,
     pushes,

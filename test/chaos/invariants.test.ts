@@ -18,6 +18,7 @@ function healthy(): Facts {
     workerRecords: [],
     sessions: [],
     polecatSession: (p) => `gt-w-${p}`,
+    roleSessions: ['gt-mayor'],
     cloneDirs: [{ path: '/t/w/refinery/rig', whole: true }],
     locks: [],
     pushes: [{ sha: 'c0ffee1', exit: 0 }],
@@ -64,6 +65,7 @@ describe('chaos invariants', () => {
   it('no orphans: an unexplained session, a record without session or reason, a partial clone, a stale lock', () => {
     const f = healthy();
     expect(checkInvariants({ ...f, sessions: ['gt-w-ghost'] })[0]?.message).toMatch(/gt-w-ghost is explained by no stored object/);
+    expect(checkInvariants({ ...f, sessions: ['gt-mayor'] })).toEqual([]);
     expect(checkInvariants({ ...f, workerRecords: [{ name: 'nux', issueId: 'w-3', state: 'working', file: 'nux.json', parses: true }] })[0]?.message).toMatch(/no session and no reported reason/);
     expect(checkInvariants({ ...f, workerRecords: [{ name: 'nux', issueId: 'w-3', state: 'stalled', file: 'nux.json', parses: true }] })).toEqual([]);
     expect(invariantsOf({ ...f, cloneDirs: [{ path: '/t/w/polecats/nux', whole: false }] })).toEqual(['no orphans']);

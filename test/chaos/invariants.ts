@@ -39,6 +39,8 @@ export interface Facts {
   sessions: string[];
   /** The session name of a polecat. */
   polecatSession: (polecat: string) => string;
+  /** Long-running sessions the stored objects declare (the Town's mayor). */
+  roleSessions: string[];
   /** Directories under the rig's polecats/ (and other clones): whether each is a whole git clone. */
   cloneDirs: { path: string; whole: boolean }[];
   /** Lock files left after the loop stopped, with whether their holder lives. */
@@ -59,7 +61,7 @@ export interface Facts {
   personFindings: readonly string[];
 }
 
-export type Invariant = 'no lost work' | 'nothing twice' | 'no orphans' | 'main is green' | 'store and inboxes parse' | 'converged';
+export type Invariant = 'no lost work' | 'nothing twice' | 'no orphans' | 'main is green' | 'store and inboxes parse' | 'converged' | 'the harness';
 
 export interface Violation {
   invariant: Invariant;
@@ -113,7 +115,7 @@ export function checkInvariants(f: Facts): Violation[] {
   for (const [issue, names] of holders) if (names.length > 1) v('nothing twice', `polecats ${names.join(' and ')} both hold ${issue}`);
 
   // No orphans.
-  const explained = new Set(f.workerRecords.filter((r) => r.parses).map((r) => f.polecatSession(r.name)));
+  const explained = new Set([...f.roleSessions, ...f.workerRecords.filter((r) => r.parses).map((r) => f.polecatSession(r.name))]);
   for (const s of f.sessions) if (!explained.has(s)) v('no orphans', `tmux session ${s} is explained by no stored object`);
   const live = new Set(f.sessions);
   for (const r of f.workerRecords) {

@@ -1,7 +1,10 @@
-import { mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Mailbox } from '../../src/mail/mailbox.js';
+import { acquireLock } from '../../src/store/lock.js';
+import { appendLines } from '../../src/util/append-lines.js';
 import { EventLog } from '../../src/store/events.js';
 import { Store } from '../../src/store/store.js';
 import { WorkerStore } from '../../src/workers/records.js';
@@ -79,5 +82,38 @@ describe('chaos regressions', () => {
     await mkdir(path.join(dir, 'w', 'polecats', 'toast', '.git'), { recursive: true });
     await writeFile(path.join(dir, 'w', 'polecats', 'toast', '.git', 'HEAD'), 'ref: refs/heads/polecat/toast/w-7\n');
     expect(await workers.list('w')).toMatchObject([{ name: 'toast', rig: 'w', issueId: 'w-7', branch: 'polecat/toast/w-7', state: 'working' }]);
+  });
+
+  describe.skipIf(process.getuid?.() !== 0)('on a full disk (a 1 MB tmpfs, mounted as root)', () => {
+    let disk = '';
+    beforeEach(async () => {
+      disk = path.join(dir, 'disk');
+      await mkdir(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+    });
+    afterEach(() => {
+      execFileSync('umount', [disk]);
+    });
+
+    async function fill(leave: number): Promise<void> {
+      await writeFile(path.join(disk, 'filler'), Buffer.alloc(1 << 20)).catch(() => undefined);
+      const size = (await stat(path.join(disk, 'filler'))).size;
+      await truncate(path.join(disk, 'filler'), Math.max(0, size - leave));
+    }
+
+    it('a lock whose holder the disk will not take is not left behind for others to wait on (seed 4)', async () => {
+      await fill(0);
+      const file = path.join(disk, 'run.lock');
+      await expect(acquireLock(file, { command: 'gt run', timeoutMs: 1000 })).rejects.toThrow(/ENOSPC/);
+      expect(await readdir(disk)).toEqual(['filler']);
+    });
+
+    it('an append the disk takes only part of is undone: no torn line of its own', async () => {
+      const file = path.join(disk, 'events.jsonl');
+      await writeFile(file, '{"seq":1}\n');
+      await fill(0);
+      await expect(appendLines(file, `${JSON.stringify({ seq: 2, pad: 'x'.repeat(64 * 1024) })}\n`)).rejects.toThrow();
+      expect(await readFile(file, 'utf8')).toBe('{"seq":1}\n');
+    });
   });
 });

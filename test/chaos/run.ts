@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AGENT_FAULTS, HARNESS_FAULTS, inject, type ChaosMemory, type FaultContext, type FaultKind } from './faults.js';
 import { gatherFacts, readLedger, workerRecords } from './facts.js';
 import { checkInvariants, type Violation } from './invariants.js';
+import { giveWork } from './failpoint-lane.js';
 import { Prng } from './prng.js';
 import { ChaosTown } from './town.js';
 
@@ -39,7 +40,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     notes.push(l);
     log(l);
   });
-  const memory: ChaosMemory = { mailSent: [], inboxFragments: [], eventFragments: [], failpointsReached: new Map(), failpointsTried: new Map(), appliedSwarms: 0 };
+  const memory: ChaosMemory = { mailSent: [], inboxFragments: [], eventFragments: [], failpointsReached: new Map(), failpointsTried: new Map(), appliedSwarms: 0, harnessFailures: [] };
   const injected: Record<string, number> = {};
   const survived: Record<string, number> = {};
   const faultViolations: Violation[] = [];
@@ -56,8 +57,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const kinds = HARNESS_FAULTS.filter((k) => k !== 'disk-full' || town.tmpfs);
     const order = rng.shuffle(kinds);
     let n = 0;
+    let retry: (typeof kinds)[number] | undefined;
+    let skips = 0;
     while (n < o.faults && Date.now() < deadline) {
-      const kind = n < order.length ? order[n]! : rng.pick(kinds);
+      const kind = retry ?? (n < order.length ? order[n]! : rng.pick(kinds));
       let outcome;
       try {
         outcome = await inject(kind, ctx);
@@ -65,11 +68,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         outcome = { kind, detail: 'the harness failed', violations: [`the ${kind} fault could not be made: ${(err as Error).message}`] };
       }
       if (outcome.skipped) {
-        // A kind that cannot be made yet (no worker record to cut short) is tried again later.
-        if (n < order.length) order.push(...order.splice(n, 1));
+        // Nothing to act on yet (no session, no worker record): the agents get work, the kind is tried again.
+        if (skips++ % 20 === 0) await giveWork(ctx);
+        if (skips > 240) {
+          memory.harnessFailures.push(`${kind} could not be made for 2 minutes: ${outcome.detail}`);
+          break;
+        }
+        retry = kind;
         await sleep(500);
         continue;
       }
+      retry = undefined;
+      skips = 0;
       n++;
       injected[kind] = (injected[kind] ?? 0) + 1;
       for (const m of outcome.violations ?? []) faultViolations.push({ invariant: kind.startsWith('torn') || kind.startsWith('truncated') ? 'store and inboxes parse' : 'converged', message: m });
@@ -77,9 +87,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const held = new Map<string, string[]>();
       for (const r of await workerRecords(town.root)) if (r.parses) held.set(r.issueId, [...(held.get(r.issueId) ?? []), r.name]);
       for (const [issue, names] of held) if (names.length > 1) doubleClaims.push(`after fault ${n} (${kind}): polecats ${names.join(' and ')} both hold ${issue}`);
-      if (n % 10 === 0) await resetBreakerIfOpen(town, notes);
-      await sleep(rng.int(100, 1200));
+      if (n % 10 === 0) await town.resetBreakerIfOpen();
+      if (!memory.lane && town.superviseLoop()) log('gt run was not running: started again');
+      await sleep(rng.int(50, 600));
     }
+    while (memory.lane) await memory.lane;
     log(`faults done after ${Math.round((Date.now() - started) / 1000)} s; converging`);
     const diff = await converge(town, log, notes);
     let doctor = await town.gt(['doctor', '-o', 'json']);
@@ -93,7 +105,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const status = await town.gt(['status']);
     await town.stopLoop();
     const facts = await gatherFacts(town, memory, { doubleClaims, diff, doctor: doctor.stdout, status: status.stdout });
-    const violations = [...faultViolations, ...checkInvariants(facts)];
+    for (const e of town.loopExits) {
+      const last = e.output.trim().split('\n').slice(-3).join(' | ');
+      // A full disk may stop gt run as it starts (it cannot take its lock): it says so, and a supervisor starts it again.
+      if (/ENOSPC|no space left/i.test(e.output)) notes.push(`gt run exited on a full disk (exit ${e.code ?? e.signal}): ${last}; started again`);
+      else faultViolations.push({ invariant: 'converged', message: `gt run exited by itself (exit ${e.code ?? e.signal}): ${last}` });
+    }
+    const violations = [...faultViolations, ...memory.harnessFailures.map((message): Violation => ({ invariant: 'the harness', message })), ...checkInvariants(facts)];
     for (const f of (await readLedger(town.ledger)).faults) injected[f] = (injected[f] ?? 0) + 1;
     for (const k of Object.keys(injected)) survived[k] = injected[k]!;
     for (const v of violations) {
@@ -124,7 +142,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
  * closed or waits on a person, then `gt diff` must exit 0 within MAX_DIFF_PASSES looks.
  */
 async function converge(town: ChaosTown, log: (l: string) => void, notes: string[]): Promise<{ code: number; passes: number; maxPasses: number }> {
-  if (!town.loop || town.loop.exitCode !== null || town.loop.signalCode !== null) town.startLoop();
+  town.superviseLoop();
   const end = Date.now() + 4 * 60_000;
   let open: string[] = [];
   while (Date.now() < end) {
@@ -139,11 +157,8 @@ async function converge(town: ChaosTown, log: (l: string) => void, notes: string
       }
     }
     if (!open.length) break;
-    await resetBreakerIfOpen(town, notes);
-    if (!town.loop || town.loop.exitCode !== null || town.loop.signalCode !== null) {
-      notes.push('the loop had exited while converging; started again');
-      town.startLoop();
-    }
+    await town.resetBreakerIfOpen();
+    if (town.superviseLoop()) notes.push('the loop had exited while converging; started again');
     await sleep(2000);
   }
   if (open.length) log(`work left after 4 minutes: ${open.join(', ')}`);
@@ -152,6 +167,8 @@ async function converge(town: ChaosTown, log: (l: string) => void, notes: string
   let last = '';
   while (passes < MAX_DIFF_PASSES) {
     passes++;
+    // A breaker tripped by the last faults' dead spawns waits on a person: the suite is that person.
+    await town.resetBreakerIfOpen();
     const d = await town.gt(['diff']);
     code = d.code ?? 2;
     last = d.stdout + d.stderr;
@@ -195,22 +212,4 @@ export function formatTable(r: ChaosReport): string {
     `invariant violations: ${r.violations.length}${byInvariant.size ? ` (${[...byInvariant].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`,
     ...r.violations.map((v) => `  - ${v.invariant}: ${v.message}`),
   ].join('\n');
-}
-
-/**
- * The circuit breaker stops dispatch after spawns die in a row (a killed tmux server kills every
- * session at once): it waits on a person by design. The suite is that person: it resets it, and
- * says so in the report.
- */
-async function resetBreakerIfOpen(town: ChaosTown, notes: string[]): Promise<void> {
-  const pool = await readFile(path.join(town.root, '.gt', 'workers', 'wyvern', '_pool.json'), 'utf8').catch(() => '{}');
-  let breaker: { reason?: string } | undefined;
-  try {
-    breaker = (JSON.parse(pool) as { breaker?: { reason?: string } }).breaker;
-  } catch {
-    return;
-  }
-  if (!breaker) return;
-  const r = await town.gt(['reset-breaker', 'wyvern']);
-  notes.push(`person step: gt reset-breaker wyvern (${breaker.reason ?? 'open'}) -> exit ${r.code}`);
 }

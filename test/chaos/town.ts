@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,9 @@ import { installPushHook } from '../support/push-hook.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const AGENT = path.join(HERE, 'agent.mjs');
+
+/** An agent command that starts and does nothing (the mayor; the spare rig, which gets no issues). */
+const IDLE = JSON.stringify([process.execPath, '-e', 'setInterval(() => {}, 1 << 30)']);
 
 export interface GtRun {
   code: number | null;
@@ -32,6 +35,8 @@ export class ChaosTown {
     readonly ledger: string,
     /** A tmpfs the town lives on (disk-full faults), or undefined when not root. */
     readonly tmpfs: boolean,
+    /** Says a person's step (a breaker reset) in the report's notes. */
+    private readonly note: (line: string) => void,
   ) {}
 
   static async create(seed: number, agentFaultChance: number, log: (s: string) => void): Promise<ChaosTown> {
@@ -47,7 +52,7 @@ export class ChaosTown {
     } else log('disk-full faults skipped: not root, so no tmpfs can be mounted for the town');
     const bare = await bareRepo(dir, TOY_FILES);
     await installPushHook(bare);
-    const t = new ChaosTown(dir, path.join(dir, 'town'), bare, path.join(dir, 'chaos', 'ledger.jsonl'), tmpfs);
+    const t = new ChaosTown(dir, path.join(dir, 'town'), bare, path.join(dir, 'chaos', 'ledger.jsonl'), tmpfs, log);
     await mkdir(path.dirname(t.ledger), { recursive: true });
     await writeFile(t.ledger, '');
     t.manifests.set('base', t.baseManifest(seed, agentFaultChance, 3));
@@ -65,6 +70,13 @@ metadata:
   name: chaos
 spec:
   root: ${this.root}
+  # A long-running session (gt-mayor) that does nothing: session-cycle restarts it after every kill.
+  mayor:
+    enabled: true
+    agent:
+      command: ${IDLE}
+    restartBackoff: 0s
+    maxRestarts: 100000
 ---
 apiVersion: gastown.dev/v1alpha1
 kind: Rig
@@ -112,6 +124,29 @@ spec:
 `;
   }
 
+  /** The second rig (failpoints of the rig controller): cloned from the same remote, no workers. */
+  spareRigManifest(): string {
+    return `apiVersion: gastown.dev/v1alpha1\nkind: Rig\nmetadata:\n  name: roc\nspec:\n  gitUrl: ${this.bare}\n  agent:\n    command: ${IDLE}\n  workers:\n    max: 1\n`;
+  }
+
+  /**
+   * The circuit breaker stops dispatch after spawns die in a row (a killed tmux server kills every
+   * session at once): it waits on a person by design. The suite is that person: it resets it, and
+   * says so in the report.
+   */
+  async resetBreakerIfOpen(): Promise<void> {
+    const pool = await readFile(path.join(this.root, '.gt', 'workers', 'wyvern', '_pool.json'), 'utf8').catch(() => '{}');
+    let breaker: { reason?: string } | undefined;
+    try {
+      breaker = (JSON.parse(pool) as { breaker?: { reason?: string } }).breaker;
+    } catch {
+      return;
+    }
+    if (!breaker) return;
+    const r = await this.gt(['reset-breaker', 'wyvern']);
+    this.note(`person step: gt reset-breaker wyvern (${breaker.reason ?? 'open'}) -> exit ${r.code}`);
+  }
+
   /** A small Swarm of its own (concurrent applies). */
   swarmManifest(name: string, tasks: number): string {
     const list = Array.from({ length: tasks }, (_, i) => `    - id: t${i}\n      title: ${name} task ${i}\n${i ? `      dependsOn: [t${i - 1}]\n` : ''}`).join('');
@@ -151,8 +186,32 @@ spec:
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
+    // Ended neither by stopLoop (which lets go of it first) nor by a failpoint's SIGKILL: it exited by itself.
+    child.once('exit', (code, signal) => {
+      if (this.loop === child && signal !== 'SIGKILL') this.loopExits.push({ code, signal, output: this.loopOutput.slice(-1500) });
+    });
     this.loop = child;
     return child;
+  }
+
+  /** The loop's own exits (not asked for), with what it printed last. */
+  readonly loopExits: { code: number | null; signal: NodeJS.Signals | null; output: string }[] = [];
+
+  /** Starts the loop again if it is not running (as a supervisor such as systemd would); true if it did. */
+  superviseLoop(): boolean {
+    if (this.loop && this.loop.exitCode === null && this.loop.signalCode === null) return false;
+    this.startLoop();
+    return true;
+  }
+
+  /** Waits until `child` holds the town's run lock (commands then leave the work to it), or has exited; at most 10 s. */
+  async untilLoopHolds(child: ChildProcess): Promise<void> {
+    const end = Date.now() + 10_000;
+    while (Date.now() < end && child.exitCode === null && child.signalCode === null) {
+      const holder = await readFile(path.join(this.root, '.gt', 'run.lock'), 'utf8').catch(() => '');
+      if (new RegExp(`"pid":\\s*${child.pid}\\b`).test(holder)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Ends the loop: SIGTERM, then SIGKILL after `graceMs`. */
