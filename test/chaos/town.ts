@@ -52,7 +52,9 @@ export class ChaosTown {
     } else log('disk-full faults skipped: not root, so no tmpfs can be mounted for the town');
     const bare = await bareRepo(dir, TOY_FILES);
     await installPushHook(bare);
-    const t = new ChaosTown(dir, path.join(dir, 'town'), bare, path.join(dir, 'chaos', 'ledger.jsonl'), tmpfs, log);
+    // The ledger is the suite's own record of every commit: off the tmpfs, so a full disk cannot tear it.
+    const ledgerDir = await mkdtemp(path.join(os.tmpdir(), 'gt-chaos-ledger-'));
+    const t = new ChaosTown(dir, path.join(dir, 'town'), bare, path.join(ledgerDir, 'ledger.jsonl'), tmpfs, log);
     await mkdir(path.dirname(t.ledger), { recursive: true });
     await writeFile(t.ledger, '');
     t.manifests.set('base', t.baseManifest(seed, agentFaultChance, 3));
@@ -252,5 +254,6 @@ spec:
       }
     }
     await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    await rm(path.dirname(this.ledger), { recursive: true, force: true });
   }
 }
