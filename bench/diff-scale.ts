@@ -35,8 +35,10 @@ export async function benchDiffScale(): Promise<string[]> {
   } finally {
     const t = epochMs();
     // GT_BENCH_DIFF_SCALE_KEEP=1: the town (and its sessions) stay, for tracing gt diff on it by hand.
-    if (process.env.GT_BENCH_DIFF_SCALE_KEEP === '1') note(`diff at scale: town kept at ${town.root} (its sessions keep running; gt stop --now ends them)`);
-    else {
+    if (process.env.GT_BENCH_DIFF_SCALE_KEEP === '1') {
+      town.keep();
+      note(`diff at scale: town kept at ${town.root} (its sessions keep running; gt stop --now ends them)`);
+    } else {
       await town.dispose();
       note(`diff at scale: town removed in ${((epochMs() - t) / 1000).toFixed(1)} s`);
     }

@@ -232,6 +232,11 @@ export class LoopTown {
     return () => this.stoppers.delete(stop);
   }
 
+  /** Leaves the town (its directory and tmux server) in place at exit, for looking at it by hand. */
+  keep(): void {
+    live.delete(this);
+  }
+
   async dispose(): Promise<void> {
     await this.loop?.stop().catch(() => undefined);
     this.disposeSync();

@@ -10,7 +10,7 @@ export const rigController: Controller<RigAction, RigObserved, Rig> = {
   name: 'rig',
   kind: 'Rig',
   observe: (ctx, t) =>
-    observeRig(ctx.root, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined, {
+    observeRig(ctx, t.object.manifest.metadata.name, t.object.deletionRequestedAt !== undefined, {
       workerRecords: (rig) => ctx.services.workers.list(rig),
       roleSessions: async (rig) => (await ctx.services.sessions(t.world.town?.manifest)).filter((s) => !s.dead && s.meta.rig === rig && s.meta.role && s.meta.role !== 'polecat').map((s) => s.name),
     }),

@@ -3,8 +3,9 @@ import { AGENT_FILES } from '../../src/workers/polecat.js';
 import path from 'node:path';
 import { inspectClone, PARTIAL_MARK, type CloneState } from '../../src/adapters/git.js';
 import { findBdDatabase } from '../../src/beads/layout.js';
-import { observedRemoteHead } from '../../src/town/default-branch.js';
+import type { ObserveContext } from '../../src/engine/controller.js';
 import { observePaths, type PathsObserved } from '../common/observe-fs.js';
+import { refineryClone, remoteHead } from '../common/shared-facts.js';
 import type { CloneRole } from './actions.js';
 
 export interface RigObserved {
@@ -44,18 +45,22 @@ export interface RigSources {
   roleSessions: (rig: string) => Promise<string[]>;
 }
 
-export async function observeRig(root: string, rig: string, removing: boolean, sources: RigSources): Promise<RigObserved> {
+export async function observeRig(ctx: ObserveContext, rig: string, removing: boolean, sources: RigSources): Promise<RigObserved> {
+  const root = ctx.root;
   const l = rigLayout(rig);
   const abs = (p: string) => path.join(root, p);
-  const [paths, refinery, mayor, partials, polecats, beadsLines, workers, roleSessions] = await Promise.all([
+  const [paths, refinery, mayor, partials, polecats, beadsLines, workers, roleSessions, bdDatabase, head] = await Promise.all([
     observePaths(root, { dirs: l.dirs, files: [l.config, l.beadsConfig], present: [l.issues] }),
-    inspectClone(abs(l.clones.refinery), { work: removing }),
+    // Its work is asked for only while the rig is removed; its identity is the merge queue's too.
+    removing ? inspectClone(abs(l.clones.refinery), { work: true }) : refineryClone(ctx, rig),
     inspectClone(abs(l.clones.mayor), { work: removing }),
     findPartials(root, [path.dirname(l.clones.refinery), path.dirname(l.clones.mayor)]),
     removing ? observePolecats(root, l.polecats) : Promise.resolve([]),
     removing ? countLines(abs(l.issues)) : Promise.resolve(0),
     removing ? sources.workerRecords(rig).then((rs) => rs.map((r) => r.name)) : Promise.resolve([]),
     removing ? sources.roleSessions(rig) : Promise.resolve([]),
+    findBdDatabase(abs(`${rig}/.beads`)),
+    remoteHead(ctx, rig),
   ]);
   return {
     paths,
@@ -65,8 +70,8 @@ export async function observeRig(root: string, rig: string, removing: boolean, s
     beadsLines,
     workers,
     roleSessions,
-    bdDatabase: (await findBdDatabase(abs(`${rig}/.beads`))) !== undefined,
-    remoteHead: await observedRemoteHead(root, rig),
+    bdDatabase: bdDatabase !== undefined,
+    remoteHead: head,
   };
 }
 

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { checkCommand, type CommandCheck } from '../../src/agents/command.js';
 import { readAgentState, type AgentState } from '../../src/agents/state.js';
-import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
+import type { DesiredWorld, ObserveContext } from '../../src/engine/controller.js';
+import { readIfListed } from '../../src/engine/observation-pass.js';
 import { Mailbox } from '../../src/mail/mailbox.js';
 import { SessionStore, type SessionRecord } from '../../src/sessions/records.js';
-import { statIfExists } from '../../src/util/fs-read.js';
 import type { DesiredSession, SessionHost } from './desired.js';
 import { townPaths } from '../../src/town/layout.js';
 import { observedNow } from '../../src/util/clock.js';
 import { SCREEN_CHECKS_MS, SCREEN_SCROLLBACK } from '../../src/agents/screens.js';
+import { gtShimExists } from '../common/shared-facts.js';
 
 export interface SessionFacts {
   tmux?: { alive: boolean; activityAt: number; fingerprint?: string; exitStatus?: number };
@@ -44,9 +45,9 @@ export function sessionStore(root: string): SessionStore {
   return new SessionStore(townPaths(root).sessionsDir);
 }
 
-export async function observeSessions(ctx: ControllerContext, world: DesiredWorld, host: SessionHost, desired: DesiredSession[]): Promise<SessionsObserved> {
+export async function observeSessions(ctx: ObserveContext, world: DesiredWorld, host: SessionHost, desired: DesiredSession[]): Promise<SessionsObserved> {
   const store = sessionStore(ctx.root);
-  const records = await Promise.all(desired.map((d) => store.get(d.name)));
+  const records = await Promise.all(desired.map((d) => readIfListed(ctx.pass, store.file(d.name), () => store.get(d.name))));
   // Nothing wanted and nothing started: no tmux call (the idle loop pays for every one).
   if (desired.every((d, i) => !d.enabled && !records[i]))
     return {
@@ -57,7 +58,7 @@ export async function observeSessions(ctx: ControllerContext, world: DesiredWorl
       sessions: Object.fromEntries(desired.map((d) => [d.name, { state: {}, unread: { count: 0 } }])),
     };
   const listed = await ctx.services.sessions(world.town?.manifest);
-  const contractReady = (await statIfExists(townPaths(ctx.root).gtShim)) !== undefined;
+  const contractReady = await gtShimExists(ctx);
   const sessions: Record<string, SessionFacts> = {};
   for (const [i, d] of desired.entries()) {
     const s = listed.find((x) => x.name === d.name);

@@ -3,23 +3,22 @@ import { inspectClone } from '../../src/adapters/git.js';
 import { BdNotOnPath } from '../../src/beads/layout.js';
 import { BeadsCloneMissing } from '../../src/beads/repo.js';
 import { readyIssues } from '../../src/beads/ready.js';
-import type { ControllerContext, DesiredWorld } from '../../src/engine/controller.js';
+import type { ControllerContext, DesiredWorld, ObserveContext } from '../../src/engine/controller.js';
 import type { Rig, Town } from '../../src/model/objects.js';
 import { headMovedAt, verifyFacts } from '../../src/workers/clone.js';
 import { AGENT_FILES, poolSessionOf } from '../../src/workers/polecat.js';
-import { observedRemoteHead } from '../../src/town/default-branch.js';
 import { listDir, lstatIfExists, statIfExists } from '../../src/util/fs-read.js';
 import { readAgentState } from '../../src/agents/state.js';
 import { hookPlugins, hookQuestions, verdictsIn, type HookQuestion } from '../../src/plugins/hooks.js';
 import { unsafeToDelete } from '../../src/policy/clone-safety.js';
 import type { CloneFacts, PoolObserved, SessionView } from './observed.js';
 import { observeAgentCommand, someCloneDir } from './agent-command.js';
-import { townPaths } from '../../src/town/layout.js';
 import { observedNow } from '../../src/util/clock.js';
 import { SCREEN_SCROLLBACK, screenWanted } from './agent-screen.js';
 import { memoryPerWorkerMiB, memoryReserveMiB, observeMemAvailableMiB } from './capacity.js';
 import { unappliedTown } from '../../src/manifest/validate.js';
 import { poolSettings } from './plan.js';
+import { gtShimExists, remoteHead } from '../common/shared-facts.js';
 import { resolveAgent } from '../../src/agents/presets.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 
@@ -44,7 +43,7 @@ const UNTRACKED: Omit<PoolObserved, 'now'> = {
   refineryCloned: false,
 };
 
-export async function observePool(ctx: ControllerContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
+export async function observePool(ctx: ObserveContext, rig: Rig, world: DesiredWorld): Promise<PoolObserved> {
   const town: Town | undefined = world.town?.manifest;
   const name = rig.metadata.name;
   const opened = await ctx.services.tracker(rig, town).catch((err: unknown) => {
@@ -56,19 +55,13 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
   // Issues kept in the repository are read through the refinery clone, which the rig controller makes.
   if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
   const tracker = opened;
-  const [issues, records, signals, pool, sessions] = await Promise.all([
-    tracker.list(),
-    ctx.services.workers.list(name),
-    ctx.services.workers.signals(name),
-    ctx.services.workers.pool(name),
-    ctx.services.sessions(town),
-  ]);
+  const [issues, { records, signals }, pool, sessions] = await Promise.all([tracker.list(), ctx.services.workers.listWithSignals(name), ctx.services.workers.pool(name), ctx.services.sessions(town)]);
   const stuckPlugins = hookPlugins(world, name, 'onWorkerStuck');
   const stuckVerdicts = stuckPlugins.length ? verdictsIn(await ctx.services.mailbox(`${name}/witness`).list()) : {};
   const stuckAsked: Record<string, HookQuestion[]> = {};
   for (const p of stuckPlugins) stuckAsked[p.name] = hookQuestions(await ctx.services.mailbox(p.address).list(), `${name}/witness`, 'onWorkerStuck');
   const polecatDirs = await listDir(path.join(ctx.root, name, 'polecats'));
-  const contractReady = (await statIfExists(townPaths(ctx.root).gtShim)) !== undefined;
+  const contractReady = await gtShimExists(ctx);
   const now = observedNow();
   const mine: SessionView[] = sessions.flatMap((s) => {
     const own = poolSessionOf(s, name);
@@ -164,7 +157,7 @@ export async function observePool(ctx: ControllerContext, rig: Rig, world: Desir
     stuckVerdicts,
     stuckAsked,
     contractReady,
-    remoteHead: await observedRemoteHead(ctx.root, name),
+    remoteHead: await remoteHead(ctx, name),
     refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined,
     ...(agentCommand ? { agentCommand } : {}),
     ...(memAvailableMiB !== undefined ? { memAvailableMiB, memReserveMiB: memoryReserveMiB(town ?? unappliedTown(ctx.root)) } : {}),

@@ -1,5 +1,5 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { lstatIfExists, readTextIfExists } from '../util/fs-read.js';
+import { lstatIfExists, readTextIfExists, statIfExists } from '../util/fs-read.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunOptions, type RunResult } from './process.js';
@@ -101,9 +101,9 @@ export async function inspectClone(dir: string, opts: { work?: boolean } = {}): 
   const st = await lstatIfExists(gitDir);
   if (!st) return (await lstatIfExists(dir)) ? { state: 'notRepo' } : { state: 'missing' };
   let remoteUrl: string | undefined;
-  const config = st.isDirectory() ? await readTextIfExists(path.join(gitDir, 'config')) : undefined;
-  const head = st.isDirectory() ? await readTextIfExists(path.join(gitDir, 'HEAD')) : undefined;
-  if (config !== undefined && head !== undefined && !/^\s*\[include/im.test(config)) {
+  // Only that HEAD is there matters (what it names does not): a stat, not a read.
+  const [config, head] = st.isDirectory() ? await Promise.all([readTextIfExists(path.join(gitDir, 'config')), statIfExists(path.join(gitDir, 'HEAD'))]) : [];
+  if (config !== undefined && head?.isFile() && !/^\s*\[include/im.test(config)) {
     remoteUrl = originUrl(config);
   } else {
     const r = await git(['config', '--get', 'remote.origin.url'], { cwd: dir });

@@ -2,6 +2,7 @@ import type { Kind, ObjectKey, Town } from '../model/objects.js';
 import type { Store, StoredObject } from '../store/store.js';
 import type { TownPaths } from '../town/layout.js';
 import type { TownServices } from '../town/services.js';
+import type { ObservationPass } from './observation-pass.js';
 
 /** Something the controller cannot or must not fix by itself; shown by diff with `!`, kept in status. */
 export interface Finding {
@@ -69,13 +70,24 @@ export interface ControllerContext {
 }
 
 /**
+ * What observe is given. While every object is planned at once and nothing acts (`gt diff`,
+ * status, doctor: Reconciler.planAll), `pass` holds the facts several controllers of that pass
+ * read (one rig's refinery clone, its remote HEAD), read once and dropped with the pass. act is
+ * given a plain ControllerContext, so what it checks before it changes anything is read afresh,
+ * and so is everything `gt run` observes (it plans one key at a time, around its actions).
+ */
+export interface ObserveContext extends ControllerContext {
+  pass?: ObservationPass;
+}
+
+/**
  * The one reconciler shape (DESIGN.md §4). `plan` must be pure: gt diff calls observe+plan
  * and prints the actions; gt run calls the same two and then act, so they cannot disagree.
  */
 export interface Controller<A extends { type: string }, O, M = unknown> {
   readonly name: string;
   readonly kind: Kind;
-  observe(ctx: ControllerContext, target: Target<M>): Promise<O>;
+  observe(ctx: ObserveContext, target: Target<M>): Promise<O>;
   plan(target: Target<M>, observed: O): Plan<A>;
   /** May return a short outcome worth logging (e.g. "rejected: merge conflict in a.js"). */
   act(ctx: ControllerContext, target: Target<M>, action: A): Promise<string | void>;

@@ -5,6 +5,7 @@ import type { StoredObject } from '../store/store.js';
 import { townPaths } from '../town/layout.js';
 import { TerminalError, conditionIn, type ActionText, type AnyController, type ControllerContext, type DesiredWorld, type Finding, type Target } from './controller.js';
 import type { DesiredStateCache } from './desired-cache.js';
+import { ObservationPass, readIfListed } from './observation-pass.js';
 import { StatusStore, type ConditionInput } from './status.js';
 import { failpoint } from '../util/failpoint.js';
 import { WorkQueue, type WorkResult } from './workqueue.js';
@@ -110,17 +111,18 @@ export class Reconciler {
     return out;
   }
 
-  async planKey(t: WorkTarget): Promise<KeyPlan> {
+  /** `pass`: only from planAll, where nothing acts (ObserveContext). */
+  async planKey(t: WorkTarget, pass?: ObservationPass): Promise<KeyPlan> {
     const c = t.controller;
     const base = { workKey: t.workKey, key: t.key, controller: c.name, label: t.label, generation: t.object.generation, deleting: t.object.deletionRequestedAt !== undefined, notes: [] as string[] };
     // Another process is in the middle of this key (a clone, a merge's test run): what it is
     // doing is the plan. Its in-progress records (a partial clone, the merge's intent) are not
     // leftovers to clean up, and nothing else is done to the key until it is finished.
-    const busy = await this.keyLocks.heldElsewhere(t.workKey);
+    const busy = await readIfListed(pass, this.keyLocks.file(t.workKey), () => this.keyLocks.heldElsewhere(t.workKey));
     if (busy) return { ...base, actions: [], findings: [], pending: [{ op: '~', text: `being reconciled: ${describeHolder(busy)}` }] };
     let observed: unknown;
     try {
-      observed = await c.observe(this.ctx, t);
+      observed = await c.observe(pass ? { ...this.ctx, pass } : this.ctx, t);
     } catch (err) {
       const condition = conditionIn(err);
       if (condition) return { ...base, actions: [], findings: [condition], pending: [] };
@@ -139,15 +141,19 @@ export class Reconciler {
     };
   }
 
-  /** observe + plan for every target, a bounded number at a time. Acts on nothing. */
+  /**
+   * observe + plan for every target, a bounded number at a time. Acts on nothing, so its
+   * controllers share one ObservationPass, which ends with the call.
+   */
   async planAll(world: DesiredWorld, concurrency = 8): Promise<KeyPlan[]> {
     const targets = this.targets(world);
+    const pass = new ObservationPass();
     const out: KeyPlan[] = new Array<KeyPlan>(targets.length);
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
         const i = next++;
-        out[i] = await this.planKey(targets[i]!);
+        out[i] = await this.planKey(targets[i]!, pass);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));

@@ -48,7 +48,7 @@ export class MergeQueueStore {
     return path.join(this.rigDir(rig), '_current.log');
   }
 
-  private rigDir(rig: string): string {
+  rigDir(rig: string): string {
     return path.join(this.dir, rig);
   }
 

@@ -37,7 +37,7 @@ const KEEP = 20;
 export class SessionStore {
   constructor(readonly dir: string) {}
 
-  private file(name: string): string {
+  file(name: string): string {
     return path.join(this.dir, `${name}.json`);
   }
 

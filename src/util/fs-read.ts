@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, stat, type Stats } from 'node:fs';
+import { lstat, readdir, readFile, stat, type Dirent, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 
 /*
@@ -42,4 +42,9 @@ export function readTextIfExists(file: string): Promise<string | undefined> {
 /** The names in a directory, or [] when it does not exist. */
 export function listDir(dir: string): Promise<string[]> {
   return absentAs(readdirAsync(dir), []);
+}
+
+/** The entries of a directory with their types, or undefined when it is not there (or is not a directory). */
+export function listEntries(dir: string): Promise<Dirent[] | undefined> {
+  return absentAs(readdirAsync(dir, { withFileTypes: true }), undefined);
 }

@@ -68,7 +68,18 @@ export class WorkerStore {
   }
 
   async list(rig: string): Promise<WorkerRecord[]> {
-    const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
+    return this.recordsIn(rig, await listDir(this.rigDir(rig)));
+  }
+
+  /** The records and the done signals, from one listing of the rig's directory: the worker pool reads both on every pass. */
+  async listWithSignals(rig: string): Promise<{ records: WorkerRecord[]; signals: Record<string, DoneSignal> }> {
+    const entries = await listDir(this.rigDir(rig));
+    const [records, signals] = await Promise.all([this.recordsIn(rig, entries), this.signalsIn(rig, entries)]);
+    return { records, signals };
+  }
+
+  private async recordsIn(rig: string, entries: string[]): Promise<WorkerRecord[]> {
+    const names = entries.filter((n) => n.endsWith('.json') && !n.endsWith('.done.json') && !n.startsWith('_') && !n.startsWith('.'));
     const records = await Promise.all(
       names.sort().map(async (n) => {
         const file = path.join(this.rigDir(rig), n);
@@ -95,8 +106,8 @@ export class WorkerStore {
     await this.clearDone(rig, name);
   }
 
-  async signals(rig: string): Promise<Record<string, DoneSignal>> {
-    const names = (await listDir(this.rigDir(rig))).filter((n) => n.endsWith('.done.json'));
+  private async signalsIn(rig: string, entries: string[]): Promise<Record<string, DoneSignal>> {
+    const names = entries.filter((n) => n.endsWith('.done.json'));
     const out: Record<string, DoneSignal> = {};
     for (const n of names) {
       const t = await readTextIfExists(path.join(this.rigDir(rig), n));
