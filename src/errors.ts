@@ -25,7 +25,29 @@ export type GtError =
   /** The town belongs to another OS user than the one running gt (src/town/owner.ts). */
   | { kind: 'notOwner'; message: string }
   | { kind: 'lockBusy'; lockFile: string; holder: LockHolder | undefined; waitedMs: number; why?: string }
-  | { kind: 'reconcileFailed'; failures: { key: string; message: string }[] };
+  | { kind: 'reconcileFailed'; failures: { key: string; message: string }[] }
+  /** The machine refused (a full disk, a permission): not a bug, and said without a stack. */
+  | { kind: 'system'; code: SystemErrorCode; message: string };
+
+/** What a person can do about each error the machine raises. */
+const SYSTEM_HINTS = {
+  ENOSPC: 'the disk is full: free some space and run it again',
+  EDQUOT: 'the disk quota is used up: free some space and run it again',
+  EROFS: 'the file system is read-only',
+  EIO: 'the disk reported an I/O error',
+  EACCES: 'permission denied: check who owns that path',
+  EPERM: 'operation not permitted: check who owns that path',
+  EMFILE: 'too many open files: raise the limit (ulimit -n) and run it again',
+  ENFILE: 'the system has too many open files: run it again later',
+} as const;
+export type SystemErrorCode = keyof typeof SYSTEM_HINTS;
+
+/** A Node system error the machine raised, as a GtError; undefined for anything else (a bug). */
+export function systemError(err: unknown): GtError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !Object.hasOwn(SYSTEM_HINTS, code)) return undefined;
+  return { kind: 'system', code: code as SystemErrorCode, message: (err as Error).message };
+}
 
 export class GtFailure extends Error {
   constructor(readonly error: GtError) {
@@ -62,6 +84,8 @@ export function describeError(e: GtError): string {
     }
     case 'reconcileFailed':
       return e.failures.map((f) => `${f.key}: ${f.message}`).join('\n');
+    case 'system':
+      return `${e.message} (${SYSTEM_HINTS[e.code]})`;
   }
 }
 
@@ -69,6 +93,7 @@ export function describeError(e: GtError): string {
 export function exitCodeFor(e: GtError): number {
   switch (e.kind) {
     case 'reconcileFailed':
+    case 'system':
       return 1;
     case 'lockBusy':
       return 3;

@@ -170,7 +170,7 @@ export class JsonlTracker implements IssueTracker {
     return this.storage.write(
       'a batch of changes',
       async (file) => {
-        const tx = new JsonlTracker(this.beadsDir, { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: this.now, storage: this.storage });
+        const tx = new JsonlTracker(this.beadsDir, { prefix: this.prefix, actor: this.actor, lockTimeoutMs: this.lockTimeoutMs, now: strictlyLater(this.now), storage: this.storage });
         tx.pending = file;
         try {
           return await work(tx);
@@ -193,6 +193,19 @@ export class JsonlTracker implements IssueTracker {
     };
     return this.pending ? stamped(this.pending) : this.storage.write(what, stamped, false);
   }
+}
+
+/**
+ * A clock whose every reading is later than the one before: a batch creates its issues within
+ * one millisecond, and bd's work order (priority, then creation time) must then follow the
+ * order they were created in (a Swarm's manifest order), not their random ids.
+ */
+function strictlyLater(clock: () => Date): () => Date {
+  let last = -Infinity;
+  return () => {
+    last = Math.max(clock().getTime(), last + 1);
+    return new Date(last);
+  };
 }
 
 function requireEntry(file: BeadsFile, id: string): IssueLine {

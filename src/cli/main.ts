@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 // First: reads GT_FAILPOINT and removes it from the environment before any child is started.
 import '../util/failpoint.js';
-import { GtFailure, describeError, exitCodeFor } from '../errors.js';
+import { GtFailure, describeError, exitCodeFor, systemError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { SHELLS, type Shell } from './completion.js';
 import type { applyCommand } from './commands/apply.js';
@@ -266,6 +266,11 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof GtFailure) {
       process.stderr.write(`error: ${describeError(err.error)}\n`);
       return exitCodeFor(err.error);
+    }
+    const refused = systemError(err);
+    if (refused) {
+      process.stderr.write(`error: ${describeError(refused)}\n`);
+      return exitCodeFor(refused);
     }
     process.stderr.write(`internal error (a bug in gt): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 70;

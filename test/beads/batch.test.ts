@@ -20,6 +20,18 @@ async function fresh(fixture = true): Promise<{ dir: string; tracker: JsonlTrack
 
 afterAll(removeTempDirs);
 describe('JsonlTracker.batch', () => {
+  it('issues of equal priority created in one batch are offered in the order they were created, not by their random ids', async () => {
+    const fixed = new Date('2026-11-30T10:00:00.000Z');
+    const { dir } = await fresh(false);
+    // A clock that stands still: every create of the batch falls in the same millisecond.
+    const tracker = new JsonlTracker(dir, { prefix: 'gt', now: () => fixed });
+    const titles = Array.from({ length: 12 }, (_, i) => `task ${i}`);
+    await tracker.batch(async (tx) => {
+      for (const title of titles) await tx.create({ title });
+    });
+    expect((await tracker.ready()).map((i) => i.title)).toEqual(titles);
+  });
+
   it('creates, links and closes through tx with one write; tx reads its own changes, others see them only after', async () => {
     const { tracker, file } = await fresh();
     const before = await readFile(file, 'utf8');

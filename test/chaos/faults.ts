@@ -123,7 +123,8 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
         const again = await town.apply(swarm);
         if (again.code !== 0) bad.push(again);
       }
-      return { kind, detail: `${name} + 9 rig re-applies (${failed.length} turned away)`, violations: bad.map((r) => `gt apply failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`) };
+      const why = failed[0] ? `: ${(failed[0].stderr || failed[0].stdout).trim().split('\n')[0]}` : '';
+      return { kind, detail: `${name} + 9 rig re-applies (${failed.length} turned away${why})`, violations: bad.map((r) => `gt apply failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`) };
     }
     case 'concurrent-verbs': {
       const runs: Promise<unknown>[] = [];

@@ -8,7 +8,7 @@ import { appendLines } from '../../src/util/append-lines.js';
 import { EventLog } from '../../src/store/events.js';
 import { Store } from '../../src/store/store.js';
 import { WorkerStore } from '../../src/workers/records.js';
-import { tempDir } from '../support/town.js';
+import { gt, tempDir } from '../support/town.js';
 
 /** Each failure the chaos suite found (seed 1), replayed on its own. */
 describe('chaos regressions', () => {
@@ -106,6 +106,15 @@ describe('chaos regressions', () => {
       const file = path.join(disk, 'run.lock');
       await expect(acquireLock(file, { command: 'gt run', timeoutMs: 1000 })).rejects.toThrow(/ENOSPC/);
       expect(await readdir(disk)).toEqual(['filler']);
+    });
+
+    it('gt on a full disk says so and what to do, with exit 1, not an internal error with a stack (seed 4: gt run at start-up)', async () => {
+      await fill(0);
+      const town = `apiVersion: gastown.dev/v1alpha1\nkind: Town\nmetadata:\n  name: full\nspec:\n  root: ${disk}/town\n`;
+      const r = await gt(['apply', '-f', '-'], { input: town });
+      expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
+      expect(r.stderr).toMatch(/^error: .*ENOSPC.*the disk is full: free some space and run it again/m);
+      expect(r.code).toBe(1);
     });
 
     it('an append the disk takes only part of is undone: no torn line of its own', async () => {
