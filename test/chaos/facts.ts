@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pidAlive } from '../../src/store/lock.js';
-import { sessionName } from '../../src/workers/polecat.js';
+import { AGENT_FILES, sessionName } from '../../src/workers/polecat.js';
 import type { ChaosMemory } from './faults.js';
 import type { Facts, LedgerCommit } from './invariants.js';
 import type { ChaosTown } from './town.js';
@@ -100,8 +100,11 @@ export async function gatherFacts(town: ChaosTown, memory: ChaosMemory, extra: {
   const clones: Facts['clones'] = [];
   for (const name of await readdir(polecatsDir).catch(() => [] as string[])) {
     const p = path.join(polecatsDir, name);
+    const entries = await readdir(p).catch(() => [] as string[]);
+    // A released polecat's directory may keep only its mail (a merge rejection sent after it left): no clone, nothing partial.
+    if (!entries.includes('.git') && entries.every((e) => AGENT_FILES.has(e))) continue;
     const whole = gitLines(['rev-parse', '--verify', 'HEAD'], p).length === 1 && !name.includes('.gt-partial-');
-    cloneDirs.push({ path: p, whole });
+    cloneDirs.push({ path: whole ? p : `${p} (holds ${entries.join(', ') || 'nothing'})`, whole });
     clones.push({ path: p, commits: gitLines(['rev-list', '--all', '--reflog'], p) });
   }
   const refinery = path.join(root, RIG, 'refinery', 'rig');

@@ -88,7 +88,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       for (const r of await workerRecords(town.root)) if (r.parses) held.set(r.issueId, [...(held.get(r.issueId) ?? []), r.name]);
       for (const [issue, names] of held) if (names.length > 1) doubleClaims.push(`after fault ${n} (${kind}): polecats ${names.join(' and ')} both hold ${issue}`);
       if (n % 10 === 0) await town.resetBreakerIfOpen();
-      if (!memory.lane && town.superviseLoop()) log('gt run was not running: started again');
+      if (!memory.lane && town.superviseLoop()) log(`gt run was not running: started again; it said last:\n${town.loopExits.at(-1)?.output.split('\n').slice(-25).join('\n') ?? '(nothing)'}`);
       await sleep(rng.int(50, 600));
     }
     while (memory.lane) await memory.lane;
