@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { statusJson } from './support/json.js';
 import { TestTown, until } from './support/workers.js';
-import { tmuxServer } from './support/town.js';
+import { gt, tmuxServer } from './support/town.js';
 
 let town: TestTown | undefined;
 afterEach(async () => {
@@ -87,6 +87,23 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     expect(out).toContain('its session is gone');
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
     expect((await town.records())[0]!.starts).toHaveLength(2);
+  });
+
+  it("killed right after deleting a released polecat's clone: the next pass finishes the release, and no agent starts where the clone was (chaos seed 6)", async () => {
+    town = await TestTown.create();
+    const id = await town.createIssue('work');
+    const clone = path.join(town.root, 'wyvern', 'polecats', 'nux');
+    await until(async () => {
+      const r = await gt(['run', '--once', '--town', town!.root], { env: { GT_FAILPOINT: 'workers:after-clone-delete' } });
+      return r.code !== 0 && !existsSync(clone);
+    }, 'gt killed right after the clone delete');
+    expect((await town.records()).map((r) => [r.name, typeof r.releasingAt])).toEqual([['nux', 'string']]);
+    await until(async () => {
+      await town!.once();
+      return (await town!.issue(id)).status === 'closed' && (await town!.records()).length === 0;
+    }, 'the release finished and the work merged');
+    expect(existsSync(clone)).toBe(false);
+    expect(town.sessions()).toEqual([]);
   });
 
   it('a crash-looping agent backs off, is escalated, and trips the breaker', async () => {

@@ -169,11 +169,15 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
       failpoint('workers:after-session-stop');
       return;
     case 'releaseWorker': {
-      await record(a.name); // A worker released meanwhile (by another pass) is an error, not a no-op.
+      const r = await record(a.name); // A worker released meanwhile (by another pass) is an error, not a no-op.
       if (a.removeClone) {
         // Checked again right before deleting: the agent may have committed since the plan.
-        const why = unsafeToDelete(await inspectClone(cloneDir(a.name), { work: true }));
+        const state = await inspectClone(cloneDir(a.name), { work: true });
+        // What is no longer a clone after a release began is that clone, deleted in part by a crash.
+        const why = r.releasingAt && state.state === 'notRepo' ? undefined : unsafeToDelete(state);
         if (why) throw new Error(`not removing ${cloneDir(a.name)}: it ${why}`);
+        // The intent first: a crash after the delete must finish the release, not restart an agent where its clone was.
+        if (!r.releasingAt) await workers.put({ ...r, releasingAt: new Date().toISOString() });
         await rm(cloneDir(a.name), { recursive: true, force: true });
         failpoint('workers:after-clone-delete');
       }

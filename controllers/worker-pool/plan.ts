@@ -217,6 +217,12 @@ function planWorker(
     else acc.notes.push(`polecat ${r.name}'s spawn waits: the rig's default branch is not known yet`);
     return;
   }
+  if (r.releasingAt) {
+    // A release cut short after its clone was judged safe to delete (and maybe deleted): finished as it began.
+    if (session) acc.actions.push({ type: 'stopSession', name: r.name, session: session.name });
+    acc.actions.push({ type: 'releaseWorker', name: r.name, removeClone: true });
+    return;
+  }
   const signal = o.signals[r.name];
   if (signal) {
     planDone(r, signal.status, signal.message ?? '', o, session, acc);
@@ -242,8 +248,15 @@ function planWorker(
     acc.notes.push(`polecat ${r.name}'s session ${session ? 'exited' : 'is gone'} while ${suspended.replace(/^the /, '')}: it starts again on gt start (its issue and clone are kept)`);
     return;
   }
+  // Its clone gone (removed by hand), a session started there would run the agent outside any
+  // clone: the spawn is made again instead, a fresh clone on its branch as pushed if it was.
+  const restart = (a: Extract<WorkerAction, { type: 'restartSession' }>) => {
+    if (o.clones[r.name]?.exists !== false) acc.actions.push(a);
+    else if (base) acc.actions.push({ type: 'spawnWorker', name: r.name, issueId: r.issueId, title: issue?.title ?? r.issueId, branch: r.branch, base });
+    else acc.notes.push(`polecat ${r.name}'s clone is gone; its spawn waits: the rig's default branch is not known yet`);
+  };
   if (!session?.alive && r.haltedAt) {
-    acc.actions.push({ type: 'restartSession', name: r.name, reason: `its session was ended by gt stop --now at ${r.haltedAt}`, earlyDeath: false });
+    restart({ type: 'restartSession', name: r.name, reason: `its session was ended by gt stop --now at ${r.haltedAt}`, earlyDeath: false });
     return;
   }
   if (!session?.alive) {
@@ -264,7 +277,7 @@ function planWorker(
       acc.requeue.push(wait);
       return;
     }
-    acc.actions.push({ type: 'restartSession', name: r.name, reason: session ? 'its session exited' : 'its session is gone', earlyDeath: early });
+    restart({ type: 'restartSession', name: r.name, reason: session ? 'its session exited' : 'its session is gone', earlyDeath: early });
     return;
   }
   const handoff = o.handoffs[r.name];

@@ -2,6 +2,7 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'nod
 import { readTextIfExists, statIfExists } from '../util/fs-read.js';
 import path from 'node:path';
 import { cloneInto, git, gitOk, inspectClone, readRef, type ProgressSink } from '../adapters/git.js';
+import { AGENT_FILES } from './polecat.js';
 import type { VerifyFacts } from './verification.js';
 
 /**
@@ -29,9 +30,9 @@ export async function preparePolecatClone(opts: {
   const state = (await inspectClone(opts.dir)).state;
   const identity = { 'user.name': opts.author, 'user.email': `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local` };
   if (state === 'notRepo') {
-    // A released polecat's directory keeps its mail; the new clone takes it over.
+    // A released polecat's directory keeps its mail (and its agent's state, stale now); the new clone takes the mail over.
     const entries = await readdir(opts.dir);
-    if (entries.some((e) => e !== 'mail')) throw new Error(`${opts.dir} exists and is not a clone; move it away`);
+    if (entries.some((e) => !AGENT_FILES.has(e))) throw new Error(`${opts.dir} exists and is not a clone; move it away`);
     const mail = `${opts.dir}.mail-${process.pid}`;
     await rename(path.join(opts.dir, 'mail'), mail).catch(() => undefined);
     await rm(opts.dir, { recursive: true, force: true });

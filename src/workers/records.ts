@@ -36,6 +36,8 @@ export interface WorkerRecord {
   agentCondition?: { code: AgentConditionCode; at: string; agent: string; retriedAt?: string };
   /** Left crash-looping under this Rig generation and effective agent: a change of either re-arms it. */
   crashLoop?: { generation: number; agent: string };
+  /** Being released: its clone was judged safe to delete and may be gone. The release is finished, never undone by a restart. */
+  releasingAt?: string;
 }
 
 /** How an agent said it finished (`gt done`), read from its signal file. */

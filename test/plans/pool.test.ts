@@ -223,6 +223,27 @@ describe('planPool: a dead session, backoff and budgets', () => {
     },
   ])('$name', check);
 
+  it.each<Case>([
+    {
+      name: 'a release cut short after its clone was deleted: finished, never restarted nor rejected for the missing clone',
+      o: one({ clones: { nux: { exists: false } }, signals: { nux: { status: 'completed', at: ago(30) } } }, { releasingAt: ago(20) }, null),
+      actions: [{ type: 'releaseWorker', name: 'nux', removeClone: true }],
+    },
+    {
+      name: 'a release cut short with its session still there: the session ends, the release finishes',
+      o: one({ clones: { nux: { exists: false } } }, { releasingAt: ago(20) }),
+      actions: [
+        { type: 'stopSession', name: 'nux' },
+        { type: 'releaseWorker', name: 'nux', removeClone: true },
+      ],
+    },
+    {
+      name: 'its clone removed by hand and its session dead: spawned again (a fresh clone), not restarted outside any clone',
+      o: one({ clones: { nux: { exists: false } } }, {}, { alive: false }),
+      actions: [{ type: 'spawnWorker', name: 'nux', issueId: 'w-1', branch: 'polecat/nux/w-1' }],
+    },
+  ])('$name', check);
+
   it('the town stopped: a dead session is not restarted either', () => {
     check({ name: '', o: one({}, {}, { alive: false }), townSuspended: true, actions: [], notes: /while town is stopped: it starts again on gt start/ });
   });

@@ -21,6 +21,7 @@ interface WorkerRecordJson {
   state: string;
   nudges: number;
   starts: string[];
+  releasingAt?: string;
 }
 
 /** A town with one rig `wyvern` whose agent is the scripted demo agent; its tmux server is killed by `dispose`. */
