@@ -359,6 +359,12 @@ describe('doctor judges (pure)', () => {
   });
   const nux = session('gt-wyvern-nux', true, { role: 'polecat', rig: 'wyvern', polecat: 'nux' });
 
+  it('a town whose disk is (nearly) full: GT-DISK-LOW says how much is left and that gt retries', () => {
+    const low = judgeHealth(facts({ disk: { root: '/t', freeBytes: 4096, totalBytes: 20 * 1024 * 1024 } }));
+    expect(low.map((f) => f.code)).toEqual(['GT-DISK-LOW']);
+    expect(judgeHealth(facts({ disk: { root: '/t', freeBytes: 64 * 1024 * 1024, totalBytes: 1 << 30 } }))).toEqual([]);
+  });
+
   it('a dead session is a zombie only when nothing restarts or collects it', () => {
     const codes = (p: Partial<DoctorFacts>) => judgeHealth(facts(p)).map((f) => f.code);
     // A working worker's dead session is restarted by the worker pool.

@@ -94,7 +94,7 @@ export function outcomeLines(outcomes: KeyOutcome[]): string[] {
     const lines = [...o.done.map((d) => `  ${d.op} ${d.text}`)];
     if (o.failed) lines.push(`  x ${o.failed.text.op} ${o.failed.text.text}: ${o.failed.error}`);
     for (const f of o.after?.findings ?? []) lines.push(`  ! ${f.code}: ${f.message}`);
-    const state = o.after === undefined ? 'removed' : o.failed ? 'failed' : isClean(o.after) ? (o.after.notReady ? 'in progress' : 'ready') : o.after.findings.length ? 'waiting' : 'pending';
+    const state = o.failed ? 'failed' : o.after === undefined ? 'removed' : isClean(o.after) ? (o.after.notReady ? 'in progress' : 'ready') : o.after.findings.length ? 'waiting' : 'pending';
     if (!lines.length && (state === 'ready' || state === 'in progress')) continue;
     out.push(`${o.label}: ${state}`, ...lines);
   }

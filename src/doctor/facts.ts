@@ -33,6 +33,8 @@ export interface DoctorFacts {
   mail: MailFact[];
   /** Issues blocked because the merge queue rejected them maxAttempts times, still blocked. */
   blockedIssues: BlockedIssueFact[];
+  /** Space left on the file system that holds the town (undefined when it cannot be asked). */
+  disk?: { root: string; freeBytes: number; totalBytes: number };
 }
 
 export interface BlockedIssueFact {

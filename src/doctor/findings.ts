@@ -26,6 +26,7 @@ import { stalledFix } from './stalled-fixes.js';
  * - GT-AGENT-CONDITION     an agent's screen shows it cannot work (offline, no login, a dialog, refusing root)
  * - GT-CLONE-FAILING        a polecat's clone keeps failing (the rig's remote unreachable): dispatch backs off
  * - GT-BEADS-REPO-UNUSED    a rig's repository carries its own beads while the rig, saying nothing of beads.location, uses the town's
+ * - GT-DISK-LOW             the town's file system is (nearly) full: gt's writes fail with ENOSPC and are retried
  */
 export type HealthFinding =
   | { code: 'GT-ORPHAN-SESSION'; session: string; socket: string; why: string }
@@ -46,7 +47,8 @@ export type HealthFinding =
   | { code: 'GT-AGENT-COMMAND-MISSING'; object: ObjectKey; message: string }
   | { code: 'GT-CLONE-FAILING'; object: ObjectKey; message: string }
   | { code: 'GT-AGENT-CONDITION'; object: ObjectKey; condition: string; message: string; fix: string }
-  | { code: 'GT-BEADS-REPO-UNUSED'; rig: string; found: string };
+  | { code: 'GT-BEADS-REPO-UNUSED'; rig: string; found: string }
+  | { code: 'GT-DISK-LOW'; root: string; freeBytes: number; totalBytes: number };
 
 export type FindingCode = HealthFinding['code'];
 export type Severity = 'error' | 'warning';
@@ -215,6 +217,15 @@ export function viewOf(f: HealthFinding): FindingView {
         subject: f.object,
         message: f.message,
         fix: "make the Rig's gitUrl reachable from this machine (try git ls-remote with it), or correct it in the manifest and gt apply; gt run tries again by itself at the time named (backing off up to every 5 minutes)",
+        fixable: false,
+      };
+    case 'GT-DISK-LOW':
+      return {
+        code: f.code,
+        severity: 'error',
+        subject: f.root,
+        message: `the file system holding ${f.root} has ${(f.freeBytes / 1024 / 1024).toFixed(1)} MB free of ${(f.totalBytes / 1024 / 1024).toFixed(0)} MB: gt's writes (locks, records, clones) fail with "no space left on device" and gt run retries them with backoff`,
+        fix: 'free some space on that file system; gt run picks the work up again by itself',
         fixable: false,
       };
     case 'GT-BEADS-REPO-UNUSED':

@@ -1,9 +1,13 @@
 import type { DoctorFacts } from './facts.js';
 import type { HealthFinding } from './findings.js';
 
-/** Stale locks, issue databases that do not parse or are not used, inboxes with torn lines. */
+/** Below this, gt's own writes (locks, records, the events log) and every clone fail soon: ENOSPC. */
+export const DISK_LOW_BYTES = 32 * 1024 * 1024;
+
+/** A disk nearly full, stale locks, issue databases that do not parse or are not used, inboxes with torn lines. */
 export function judgeFiles(f: DoctorFacts): HealthFinding[] {
   const out: HealthFinding[] = [];
+  if (f.disk && f.disk.freeBytes < DISK_LOW_BYTES) out.push({ code: 'GT-DISK-LOW', root: f.disk.root, freeBytes: f.disk.freeBytes, totalBytes: f.disk.totalBytes });
   for (const l of f.locks) if (l.stale) out.push({ code: 'GT-STALE-LOCK', file: l.file, holder: l.holder });
   for (const b of f.beads) {
     const first = b.problems[0];

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { statfs } from 'node:fs/promises';
 import { inspectClone } from '../adapters/git.js';
 import { fileIssues, parseBeadsFile } from '../beads/jsonl-file.js';
 import { describeBdDatabase, findBdDatabase, onPath } from '../beads/layout.js';
@@ -65,7 +66,17 @@ export async function observeHealth(session: TownSession, world: DesiredWorld, p
     repoBeads: await observeRepoBeads(root, world),
     mail: await observeMail(root, inboxes),
     blockedIssues: await observeBlockedIssues(session, world),
+    ...(await observeDisk(root)),
   };
+}
+
+async function observeDisk(root: string): Promise<Pick<DoctorFacts, 'disk'>> {
+  try {
+    const s = await statfs(root);
+    return { disk: { root, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize } };
+  } catch {
+    return {};
+  }
 }
 
 async function observeBlockedIssues(session: TownSession, world: DesiredWorld): Promise<BlockedIssueFact[]> {

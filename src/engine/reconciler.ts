@@ -1,3 +1,4 @@
+import { describeError, systemError } from '../errors.js';
 import { keyOf, parseKey, type Kind, type ObjectKey, type Town } from '../model/objects.js';
 import type { EventLog, GtEventBody } from '../store/events.js';
 import { describeHolder, isLease, KeyLocks, type KeyHolder, type KeyLease, type KeyWait } from '../store/key-lock.js';
@@ -168,13 +169,27 @@ export class Reconciler {
   async reconcileKey(workKey: WorkKey, wait: KeyWait = ONE_SHOT, retry?: RetryPlanner): Promise<KeyOutcome | undefined> {
     const seen = this.targets(await this.loadWorld()).find((x) => x.workKey === workKey);
     if (!seen) return undefined;
-    // The key's lock, held across the whole reconcile (a clone, a merge's tests): never the town's.
-    const lease = await this.keyLocks.take(workKey, wait);
-    if (!isLease(lease)) return { workKey, key: seen.key, label: seen.label, done: [], after: undefined, busy: lease };
     try {
-      return await this.reconcileLeased(workKey, lease, retry);
-    } finally {
-      await lease.release();
+      // The key's lock, held across the whole reconcile (a clone, a merge's tests): never the town's.
+      const lease = await this.keyLocks.take(workKey, wait);
+      if (!isLease(lease)) return { workKey, key: seen.key, label: seen.label, done: [], after: undefined, busy: lease };
+      try {
+        return await this.reconcileLeased(workKey, lease, retry);
+      } finally {
+        await lease.release();
+      }
+    } catch (err) {
+      // What failed around the actions (its lock, the events log, its status: a full disk) is this
+      // key's failure, said and retried like an action's, never a silent skip.
+      const refused = systemError(err);
+      return {
+        workKey,
+        key: seen.key,
+        label: seen.label,
+        done: [],
+        after: undefined,
+        failed: { text: { op: '~', text: 'reconcile' }, error: refused ? describeError(refused) : messageOf(err), terminal: false },
+      };
     }
   }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Mailbox } from '../../src/mail/mailbox.js';
@@ -8,7 +8,7 @@ import { appendLines } from '../../src/util/append-lines.js';
 import { EventLog } from '../../src/store/events.js';
 import { Store } from '../../src/store/store.js';
 import { WorkerStore } from '../../src/workers/records.js';
-import { gt, tempDir } from '../support/town.js';
+import { bareRepo, gt, tempDir } from '../support/town.js';
 
 /** Each failure the chaos suite found (seed 1), replayed on its own. */
 describe('chaos regressions', () => {
@@ -89,27 +89,26 @@ describe('chaos regressions', () => {
     beforeEach(async () => {
       disk = path.join(dir, 'disk');
       await mkdir(disk);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', disk]);
     });
     afterEach(() => {
       execFileSync('umount', [disk]);
     });
 
-    async function fill(leave: number): Promise<void> {
-      await writeFile(path.join(disk, 'filler'), Buffer.alloc(1 << 20)).catch(() => undefined);
-      const size = (await stat(path.join(disk, 'filler'))).size;
-      await truncate(path.join(disk, 'filler'), Math.max(0, size - leave));
+    /** Fills the disk to its last block. */
+    async function fill(): Promise<void> {
+      await writeFile(path.join(disk, 'filler'), Buffer.alloc(8 << 20)).catch(() => undefined);
     }
 
     it('a lock whose holder the disk will not take is not left behind for others to wait on (seed 4)', async () => {
-      await fill(0);
+      await fill();
       const file = path.join(disk, 'run.lock');
       await expect(acquireLock(file, { command: 'gt run', timeoutMs: 1000 })).rejects.toThrow(/ENOSPC/);
       expect(await readdir(disk)).toEqual(['filler']);
     });
 
     it('gt on a full disk says so and what to do, with exit 1, not an internal error with a stack (seed 4: gt run at start-up)', async () => {
-      await fill(0);
+      await fill();
       const town = `apiVersion: gastown.dev/v1alpha1\nkind: Town\nmetadata:\n  name: full\nspec:\n  root: ${disk}/town\n`;
       const r = await gt(['apply', '-f', '-'], { input: town });
       expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
@@ -117,10 +116,26 @@ describe('chaos regressions', () => {
       expect(r.code).toBe(1);
     });
 
+    it('a reconcile the full disk refuses is a failure said with what to do, never "everything matches"; gt doctor says GT-DISK-LOW; with space again it goes on (trial)', async () => {
+      const bare = await bareRepo(dir);
+      const manifest = `apiVersion: gastown.dev/v1alpha1\nkind: Town\nmetadata:\n  name: full\nspec:\n  root: ${disk}/town\n---\napiVersion: gastown.dev/v1alpha1\nkind: Rig\nmetadata:\n  name: wy\nspec:\n  gitUrl: ${bare}\n`;
+      expect((await gt(['apply', '-f', '-', '--no-reconcile'], { input: manifest })).code).toBe(0);
+      await fill();
+      const once = await gt(['run', '--once', '--town', `${disk}/town`]);
+      expect(once.stdout + once.stderr).not.toMatch(/Everything already matches/);
+      expect(once.stderr).toMatch(/no space left on device.*the disk is full: free some space and run it again/);
+      expect(once.code).toBe(1);
+      const doctor = await gt(['doctor', '--town', `${disk}/town`]);
+      expect(doctor.stdout).toMatch(/GT-DISK-LOW/);
+      await rm(path.join(disk, 'filler'));
+      expect((await gt(['run', '--once', '--town', `${disk}/town`])).code).toBe(0);
+      expect(await readdir(path.join(disk, 'town', 'wy', 'refinery', 'rig'))).toContain('.git');
+    });
+
     it('an append the disk takes only part of is undone: no torn line of its own', async () => {
       const file = path.join(disk, 'events.jsonl');
       await writeFile(file, '{"seq":1}\n');
-      await fill(0);
+      await fill();
       await expect(appendLines(file, `${JSON.stringify({ seq: 2, pad: 'x'.repeat(64 * 1024) })}\n`)).rejects.toThrow();
       expect(await readFile(file, 'utf8')).toBe('{"seq":1}\n');
     });
