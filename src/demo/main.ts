@@ -1,4 +1,5 @@
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,21 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'gastown-demo-'));
 const remote = path.join(work, '.demo', 'remote', 'toy.git');
 const town = path.join(work, '.demo', 'town');
 const env = { ...process.env, GT_TOWN: '' };
+
+// Ctrl-C (or SIGTERM) ends the demo whole: its loop, and every agent session of its town.
+let loop: ChildProcess | undefined;
+let interrupted = false;
+const interrupt = (signal: NodeJS.Signals) => {
+  if (interrupted) return;
+  interrupted = true;
+  process.stdout.write(`\ndemo: ${signal}: ending the demo town's loop and agent sessions\n`);
+  loop?.kill('SIGTERM');
+  if (existsSync(path.join(town, '.gt'))) spawnSync(process.execPath, [gtBin, 'stop', '--now', '--town', town], { env, stdio: 'inherit' });
+  process.stdout.write(`demo: stopped; nothing of it runs now. Its files are in ${work} (rm -rf ${work} removes them)\n`);
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
 
 function step(title: string): void {
   process.stdout.write(`\n=== ${title}\n`);
@@ -65,8 +81,9 @@ process.stdout.write(
 // The loop serves the dashboard too, on a free port of 127.0.0.1 (two demos at once must not
 // collide); GT_DEMO_LISTEN picks an address.
 const listen = process.env.GT_DEMO_LISTEN ?? '127.0.0.1:0';
-const loop = spawn(process.execPath, [gtBin, 'run', '--town', town, '--listen', listen], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
-loop.stdout.on('data', (d: Buffer) => {
+const gtRun = spawn(process.execPath, [gtBin, 'run', '--town', town, '--listen', listen], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
+loop = gtRun;
+gtRun.stdout.on('data', (d: Buffer) => {
   const text = d.toString();
   process.stdout.write(text);
   const url = /gt dashboard: (http:\/\/\S+)/.exec(text)?.[1];
@@ -87,9 +104,9 @@ for (;;) {
     lastWave = wave;
   }
   if (p?.complete && status.rigs[0]?.workers.length === 0) break;
-  if (Date.now() > deadline || loop.exitCode !== null) {
-    process.stderr.write(loop.exitCode !== null ? `demo: gt run exited with ${loop.exitCode} (its error is above)\n` : 'demo: the swarm was not complete in 4 minutes\n');
-    loop.kill('SIGTERM');
+  if (Date.now() > deadline || gtRun.exitCode !== null) {
+    process.stderr.write(gtRun.exitCode !== null ? `demo: gt run exited with ${gtRun.exitCode} (its error is above)\n` : 'demo: the swarm was not complete in 4 minutes\n');
+    gtRun.kill('SIGTERM');
     // Nothing of the demo keeps running: its agent sessions end with it.
     spawnSync(process.execPath, [gtBin, 'stop', '--now', '--town', town], { env, stdio: 'inherit' });
     process.exit(1);
@@ -98,10 +115,11 @@ for (;;) {
 if (process.env.GT_DEMO_KEEP === '1') {
   // The swarm is done in seconds: this keeps the loop and its dashboard up to look around.
   process.stdout.write('demo: the swarm is complete; the dashboard stays up until Ctrl-C (GT_DEMO_KEEP=1)\n');
+  process.off('SIGINT', interrupt);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
 }
-loop.kill('SIGTERM');
-await new Promise((r) => loop.once('exit', r));
+gtRun.kill('SIGTERM');
+await new Promise((r) => gtRun.once('exit', r));
 
 step('The swarm is complete: every task merged into the remote main, whose tests pass');
 gt(['get', 'swarm', 'calculator', '--town', town]);
