@@ -273,6 +273,11 @@ describe('invalid manifests are reported precisely and change nothing', () => {
       expect(trailer(r)).toBe('1 error; nothing was applied');
     });
 
+    it('a Swarm applied where no town is found: the town is what is missing, not its rig (trial)', async () => {
+      const r = await rejected({ 'lost.yaml': swarm('wyvern', '    - id: a\n      title: A\n') }, ['apply', '-f', 'lost.yaml']);
+      expect(r.stderr).toBe('error: no town for these objects: include a Town manifest, pass --town DIR, set GT_TOWN or run inside a town\n');
+    });
+
     it('a task depending on itself', async () => {
       const r = await applyBad('swarm-self.yaml', swarm('wyvern', '    - id: a\n      title: A\n      dependsOn: [a]\n'));
       expect(diagnostics(r)).toEqual(['swarm-self.yaml:11:19: Swarm "s1": spec.tasks[0].dependsOn: task "a" depends on itself']);

@@ -8,6 +8,8 @@ import { Store, type StoredObject } from '../store/store.js';
 import { isTownRoot, locateTown } from '../town/locate.js';
 import { townPaths } from '../town/layout.js';
 
+const NO_TOWN = 'no town for these objects: include a Town manifest, pass --town DIR, set GT_TOWN or run inside a town';
+
 export interface ValidInput {
   root: string;
   parsed: ParsedObject[];
@@ -25,13 +27,15 @@ export async function readValidInput(files: string[], opts: { town?: string | un
   const parsed = docs.map((d) => validateDoc(d, diagnostics)).filter((p): p is ParsedObject => p !== undefined);
   const inputTown = parsed.find((p) => p.manifest.kind === 'Town');
   const root = resolveRoot(inputTown, opts.town);
+  // Without a town, "no Rig named X in the input or the town" would blame the manifest for the town not being found.
+  if (!root && docs.length && !diagnostics.length) fail({ kind: 'townNotFound', message: NO_TOWN });
   const stored = root && isTownRoot(root) ? await new Store(townPaths(root).storeDir).list(undefined, { skipUnreadable: true }) : [];
   const inputKeys = new Set(parsed.map((p) => keyOf(p.manifest)));
   const staying = opts.prune ? stored.filter((s) => inputKeys.has(keyOf(s.manifest)) || s.manifest.kind === 'Town') : stored;
   diagnostics.push(...checkCrossObjectRules(parsed, { stored: staying.map((s) => s.manifest) }));
   if (diagnostics.length) fail({ kind: 'invalidInput', diagnostics });
   if (!docs.length) fail({ kind: 'usage', message: `no objects in ${files.join(', ')}` });
-  if (!root) fail({ kind: 'townNotFound', message: 'no town for these objects: include a Town manifest, pass --town DIR, set GT_TOWN or run inside a town' });
+  if (!root) fail({ kind: 'townNotFound', message: NO_TOWN });
   if (!inputTown && !stored.some((s) => s.manifest.kind === 'Town')) {
     fail({ kind: 'townNotFound', message: `${root} has no Town object yet: apply a Town manifest first (or together with these)` });
   }
