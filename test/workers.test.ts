@@ -87,6 +87,8 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     expect(out).toContain('its session is gone');
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
     expect((await town.records())[0]!.starts).toHaveLength(2);
+    // gt status says it in its text too, not only with -o json.
+    expect((await town.gt(['status'])).stdout).toMatch(/nux .*\(1 restart\)/);
   });
 
   it("killed right after deleting a released polecat's clone: the next pass finishes the release, and no agent starts where the clone was (chaos seed 6)", async () => {

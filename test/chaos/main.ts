@@ -20,5 +20,6 @@ const minutes = num('minutes', 14);
 const started = Date.now();
 const report = await runChaos({ seed, faults, minutes, log: (l) => console.error(`[${Math.round((Date.now() - started) / 1000)}s] ${l}`) });
 console.log(formatTable(report));
+if (report.notes.length) console.error('\nnotes (person steps the suite took, and what gt run said):');
 for (const n of report.notes) console.error(n);
 process.exit(report.violations.length ? 1 : 0);

@@ -191,12 +191,12 @@ export function formatTable(r: ChaosReport): string {
   for (const v of r.violations) byInvariant.set(v.invariant, (byInvariant.get(v.invariant) ?? 0) + 1);
   const reached = Object.keys(r.failpointsReached).length;
   return [
-    `seed ${r.seed}, ${r.faults} harness faults in ${r.seconds} s`,
+    `seed ${r.seed}, ${r.faults} harness faults in ${r.seconds} s (the table adds the faults the agents made themselves)`,
     '',
     '| fault | injected | survived |',
     '| --- | --- | --- |',
     ...rows,
-    `| total | ${total} | ${Object.values(r.survived).reduce((a, b) => a + b, 0)} |`,
+    `| total (harness + agents) | ${total} | ${Object.values(r.survived).reduce((a, b) => a + b, 0)} |`,
     '',
     `failpoints: ${reached} of ${Object.keys(r.failpointsTried).length} tried were reached: ${
       Object.entries(r.failpointsReached)

@@ -41,7 +41,7 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
     for (const p of r.pending) out.push(`  ${p}`);
     out.push(`  workers ${r.workers.length}/${r.max}${r.breaker ? `   BREAKER OPEN since ${r.breaker.openedAt}: ${r.breaker.reason}` : ''}`);
     for (const w of r.workers)
-      out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${(w.condition ? `${w.state} ${w.condition}` : w.state).padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}`);
+      out.push(`    ${w.name.padEnd(10)} ${w.issue.padEnd(12)} ${(w.condition ? `${w.state} ${w.condition}` : w.state).padEnd(24)} ${w.age.padStart(4)}  ${w.lastOutput.slice(0, 60)}${counts(w)}`);
     out.push(`  ready queue: ${r.readyIssues.length ? listShort(r.readyIssues.map((i) => `${i.id} (P${i.priority}${i.assignee ? `, claimed by ${i.assignee}` : ''})`)) : 'empty'}`);
     const q = r.mergeQueue;
     out.push(`  merge queue: ${q.merging ? `merging ${q.merging.issueId} (${q.merging.phase}); ` : ''}${q.queued.length ? listShort(q.queued.map((x) => x.issue)) : 'empty'}`);
@@ -58,4 +58,10 @@ export async function statusCommand(g: GlobalOptions, o: { output?: string }): P
   out.push('', summaryLine(summarize([], plans)));
   print(out);
   return 0;
+}
+
+/** A worker's nudges and restarts, said only when there were any. */
+function counts(w: { nudges: number; restarts: number }): string {
+  const parts = [w.nudges ? `${w.nudges} nudge${w.nudges === 1 ? '' : 's'}` : '', w.restarts ? `${w.restarts} restart${w.restarts === 1 ? '' : 's'}` : ''].filter(Boolean);
+  return parts.length ? `  (${parts.join(', ')})` : '';
 }
