@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import { git, gitOk, readRef } from '../../src/adapters/git.js';
 import { run } from '../../src/adapters/process.js';
@@ -79,13 +80,15 @@ export async function runTests(clone: string, argv: string[], timeoutMs: number,
   if (!argv.length) return { ok: true, tail: '' };
   // The output as it comes, for gt status and the dashboard to show while the tests run.
   const log = logFile ? createWriteStream(logFile, { flags: 'w' }) : undefined;
+  // Only for people watching: a disk too full for it must fail neither the merge nor gt run (an unheard 'error' event would end the process).
+  log?.on('error', () => undefined);
   let r;
   try {
     r = await run(argv[0]!, argv.slice(1), { cwd: clone, timeoutMs, ...(log ? { onOutput: (chunk: string) => void log.write(chunk) } : {}) });
   } catch (err) {
     return { ok: false, tail: `cannot run ${argv[0]}: ${(err as Error).message}` };
   } finally {
-    await new Promise((done) => (log ? log.end(done) : done(undefined)));
+    if (log) await finished(log.end()).catch(() => undefined);
   }
   const tail = (r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n');
   if (r.timedOut) return { ok: false, tail: `timed out after ${Math.round(timeoutMs / 1000)}s\n${tail}` };

@@ -3,6 +3,7 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Mailbox } from '../../src/mail/mailbox.js';
+import { runTests } from '../../controllers/merge-queue/merge.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { appendLines } from '../../src/util/append-lines.js';
 import { EventLog } from '../../src/store/events.js';
@@ -130,6 +131,12 @@ describe('chaos regressions', () => {
       await rm(path.join(disk, 'filler'));
       expect((await gt(['run', '--once', '--town', `${disk}/town`])).code).toBe(0);
       expect(await readdir(path.join(disk, 'town', 'wy', 'refinery', 'rig'))).toContain('.git');
+    });
+
+    it("a merge's live test log on a full disk fails neither the tests nor the process (chaos seed 1: gt run died of an unheard 'error' event)", async () => {
+      await fill();
+      const r = await runTests(dir, [process.execPath, '-e', 'console.log("x".repeat(200000))'], 30_000, path.join(disk, '_current.log'));
+      expect(r.ok).toBe(true);
     });
 
     it('an append the disk takes only part of is undone: no torn line of its own', async () => {
