@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { statusJson } from './support/json.js';
@@ -106,6 +107,24 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     }, 'the release finished and the work merged');
     expect(existsSync(clone)).toBe(false);
     expect(town.sessions()).toEqual([]);
+  });
+
+  it('an issue whose polecat lost its worker record is released and worked again, never held forever (chaos seed 1, 500 faults)', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    const id = await town.createIssue('work');
+    await town.once();
+    expect((await town.issue(id)).assignee).toBe('wyvern/polecats/nux');
+    // The record lost (cut to nothing before its clone existed is forgotten), its session and clone gone.
+    execFileSync('tmux', [...tmuxServer(town.socket), 'kill-session', '-t', 'gt-wyvern-nux']);
+    await rm(path.join(town.root, '.gt', 'workers', 'wyvern', 'nux.json'));
+    await rm(path.join(town.root, 'wyvern', 'polecats', 'nux'), { recursive: true, force: true });
+    const out = await town.once();
+    expect(out).toContain(`release ${id} back to ready: polecat nux claims it but has no worker record`);
+    await until(async () => {
+      await town!.once();
+      return (await town!.records()).some((r) => r.issueId === id && r.state === 'working');
+    }, 'a polecat working the issue again');
+    expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
   });
 
   it('a crash-looping agent backs off, is escalated, and trips the breaker', async () => {

@@ -21,7 +21,7 @@ import { failpoint } from '../../src/util/failpoint.js';
 import type { WorkerAction } from './actions.js';
 import { promptFile } from '../../src/town/layout.js';
 
-export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<void> {
+export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerAction): Promise<string | void> {
   const rig = t.object.manifest;
   const name = rig.metadata.name;
   const town = t.world.town?.manifest;
@@ -162,6 +162,23 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         await tracker.addComment(a.issueId, `${name}/witness`, `Released from crash-looping polecat ${a.name} (${a.why}); ready again. Its clone ${cloneDir(a.name)} is kept if it holds work.`);
         await tracker.update(a.issueId, { status: 'open', assignee: null });
       }
+      return;
+    }
+    case 'releaseLostClaim': {
+      // Looked at again: a spawn or the refinery may have taken it up since the plan.
+      const tracker = await ctx.services.tracker(rig, town);
+      const issue = await tracker.get(a.issueId);
+      const holder = polecatAddress(name, a.polecat);
+      const queue = mergeQueueStore(ctx.root);
+      const queued = (await queue.list(name)).some((r) => r.issueId === a.issueId) || (await queue.current(name))?.issueId === a.issueId;
+      if (issue?.status !== 'in_progress' || issue.assignee !== holder || queued || (await workers.list(name)).some((r) => r.name === a.polecat)) return 'taken up meanwhile: left as it is';
+      await tracker.addComment(
+        a.issueId,
+        `${name}/witness`,
+        `Released: polecat ${a.polecat} claimed it but has no worker record (lost to a crash) and no merge request; ready again, for ${a.polecat} first (its clone, if any, is kept).`,
+      );
+      // The assignee stays: dispatch gives it back to this polecat, whose clone may hold its work.
+      await tracker.update(a.issueId, { status: 'open' });
       return;
     }
     case 'stopSession':

@@ -26,6 +26,8 @@ export type WorkerAction =
   | { type: 'tripBreaker'; reason: string; agent: string }
   /** A crash-looping worker re-armed (spec change or gt reset-breaker): its issue back to ready, unclaimed. */
   | { type: 'releaseIssue'; name: string; issueId: string; why: string }
+  /** An issue claimed by a polecat that has no worker record and no merge request (its record was lost): ready again, for that polecat first. */
+  | { type: 'releaseLostClaim'; issueId: string; polecat: string }
   /** `rearmed`: the breaker opened under an older spec or agent is forgotten too. */
   | { type: 'resetSpawnFailures'; rearmed?: boolean };
 
@@ -61,6 +63,8 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
       return { op: '-', text: `orphan session ${a.session} (no worker explains it; its clone holds no unpushed work)` };
     case 'releaseIssue':
       return { op: '~', text: `release ${a.issueId} from crash-looping polecat ${a.name} back to ready (${a.why})` };
+    case 'releaseLostClaim':
+      return { op: '~', text: `release ${a.issueId} back to ready: polecat ${a.polecat} claims it but has no worker record and no merge request (it goes to ${a.polecat} again first)` };
     case 'tripBreaker':
       return { op: '~', text: `circuit breaker opens: ${a.reason}` };
     case 'resetSpawnFailures':

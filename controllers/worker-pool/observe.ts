@@ -21,6 +21,7 @@ import { poolSettings } from './plan.js';
 import { gtShimExists, remoteHead } from '../common/shared-facts.js';
 import { resolveAgent } from '../../src/agents/presets.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
+import { mergeQueueStore } from '../../src/refinery/requests.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -55,7 +56,16 @@ export async function observePool(ctx: ObserveContext, rig: Rig, world: DesiredW
   // Issues kept in the repository are read through the refinery clone, which the rig controller makes.
   if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
   const tracker = opened;
-  const [issues, { records, signals }, pool, sessions] = await Promise.all([tracker.list(), ctx.services.workers.listWithSignals(name), ctx.services.workers.pool(name), ctx.services.sessions(town)]);
+  const queue = mergeQueueStore(ctx.root);
+  const [issues, { records, signals }, pool, sessions, requests, current] = await Promise.all([
+    tracker.list(),
+    ctx.services.workers.listWithSignals(name),
+    ctx.services.workers.pool(name),
+    ctx.services.sessions(town),
+    queue.list(name),
+    queue.current(name),
+  ]);
+  const queuedIssues = [...requests.map((r) => r.issueId), ...(current ? [current.issueId] : [])];
   const stuckPlugins = hookPlugins(world, name, 'onWorkerStuck');
   const stuckVerdicts = stuckPlugins.length ? verdictsIn(await ctx.services.mailbox(`${name}/witness`).list()) : {};
   const stuckAsked: Record<string, HookQuestion[]> = {};
@@ -157,6 +167,7 @@ export async function observePool(ctx: ObserveContext, rig: Rig, world: DesiredW
     stuckVerdicts,
     stuckAsked,
     contractReady,
+    queuedIssues,
     remoteHead: await remoteHead(ctx, name),
     refineryCloned: (await lstatIfExists(path.join(ctx.root, name, 'refinery', 'rig', '.git'))) !== undefined,
     ...(agentCommand ? { agentCommand } : {}),

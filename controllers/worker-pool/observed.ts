@@ -61,6 +61,8 @@ export interface PoolObserved {
   /** Set when the rig's issues cannot be reached (a bd database and no bd): nothing else was observed. */
   /** `waiting`: something gt makes by itself comes first (a note, looked at again soon), not a person's job (a finding). */
   trackerUnavailable?: { code: string; message: string; waiting?: boolean };
+  /** Issues with a merge request in the rig's queue (or being merged): the refinery's now, no polecat's. Undefined: not observed. */
+  queuedIssues?: string[];
   /** The machine's MemAvailable in MiB (/proc/meminfo), for workers.memoryPerWorker. */
   memAvailableMiB?: number;
   /** The Town's memoryReserve in MiB (its default when no Town is stored), beside memAvailableMiB. */

@@ -244,6 +244,29 @@ describe('planPool: a dead session, backoff and budgets', () => {
     },
   ])('$name', check);
 
+  it.each<Case>([
+    {
+      name: 'an issue claimed by a polecat with no worker record and no merge request (its record lost): back to ready, for that polecat first',
+      o: observed({ issues: [issue('w-1', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })], queuedIssues: [] }),
+      actions: [{ type: 'releaseLostClaim', issueId: 'w-1', polecat: 'nux' }],
+    },
+    {
+      name: "a claim whose merge request is queued is the refinery's: left alone",
+      o: observed({ issues: [issue('w-1', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })], queuedIssues: ['w-1'] }),
+      actions: [],
+    },
+    {
+      name: "a claim by a person or another rig: not the pool's to release",
+      o: observed({ issues: [issue('w-1', { status: 'in_progress', assignee: 'overseer' }), issue('w-2', { status: 'in_progress', assignee: 'drake/polecats/nux' })], queuedIssues: [] }),
+      actions: [],
+    },
+    {
+      name: 'the merge queue not observed: nothing is released on a guess',
+      o: observed({ issues: [issue('w-1', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })] }),
+      actions: [],
+    },
+  ])('$name', check);
+
   it('the town stopped: a dead session is not restarted either', () => {
     check({ name: '', o: one({}, {}, { alive: false }), townSuspended: true, actions: [], notes: /while town is stopped: it starts again on gt start/ });
   });
