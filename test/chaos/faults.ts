@@ -82,9 +82,13 @@ export async function inject(kind: (typeof HARNESS_FAULTS)[number], c: FaultCont
   const { town, rng, memory } = c;
   switch (kind) {
     case 'gt-run-failpoint': {
-      // One armed loop at a time, in its own lane; the failpoints in turn (least tried first, seeded order).
+      // One armed loop at a time, in its own lane; the failpoints in turn: least reached first (one
+      // whose work did not come in its window is tried again), then least tried, in seeded order.
       while (memory.lane) await memory.lane;
-      const name = [...FAILPOINTS].sort((a, b) => (memory.failpointsTried.get(a) ?? 0) - (memory.failpointsTried.get(b) ?? 0) || rng.next() - 0.5)[0]!;
+      const count = (m: Map<string, number>, k: string) => m.get(k) ?? 0;
+      const name = [...FAILPOINTS].sort(
+        (a, b) => count(memory.failpointsReached, a) - count(memory.failpointsReached, b) || count(memory.failpointsTried, a) - count(memory.failpointsTried, b) || rng.next() - 0.5,
+      )[0]!;
       const visit = armVisit(c, name);
       memory.failpointsTried.set(name, (memory.failpointsTried.get(name) ?? 0) + 1);
       memory.lane = runArmed(c, name, visit).then(
