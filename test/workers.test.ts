@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { statusJson } from './support/json.js';
@@ -125,6 +125,15 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
       return (await town!.records()).some((r) => r.issueId === id && r.state === 'working');
     }, 'a polecat working the issue again');
     expect(town.liveSessions()).toEqual(['gt-wyvern-nux']);
+  });
+
+  it('the temporary of a polecat clone cut short by a kill is removed (chaos seed 1, 500 faults)', async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'] });
+    await town.once();
+    const partial = path.join(town.root, 'wyvern', 'polecats', 'toast.gt-partial-4242-abcdef');
+    await mkdir(path.join(partial, '.git'), { recursive: true });
+    expect(await town.once()).toContain('- partial clone polecats/toast.gt-partial-4242-abcdef (left by a clone cut short)');
+    expect(existsSync(partial)).toBe(false);
   });
 
   it('a crash-looping agent backs off, is escalated, and trips the breaker', async () => {

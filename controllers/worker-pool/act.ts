@@ -4,7 +4,7 @@ import { agentLaunch, gtPath, polecatInstructions } from '../../src/agents/contr
 import { instructionsFile, resolveAgent } from '../../src/agents/presets.js';
 import { handoffPreamble } from '../../src/agents/roles.js';
 import { updateAgentState } from '../../src/agents/state.js';
-import { inspectClone, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
+import { inspectClone, PARTIAL_MARK, TRANSFER_TIMEOUT_MS } from '../../src/adapters/git.js';
 import type { ControllerContext, Target } from '../../src/engine/controller.js';
 import { polecatAddress } from '../../src/mail/address.js';
 import type { Rig } from '../../src/model/objects.js';
@@ -162,6 +162,11 @@ export async function actPool(ctx: ControllerContext, t: Target<Rig>, a: WorkerA
         await tracker.addComment(a.issueId, `${name}/witness`, `Released from crash-looping polecat ${a.name} (${a.why}); ready again. Its clone ${cloneDir(a.name)} is kept if it holds work.`);
         await tracker.update(a.issueId, { status: 'open', assignee: null });
       }
+      return;
+    }
+    case 'removePartialClone': {
+      if (!a.dir.includes(PARTIAL_MARK) || a.dir.includes('/')) throw new Error(`not a partial clone: polecats/${a.dir}`);
+      await rm(path.join(ctx.root, name, 'polecats', a.dir), { recursive: true, force: true });
       return;
     }
     case 'releaseLostClaim': {

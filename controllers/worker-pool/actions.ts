@@ -26,6 +26,8 @@ export type WorkerAction =
   | { type: 'tripBreaker'; reason: string; agent: string }
   /** A crash-looping worker re-armed (spec change or gt reset-breaker): its issue back to ready, unclaimed. */
   | { type: 'releaseIssue'; name: string; issueId: string; why: string }
+  /** The temporary of a polecat clone cut short (gt killed mid-clone): a fresh copy of the remote, nobody's work. */
+  | { type: 'removePartialClone'; dir: string }
   /** An issue claimed by a polecat that has no worker record and no merge request (its record was lost): ready again, for that polecat first. */
   | { type: 'releaseLostClaim'; issueId: string; polecat: string }
   /** `rearmed`: the breaker opened under an older spec or agent is forgotten too. */
@@ -63,6 +65,8 @@ export function describeWorkerAction(a: WorkerAction): ActionText {
       return { op: '-', text: `orphan session ${a.session} (no worker explains it; its clone holds no unpushed work)` };
     case 'releaseIssue':
       return { op: '~', text: `release ${a.issueId} from crash-looping polecat ${a.name} back to ready (${a.why})` };
+    case 'removePartialClone':
+      return { op: '-', text: `partial clone polecats/${a.dir} (left by a clone cut short)` };
     case 'releaseLostClaim':
       return { op: '~', text: `release ${a.issueId} back to ready: polecat ${a.polecat} claims it but has no worker record and no merge request (it goes to ${a.polecat} again first)` };
     case 'tripBreaker':

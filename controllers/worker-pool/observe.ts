@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { inspectClone } from '../../src/adapters/git.js';
+import { inspectClone, PARTIAL_MARK } from '../../src/adapters/git.js';
 import { BdNotOnPath } from '../../src/beads/layout.js';
 import { BeadsCloneMissing } from '../../src/beads/repo.js';
 import { readyIssues } from '../../src/beads/ready.js';
@@ -158,6 +158,7 @@ export async function observePool(ctx: ObserveContext, rig: Rig, world: DesiredW
     sessions: mine,
     clones,
     polecatDirs: dirs,
+    partialClones: dirs.filter((d) => d.includes(PARTIAL_MARK)),
     reusableDirs,
     swarmOf,
     swarmLimits,

@@ -38,6 +38,8 @@ export interface PoolObserved {
   clones: Record<string, CloneFacts>;
   /** Names of directories under polecats/ (a name in use even without a record). */
   polecatDirs: string[];
+  /** Of those, the temporaries of clones cut short (`<name>.gt-partial-<pid>-<random>`): nobody clones into them now (the pool's key lock). */
+  partialClones?: string[];
   /** Of those, the ones holding nothing but a mail inbox (a released polecat's): reusable. */
   reusableDirs: string[];
   /** Swarm name by task issue id, from the issues' external_ref (gt-swarm:<swarm>/<task>). */

@@ -12,7 +12,7 @@ import { verificationProblems } from '../../src/workers/verification.js';
 import { rigDefaultBranch } from '../../src/town/default-branch.js';
 import { parseDuration } from '../../src/util/duration.js';
 import type { WorkerAction } from './actions.js';
-import { lostClaims } from './lost-claims.js';
+import { lostClaims, partialClones } from './leftovers.js';
 import type { PoolObserved, SessionView } from './observed.js';
 
 /** Built-in polecat names, used in order when the spec gives none. */
@@ -108,7 +108,7 @@ export function planPool(rig: Rig, generation: number, stopping: boolean, o: Poo
   }
 
   const known = new Set(o.records.map((r) => r.name));
-  acc.actions.push(...lostClaims(name, o, known));
+  acc.actions.push(...partialClones(o), ...lostClaims(name, o, known));
   for (const x of o.sessions) {
     if (x.polecat && known.has(x.polecat)) continue;
     const clone = x.polecat ? o.clones[x.polecat] : undefined;

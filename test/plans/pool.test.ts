@@ -261,6 +261,11 @@ describe('planPool: a dead session, backoff and budgets', () => {
       actions: [],
     },
     {
+      name: 'the temporary of a clone cut short (gt killed mid-clone): removed',
+      o: observed({ polecatDirs: ['nux.gt-partial-9199-94854c'], partialClones: ['nux.gt-partial-9199-94854c'] }),
+      actions: [{ type: 'removePartialClone', dir: 'nux.gt-partial-9199-94854c' }],
+    },
+    {
       name: 'the merge queue not observed: nothing is released on a guess',
       o: observed({ issues: [issue('w-1', { status: 'in_progress', assignee: 'wyvern/polecats/nux' })] }),
       actions: [],
