@@ -43,10 +43,13 @@ interface Wakes {
  * of a tmux pane or session (tmux hooks). Stopping leaves every agent session running.
  */
 export async function runLoop(session: TownSession, opts: LoopOptions): Promise<number> {
-  await session.init();
-  const runLock = await acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 }).catch((err: unknown) => {
-    if (err instanceof GtFailure && err.error.kind === 'lockBusy') fail({ ...err.error, why: 'a gt run loop is already running for this town (one per town; stop it first, or leave the work to it)' });
-    throw err;
+  const runLock = await whenThereIsSpace(opts.log, async () => {
+    await session.init();
+    return acquireLock(session.paths.runLock, { command: LOOP_COMMAND, timeoutMs: 0 }).catch((err: unknown) => {
+      if (err instanceof GtFailure && err.error.kind === 'lockBusy')
+        fail({ ...err.error, why: 'a gt run loop is already running for this town (one per town; stop it first, or leave the work to it)' });
+      throw err;
+    });
   });
   const cache = new DesiredStateCache(async () => worldFrom(await session.store.list()));
   session.reconciler.readWorldFrom(cache);
@@ -239,6 +242,28 @@ async function stalledAtThisGeneration(session: TownSession, workKey: WorkKey): 
   const stalled = conditionOf(status, 'Stalled');
   // A terminal error waits for a new spec (a new generation); retrying the same spec cannot help.
   return !!obj && stalled?.status === 'True' && stalled.reason === 'TerminalError' && status?.observedGeneration === obj.generation;
+}
+
+const SPACE_RETRY_MS = 2000;
+
+/**
+ * Starting on a full disk, the loop waits for space (saying so once) instead of exiting: every
+ * reconcile after it retries on its own, so a town left to a daemon comes back by itself.
+ * Ctrl-C still ends it at once (cli/interrupt.ts).
+ */
+async function whenThereIsSpace<T>(log: (line: string) => void, start: () => Promise<T>): Promise<T> {
+  let said = false;
+  for (;;) {
+    try {
+      return await start();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      if (!said) log(`gt run: cannot start: ${(err as Error).message}; waiting for space on the town's disk (trying every ${SPACE_RETRY_MS / 1000}s)`);
+      said = true;
+      await new Promise((r) => setTimeout(r, SPACE_RETRY_MS));
+    }
+  }
 }
 
 function signalled(): Promise<void> {

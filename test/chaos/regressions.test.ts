@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { appendLines } from '../../src/util/append-lines.js';
 import { EventLog } from '../../src/store/events.js';
 import { Store } from '../../src/store/store.js';
 import { WorkerStore } from '../../src/workers/records.js';
-import { bareRepo, gt, tempDir } from '../support/town.js';
+import { bareRepo, gt, GT_BIN, tempDir } from '../support/town.js';
+import { until } from '../support/workers.js';
 
 /** Each failure the chaos suite found (seed 1), replayed on its own. */
 describe('chaos regressions', () => {
@@ -137,6 +138,26 @@ describe('chaos regressions', () => {
       await fill();
       const r = await runTests(dir, [process.execPath, '-e', 'console.log("x".repeat(200000))'], 30_000, path.join(disk, '_current.log'));
       expect(r.ok).toBe(true);
+    });
+
+    it('gt run started on a full disk waits for space, saying so, and goes on once there is some (chaos seed 1, 500 faults)', async () => {
+      const manifest = `apiVersion: gastown.dev/v1alpha1\nkind: Town\nmetadata:\n  name: full\nspec:\n  root: ${disk}/town\n`;
+      expect((await gt(['apply', '-f', '-', '--no-reconcile'], { input: manifest })).code).toBe(0);
+      await fill();
+      const loop = spawn(process.execPath, [GT_BIN, 'run', '--town', `${disk}/town`], { env: { ...process.env, GT_TOWN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      loop.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      loop.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => loop.once('exit', (code) => r(code)));
+      try {
+        await until(() => out.includes("waiting for space on the town's disk"), 'the waiting line', 15_000);
+        expect(loop.exitCode).toBeNull();
+        await rm(path.join(disk, 'filler'));
+        await until(() => out.includes('gt run: reconciling'), 'the loop to start', 15_000);
+      } finally {
+        loop.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
     });
 
     it('an append the disk takes only part of is undone: no torn line of its own', async () => {
