@@ -189,13 +189,16 @@ function recoverCutShort(file: string, rig: string, name: string, text: string |
     throw new Error(`${file} is cut short and names no issue and branch, nor is its clone on a polecat branch: remove it once its polecat's work is safe (gt doctor shows the session)`);
   const baseSha = field('baseSha');
   const state = field('state');
+  const escalated = state === 'stalled' || state === 'crashLooping';
   return {
     name,
     rig,
     issueId,
     branch,
     ...(baseSha && /^[0-9a-f]{40}$/.test(baseSha) ? { baseSha } : {}),
-    state: state === 'stalled' || state === 'crashLooping' || state === 'starting' ? state : 'working',
+    state: escalated || state === 'starting' ? state : 'working',
+    // An escalation whose time was cut off: any gt reset-breaker since may re-arm it.
+    ...(escalated ? { escalatedAt: field('escalatedAt') ?? new Date(0).toISOString() } : {}),
     createdAt: field('createdAt') ?? new Date(0).toISOString(),
     starts: [],
     nudges: 0,

@@ -76,6 +76,15 @@ describe('chaos regressions', () => {
     ]);
   });
 
+  it('a crash-looping worker record cut short before its escalation time can still be re-armed by gt reset-breaker (seed 5)', async () => {
+    const workers = new WorkerStore(path.join(dir, 'workers'));
+    const file = path.join(dir, 'workers', 'w', 'toast.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, '{\n  "name": "toast",\n  "rig": "w",\n  "issueId": "w-2",\n  "branch": "polecat/toast/w-2",\n  "state": "crashLooping",\n  "created');
+    const [r] = await workers.list('w');
+    expect(r).toMatchObject({ state: 'crashLooping', escalatedAt: new Date(0).toISOString() });
+  });
+
   it('a worker record cut to nothing is rebuilt from the branch its clone is on (seed 2), and forgotten when it has no clone yet', async () => {
     const workers = new WorkerStore(path.join(dir, '.gt', 'workers'));
     await mkdir(path.join(dir, '.gt', 'workers', 'w'), { recursive: true });

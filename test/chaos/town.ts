@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,16 +137,23 @@ spec:
    * says so in the report.
    */
   async resetBreakerIfOpen(): Promise<void> {
-    const pool = await readFile(path.join(this.root, '.gt', 'workers', 'wyvern', '_pool.json'), 'utf8').catch(() => '{}');
+    const dir = path.join(this.root, '.gt', 'workers', 'wyvern');
+    const pool = await readFile(path.join(dir, '_pool.json'), 'utf8').catch(() => '{}');
     let breaker: { reason?: string } | undefined;
     try {
       breaker = (JSON.parse(pool) as { breaker?: { reason?: string } }).breaker;
     } catch {
       return;
     }
-    if (!breaker) return;
+    // The same command re-arms polecats escalated as crash-looping (sessions killed again and again).
+    const looping: string[] = [];
+    for (const n of await readdir(dir).catch(() => [] as string[]))
+      if (n.endsWith('.json') && !n.startsWith('_') && /"state":\s*"crashLooping"/.test(await readFile(path.join(dir, n), 'utf8').catch(() => ''))) looping.push(n.slice(0, -'.json'.length));
+    if (!breaker && !looping.length) return;
     const r = await this.gt(['reset-breaker', 'wyvern']);
-    this.note(`person step: gt reset-breaker wyvern (${breaker.reason ?? 'open'}) -> exit ${r.code}`);
+    this.note(
+      `person step: gt reset-breaker wyvern (${[breaker ? (breaker.reason ?? 'open') : '', looping.length ? `crash-looping: ${looping.join(', ')}` : ''].filter(Boolean).join('; ')}) -> exit ${r.code}`,
+    );
   }
 
   /** A small Swarm of its own (concurrent applies). */
