@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { statusJson } from './support/json.js';
@@ -134,6 +134,28 @@ describe('worker pool with real tmux, git and the scripted agent', () => {
     await mkdir(path.join(partial, '.git'), { recursive: true });
     expect(await town.once()).toContain('- partial clone polecats/toast.gt-partial-4242-abcdef (left by a clone cut short)');
     expect(existsSync(partial)).toBe(false);
+  });
+
+  it("a clone holding another issue's uncommitted work is never carried into a new issue: kept, and the issue goes to another polecat (chaos seed 1, 500 faults)", async () => {
+    town = await TestTown.create({ agentArgs: ['--mode', 'stuck'], workers: '    max: 1\n    spawnDelay: 0s\n' });
+    const a = await town.createIssue('first');
+    await town.once();
+    const clone = path.join(town.root, 'wyvern', 'polecats', 'nux');
+    await writeFile(path.join(clone, 'left-over.txt'), 'staged, never committed\n');
+    execFileSync('git', ['add', 'left-over.txt'], { cwd: clone });
+    // Its worker gone (the clone kept: it holds work), its issue closed by a person.
+    execFileSync('tmux', [...tmuxServer(town.socket), 'kill-session', '-t', 'gt-wyvern-nux']);
+    await rm(path.join(town.root, '.gt', 'workers', 'wyvern', 'nux.json'));
+    await town.gt(['issues', 'close', a]);
+    // A new issue that goes to nux first (as one sent back to it would).
+    const b = await town.createIssue('second');
+    const file = path.join(town.root, 'wyvern', '.beads', 'issues.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n').map((l) => (l.includes(`"id":"${b}"`) ? JSON.stringify({ ...(JSON.parse(l) as object), assignee: 'wyvern/polecats/nux' }) : l));
+    await writeFile(file, lines.join('\n'));
+    const out = await town.gt(['run', '--once']);
+    expect(out.stdout + out.stderr).toMatch(/holds 1 uncommitted change\(s\) on polecat\/nux\//);
+    expect((await town.issue(b)).assignee).toBeUndefined();
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: clone, encoding: 'utf8' })).toContain('A  left-over.txt');
   });
 
   it('a crash-looping agent backs off, is escalated, and trips the breaker', async () => {

@@ -12,7 +12,7 @@ import { sendEscalation } from '../../src/town/escalate.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 import { mergeQueueStore } from '../../src/refinery/requests.js';
 import { agentFingerprint } from '../../src/workers/breaker.js';
-import { preparePolecatClone } from '../../src/workers/clone.js';
+import { CloneHoldsOtherWork, preparePolecatClone } from '../../src/workers/clone.js';
 import { sessionName } from '../../src/workers/polecat.js';
 import { observedRemoteHead, rigDefaultBranch } from '../../src/town/default-branch.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
@@ -275,7 +275,9 @@ async function spawn(ctx: ControllerContext, t: Target<Rig>, a: Extract<WorkerAc
       ...(ctx.progress ? { onProgress: (line: string) => ctx.progress!(path.relative(ctx.root, dir), line) } : {}),
     });
   } catch (err) {
-    await abandonSpawn(ctx, t, r, before?.status === 'in_progress' ? undefined : before?.assignee, err);
+    // A clone holding another branch's work stays as it is: the issue goes to a polecat of its own.
+    const keep = before?.status === 'in_progress' || err instanceof CloneHoldsOtherWork ? undefined : before?.assignee;
+    await abandonSpawn(ctx, t, r, keep, err);
     throw err;
   }
   failpoint('workers:after-clone');

@@ -27,7 +27,8 @@ export async function preparePolecatClone(opts: {
   author: string;
   onProgress?: ProgressSink;
 }): Promise<string> {
-  const state = (await inspectClone(opts.dir)).state;
+  const inspected = await inspectClone(opts.dir, { work: true });
+  const state = inspected.state;
   const identity = { 'user.name': opts.author, 'user.email': `${opts.author.replace(/[^A-Za-z0-9._-]+/g, '.')}@gastown.local` };
   if (state === 'notRepo') {
     // A released polecat's directory keeps its mail (and its agent's state, stale now); the new clone takes the mail over.
@@ -46,6 +47,12 @@ export async function preparePolecatClone(opts: {
   } else if (state === 'missing') {
     await cloneInto(opts.url, opts.base, opts.dir, identity, opts.onProgress);
   } else {
+    // Changes not committed on another branch would follow the checkout into this issue's work.
+    const head = await readTextIfExists(path.join(opts.dir, '.git', 'HEAD'));
+    if (inspected.state === 'repo' && inspected.work?.dirty && head?.trim() !== `ref: refs/heads/${opts.branch}`)
+      throw new CloneHoldsOtherWork(
+        `${opts.dir} holds ${inspected.work.dirty} uncommitted change(s) on ${head?.trim().replace(/^ref: refs\/heads\//, '') ?? 'no branch'}: kept for a person; the issue goes to another polecat`,
+      );
     for (const [k, v] of Object.entries(identity)) await gitOk(['config', k, v], { cwd: opts.dir });
   }
   // Refs are read from .git: a spawn costs more than the lookup, and spawning is on the path
@@ -66,6 +73,11 @@ export async function preparePolecatClone(opts: {
   if (!tracked) await writeFile(path.join(opts.dir, opts.instructionsFile), opts.instructions);
   const base = await readRef(opts.dir, `refs/remotes/origin/${opts.base}`);
   return base ?? (await gitOk(['rev-parse', `origin/${opts.base}`], { cwd: opts.dir })).trim();
+}
+
+/** A polecat's existing clone holds uncommitted work of another branch: never carried into a new issue. */
+export class CloneHoldsOtherWork extends Error {
+  override name = 'CloneHoldsOtherWork';
 }
 
 /** When the checked-out branch last moved, from its ref file (no git process: checked every pass). */
