@@ -4,6 +4,7 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../util/package-root.js';
+import { townPaths } from '../town/layout.js';
 
 /**
  * The bundled demo, in a fresh temp directory: a toy remote repository with tests, the town of
@@ -27,7 +28,7 @@ const interrupt = (signal: NodeJS.Signals) => {
   interrupted = true;
   process.stdout.write(`\ndemo: ${signal}: ending the demo town's loop and agent sessions\n`);
   loop?.kill('SIGTERM');
-  if (existsSync(path.join(town, '.gt'))) spawnSync(process.execPath, [gtBin, 'stop', '--now', '--town', town], { env, stdio: 'inherit' });
+  if (existsSync(townPaths(town).gtDir)) spawnSync(process.execPath, [gtBin, 'stop', '--now', '--town', town], { env, stdio: 'inherit' });
   process.stdout.write(`demo: stopped; nothing of it runs now. Its files are in ${work} (rm -rf ${work} removes them)\n`);
   process.exit(signal === 'SIGINT' ? 130 : 143);
 };
