@@ -22,6 +22,7 @@ import { gtShimExists, remoteHead } from '../common/shared-facts.js';
 import { resolveAgent } from '../../src/agents/presets.js';
 import type { WorkerRecord } from '../../src/workers/records.js';
 import { mergeQueueStore } from '../../src/refinery/requests.js';
+import { readIfListed } from '../../src/engine/observation-pass.js';
 
 const UNTRACKED: Omit<PoolObserved, 'now'> = {
   issues: [],
@@ -57,13 +58,15 @@ export async function observePool(ctx: ObserveContext, rig: Rig, world: DesiredW
   if (opened instanceof BeadsCloneMissing) return { ...UNTRACKED, now: observedNow(), trackerUnavailable: { code: opened.code, message: opened.message, waiting: true } };
   const tracker = opened;
   const queue = mergeQueueStore(ctx.root);
+  // In a planning pass, one listing of the merge queue answers for every rig without one (as for the merge-queue controller).
+  const queued = async <T>(read: () => Promise<T>, absent: T) => (await readIfListed(ctx.pass, queue.rigDir(name), read)) ?? absent;
   const [issues, { records, signals }, pool, sessions, requests, current] = await Promise.all([
     tracker.list(),
     ctx.services.workers.listWithSignals(name),
     ctx.services.workers.pool(name),
     ctx.services.sessions(town),
-    queue.list(name),
-    queue.current(name),
+    queued(() => queue.list(name), []),
+    queued(() => queue.current(name), undefined),
   ]);
   const queuedIssues = [...requests.map((r) => r.issueId), ...(current ? [current.issueId] : [])];
   const stuckPlugins = hookPlugins(world, name, 'onWorkerStuck');
