@@ -190,6 +190,8 @@ spec:
       env: { ...process.env, GT_TOWN: '', GT_AGENT: '', GT_FAILPOINT: failpoint ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A failpoint lane still running when the suite is interrupted must not leave a loop behind.
+    if (this.disposed) child.kill('SIGKILL');
     const keep = (d: Buffer) => {
       this.loopOutput = (this.loopOutput + d.toString()).slice(-20_000);
     };
@@ -247,7 +249,10 @@ spec:
     return this.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean);
   }
 
+  private disposed = false;
+
   async dispose(): Promise<void> {
+    this.disposed = true;
     await this.stopLoop(5000);
     if (this.socket) await killTmuxServer(this.socket);
     if (this.tmpfs) {
