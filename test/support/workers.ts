@@ -154,7 +154,10 @@ ${opts.workers ?? '    max: 2\n    spawnDelay: 0s\n'}${opts.rigExtra ?? ''}`,
 
   async dispose(): Promise<void> {
     await killTmuxServer(this.socket);
-    // An agent that was just killed may still have been writing its state file.
+    // An agent that was just killed may still have been writing its state file, and a program a
+    // SIGKILLed gt had started (a failpoint test) may still be finishing: removed again after it.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    await new Promise((r) => setTimeout(r, 300));
     await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
